@@ -1,0 +1,65 @@
+/*
+ * camera: camera paths (orbit or keyframes) and the matrices that follow from them.
+ *
+ * World: the raster lies in the plane z = 0, centred on the origin, its longer
+ * side 1 unit long, north towards +y, heights towards +z. Azimuth 0 looks north
+ * from the south; azimuth grows counter-clockwise seen from above; elevation 90
+ * looks straight down with north up on screen. Matrices are column-major floats
+ * as OpenGL takes them. Pure functions; any thread; no allocation.
+ */
+#ifndef RC_CAMERA_H
+#define RC_CAMERA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RC_CAMERA_MAX_KEYFRAMES 64
+
+struct rc_camera_pose {
+    double azimuth_deg;
+    double elevation_deg;
+    double distance;
+    double target[3];
+    double fov_deg; /* vertical field of view */
+};
+
+struct rc_camera_keyframe {
+    double t_s; /* seconds from the clip's start */
+    struct rc_camera_pose pose;
+};
+
+enum rc_camera_kind {
+    RC_CAMERA_ORBIT,
+    RC_CAMERA_KEYFRAMES,
+};
+
+struct rc_camera_path {
+    enum rc_camera_kind kind;
+    /* orbit: `base` is the pose at the start; azimuth turns by `orbit_degrees` */
+    struct rc_camera_pose base;
+    double orbit_degrees;
+    /* keyframes: times strictly increasing */
+    struct rc_camera_keyframe keys[RC_CAMERA_MAX_KEYFRAMES];
+    size_t key_count;
+    bool smooth; /* Catmull-Rom through every keyframe instead of linear */
+};
+
+/* The pose at frame `index` of a clip of `frames` frames at `fps`. */
+void rc_camera_pose_at(const struct rc_camera_path *path, size_t index, size_t frames,
+                       double fps, struct rc_camera_pose *out);
+
+/* Rewrites keyframe azimuths so each turn between neighbours takes the short way. */
+void rc_camera_unwrap_azimuths(struct rc_camera_path *path);
+
+/* Eye position in world units. */
+void rc_camera_eye(const struct rc_camera_pose *pose, double eye[3]);
+
+/* Projection x view for a viewport of `aspect` = width / height. */
+void rc_camera_matrix(const struct rc_camera_pose *pose, double aspect, float out[16]);
+
+/* Projects a world point to pixel coordinates (origin top-left, y down) of a
+ * width x height viewport. Returns false for points behind the camera. */
+bool rc_camera_project(const struct rc_camera_pose *pose, unsigned width, unsigned height,
+                       const double point[3], double *px, double *py);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * colormap: values in 0..1 to colours, as matplotlib maps them.
+ *
+ * A `struct rc_colormap` is a resolved lookup table of up to 256 RGBA entries,
+ * owned by its caller (plain value, no heap). Names match matplotlib's registry
+ * case-insensitively, with an optional "_r" suffix for the reversed map. Custom
+ * maps from colour stops are sampled like matplotlib's
+ * LinearSegmentedColormap.from_list (256 entries). Any thread may call these.
+ */
+#ifndef RC_COLORMAP_H
+#define RC_COLORMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define RC_COLORMAP_MAX_ENTRIES 256
+#define RC_COLORMAP_MAX_STOPS 64
+
+struct rc_colormap {
+    unsigned entries;
+    uint8_t rgba[RC_COLORMAP_MAX_ENTRIES][4];
+};
+
+struct rc_color_stop {
+    double position; /* 0..1, increasing */
+    uint8_t rgba[4];
+};
+
+/* Fills `map` from a registered name ("viridis", "RdBu_r", "rdbu"). `field` names
+ * the job field for the error. */
+enum rc_err rc_colormap_from_name(struct rc_colormap *map, const char *name, const char *field,
+                                  struct rc_error *err);
+
+/* Fills `map` from 2..RC_COLORMAP_MAX_STOPS stops, first at 0 and last at 1. */
+enum rc_err rc_colormap_from_stops(struct rc_colormap *map, const struct rc_color_stop *stops,
+                                   size_t count, const char *field, struct rc_error *err);
+
+void rc_colormap_reverse(struct rc_colormap *map);
+
+/* matplotlib's index rule for a normalised value: floor(t * entries), clipped. */
+unsigned rc_colormap_index(const struct rc_colormap *map, double t);
+
+/* Parses "#rgb", "#rrggbb" or "#rrggbbaa" (alpha 255 when absent). */
+bool rc_color_parse(const char *text, uint8_t rgba[4]);
+
+/* The registered base names (without "_r"), for listings. */
+size_t rc_colormap_count(void);
+const char *rc_colormap_name(size_t index);
+
+#endif

@@ -1,0 +1,301 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum option_type {
+    OPT_STRING,
+    OPT_LONG,
+};
+
+struct option_def {
+    const char *name; /* config-file key; flag is --name with '_' as '-' */
+    enum option_type type;
+    size_t offset;
+    size_t size; /* strings: buffer size */
+    long min, max;
+    const char *default_value;
+    bool limit; /* listed under "limits" in /v1/info */
+    const char *help;
+};
+
+#define STR(field, def, help)                                                                      \
+    {                                                                                              \
+        #field, OPT_STRING, offsetof(struct rc_config, field),                                     \
+            sizeof(((struct rc_config *)0)->field), 0, 0, def, false, help                         \
+    }
+#define NUM(field, lo, hi, def, is_limit, help)                                                    \
+    {                                                                                              \
+        #field, OPT_LONG, offsetof(struct rc_config, field), sizeof(long), lo, hi, def, is_limit,  \
+            help                                                                                   \
+    }
+
+static const struct option_def options[] = {
+    STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0: any free port)"),
+    STR(data_root, ".", "directory that relative raster paths and file:// URLs resolve under"),
+    STR(config_file, "", "file of `key = value` lines read before the environment and flags"),
+    STR(log_level, "info", "error, warn, info or debug"),
+    NUM(workers, 1, 64, "1", false, "render workers, each with its own GL context"),
+    NUM(queue, 0, 4096, "4", false, "jobs that may wait for a worker before 429"),
+    NUM(max_width, 16, 7680, "3840", true, "largest output width in pixels"),
+    NUM(max_height, 16, 4320, "2160", true, "largest output height in pixels"),
+    NUM(max_frames, 1, 1000000, "7200", true, "most frames in one clip"),
+    NUM(max_fps, 1, 240, "60", true, "highest frame rate"),
+    NUM(max_body_bytes, 1024, 64L << 20, "1048576", true, "largest request body"),
+    NUM(max_raster_pixels, 1, 1L << 40, "67108864", true,
+        "most pixels per band kept in memory; larger rasters are downsampled"),
+    NUM(max_raster_mb, 1, 1L << 20, "1024", true, "most decoded raster megabytes per job"),
+    NUM(max_bands, 1, 100000, "1024", true, "most bands (time steps) in one job"),
+    NUM(max_job_seconds, 1, 86400, "600", true, "wall-time limit of one job"),
+    NUM(byte_queue_kb, 64, 1L << 20, "2048", false, "bytes buffered per job before it waits"),
+};
+
+enum { OPTION_COUNT = sizeof(options) / sizeof(options[0]) };
+
+static enum rc_err set_option(struct rc_config *cfg, const struct option_def *opt,
+                              const char *value, const char *source, struct rc_error *err)
+{
+    char *dst = (char *)cfg + opt->offset;
+    if (opt->type == OPT_STRING) {
+        size_t len = strlen(value);
+        if (len >= opt->size) {
+            return rc_error_set(err, RC_ERR_INVALID, opt->name, "%s: %s is too long", source,
+                                opt->name);
+        }
+        memcpy(dst, value, len + 1);
+        return RC_OK;
+    }
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0' || v < opt->min || v > opt->max) {
+        return rc_error_set(err, RC_ERR_INVALID, opt->name, "%s: %s must be an integer %ld..%ld",
+                            source, opt->name, opt->min, opt->max);
+    }
+    memcpy(dst, &v, sizeof(v));
+    return RC_OK;
+}
+
+/* Matches "max-frames" or "max_frames" against an option name. */
+static const struct option_def *find_option(const char *name, size_t len)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const char *candidate = options[i].name;
+        if (strlen(candidate) != len) {
+            continue;
+        }
+        size_t k = 0;
+        while (k < len && (name[k] == candidate[k] || (name[k] == '-' && candidate[k] == '_'))) {
+            k++;
+        }
+        if (k == len) {
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    char *end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1])) {
+        *--end = '\0';
+    }
+    return s;
+}
+
+static enum rc_err load_file(struct rc_config *cfg, const char *path, struct rc_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return rc_error_set(err, RC_ERR_INVALID, "config_file", "cannot open the config file");
+    }
+    char line[8192];
+    enum rc_err rc = RC_OK;
+    while (rc == RC_OK && fgets(line, sizeof(line), f)) {
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#') {
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = rc_error_set(err, RC_ERR_INVALID, "config_file", "config line without '='");
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *value = trim(eq + 1);
+        const struct option_def *opt = find_option(key, strlen(key));
+        if (!opt || opt->offset == offsetof(struct rc_config, config_file)) {
+            rc = rc_error_set(err, RC_ERR_INVALID, "config_file", "unknown config key %.64s",
+                              key);
+            break;
+        }
+        rc = set_option(cfg, opt, value, "config file", err);
+    }
+    fclose(f);
+    return rc;
+}
+
+static void env_name(const struct option_def *opt, char *out, size_t size)
+{
+    int n = snprintf(out, size, "RASTERCLIP_");
+    for (size_t i = 0; opt->name[i] && (size_t)n + i + 1 < size; i++) {
+        out[n + i] = (char)toupper((unsigned char)opt->name[i]);
+        out[n + i + 1] = '\0';
+    }
+}
+
+static enum rc_err apply_env(struct rc_config *cfg, bool config_file_only, struct rc_error *err)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        bool is_file = options[i].offset == offsetof(struct rc_config, config_file);
+        if (is_file != config_file_only) {
+            continue;
+        }
+        char name[96];
+        env_name(&options[i], name, sizeof(name));
+        const char *value = getenv(name);
+        if (value) {
+            enum rc_err rc = set_option(cfg, &options[i], value, "environment", err);
+            if (rc != RC_OK) {
+                return rc;
+            }
+        }
+    }
+    return RC_OK;
+}
+
+/* Walks argv; with `config_file_only` it only picks up --config-file/--config. */
+static enum rc_err apply_flags(struct rc_config *cfg, int argc, char **argv,
+                               bool config_file_only, bool *help_shown, struct rc_error *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            if (!config_file_only) {
+                rc_config_usage(stdout);
+            }
+            *help_shown = true;
+            return RC_OK;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            if (!config_file_only) {
+                printf("rasterclipd %s\n", RC_VERSION);
+            }
+            *help_shown = true;
+            return RC_OK;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            return rc_error_set(err, RC_ERR_INVALID, "argv", "unexpected argument %.64s", arg);
+        }
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const struct option_def *opt = find_option(name, len);
+        if (!opt && len == 6 && strncmp(name, "config", 6) == 0) {
+            opt = find_option("config_file", 11);
+        }
+        if (!opt) {
+            return rc_error_set(err, RC_ERR_INVALID, "argv", "unknown option %.64s", arg);
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value) {
+            if (i + 1 >= argc) {
+                return rc_error_set(err, RC_ERR_INVALID, opt->name, "%.64s needs a value", arg);
+            }
+            value = argv[++i];
+        }
+        bool is_file = opt->offset == offsetof(struct rc_config, config_file);
+        if (is_file == config_file_only) {
+            enum rc_err rc = set_option(cfg, opt, value, "flag", err);
+            if (rc != RC_OK) {
+                return rc;
+            }
+        }
+    }
+    return RC_OK;
+}
+
+enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *help_shown,
+                           struct rc_error *err)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    *help_shown = false;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        enum rc_err rc = set_option(cfg, &options[i], options[i].default_value, "default", err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    /* Where the file is comes first, with the same precedence as everything else. */
+    enum rc_err rc = apply_env(cfg, true, err);
+    rc = rc ? rc : apply_flags(cfg, argc, argv, true, help_shown, err);
+    if (rc != RC_OK || *help_shown) {
+        return rc;
+    }
+    if (cfg->config_file[0]) {
+        rc = load_file(cfg, cfg->config_file, err);
+    }
+    rc = rc ? rc : apply_env(cfg, false, err);
+    rc = rc ? rc : apply_flags(cfg, argc, argv, false, help_shown, err);
+    return rc;
+}
+
+void rc_config_usage(FILE *out)
+{
+    fprintf(out, "usage: rasterclipd [--option value]...\n\n");
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        char flag[64], env[96];
+        snprintf(flag, sizeof(flag), "--%s", options[i].name);
+        for (char *p = flag + 2; *p; p++) {
+            if (*p == '_') {
+                *p = '-';
+            }
+        }
+        env_name(&options[i], env, sizeof(env));
+        fprintf(out, "  %-22s %s (default: %s; env %s; file key %s)\n", flag, options[i].help,
+                options[i].default_value[0] ? options[i].default_value : "none", env,
+                options[i].name);
+    }
+}
+
+size_t rc_config_limits_count(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        n += options[i].limit;
+    }
+    return n;
+}
+
+static const struct option_def *limit_def(size_t index)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        if (options[i].limit && index-- == 0) {
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+const char *rc_config_limit_name(size_t index)
+{
+    const struct option_def *opt = limit_def(index);
+    return opt ? opt->name : NULL;
+}
+
+long rc_config_limit_value(const struct rc_config *cfg, size_t index)
+{
+    const struct option_def *opt = limit_def(index);
+    long v = 0;
+    if (opt) {
+        memcpy(&v, (const char *)cfg + opt->offset, sizeof(v));
+    }
+    return v;
+}

@@ -1,0 +1,50 @@
+/*
+ * config: the daemon's settings, declared once in a table (config.c) from which
+ * flags, RASTERCLIP_* environment variables, config-file keys and --help derive.
+ *
+ * Precedence: defaults, then the config file, then the environment, then flags.
+ * The main thread builds one `struct rc_config` before any other thread starts;
+ * after that it is read-only and shared by every thread.
+ */
+#ifndef RC_CONFIG_H
+#define RC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+struct rc_config {
+    char listen[256];    /* ADDR:PORT; port 0 picks a free one */
+    char data_root[4096];
+    char config_file[4096];
+    char log_level[16];
+    long workers;
+    long queue;
+    long max_width;
+    long max_height;
+    long max_frames;
+    long max_fps;
+    long max_body_bytes;
+    long max_raster_pixels; /* per band, after any downsampling */
+    long max_raster_mb;     /* decoded bytes of all chosen bands */
+    long max_bands;
+    long max_job_seconds;
+    long byte_queue_kb;
+};
+
+/* Fills `cfg` from defaults, file, environment and `argv`. Returns RC_OK, or an
+ * error naming the option; sets *help_shown when --help or --version was printed. */
+enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *help_shown,
+                           struct rc_error *err);
+
+/* Writes the option list (for --help). */
+void rc_config_usage(FILE *out);
+
+/* Writes the limits a client may want to know as a JSON object's members. */
+size_t rc_config_limits_count(void);
+const char *rc_config_limit_name(size_t index);
+long rc_config_limit_value(const struct rc_config *cfg, size_t index);
+
+#endif

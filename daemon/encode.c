@@ -1,0 +1,244 @@
+#include "encode.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <vpx/vp8cx.h>
+#include <vpx/vpx_encoder.h>
+
+#include "log.h"
+
+struct rc_encoder {
+    vpx_codec_ctx_t codec;
+    bool codec_open;
+    vpx_image_t image;
+    bool image_open;
+    unsigned width, height;
+    unsigned long deadline;
+    double convert_ms, encode_ms;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static enum rc_err codec_failed(struct rc_encoder *enc, const char *what, struct rc_error *err)
+{
+    const char *detail = vpx_codec_error_detail(&enc->codec);
+    rc_log(RC_LOG_ERROR, "msg=\"vpx %s failed\" error=\"%s\" detail=\"%s\"", what,
+           vpx_codec_error(&enc->codec), detail ? detail : "");
+    return rc_error_set(err, RC_ERR_INTERNAL, "", "video encoder %s failed", what);
+}
+
+static unsigned log2_tile_columns(unsigned width)
+{
+    /* VP9 tiles are at least 256 pixels wide; more columns, more threads. */
+    unsigned n = 0;
+    while (n < 6 && (width >> (n + 1)) >= 256) {
+        n++;
+    }
+    return n;
+}
+
+enum rc_err rc_encode_create(const struct rc_job_spec *spec, struct rc_encoder **out,
+                             struct rc_error *err)
+{
+    *out = NULL;
+    struct rc_encoder *enc = calloc(1, sizeof(*enc));
+    if (!enc) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    enum rc_err rc = RC_OK;
+    vpx_codec_iface_t *iface = vpx_codec_vp9_cx();
+    vpx_codec_enc_cfg_t cfg;
+    if (vpx_codec_enc_config_default(iface, &cfg, 0) != VPX_CODEC_OK) {
+        rc = rc_error_set(err, RC_ERR_INTERNAL, "", "VP9 encoder unavailable");
+        goto out;
+    }
+    bool realtime = spec->speed == RC_SPEED_REALTIME;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg.g_w = spec->width;
+    cfg.g_h = spec->height;
+    cfg.g_timebase.num = 1;
+    cfg.g_timebase.den = (int)spec->fps;
+    cfg.g_threads = (unsigned)(cores > 0 ? (cores > 16 ? 16 : cores) : 1);
+    cfg.g_lag_in_frames = realtime ? 0 : 16;
+    cfg.g_pass = VPX_RC_ONE_PASS;
+    cfg.kf_mode = VPX_KF_AUTO;
+    cfg.kf_min_dist = spec->keyframe_interval;
+    cfg.kf_max_dist = spec->keyframe_interval;
+    if (spec->crf >= 0) {
+        cfg.rc_end_usage = VPX_Q;
+        cfg.rc_min_quantizer = 0;
+        cfg.rc_max_quantizer = 63;
+    } else {
+        cfg.rc_end_usage = realtime ? VPX_CBR : VPX_VBR;
+        cfg.rc_target_bitrate = spec->bitrate_kbps;
+    }
+    if (realtime) {
+        cfg.rc_undershoot_pct = 50;
+        cfg.rc_overshoot_pct = 50;
+        cfg.rc_buf_initial_sz = 500;
+        cfg.rc_buf_optimal_sz = 600;
+        cfg.rc_buf_sz = 1000;
+    }
+    if (vpx_codec_enc_init(&enc->codec, iface, &cfg, 0) != VPX_CODEC_OK) {
+        rc = codec_failed(enc, "init", err);
+        goto out;
+    }
+    enc->codec_open = true;
+    struct {
+        int id;
+        int value;
+        const char *name;
+    } controls[] = {
+        {VP8E_SET_CPUUSED, realtime ? 8 : 4, "cpu-used"},
+        {VP9E_SET_ROW_MT, 1, "row-mt"},
+        {VP9E_SET_TILE_COLUMNS, (int)log2_tile_columns(spec->width), "tile-columns"},
+        {VP9E_SET_AQ_MODE, realtime ? 3 : 0, "aq-mode"},
+        {VP9E_SET_COLOR_SPACE, VPX_CS_BT_601, "color-space"},
+        {VP9E_SET_COLOR_RANGE, VPX_CR_STUDIO_RANGE, "color-range"},
+        {VP8E_SET_CQ_LEVEL, spec->crf >= 0 ? spec->crf : 32, "cq-level"},
+    };
+    for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++) {
+        if (vpx_codec_control_(&enc->codec, controls[i].id, controls[i].value) != VPX_CODEC_OK) {
+            rc = codec_failed(enc, controls[i].name, err);
+            goto out;
+        }
+    }
+    if (!vpx_img_alloc(&enc->image, VPX_IMG_FMT_I420, spec->width, spec->height, 32)) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        goto out;
+    }
+    enc->image_open = true;
+    enc->image.cs = VPX_CS_BT_601;
+    enc->image.range = VPX_CR_STUDIO_RANGE;
+    enc->width = spec->width;
+    enc->height = spec->height;
+    enc->deadline = realtime ? VPX_DL_REALTIME : VPX_DL_GOOD_QUALITY;
+out:
+    if (rc != RC_OK) {
+        rc_encode_destroy(enc);
+        enc = NULL;
+    }
+    *out = enc;
+    return rc;
+}
+
+void rc_encode_destroy(struct rc_encoder *enc)
+{
+    if (!enc) {
+        return;
+    }
+    if (enc->image_open) {
+        vpx_img_free(&enc->image);
+    }
+    if (enc->codec_open) {
+        vpx_codec_destroy(&enc->codec);
+    }
+    free(enc);
+}
+
+void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height,
+                            uint8_t *y, int y_stride, uint8_t *u, int u_stride, uint8_t *v,
+                            int v_stride)
+{
+    /* BT.601 limited range in 8.8 fixed point (ITU-R BT.601 coefficients). */
+    for (unsigned row = 0; row < height; row++) {
+        const uint8_t *src = rgba + (size_t)row * width * 4;
+        uint8_t *dst = y + (size_t)row * (size_t)y_stride;
+        for (unsigned col = 0; col < width; col++) {
+            int r = src[4 * col], g = src[4 * col + 1], b = src[4 * col + 2];
+            dst[col] = (uint8_t)(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
+        }
+    }
+    for (unsigned row = 0; row < height; row += 2) {
+        const uint8_t *top = rgba + (size_t)row * width * 4;
+        const uint8_t *bottom = row + 1 < height ? top + (size_t)width * 4 : top;
+        uint8_t *du = u + (size_t)(row / 2) * (size_t)u_stride;
+        uint8_t *dv = v + (size_t)(row / 2) * (size_t)v_stride;
+        for (unsigned col = 0; col < width; col += 2) {
+            unsigned right = col + 1 < width ? col + 1 : col;
+            int r = top[4 * col] + top[4 * right] + bottom[4 * col] + bottom[4 * right];
+            int g = top[4 * col + 1] + top[4 * right + 1] + bottom[4 * col + 1] +
+                    bottom[4 * right + 1];
+            int b = top[4 * col + 2] + top[4 * right + 2] + bottom[4 * col + 2] +
+                    bottom[4 * right + 2];
+            r = (r + 2) >> 2;
+            g = (g + 2) >> 2;
+            b = (b + 2) >> 2;
+            du[col / 2] = (uint8_t)(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
+            dv[col / 2] = (uint8_t)(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
+        }
+    }
+}
+
+static enum rc_err drain(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,
+                         struct rc_error *err, bool *got)
+{
+    vpx_codec_iter_t iter = NULL;
+    const vpx_codec_cx_pkt_t *pkt;
+    *got = false;
+    while ((pkt = vpx_codec_get_cx_data(&enc->codec, &iter)) != NULL) {
+        if (pkt->kind != VPX_CODEC_CX_FRAME_PKT) {
+            continue;
+        }
+        *got = true;
+        bool key = (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
+        enum rc_err rc = sink(ctx, pkt->data.frame.buf, pkt->data.frame.sz,
+                              (uint64_t)pkt->data.frame.pts, key);
+        if (rc != RC_OK) {
+            return rc_error_set(err, rc, "", "the stream could not take a frame");
+        }
+    }
+    return RC_OK;
+}
+
+enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_t pts,
+                            rc_encode_sink sink, void *ctx, struct rc_error *err)
+{
+    double t0 = now_ms();
+    vpx_image_t *img = &enc->image;
+    rc_encode_rgba_to_i420(rgba, enc->width, enc->height, img->planes[VPX_PLANE_Y],
+                           img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
+                           img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
+                           img->stride[VPX_PLANE_V]);
+    double t1 = now_ms();
+    enc->convert_ms += t1 - t0;
+    vpx_codec_err_t e = vpx_codec_encode(&enc->codec, img, (vpx_codec_pts_t)pts, 1, 0,
+                                         enc->deadline);
+    enc->encode_ms += now_ms() - t1;
+    if (e != VPX_CODEC_OK) {
+        return codec_failed(enc, "encode", err);
+    }
+    bool got;
+    return drain(enc, sink, ctx, err, &got);
+}
+
+enum rc_err rc_encode_flush(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,
+                            struct rc_error *err)
+{
+    bool got = true;
+    while (got) {
+        double t0 = now_ms();
+        vpx_codec_err_t e = vpx_codec_encode(&enc->codec, NULL, 0, 1, 0, enc->deadline);
+        enc->encode_ms += now_ms() - t0;
+        if (e != VPX_CODEC_OK) {
+            return codec_failed(enc, "flush", err);
+        }
+        enum rc_err rc = drain(enc, sink, ctx, err, &got);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    return RC_OK;
+}
+
+void rc_encode_times(const struct rc_encoder *enc, double *convert_ms, double *encode_ms)
+{
+    *convert_ms = enc->convert_ms;
+    *encode_ms = enc->encode_ms;
+}

@@ -1,0 +1,687 @@
+#include "job.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Field path of the value being parsed, for error messages ("output.width"). */
+struct path {
+    char text[64];
+};
+
+static void path_join(struct path *out, const char *parent, const char *key)
+{
+    snprintf(out->text, sizeof(out->text), "%s%s%s", parent, parent[0] ? "." : "", key);
+}
+
+static enum rc_err check_keys(const json_t *obj, const char *parent, const char *const *allowed,
+                              struct rc_error *err)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value) {
+        bool known = false;
+        for (size_t i = 0; allowed[i]; i++) {
+            known = known || strcmp(key, allowed[i]) == 0;
+        }
+        if (!known) {
+            struct path p;
+            path_join(&p, parent, key);
+            return rc_error_set(err, RC_ERR_INVALID, p.text, "unknown field");
+        }
+    }
+    return RC_OK;
+}
+
+static enum rc_err get_object(const json_t *parent, const char *key, const char *parent_path,
+                              const json_t **out, struct rc_error *err)
+{
+    *out = json_object_get(parent, key);
+    if (*out && !json_is_object(*out)) {
+        struct path p;
+        path_join(&p, parent_path, key);
+        return rc_error_set(err, RC_ERR_INVALID, p.text, "must be an object");
+    }
+    return RC_OK;
+}
+
+/* Reads an optional number in [min, max]; absent leaves *out unchanged. */
+static enum rc_err get_number(const json_t *obj, const char *key, const char *parent, double min,
+                              double max, double *out, struct rc_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v) {
+        return RC_OK;
+    }
+    struct path p;
+    path_join(&p, parent, key);
+    if (!json_is_number(v)) {
+        return rc_error_set(err, RC_ERR_INVALID, p.text, "must be a number");
+    }
+    double d = json_number_value(v);
+    if (!(d >= min && d <= max)) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, p.text, "must be in %g..%g, got %g", min, max,
+                            d);
+    }
+    *out = d;
+    return RC_OK;
+}
+
+static enum rc_err get_uint(const json_t *obj, const char *key, const char *parent, long min,
+                            long max, unsigned *out, struct rc_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v) {
+        return RC_OK;
+    }
+    struct path p;
+    path_join(&p, parent, key);
+    if (!json_is_integer(v)) {
+        return rc_error_set(err, RC_ERR_INVALID, p.text, "must be an integer");
+    }
+    json_int_t i = json_integer_value(v);
+    if (i < min || i > max) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, p.text, "must be in %ld..%ld, got %lld", min,
+                            max, (long long)i);
+    }
+    *out = (unsigned)i;
+    return RC_OK;
+}
+
+static enum rc_err get_bool(const json_t *obj, const char *key, const char *parent, bool *out,
+                            struct rc_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v) {
+        return RC_OK;
+    }
+    if (!json_is_boolean(v)) {
+        struct path p;
+        path_join(&p, parent, key);
+        return rc_error_set(err, RC_ERR_INVALID, p.text, "must be true or false");
+    }
+    *out = json_is_true(v);
+    return RC_OK;
+}
+
+static enum rc_err get_color(const json_t *obj, const char *key, const char *parent,
+                             uint8_t rgba[4], struct rc_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v) {
+        return RC_OK;
+    }
+    if (!json_is_string(v) || !rc_color_parse(json_string_value(v), rgba)) {
+        struct path p;
+        path_join(&p, parent, key);
+        return rc_error_set(err, RC_ERR_INVALID, p.text,
+                            "must be a colour \"#rrggbb\" or \"#rrggbbaa\"");
+    }
+    return RC_OK;
+}
+
+static enum rc_err parse_bands(struct rc_job_spec *spec, const struct rc_config *cfg,
+                               const json_t *v, struct rc_error *err)
+{
+    static const char *const range_keys[] = {"first", "last", NULL};
+    static const char field[] = "raster.bands";
+    size_t count;
+    unsigned first = 1, last = 0;
+    if (json_is_array(v)) {
+        count = json_array_size(v);
+    } else if (json_is_object(v)) {
+        enum rc_err rc = check_keys(v, field, range_keys, err);
+        unsigned max_band = (unsigned)cfg->max_bands * 64;
+        rc = rc ? rc : get_uint(v, "first", field, 1, max_band, &first, err);
+        rc = rc ? rc : get_uint(v, "last", field, 1, max_band, &last, err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+        if (!json_object_get(v, "first") || !json_object_get(v, "last")) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "a range needs first and last");
+        }
+        if (last < first) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands.last",
+                                "must not be below first");
+        }
+        count = (size_t)(last - first) + 1;
+    } else {
+        return rc_error_set(err, RC_ERR_INVALID, field,
+                            "must be a list of band numbers or {\"first\",\"last\"}");
+    }
+    if (count == 0) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must name at least one band");
+    }
+    if (count > (size_t)cfg->max_bands) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field, "at most %ld bands (max_bands)",
+                            cfg->max_bands);
+    }
+    spec->bands = calloc(count, sizeof(*spec->bands));
+    if (!spec->bands) {
+        return rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+    }
+    spec->band_count = count;
+    for (size_t i = 0; i < count; i++) {
+        if (!json_is_array(v)) {
+            spec->bands[i] = first + (unsigned)i;
+            continue;
+        }
+        const json_t *b = json_array_get(v, i);
+        if (!json_is_integer(b) || json_integer_value(b) < 1 ||
+            json_integer_value(b) > INT32_MAX) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "band numbers are integers from 1");
+        }
+        spec->bands[i] = (unsigned)json_integer_value(b);
+    }
+    return RC_OK;
+}
+
+static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                const json_t *raster, struct rc_error *err)
+{
+    static const char *const keys[] = {"url", "bands", "nodata", "rescale", NULL};
+    if (!raster) {
+        return rc_error_set(err, RC_ERR_INVALID, "raster", "is required");
+    }
+    enum rc_err rc = check_keys(raster, "raster", keys, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    const json_t *url = json_object_get(raster, "url");
+    if (!url) {
+        return rc_error_set(err, RC_ERR_INVALID, "raster.url", "is required");
+    }
+    if (!json_is_string(url) || json_string_length(url) == 0 ||
+        json_string_length(url) >= sizeof(spec->url) ||
+        strlen(json_string_value(url)) != json_string_length(url)) {
+        return rc_error_set(err, RC_ERR_INVALID, "raster.url", "must be a non-empty string");
+    }
+    memcpy(spec->url, json_string_value(url), json_string_length(url) + 1);
+
+    const json_t *bands = json_object_get(raster, "bands");
+    if (bands) {
+        rc = parse_bands(spec, cfg, bands, err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    const json_t *nodata = json_object_get(raster, "nodata");
+    if (nodata) {
+        if (!json_is_number(nodata)) {
+            return rc_error_set(err, RC_ERR_INVALID, "raster.nodata", "must be a number");
+        }
+        spec->has_nodata = true;
+        spec->nodata = json_number_value(nodata);
+    }
+    const json_t *rescale = json_object_get(raster, "rescale");
+    if (rescale && json_is_string(rescale) && strcmp(json_string_value(rescale), "auto") == 0) {
+        spec->rescale_auto = true;
+    } else if (rescale) {
+        if (!json_is_array(rescale) || json_array_size(rescale) != 2 ||
+            !json_is_number(json_array_get(rescale, 0)) ||
+            !json_is_number(json_array_get(rescale, 1))) {
+            return rc_error_set(err, RC_ERR_INVALID, "raster.rescale",
+                                "must be [min, max] or \"auto\"");
+        }
+        spec->rescale_min = json_number_value(json_array_get(rescale, 0));
+        spec->rescale_max = json_number_value(json_array_get(rescale, 1));
+        if (!(spec->rescale_max > spec->rescale_min) || !isfinite(spec->rescale_min) ||
+            !isfinite(spec->rescale_max)) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.rescale",
+                                "max must be greater than min");
+        }
+        spec->has_rescale = true;
+    }
+    return RC_OK;
+}
+
+static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, struct rc_error *err)
+{
+    static const char *const keys[] = {"stops", NULL};
+    static const char field[] = "style.colormap.stops";
+    enum rc_err rc = check_keys(obj, "style.colormap", keys, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    const json_t *stops = json_object_get(obj, "stops");
+    if (!json_is_array(stops)) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must be a list of [position, colour]");
+    }
+    size_t n = json_array_size(stops);
+    if (n < 2 || n > RC_COLORMAP_MAX_STOPS) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "needs 2..%d stops",
+                            RC_COLORMAP_MAX_STOPS);
+    }
+    struct rc_color_stop parsed[RC_COLORMAP_MAX_STOPS];
+    for (size_t i = 0; i < n; i++) {
+        const json_t *s = json_array_get(stops, i);
+        const json_t *pos = json_array_get(s, 0), *color = json_array_get(s, 1);
+        if (!json_is_array(s) || json_array_size(s) != 2 || !json_is_number(pos) ||
+            !json_is_string(color) || !rc_color_parse(json_string_value(color), parsed[i].rgba)) {
+            return rc_error_set(err, RC_ERR_INVALID, field,
+                                "each stop is [position, \"#rrggbb\"]");
+        }
+        parsed[i].position = json_number_value(pos);
+    }
+    return rc_colormap_from_stops(&spec->colormap, parsed, n, field, err);
+}
+
+static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style,
+                               struct rc_error *err)
+{
+    static const char *const keys[] = {"mode",         "colormap", "reverse",  "nan_color",
+                                       "background",   "exaggeration", "lighting", "colorbar",
+                                       "title",        NULL};
+    enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
+    if (rc != RC_OK || !style) {
+        return rc;
+    }
+    rc = check_keys(style, "style", keys, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    const json_t *mode = json_object_get(style, "mode");
+    if (mode) {
+        const char *m = json_is_string(mode) ? json_string_value(mode) : "";
+        if (strcmp(m, "image") == 0) {
+            spec->mode = RC_MODE_IMAGE;
+        } else if (strcmp(m, "surface") == 0) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.mode",
+                                "\"surface\" is not supported by this server version");
+        } else {
+            return rc_error_set(err, RC_ERR_INVALID, "style.mode",
+                                "must be \"image\" or \"surface\"");
+        }
+    }
+    const json_t *cmap = json_object_get(style, "colormap");
+    if (cmap && json_is_string(cmap)) {
+        rc = rc_colormap_from_name(&spec->colormap, json_string_value(cmap), "style.colormap",
+                                   err);
+    } else if (cmap && json_is_object(cmap)) {
+        rc = parse_stops(spec, cmap, err);
+    } else if (cmap) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "style.colormap",
+                          "must be a colormap name or {\"stops\": [...]}");
+    }
+    bool reverse = false;
+    rc = rc ? rc : get_bool(style, "reverse", "style", &reverse, err);
+    rc = rc ? rc : get_color(style, "nan_color", "style", spec->nan_color, err);
+    rc = rc ? rc : get_color(style, "background", "style", spec->background, err);
+    rc = rc ? rc : get_number(style, "exaggeration", "style", 0.0, 1000.0, &spec->exaggeration, err);
+    rc = rc ? rc : get_bool(style, "lighting", "style", &spec->lighting, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (reverse) {
+        rc_colormap_reverse(&spec->colormap);
+    }
+    const json_t *colorbar = json_object_get(style, "colorbar");
+    if (colorbar && !json_is_false(colorbar)) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.colorbar",
+                            "colorbars are not supported by this server version");
+    }
+    const json_t *title = json_object_get(style, "title");
+    if (title && !(json_is_string(title) && json_string_length(title) == 0)) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.title",
+                            "titles are not supported by this server version");
+    }
+    return RC_OK;
+}
+
+/* Pose fields shared by orbit and keyframes; `fields` limits which are allowed. */
+static enum rc_err parse_pose(const json_t *obj, const char *path, struct rc_camera_pose *pose,
+                              struct rc_error *err)
+{
+    enum rc_err rc = get_number(obj, "elevation", path, -90.0, 90.0, &pose->elevation_deg, err);
+    rc = rc ? rc : get_number(obj, "distance", path, 1e-3, 1000.0, &pose->distance, err);
+    rc = rc ? rc : get_number(obj, "fov", path, 1.0, 179.0, &pose->fov_deg, err);
+    const json_t *target = json_object_get(obj, "target");
+    if (rc == RC_OK && target) {
+        struct path p;
+        path_join(&p, path, "target");
+        if (!json_is_array(target) || json_array_size(target) != 3) {
+            return rc_error_set(err, RC_ERR_INVALID, p.text, "must be [x, y, z]");
+        }
+        for (size_t i = 0; i < 3; i++) {
+            const json_t *c = json_array_get(target, i);
+            if (!json_is_number(c) || fabs(json_number_value(c)) > 100.0) {
+                return rc_error_set(err, RC_ERR_INVALID, p.text,
+                                    "must be three numbers within +-100");
+            }
+            pose->target[i] = json_number_value(c);
+        }
+    }
+    return rc;
+}
+
+static enum rc_err parse_keyframes(struct rc_job_spec *spec, const json_t *keys_json,
+                                   struct rc_error *err)
+{
+    static const char *const keys[] = {"t",      "azimuth", "elevation", "distance",
+                                       "target", "fov",     NULL};
+    struct rc_camera_path *cam = &spec->camera;
+    size_t n = json_array_size(keys_json);
+    if (!json_is_array(keys_json) || n == 0 || n > RC_CAMERA_MAX_KEYFRAMES) {
+        return rc_error_set(err, RC_ERR_INVALID, "camera.keyframes",
+                            "must be a list of 1..%d keyframes", RC_CAMERA_MAX_KEYFRAMES);
+    }
+    cam->kind = RC_CAMERA_KEYFRAMES;
+    cam->key_count = n;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *k = json_array_get(keys_json, i);
+        char path[40];
+        snprintf(path, sizeof(path), "camera.keyframes[%zu]", i);
+        if (!json_is_object(k)) {
+            return rc_error_set(err, RC_ERR_INVALID, path, "must be an object");
+        }
+        struct rc_camera_keyframe *key = &cam->keys[i];
+        key->pose = i > 0 ? cam->keys[i - 1].pose : cam->base;
+        key->t_s = -1;
+        enum rc_err rc = check_keys(k, path, keys, err);
+        rc = rc ? rc : get_number(k, "t", path, 0.0, 86400.0, &key->t_s, err);
+        rc = rc ? rc : get_number(k, "azimuth", path, -36000.0, 36000.0,
+                                  &key->pose.azimuth_deg, err);
+        rc = rc ? rc : parse_pose(k, path, &key->pose, err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+        struct path tp;
+        path_join(&tp, path, "t");
+        if (key->t_s < 0) {
+            return rc_error_set(err, RC_ERR_INVALID, tp.text, "is required");
+        }
+        if (i > 0 && !(key->t_s > cam->keys[i - 1].t_s)) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, tp.text,
+                                "keyframe times must increase");
+        }
+    }
+    rc_camera_unwrap_azimuths(cam);
+    return RC_OK;
+}
+
+static enum rc_err parse_camera(struct rc_job_spec *spec, const json_t *camera,
+                                struct rc_error *err)
+{
+    static const char *const keys[] = {"orbit", "keyframes", "interpolation", NULL};
+    static const char *const orbit_keys[] = {"start",  "degrees", "elevation", "distance",
+                                             "target", "fov",     NULL};
+    struct rc_camera_path *cam = &spec->camera;
+    cam->kind = RC_CAMERA_ORBIT;
+    cam->base = (struct rc_camera_pose){
+        .azimuth_deg = 0, .elevation_deg = 35, .distance = 2.2, .fov_deg = 30};
+    cam->orbit_degrees = 360;
+    if (!camera) {
+        return RC_OK;
+    }
+    enum rc_err rc = check_keys(camera, "camera", keys, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    const json_t *orbit = json_object_get(camera, "orbit");
+    const json_t *keyframes = json_object_get(camera, "keyframes");
+    if (orbit && keyframes) {
+        return rc_error_set(err, RC_ERR_INVALID, "camera",
+                            "give either orbit or keyframes, not both");
+    }
+    if (orbit) {
+        rc = get_object(camera, "orbit", "camera", &orbit, err);
+        rc = rc ? rc : check_keys(orbit, "camera.orbit", orbit_keys, err);
+        rc = rc ? rc : get_number(orbit, "start", "camera.orbit", -36000.0, 36000.0,
+                                  &cam->base.azimuth_deg, err);
+        rc = rc ? rc : get_number(orbit, "degrees", "camera.orbit", -36000.0, 36000.0,
+                                  &cam->orbit_degrees, err);
+        rc = rc ? rc : parse_pose(orbit, "camera.orbit", &cam->base, err);
+    } else if (keyframes) {
+        rc = parse_keyframes(spec, keyframes, err);
+    }
+    const json_t *interp = json_object_get(camera, "interpolation");
+    if (rc == RC_OK && interp) {
+        const char *s = json_is_string(interp) ? json_string_value(interp) : "";
+        if (!keyframes) {
+            return rc_error_set(err, RC_ERR_INVALID, "camera.interpolation",
+                                "only applies to keyframes");
+        }
+        if (strcmp(s, "smooth") == 0) {
+            cam->smooth = true;
+        } else if (strcmp(s, "linear") != 0) {
+            return rc_error_set(err, RC_ERR_INVALID, "camera.interpolation",
+                                "must be \"linear\" or \"smooth\"");
+        }
+    }
+    return rc;
+}
+
+static enum rc_err parse_timeline(struct rc_job_spec *spec, const json_t *timeline,
+                                  struct rc_error *err)
+{
+    static const char *const keys[] = {"frames_per_band", "blend", NULL};
+    if (!timeline) {
+        return RC_OK;
+    }
+    enum rc_err rc = check_keys(timeline, "timeline", keys, err);
+    rc = rc ? rc : get_uint(timeline, "frames_per_band", "timeline", 1, 100000,
+                            &spec->frames_per_band, err);
+    rc = rc ? rc : get_bool(timeline, "blend", "timeline", &spec->blend, err);
+    return rc;
+}
+
+static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                const json_t *output, struct rc_error *err)
+{
+    static const char *const keys[] = {"width", "height",       "fps", "frames",
+                                       "duration", "speed",     "bitrate_kbps", "crf",
+                                       "keyframe_interval", NULL};
+    spec->width = 1280;
+    spec->height = 720;
+    spec->fps = 30;
+    spec->bitrate_kbps = 2000;
+    spec->crf = -1;
+    spec->keyframe_interval = 60;
+    if (!output) {
+        return RC_OK;
+    }
+    enum rc_err rc = check_keys(output, "output", keys, err);
+    rc = rc ? rc : get_uint(output, "width", "output", 16, cfg->max_width, &spec->width, err);
+    rc = rc ? rc : get_uint(output, "height", "output", 16, cfg->max_height, &spec->height, err);
+    rc = rc ? rc : get_uint(output, "fps", "output", 1, cfg->max_fps, &spec->fps, err);
+    rc = rc ? rc : get_uint(output, "keyframe_interval", "output", 1, 100000,
+                            &spec->keyframe_interval, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (spec->width % 2 || spec->height % 2) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, spec->width % 2 ? "output.width" : "output.height",
+                            "must be even (4:2:0 video)");
+    }
+    const json_t *frames = json_object_get(output, "frames");
+    const json_t *duration = json_object_get(output, "duration");
+    if (frames && duration) {
+        return rc_error_set(err, RC_ERR_INVALID, "output.frames",
+                            "give either frames or duration, not both");
+    }
+    unsigned n = 0;
+    rc = get_uint(output, "frames", "output", 1, cfg->max_frames, &n, err);
+    if (rc == RC_OK && duration) {
+        double seconds = 0;
+        rc = get_number(output, "duration", "output", 1e-3, 86400.0, &seconds, err);
+        double count = round(seconds * spec->fps);
+        if (rc == RC_OK && (count < 1 || count > (double)cfg->max_frames)) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "output.duration",
+                                "gives %.0f frames; allowed 1..%ld (max_frames)", count,
+                                cfg->max_frames);
+        }
+        n = (unsigned)count;
+    }
+    spec->frames = n;
+    const json_t *speed = json_object_get(output, "speed");
+    if (rc == RC_OK && speed) {
+        const char *s = json_is_string(speed) ? json_string_value(speed) : "";
+        if (strcmp(s, "good") == 0) {
+            spec->speed = RC_SPEED_GOOD;
+        } else if (strcmp(s, "realtime") != 0) {
+            return rc_error_set(err, RC_ERR_INVALID, "output.speed",
+                                "must be \"realtime\" or \"good\"");
+        }
+    }
+    if (json_object_get(output, "bitrate_kbps") && json_object_get(output, "crf")) {
+        return rc_error_set(err, RC_ERR_INVALID, "output.crf",
+                            "give either bitrate_kbps or crf, not both");
+    }
+    unsigned crf = 0;
+    rc = rc ? rc : get_uint(output, "bitrate_kbps", "output", 50, 100000, &spec->bitrate_kbps, err);
+    if (rc == RC_OK && json_object_get(output, "crf")) {
+        rc = get_uint(output, "crf", "output", 0, 63, &crf, err);
+        spec->crf = (int)crf;
+        spec->bitrate_kbps = 0;
+    }
+    return rc;
+}
+
+enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *cfg,
+                              const char *text, size_t len, struct rc_error *err)
+{
+    static const char *const keys[] = {"raster", "style", "camera", "timeline", "output", NULL};
+    memset(spec, 0, sizeof(*spec));
+    spec->background[0] = spec->background[1] = spec->background[2] = spec->background[3] = 255;
+    spec->exaggeration = 1.0;
+    spec->lighting = true;
+    spec->blend = false;
+
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        return rc_error_set(err, RC_ERR_INVALID, "", "malformed JSON at line %d column %d: %.120s",
+                            jerr.line, jerr.column, jerr.text);
+    }
+    enum rc_err rc = RC_OK;
+    if (!json_is_object(root)) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "", "the job must be a JSON object");
+        goto out;
+    }
+    const json_t *raster = NULL, *style = NULL, *camera = NULL, *timeline = NULL, *output = NULL;
+    rc = check_keys(root, "", keys, err);
+    rc = rc ? rc : get_object(root, "raster", "", &raster, err);
+    rc = rc ? rc : get_object(root, "style", "", &style, err);
+    rc = rc ? rc : get_object(root, "camera", "", &camera, err);
+    rc = rc ? rc : get_object(root, "timeline", "", &timeline, err);
+    rc = rc ? rc : get_object(root, "output", "", &output, err);
+    rc = rc ? rc : parse_raster(spec, cfg, raster, err);
+    rc = rc ? rc : parse_style(spec, style, err);
+    rc = rc ? rc : parse_camera(spec, camera, err);
+    rc = rc ? rc : parse_timeline(spec, timeline, err);
+    rc = rc ? rc : parse_output(spec, cfg, output, err);
+out:
+    json_decref(root);
+    if (rc != RC_OK) {
+        rc_job_spec_finish(spec);
+    }
+    return rc;
+}
+
+void rc_job_spec_finish(struct rc_job_spec *spec)
+{
+    if (!spec) {
+        return;
+    }
+    free(spec->bands);
+    spec->bands = NULL;
+    spec->band_count = 0;
+}
+
+/* Without output.frames/duration: a stack plays frames_per_band (default 10)
+ * frames per band; a single band makes a 4-second clip. */
+enum { DEFAULT_FRAMES_PER_BAND = 10, SINGLE_BAND_SECONDS = 4 };
+
+enum rc_err rc_job_spec_resolve_length(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                       size_t band_count, struct rc_error *err)
+{
+    if (spec->frames > 0) {
+        return RC_OK;
+    }
+    size_t frames;
+    if (band_count <= 1 && !spec->frames_per_band) {
+        frames = (size_t)spec->fps * SINGLE_BAND_SECONDS;
+    } else {
+        size_t per = spec->frames_per_band ? spec->frames_per_band : DEFAULT_FRAMES_PER_BAND;
+        frames = band_count > SIZE_MAX / per ? SIZE_MAX : band_count * per;
+    }
+    if (frames > (size_t)cfg->max_frames) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "timeline.frames_per_band",
+                            "the bands make %zu frames; at most %ld (max_frames)", frames,
+                            cfg->max_frames);
+    }
+    spec->frames = frames;
+    return RC_OK;
+}
+
+void rc_job_spec_band_at(const struct rc_job_spec *spec, size_t band_count, size_t index,
+                         size_t *a, size_t *b, float *weight)
+{
+    *a = *b = 0;
+    *weight = 0;
+    if (band_count <= 1 || spec->frames == 0) {
+        return;
+    }
+    /* Position along the stack in bands: frames_per_band frames per band when
+     * given, otherwise the bands spread evenly over the clip. */
+    double pos;
+    if (spec->frames_per_band) {
+        pos = (double)index / (double)spec->frames_per_band;
+    } else if (spec->blend) {
+        pos = spec->frames > 1 ? (double)index * (double)(band_count - 1) /
+                                     (double)(spec->frames - 1)
+                               : 0.0;
+    } else {
+        pos = (double)index * (double)band_count / (double)spec->frames;
+    }
+    double last = (double)(band_count - 1);
+    if (pos > last) {
+        pos = last;
+    }
+    *a = (size_t)pos;
+    if (spec->blend && *a < band_count - 1) {
+        *b = *a + 1;
+        *weight = (float)(pos - (double)*a);
+    } else {
+        *b = *a;
+    }
+}
+
+struct rc_job *rc_job_create(struct rc_job_spec *spec, size_t byte_queue_bytes)
+{
+    static atomic_uint_fast64_t next_id;
+    struct rc_job *job = calloc(1, sizeof(*job));
+    if (!job) {
+        return NULL;
+    }
+    job->out = rc_bytequeue_create(byte_queue_bytes);
+    if (!job->out) {
+        free(job);
+        return NULL;
+    }
+    atomic_init(&job->refs, 1);
+    atomic_init(&job->cancel, false);
+    uint64_t n = atomic_fetch_add(&next_id, 1) + 1;
+    snprintf(job->id, sizeof(job->id), "%08llx", (unsigned long long)n);
+    job->spec = *spec;
+    memset(spec, 0, sizeof(*spec));
+    job->state = RC_JOB_QUEUED;
+    return job;
+}
+
+void rc_job_ref(struct rc_job *job)
+{
+    atomic_fetch_add(&job->refs, 1);
+}
+
+void rc_job_unref(struct rc_job *job)
+{
+    if (!job || atomic_fetch_sub(&job->refs, 1) != 1) {
+        return;
+    }
+    rc_job_spec_finish(&job->spec);
+    rc_bytequeue_destroy(job->out);
+    free(job);
+}

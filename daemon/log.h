@@ -1,0 +1,22 @@
+/*
+ * log: one-line `key=value` records on stderr.
+ *
+ * Thread-safe: each record is formatted into a local buffer and written with one
+ * write(2), so lines from different threads never interleave. The level threshold
+ * is set once at start-up, before any thread starts.
+ */
+#ifndef RC_LOG_H
+#define RC_LOG_H
+
+enum rc_log_level {
+    RC_LOG_ERROR = 0,
+    RC_LOG_WARN,
+    RC_LOG_INFO,
+    RC_LOG_DEBUG,
+};
+
+void rc_log_set_level(enum rc_log_level level);
+int rc_log_enabled(enum rc_log_level level);
+void rc_log(enum rc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

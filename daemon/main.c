@@ -1,0 +1,104 @@
+/*
+ * rasterclipd: the daemon's entry point. The main thread loads the config, opens
+ * the EGL display, starts the workers and the HTTP server, then waits for signals:
+ * SIGTERM/SIGINT drain (no new jobs, running ones finish) and exit 0.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "raster.h"
+#include "render.h"
+#include "worker.h"
+
+/* How long a drain waits for clients to take the last bytes of their clips. */
+enum { DRAIN_GRACE_MS = 30000, DRAIN_POLL_MS = 50 };
+
+static enum rc_log_level parse_level(const char *name)
+{
+    if (strcmp(name, "error") == 0) {
+        return RC_LOG_ERROR;
+    }
+    if (strcmp(name, "warn") == 0) {
+        return RC_LOG_WARN;
+    }
+    if (strcmp(name, "debug") == 0) {
+        return RC_LOG_DEBUG;
+    }
+    return RC_LOG_INFO;
+}
+
+static void wait_for_streams(struct rc_http *http)
+{
+    struct timespec pause = {0, DRAIN_POLL_MS * 1000000L};
+    for (int waited = 0; waited < DRAIN_GRACE_MS && rc_http_active_streams(http) > 0;
+         waited += DRAIN_POLL_MS) {
+        nanosleep(&pause, NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct rc_config cfg; /* the only global: read-only once threads start */
+    struct rc_error err = {0};
+    bool help_shown = false;
+    if (rc_config_load(&cfg, argc, argv, &help_shown, &err) != RC_OK) {
+        fprintf(stderr, "rasterclipd: %s\n", err.message);
+        return 2;
+    }
+    if (help_shown) {
+        return 0;
+    }
+    rc_log_set_level(parse_level(cfg.log_level));
+
+    /* Signals are taken synchronously by this thread only. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int status = 1;
+    struct rc_gpu *gpu = NULL;
+    struct rc_workers *workers = NULL;
+    struct rc_http *http = NULL;
+    rc_raster_global_init();
+    if (rc_gpu_create(&gpu, &err) != RC_OK || rc_workers_create(&cfg, gpu, &workers, &err) != RC_OK ||
+        rc_http_create(&cfg, workers, gpu, &http, &err) != RC_OK) {
+        rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);
+        goto out;
+    }
+    rc_log(RC_LOG_INFO, "msg=\"listening\" url=%s version=%s data_root=\"%s\"", rc_http_url(http),
+           RC_VERSION, cfg.data_root);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) {
+            continue;
+        }
+        if (sig == SIGHUP) {
+            rc_log(RC_LOG_INFO, "msg=\"SIGHUP ignored: the config reloads on restart\"");
+            continue;
+        }
+        rc_log(RC_LOG_INFO, "msg=\"draining\" signal=%d", sig);
+        break;
+    }
+    rc_http_drain(http);
+    rc_workers_destroy(workers); /* waits for queued and running jobs */
+    workers = NULL;
+    wait_for_streams(http);
+    status = 0;
+out:
+    rc_http_destroy(http);
+    rc_workers_destroy(workers);
+    rc_gpu_destroy(gpu);
+    rc_log(RC_LOG_INFO, "msg=\"stopped\" status=%d", status);
+    return status;
+}

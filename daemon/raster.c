@@ -1,0 +1,352 @@
+#include "raster.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <errno.h>
+#include <gdal.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static void gdal_log(CPLErr level, CPLErrorNum num, const char *msg)
+{
+    /* Detail goes to the log at debug; clients get a safe summary from the caller. */
+    rc_log(RC_LOG_DEBUG, "msg=\"gdal\" class=%d num=%d detail=\"%.400s\"",
+           (int)level, (int)num, msg);
+}
+
+void rc_raster_global_init(void)
+{
+    GDALAllRegister();
+    CPLSetErrorHandler(gdal_log);
+    /* Do not list sibling files on open: a data directory may be large. */
+    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+    /* Statistics embedded in files are not trusted, and nothing is written back. */
+    CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
+}
+
+/* Drivers that read a raster from its own bytes; formats that may point at other
+ * files (VRT and the like) are not opened, so a file cannot reach outside the root. */
+static const char *const allowed_drivers[] = {"GTiff", "PNG", "JPEG", "GIF", "BMP", "AAIGrid",
+                                              "EHdr", "ENVI", "HFA", "netCDF", "HDF5",
+                                              "JP2OpenJPEG", "WEBP", "XYZ", "NITF", NULL};
+
+enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, char *out,
+                                   size_t out_size, struct rc_error *err)
+{
+    static const char field[] = "raster.url";
+    const char *path = url;
+    if (strncmp(url, "file://", 7) == 0) {
+        path = url + 7;
+        if (path[0] != '/') {
+            return rc_error_set(err, RC_ERR_INVALID, field, "file:// URLs need an absolute path");
+        }
+    } else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                            "remote rasters are not supported by this server version");
+    } else if (strstr(url, "://") || strncmp(url, "/vsi", 4) == 0) {
+        return rc_error_set(err, RC_ERR_INVALID, field,
+                            "must be a path under the data root, file:// or http(s)://");
+    }
+    char root[PATH_MAX], joined[PATH_MAX], real[PATH_MAX];
+    if (!realpath(data_root, root)) {
+        return rc_error_set(err, RC_ERR_INTERNAL, field, "the data root is unavailable");
+    }
+    int n = path[0] == '/' ? snprintf(joined, sizeof(joined), "%s", path)
+                           : snprintf(joined, sizeof(joined), "%s/%s", root, path);
+    if (n < 0 || (size_t)n >= sizeof(joined)) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "path too long");
+    }
+    if (!realpath(joined, real)) {
+        return rc_error_set(err, RC_ERR_NOT_FOUND, field, "no such raster under the data root");
+    }
+    size_t root_len = strlen(root);
+    bool inside = strncmp(real, root, root_len) == 0 &&
+                  (real[root_len] == '/' || (root_len == 1 && root[0] == '/'));
+    if (!inside) {
+        return rc_error_set(err, RC_ERR_FORBIDDEN, field, "the path leaves the data root");
+    }
+    if ((size_t)snprintf(out, out_size, "%s", real) >= out_size) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "path too long");
+    }
+    return RC_OK;
+}
+
+void rc_raster_destroy(struct rc_raster *raster)
+{
+    if (!raster) {
+        return;
+    }
+    free(raster->values);
+    free(raster);
+}
+
+/* Chooses the stored grid: the source size, shrunk to fit both the pixel budget
+ * and the largest texture side, aspect kept. */
+static void stored_size(unsigned w, unsigned h, long max_pixels, unsigned max_dim, unsigned *ow,
+                        unsigned *oh)
+{
+    double scale = 1.0;
+    double pixels = (double)w * (double)h;
+    if (pixels > (double)max_pixels) {
+        scale = sqrt((double)max_pixels / pixels);
+    }
+    double longest = (double)(w > h ? w : h) * scale;
+    if (max_dim && longest > (double)max_dim) {
+        scale *= (double)max_dim / longest;
+    }
+    *ow = (unsigned)fmax(1.0, floor((double)w * scale));
+    *oh = (unsigned)fmax(1.0, floor((double)h * scale));
+}
+
+static enum rc_err read_band(GDALRasterBandH band, const struct rc_job_spec *spec, float *dst,
+                             unsigned w, unsigned h, struct rc_error *err)
+{
+    int has_file_nodata = 0;
+    double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
+    bool has_nodata = has_file_nodata != 0;
+    if (spec->has_nodata) {
+        has_nodata = true;
+        nodata = spec->nodata;
+    }
+    int has_scale = 0, has_offset = 0;
+    double scale = GDALGetRasterScale(band, &has_scale);
+    double offset = GDALGetRasterOffset(band, &has_offset);
+    CPLErrorReset();
+    CPLErr e = GDALRasterIO(band, GF_Read, 0, 0, GDALGetRasterBandXSize(band),
+                            GDALGetRasterBandYSize(band), dst, (int)w, (int)h, GDT_Float32, 0, 0);
+    if (e != CE_None) {
+        rc_log(RC_LOG_WARN, "msg=\"raster read failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.url",
+                            "the raster's pixels could not be read (damaged file?)");
+    }
+    float nodata_f = (float)nodata;
+    bool nodata_nan = isnan(nodata);
+    bool apply = (has_scale && scale != 1.0) || (has_offset && offset != 0.0);
+    size_t count = (size_t)w * h;
+    for (size_t i = 0; i < count; i++) {
+        float v = dst[i];
+        if (has_nodata && (nodata_nan ? isnan(v) : v == nodata_f)) {
+            dst[i] = NAN;
+        } else if (apply) {
+            dst[i] = (float)(v * scale + offset);
+        }
+    }
+    return RC_OK;
+}
+
+static void update_range(struct rc_raster *r, const float *plane, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        float v = plane[i];
+        if (isnan(v) || isinf(v)) {
+            continue;
+        }
+        if (r->valid_count == 0 || v < r->valid_min) {
+            r->valid_min = v;
+        }
+        if (r->valid_count == 0 || v > r->valid_max) {
+            r->valid_max = v;
+        }
+        r->valid_count++;
+    }
+}
+
+enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                           unsigned max_dim, struct rc_raster **out, struct rc_error *err)
+{
+    static const char field[] = "raster.url";
+    char path[PATH_MAX];
+    *out = NULL;
+    enum rc_err rc = rc_raster_resolve_path(cfg->data_root, spec->url, path, sizeof(path), err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    struct rc_raster *r = NULL;
+    unsigned *all_bands = NULL;
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL,
+                                 NULL);
+    if (!ds) {
+        rc_log(RC_LOG_INFO, "msg=\"raster open failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, field, "not a raster this server can read");
+        goto out;
+    }
+    int file_bands = GDALGetRasterCount(ds);
+    unsigned sw = (unsigned)GDALGetRasterXSize(ds), sh = (unsigned)GDALGetRasterYSize(ds);
+    if (file_bands < 1 || sw == 0 || sh == 0) {
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, field, "the raster has no bands");
+        goto out;
+    }
+    const unsigned *bands = spec->bands;
+    size_t band_count = spec->band_count;
+    if (!bands) {
+        all_bands = calloc((size_t)file_bands, sizeof(*all_bands));
+        if (!all_bands) {
+            rc = rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+            goto out;
+        }
+        for (int i = 0; i < file_bands; i++) {
+            all_bands[i] = (unsigned)i + 1;
+        }
+        bands = all_bands;
+        band_count = (size_t)file_bands;
+    }
+    if (band_count > (size_t)cfg->max_bands) {
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+                          "the raster has %zu bands; at most %ld (max_bands)", band_count,
+                          cfg->max_bands);
+        goto out;
+    }
+    for (size_t i = 0; i < band_count; i++) {
+        if (bands[i] > (unsigned)file_bands) {
+            rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+                              "band %u does not exist (the raster has %d)", bands[i], file_bands);
+            goto out;
+        }
+    }
+    unsigned w, h;
+    stored_size(sw, sh, cfg->max_raster_pixels, max_dim, &w, &h);
+    size_t plane = (size_t)w * h;
+    size_t budget = (size_t)cfg->max_raster_mb << 20;
+    if (band_count > budget / sizeof(float) / plane) {
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+                          "%zu bands of %ux%u exceed max_raster_mb=%ld", band_count, w, h,
+                          cfg->max_raster_mb);
+        goto out;
+    }
+    r = calloc(1, sizeof(*r));
+    if (r) {
+        r->values = malloc(band_count * plane * sizeof(float));
+    }
+    if (!r || !r->values) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+        goto out;
+    }
+    r->width = w;
+    r->height = h;
+    r->source_width = sw;
+    r->source_height = sh;
+    r->band_count = band_count;
+    for (size_t i = 0; i < band_count; i++) {
+        float *dst = r->values + i * plane;
+        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), spec, dst, w, h, err);
+        if (rc != RC_OK) {
+            goto out;
+        }
+        update_range(r, dst, plane);
+    }
+    if (r->valid_count == 0) {
+        r->valid_min = r->valid_max = NAN;
+    }
+out:
+    free(all_bands);
+    if (ds) {
+        GDALClose(ds);
+    }
+    if (rc != RC_OK) {
+        rc_raster_destroy(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+static void swap_f(float *a, float *b)
+{
+    float t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Moves the k-th smallest of v[0..n) to v[k] (Hoare's selection). */
+static void select_kth(float *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) {
+                i++;
+            }
+            while (v[j] > pivot) {
+                j--;
+            }
+            if (i <= j) {
+                swap_f(&v[i], &v[j]);
+                i++;
+                if (j == 0) {
+                    break;
+                }
+                j--;
+            }
+        }
+        if (k <= j) {
+            hi = j;
+        } else if (k >= i) {
+            lo = i;
+        } else {
+            return;
+        }
+    }
+}
+
+/* numpy.percentile's default (linear) rule on a scratch copy. */
+static double percentile(float *v, size_t n, double q)
+{
+    double idx = q / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)floor(idx);
+    select_kth(v, n, lo);
+    double a = v[lo];
+    if (lo + 1 >= n || idx == (double)lo) {
+        return a;
+    }
+    float b = v[lo + 1];
+    for (size_t i = lo + 2; i < n; i++) {
+        b = v[i] < b ? v[i] : b;
+    }
+    return a + ((double)b - a) * (idx - (double)lo);
+}
+
+/* Past this many valid values "auto" samples the values evenly. */
+enum { AUTO_SAMPLE_MAX = 1 << 22 };
+
+static bool auto_range(const struct rc_raster *r, double *min, double *max)
+{
+    size_t total = r->band_count * (size_t)r->width * r->height;
+    size_t stride = r->valid_count > AUTO_SAMPLE_MAX ? r->valid_count / AUTO_SAMPLE_MAX + 1 : 1;
+    float *scratch = malloc((r->valid_count / stride + 1) * sizeof(float));
+    if (!scratch) {
+        return false;
+    }
+    size_t n = 0, seen = 0;
+    for (size_t i = 0; i < total; i++) {
+        float v = r->values[i];
+        if (!isnan(v) && !isinf(v) && seen++ % stride == 0) {
+            scratch[n++] = v;
+        }
+    }
+    bool ok = n > 0;
+    if (ok) {
+        *min = percentile(scratch, n, 2.0);
+        *max = percentile(scratch, n, 98.0);
+    }
+    free(scratch);
+    return ok;
+}
+
+void rc_raster_value_range(const struct rc_raster *raster, const struct rc_job_spec *spec,
+                           double *min, double *max)
+{
+    *min = raster->valid_min;
+    *max = raster->valid_max;
+    if (spec->has_rescale) {
+        *min = spec->rescale_min;
+        *max = spec->rescale_max;
+    } else if (spec->rescale_auto && raster->valid_count > 0) {
+        auto_range(raster, min, max);
+    }
+}

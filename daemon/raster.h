@@ -1,0 +1,48 @@
+/*
+ * raster: reads the chosen bands of a raster into memory with GDAL.
+ *
+ * Locations: a path relative to the data root, an absolute path or file:// URL
+ * inside it; nothing may leave the root (checked on the resolved real path, so
+ * ".." and symlinks are covered). Values become float32 with the nodata value
+ * (the job's, else the file's) and NaN both stored as NaN; scale and offset are
+ * applied. Rasters larger than the configured pixel budget or `max_dim` are read
+ * downsampled (GDAL picks overviews when the file has them).
+ *
+ * Called from a render worker thread. The caller owns the returned raster and
+ * frees it with rc_raster_destroy(). rc_raster_global_init() runs once on the main
+ * thread before any worker starts.
+ */
+#ifndef RC_RASTER_H
+#define RC_RASTER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+#include "job.h"
+
+struct rc_raster {
+    unsigned width, height; /* of the stored grid */
+    unsigned source_width, source_height;
+    size_t band_count;
+    float *values; /* band_count planes of width*height, row 0 north; NaN = no data */
+    double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
+    size_t valid_count;
+};
+
+void rc_raster_global_init(void);
+
+enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                           unsigned max_dim, struct rc_raster **out, struct rc_error *err);
+void rc_raster_destroy(struct rc_raster *raster);
+
+/* The value range the colormap spans: the job's rescale, its 2..98 percentile
+ * ("auto"), or the valid minimum..maximum. */
+void rc_raster_value_range(const struct rc_raster *raster, const struct rc_job_spec *spec,
+                           double *min, double *max);
+
+/* Resolves a job's raster location to a real path under `data_root`. */
+enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, char *out,
+                                   size_t out_size, struct rc_error *err);
+
+#endif

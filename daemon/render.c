@@ -1,0 +1,621 @@
+#include "render.h"
+
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GLES3/gl3.h>
+#include <GLES2/gl2ext.h>
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "shaders.h"
+
+struct rc_gpu {
+    EGLDisplay display;
+    struct rc_gpu_info info;
+    bool no_config_context;
+};
+
+struct slot {
+    GLuint pbo;
+    GLsync fence;
+    size_t index;
+};
+
+struct rc_render {
+    struct rc_gpu *gpu;
+    EGLContext context;
+    pthread_t owner;
+    char renderer[256];
+    char version[256];
+    GLint max_texture;
+    GLuint program;
+    GLuint vao, vbo;
+    GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
+        u_background, u_nodata_rgb;
+    /* per job */
+    const struct rc_job_spec *spec;
+    size_t band_count;
+    GLuint values_tex, lut_tex;
+    GLuint fbo, color_rb, depth_rb;
+    unsigned width, height;
+    float extent[2];
+    struct slot ring[RC_RENDER_RING];
+    size_t drawn; /* frames drawn this job */
+    size_t read;  /* frames read this job */
+};
+
+/* Exact token match in a space-separated extension list (a bare strstr would
+ * also match longer names that start the same way). */
+static bool has_ext(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ' ');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, len) == 0) {
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static EGLDisplay open_device_display(struct rc_gpu_info *info)
+{
+    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+    if (!has_ext(client, "EGL_EXT_platform_device") ||
+        !(has_ext(client, "EGL_EXT_device_enumeration") || has_ext(client, "EGL_EXT_device_base"))) {
+        return EGL_NO_DISPLAY;
+    }
+    PFNEGLQUERYDEVICESEXTPROC query_devices =
+        (PFNEGLQUERYDEVICESEXTPROC)eglGetProcAddress("eglQueryDevicesEXT");
+    PFNEGLQUERYDEVICESTRINGEXTPROC query_string =
+        (PFNEGLQUERYDEVICESTRINGEXTPROC)eglGetProcAddress("eglQueryDeviceStringEXT");
+    PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
+        (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+    if (!query_devices || !query_string || !get_display) {
+        return EGL_NO_DISPLAY;
+    }
+    EGLDeviceEXT devices[16];
+    EGLint count = 0;
+    if (!query_devices(16, devices, &count)) {
+        return EGL_NO_DISPLAY;
+    }
+    for (EGLint i = 0; i < count; i++) {
+        const char *exts = query_string(devices[i], EGL_EXTENSIONS);
+        if (has_ext(exts, "EGL_MESA_device_software")) {
+            continue; /* llvmpipe: the surfaceless platform serves it */
+        }
+        EGLDisplay d = get_display(EGL_PLATFORM_DEVICE_EXT, devices[i], NULL);
+        EGLint major, minor;
+        if (d == EGL_NO_DISPLAY || !eglInitialize(d, &major, &minor)) {
+            rc_log(RC_LOG_WARN, "msg=\"EGL device unusable\" device=%d egl_error=0x%x", (int)i,
+                   (unsigned)eglGetError());
+            continue;
+        }
+        const char *drm = has_ext(exts, "EGL_EXT_device_drm")
+                              ? query_string(devices[i], EGL_DRM_DEVICE_FILE_EXT)
+                              : NULL;
+        snprintf(info->device, sizeof(info->device), "%s", drm ? drm : "egl-device");
+        snprintf(info->platform, sizeof(info->platform), "device");
+        info->hardware = true;
+        return d;
+    }
+    return EGL_NO_DISPLAY;
+}
+
+static EGLDisplay open_surfaceless_display(struct rc_gpu_info *info)
+{
+    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+    if (!has_ext(client, "EGL_MESA_platform_surfaceless")) {
+        return EGL_NO_DISPLAY;
+    }
+    PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
+        (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+    if (!get_display) {
+        return EGL_NO_DISPLAY;
+    }
+    EGLDisplay d = get_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+    EGLint major, minor;
+    if (d == EGL_NO_DISPLAY || !eglInitialize(d, &major, &minor)) {
+        return EGL_NO_DISPLAY;
+    }
+    snprintf(info->platform, sizeof(info->platform), "surfaceless");
+    snprintf(info->device, sizeof(info->device), "mesa");
+    info->hardware = false;
+    return d;
+}
+
+enum rc_err rc_gpu_create(struct rc_gpu **out, struct rc_error *err)
+{
+    *out = NULL;
+    struct rc_gpu *gpu = calloc(1, sizeof(*gpu));
+    if (!gpu) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    gpu->display = open_device_display(&gpu->info);
+    if (gpu->display == EGL_NO_DISPLAY) {
+        gpu->display = open_surfaceless_display(&gpu->info);
+    }
+    if (gpu->display == EGL_NO_DISPLAY) {
+        free(gpu);
+        return rc_error_set(err, RC_ERR_INTERNAL, "",
+                            "no EGL display: neither a hardware EGL device nor "
+                            "EGL_MESA_platform_surfaceless is available (egl_error=0x%x)",
+                            (unsigned)eglGetError());
+    }
+    const char *exts = eglQueryString(gpu->display, EGL_EXTENSIONS);
+    if (!has_ext(exts, "EGL_KHR_surfaceless_context")) {
+        eglTerminate(gpu->display);
+        free(gpu);
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "EGL_KHR_surfaceless_context missing");
+    }
+    gpu->no_config_context = has_ext(exts, "EGL_KHR_no_config_context");
+    rc_log(RC_LOG_INFO, "msg=\"EGL display\" platform=%s device=%s hardware=%d vendor=\"%s\" version=\"%s\"",
+           gpu->info.platform, gpu->info.device, (int)gpu->info.hardware,
+           eglQueryString(gpu->display, EGL_VENDOR), eglQueryString(gpu->display, EGL_VERSION));
+    *out = gpu;
+    return RC_OK;
+}
+
+void rc_gpu_destroy(struct rc_gpu *gpu)
+{
+    if (!gpu) {
+        return;
+    }
+    eglTerminate(gpu->display);
+    eglReleaseThread();
+    free(gpu);
+}
+
+const struct rc_gpu_info *rc_gpu_info(const struct rc_gpu *gpu)
+{
+    return &gpu->info;
+}
+
+static void assert_current(const struct rc_render *r)
+{
+    assert(pthread_equal(pthread_self(), r->owner));
+    assert(eglGetCurrentContext() == r->context);
+    (void)r;
+}
+
+static void GL_APIENTRY debug_message(GLenum source, GLenum type, GLuint id, GLenum severity,
+                                      GLsizei length, const GLchar *message, const void *user)
+{
+    (void)source;
+    (void)length;
+    (void)user;
+    enum rc_log_level level = RC_LOG_DEBUG;
+    if (type == GL_DEBUG_TYPE_ERROR_KHR || severity == GL_DEBUG_SEVERITY_HIGH_KHR) {
+        level = RC_LOG_WARN;
+    }
+    rc_log(level, "msg=\"gl\" type=0x%x id=%u severity=0x%x detail=\"%.300s\"", (unsigned)type,
+           (unsigned)id, (unsigned)severity, message);
+}
+
+static GLuint compile(GLenum stage, const char *name, const char *source, struct rc_error *err)
+{
+    GLuint shader = glCreateShader(stage);
+    glShaderSource(shader, 1, &source, NULL);
+    glCompileShader(shader);
+    GLint ok = GL_FALSE;
+    glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
+    if (!ok) {
+        char log[1024] = "";
+        glGetShaderInfoLog(shader, sizeof(log), NULL, log);
+        rc_log(RC_LOG_ERROR, "msg=\"shader compile failed\" shader=%s log=\"%s\"", name, log);
+        rc_error_set(err, RC_ERR_INTERNAL, "", "shader %s failed to compile", name);
+        glDeleteShader(shader);
+        return 0;
+    }
+    return shader;
+}
+
+static GLuint link_program(const char *name, const char *vs_src, const char *fs_src,
+                           struct rc_error *err)
+{
+    GLuint vs = compile(GL_VERTEX_SHADER, name, vs_src, err);
+    GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, name, fs_src, err) : 0;
+    if (!fs) {
+        glDeleteShader(vs);
+        return 0;
+    }
+    GLuint program = glCreateProgram();
+    glAttachShader(program, vs);
+    glAttachShader(program, fs);
+    glLinkProgram(program);
+    glDeleteShader(vs);
+    glDeleteShader(fs);
+    GLint ok = GL_FALSE;
+    glGetProgramiv(program, GL_LINK_STATUS, &ok);
+    if (!ok) {
+        char log[1024] = "";
+        glGetProgramInfoLog(program, sizeof(log), NULL, log);
+        rc_log(RC_LOG_ERROR, "msg=\"program link failed\" program=%s log=\"%s\"", name, log);
+        rc_error_set(err, RC_ERR_INTERNAL, "", "program %s failed to link", name);
+        glDeleteProgram(program);
+        return 0;
+    }
+    return program;
+}
+
+static enum rc_err make_context(struct rc_render *r, struct rc_error *err)
+{
+    EGLDisplay d = r->gpu->display;
+    if (!eglBindAPI(EGL_OPENGL_ES_API)) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglBindAPI failed (0x%x)",
+                            (unsigned)eglGetError());
+    }
+    EGLConfig config = EGL_NO_CONFIG_KHR;
+    if (!r->gpu->no_config_context) {
+        static const EGLint wanted[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
+        EGLint n = 0;
+        if (!eglChooseConfig(d, wanted, &config, 1, &n) || n < 1) {
+            return rc_error_set(err, RC_ERR_INTERNAL, "", "no GLES 3 EGL config");
+        }
+    }
+    EGLint attribs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 0, EGL_NONE};
+    r->context = eglCreateContext(d, config, EGL_NO_CONTEXT, attribs);
+    if (r->context == EGL_NO_CONTEXT) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglCreateContext failed (0x%x)",
+                            (unsigned)eglGetError());
+    }
+    if (!eglMakeCurrent(d, EGL_NO_SURFACE, EGL_NO_SURFACE, r->context)) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglMakeCurrent failed (0x%x)",
+                            (unsigned)eglGetError());
+    }
+    r->owner = pthread_self();
+    return RC_OK;
+}
+
+static void enable_debug_output(void)
+{
+    const char *exts = (const char *)glGetString(GL_EXTENSIONS);
+    if (!has_ext(exts, "GL_KHR_debug")) {
+        return;
+    }
+    PFNGLDEBUGMESSAGECALLBACKKHRPROC set_callback =
+        (PFNGLDEBUGMESSAGECALLBACKKHRPROC)eglGetProcAddress("glDebugMessageCallbackKHR");
+    if (set_callback) {
+        set_callback(debug_message, NULL);
+        glEnable(GL_DEBUG_OUTPUT_KHR);
+    }
+}
+
+enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct rc_error *err)
+{
+    *out = NULL;
+    struct rc_render *r = calloc(1, sizeof(*r));
+    if (!r) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    r->gpu = gpu;
+    enum rc_err rc = make_context(r, err);
+    if (rc != RC_OK) {
+        goto out;
+    }
+    enable_debug_output();
+    snprintf(r->renderer, sizeof(r->renderer), "%s", (const char *)glGetString(GL_RENDERER));
+    snprintf(r->version, sizeof(r->version), "%s", (const char *)glGetString(GL_VERSION));
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &r->max_texture);
+
+    r->program = link_program("scene", rc_shader_scene_vert, rc_shader_scene_frag, err);
+    if (!r->program) {
+        rc = err ? err->code : RC_ERR_INTERNAL;
+        goto out;
+    }
+#define UNIFORM(name) r->name = glGetUniformLocation(r->program, #name)
+    UNIFORM(u_view_projection);
+    UNIFORM(u_extent);
+    UNIFORM(u_values);
+    UNIFORM(u_lut);
+    UNIFORM(u_lut_size);
+    UNIFORM(u_band_a);
+    UNIFORM(u_band_b);
+    UNIFORM(u_blend);
+    UNIFORM(u_background);
+    UNIFORM(u_nodata_rgb);
+#undef UNIFORM
+
+    static const float quad[] = {0, 0, 1, 0, 0, 1, 1, 1};
+    glGenVertexArrays(1, &r->vao);
+    glBindVertexArray(r->vao);
+    glGenBuffers(1, &r->vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->vbo);
+    glBufferData(GL_ARRAY_BUFFER, sizeof(quad), quad, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+    glBindVertexArray(0);
+out:
+    if (rc != RC_OK) {
+        rc_render_destroy(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+static void release_job_objects(struct rc_render *r)
+{
+    for (size_t i = 0; i < RC_RENDER_RING; i++) {
+        if (r->ring[i].fence) {
+            glDeleteSync(r->ring[i].fence);
+        }
+        if (r->ring[i].pbo) {
+            glDeleteBuffers(1, &r->ring[i].pbo);
+        }
+        memset(&r->ring[i], 0, sizeof(r->ring[i]));
+    }
+    GLuint textures[] = {r->values_tex, r->lut_tex};
+    glDeleteTextures(2, textures);
+    glDeleteFramebuffers(1, &r->fbo);
+    GLuint rbs[] = {r->color_rb, r->depth_rb};
+    glDeleteRenderbuffers(2, rbs);
+    r->values_tex = r->lut_tex = r->fbo = r->color_rb = r->depth_rb = 0;
+    r->spec = NULL;
+    r->drawn = r->read = 0;
+}
+
+void rc_render_destroy(struct rc_render *render)
+{
+    if (!render) {
+        return;
+    }
+    if (render->context != EGL_NO_CONTEXT && eglGetCurrentContext() == render->context) {
+        release_job_objects(render);
+        glDeleteProgram(render->program);
+        glDeleteBuffers(1, &render->vbo);
+        glDeleteVertexArrays(1, &render->vao);
+        eglMakeCurrent(render->gpu->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    }
+    if (render->context != EGL_NO_CONTEXT) {
+        eglDestroyContext(render->gpu->display, render->context);
+    }
+    eglReleaseThread();
+    free(render);
+}
+
+const char *rc_render_renderer(const struct rc_render *render)
+{
+    return render->renderer;
+}
+
+const char *rc_render_version(const struct rc_render *render)
+{
+    return render->version;
+}
+
+unsigned rc_render_max_texture_size(const struct rc_render *render)
+{
+    return (unsigned)render->max_texture;
+}
+
+/* Uploads every band normalised to 0..1 over [vmin, vmax]; no data becomes -1. */
+static enum rc_err upload_values(struct rc_render *r, const struct rc_raster *raster, double vmin,
+                                 double vmax, struct rc_error *err)
+{
+    size_t plane = (size_t)raster->width * raster->height;
+    float *scratch = malloc(plane * sizeof(float));
+    if (!scratch) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    double span = vmax - vmin;
+    double inv = span > 0 ? 1.0 / span : 0.0;
+    glGenTextures(1, &r->values_tex);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
+    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, GL_R32F, (GLsizei)raster->width,
+                   (GLsizei)raster->height, (GLsizei)raster->band_count);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    for (size_t b = 0; b < raster->band_count; b++) {
+        const float *src = raster->values + b * plane;
+        for (size_t i = 0; i < plane; i++) {
+            float v = src[i];
+            if (isnan(v)) {
+                scratch[i] = -1.0f;
+            } else {
+                /* matplotlib's Normalize; values outside clip to the ends. */
+                double t = ((double)v - vmin) * inv;
+                scratch[i] = (float)(t < 0 ? 0 : t > 1 ? 1 : t);
+            }
+        }
+        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)raster->width,
+                        (GLsizei)raster->height, 1, GL_RED, GL_FLOAT, scratch);
+    }
+    free(scratch);
+    /* R32F is not filterable in GLES 3.0; nearest also keeps pixels crisp. */
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    return RC_OK;
+}
+
+static void upload_lut(struct rc_render *r, const struct rc_colormap *map)
+{
+    glGenTextures(1, &r->lut_tex);
+    glBindTexture(GL_TEXTURE_2D, r->lut_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)map->entries, 1);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, (GLsizei)map->entries, 1, GL_RGBA, GL_UNSIGNED_BYTE,
+                    map->rgba);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+}
+
+static enum rc_err make_target(struct rc_render *r, unsigned w, unsigned h, struct rc_error *err)
+{
+    glGenRenderbuffers(1, &r->color_rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, r->color_rb);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, (GLsizei)w, (GLsizei)h);
+    glGenRenderbuffers(1, &r->depth_rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, r->depth_rb);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, (GLsizei)w, (GLsizei)h);
+    glGenFramebuffers(1, &r->fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, r->color_rb);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->depth_rb);
+    GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+    if (status != GL_FRAMEBUFFER_COMPLETE) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "framebuffer incomplete (0x%x)",
+                            (unsigned)status);
+    }
+    size_t bytes = (size_t)w * h * 4;
+    for (size_t i = 0; i < RC_RENDER_RING; i++) {
+        glGenBuffers(1, &r->ring[i].pbo);
+        glBindBuffer(GL_PIXEL_PACK_BUFFER, r->ring[i].pbo);
+        glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)bytes, NULL, GL_STREAM_READ);
+    }
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    r->width = w;
+    r->height = h;
+    return RC_OK;
+}
+
+enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *spec,
+                            const struct rc_raster *raster, double vmin, double vmax,
+                            struct rc_error *err)
+{
+    struct rc_render *r = render;
+    assert_current(r);
+    release_job_objects(r);
+    r->spec = spec;
+    r->band_count = raster->band_count;
+    double longest = raster->width > raster->height ? raster->width : raster->height;
+    r->extent[0] = (float)(raster->width / longest);
+    r->extent[1] = (float)(raster->height / longest);
+    if (raster->band_count > 2048 || raster->band_count > (size_t)INT32_MAX) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands", "too many bands for one texture");
+    }
+    GLint max_layers = 0;
+    glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
+    if ((GLint)raster->band_count > max_layers) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+                            "at most %d bands on this renderer", (int)max_layers);
+    }
+    enum rc_err rc = upload_values(r, raster, vmin, vmax, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    upload_lut(r, &spec->colormap);
+    rc = make_target(r, spec->width, spec->height, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    glUseProgram(r->program);
+    glUniform1i(r->u_values, 0);
+    glUniform1i(r->u_lut, 1);
+    glUniform1i(r->u_lut_size, (GLint)spec->colormap.entries);
+    glUniform2f(r->u_extent, r->extent[0], r->extent[1]);
+    float bg[3], nd[3];
+    float alpha = spec->nan_color[3] / 255.0f;
+    for (int c = 0; c < 3; c++) {
+        bg[c] = spec->background[c] / 255.0f;
+        nd[c] = bg[c] * (1.0f - alpha) + spec->nan_color[c] / 255.0f * alpha;
+    }
+    glUniform3fv(r->u_background, 1, bg);
+    glUniform3fv(r->u_nodata_rgb, 1, nd);
+    glClearColor(bg[0], bg[1], bg[2], 1.0f);
+    glViewport(0, 0, (GLsizei)spec->width, (GLsizei)spec->height);
+    glPixelStorei(GL_PACK_ALIGNMENT, 4);
+    GLenum gl_err = glGetError();
+    if (gl_err != GL_NO_ERROR) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "GL setup failed (0x%x)", (unsigned)gl_err);
+    }
+    return RC_OK;
+}
+
+size_t rc_render_in_flight(const struct rc_render *render)
+{
+    return render->drawn - render->read;
+}
+
+enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_error *err)
+{
+    struct rc_render *r = render;
+    assert_current(r);
+    if (rc_render_in_flight(r) >= RC_RENDER_RING) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "readback ring full");
+    }
+    const struct rc_job_spec *spec = r->spec;
+    struct rc_camera_pose pose;
+    rc_camera_pose_at(&spec->camera, index, spec->frames, spec->fps, &pose);
+    float m[16];
+    rc_camera_matrix(&pose, (double)spec->width / (double)spec->height, m);
+    /* Flip clip-space y so the framebuffer's first row is the image's top row and
+     * readback needs no flip. */
+    for (int col = 0; col < 4; col++) {
+        m[col * 4 + 1] = -m[col * 4 + 1];
+    }
+    size_t a, b;
+    float weight;
+    rc_job_spec_band_at(spec, r->band_count, index, &a, &b, &weight);
+
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    glUseProgram(r->program);
+    glUniformMatrix4fv(r->u_view_projection, 1, GL_FALSE, m);
+    glUniform1i(r->u_band_a, (GLint)a);
+    glUniform1i(r->u_band_b, (GLint)b);
+    glUniform1f(r->u_blend, weight);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
+    glActiveTexture(GL_TEXTURE1);
+    glBindTexture(GL_TEXTURE_2D, r->lut_tex);
+    glBindVertexArray(r->vao);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    glBindVertexArray(0);
+
+    struct slot *s = &r->ring[r->drawn % RC_RENDER_RING];
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
+    glReadPixels(0, 0, (GLsizei)r->width, (GLsizei)r->height, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    s->fence = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    s->index = index;
+    glFlush();
+    r->drawn++;
+    return RC_OK;
+}
+
+enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *index,
+                           struct rc_error *err)
+{
+    struct rc_render *r = render;
+    assert_current(r);
+    if (rc_render_in_flight(r) == 0) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "no frame in flight");
+    }
+    struct slot *s = &r->ring[r->read % RC_RENDER_RING];
+    const GLuint64 timeout_ns = 10ull * 1000 * 1000 * 1000;
+    GLenum waited = glClientWaitSync(s->fence, GL_SYNC_FLUSH_COMMANDS_BIT, timeout_ns);
+    glDeleteSync(s->fence);
+    s->fence = NULL;
+    if (waited == GL_TIMEOUT_EXPIRED || waited == GL_WAIT_FAILED) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "GPU did not finish a frame");
+    }
+    size_t bytes = (size_t)r->width * r->height * 4;
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
+    const void *mapped = glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes,
+                                          GL_MAP_READ_BIT);
+    enum rc_err rc = RC_OK;
+    if (mapped) {
+        memcpy(rgba, mapped, bytes);
+        glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
+    } else {
+        rc = rc_error_set(err, RC_ERR_INTERNAL, "", "mapping a readback buffer failed");
+    }
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    *index = s->index;
+    r->read++;
+    return rc;
+}
+
+void rc_render_end(struct rc_render *render)
+{
+    assert_current(render);
+    release_job_objects(render);
+}

@@ -1,0 +1,72 @@
+/*
+ * render: everything that touches EGL and OpenGL ES.
+ *
+ * `struct rc_gpu` is the EGL display, chosen once on the main thread at start-up:
+ * a hardware EGL device (EGL_EXT_platform_device) when one exists, otherwise
+ * Mesa's surfaceless platform (llvmpipe on a CPU-only host). It must outlive every
+ * renderer made from it.
+ *
+ * `struct rc_render` is one worker's GLES 3.0 context with its program, FBO and a
+ * ring of pixel-pack buffers. rc_render_create() makes the context current on the
+ * calling thread, and every other rc_render_* call must come from that thread
+ * (they assert it). Per job: rc_render_begin() uploads the bands and colormap,
+ * rc_render_draw() draws a frame and starts its asynchronous readback,
+ * rc_render_read() waits for the oldest frame in flight and copies it out (top
+ * row first, RGBA), rc_render_end() releases the job's GL objects.
+ */
+#ifndef RC_RENDER_H
+#define RC_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "job.h"
+#include "raster.h"
+
+/* Frames whose readback may be in flight at once (draw n while n-2 is mapped). */
+#define RC_RENDER_RING 3
+
+struct rc_gpu;
+struct rc_render;
+
+struct rc_gpu_info {
+    bool hardware;         /* EGL device platform on a non-software device */
+    char platform[32];     /* "device" or "surfaceless" */
+    char device[128];      /* EGL device's DRM path or driver name, when known */
+};
+
+enum rc_err rc_gpu_create(struct rc_gpu **out, struct rc_error *err);
+void rc_gpu_destroy(struct rc_gpu *gpu);
+const struct rc_gpu_info *rc_gpu_info(const struct rc_gpu *gpu);
+
+enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct rc_error *err);
+void rc_render_destroy(struct rc_render *render);
+
+/* GL_RENDERER, GL_VERSION of the context. */
+const char *rc_render_renderer(const struct rc_render *render);
+const char *rc_render_version(const struct rc_render *render);
+unsigned rc_render_max_texture_size(const struct rc_render *render);
+
+/* Prepares a job: textures from `raster` normalised over [vmin, vmax], output
+ * framebuffer and readback ring of the job's size. */
+enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *spec,
+                            const struct rc_raster *raster, double vmin, double vmax,
+                            struct rc_error *err);
+
+/* Draws frame `index` and queues its readback. At most RC_RENDER_RING frames may
+ * be in flight: read one before drawing more. */
+enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_error *err);
+
+/* Frames drawn but not yet read. */
+size_t rc_render_in_flight(const struct rc_render *render);
+
+/* Waits for the oldest frame in flight and copies width*height*4 bytes into `rgba`;
+ * *index receives its frame number. */
+enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *index,
+                           struct rc_error *err);
+
+void rc_render_end(struct rc_render *render);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * worker: the render workers and the queue of jobs waiting for them.
+ *
+ * Each worker thread creates its own GL context (render.c) at start-up and keeps
+ * it for life. It takes jobs in arrival order and owns each from raster load to
+ * last frame: load, draw, asynchronous readback. Per job it starts an encode
+ * thread (convert, encode, mux into the job's byte queue), fed through a bounded
+ * frame queue, so drawing frame n+1 overlaps encoding frame n.
+ *
+ * The main thread creates and destroys the pool; HTTP threads call
+ * rc_workers_submit() and the read-only accessors.
+ */
+#ifndef RC_WORKER_H
+#define RC_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "job.h"
+#include "render.h"
+
+struct rc_workers;
+
+struct rc_workers_stats {
+    size_t workers;
+    size_t busy;
+    size_t queued;
+    uint64_t jobs_ok;
+    uint64_t jobs_failed;
+    uint64_t jobs_cancelled;
+    uint64_t frames;
+    uint64_t bytes;
+};
+
+/* Starts cfg->workers threads and waits until each has a GL context. */
+enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
+                              struct rc_workers **out, struct rc_error *err);
+/* Lets queued and running jobs finish, then joins every thread. */
+void rc_workers_destroy(struct rc_workers *workers);
+
+/* Queues `job` (taking a new reference) or fails with RC_ERR_BUSY when the queue is
+ * full. job->on_ready must be set: the worker calls it once the job either
+ * streams or has failed. */
+enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job,
+                              struct rc_error *err);
+
+void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out);
+const char *rc_workers_gl_renderer(const struct rc_workers *workers);
+const char *rc_workers_gl_version(const struct rc_workers *workers);
+
+#endif

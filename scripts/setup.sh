@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package rasterclip needs to build, run and test.
+# Non-interactive and idempotent: packages already present are left alone, and
+# `apt-get update` runs once, only when something is missing.
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential cmake pkg-config glslang-tools
+    # libraries
+    libmicrohttpd-dev libjansson-dev libgdal-dev libvpx-dev libcurl4-openssl-dev
+    libfreetype-dev libegl-dev libgles-dev
+    # software rendering when no GPU is present
+    libegl-mesa0 libgl1-mesa-dri libgles2
+    # fonts (labels)
+    fonts-dejavu-core
+    # tests: decoders, WebM parsers, independent colour expectations
+    ffmpeg mkvtoolnix libwebm-tools python3 python3-numpy python3-matplotlib python3-gdal
+    python3-jsonschema curl gdal-bin
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "setup: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
