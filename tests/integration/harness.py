@@ -1,0 +1,183 @@
+"""Shared helpers for the integration tests: a real rasterclipd on an ephemeral
+loopback port, HTTP against it, and decoding of what comes back.
+
+Only loopback is ever contacted. Expected colours come from numpy and Debian's
+matplotlib, never from rasterclip's own code.
+"""
+import http.client
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import numpy as np
+
+SOURCE = os.environ.get("RC_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+SHARED = os.environ.get("RC_SHARED_DATA", os.path.join(SOURCE, "..", "shared", "data"))
+DAEMON = os.environ.get("RASTERCLIPD", os.path.join(SOURCE, "build", "rasterclipd"))
+CLIENT = os.environ.get("RASTERCLIP", os.path.join(SOURCE, "build", "rasterclip"))
+SANITIZED = bool(os.environ.get("RC_SANITIZE"))
+
+# Rasters the repository ships (permissive licences) and the developer set, when present.
+REPO_DATA = [os.path.join(SOURCE, "tests", "data"), os.path.join(SOURCE, "demo")]
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "ThreadSanitizer")
+
+
+def shared_file(name):
+    """Path of a developer test raster, or None when shared/data is absent."""
+    path = os.path.join(SHARED, name)
+    return path if os.path.exists(path) else None
+
+
+class Daemon:
+    """rasterclipd on 127.0.0.1:0 with a private data root; stop() asserts a clean exit."""
+
+    def __init__(self, *extra_args, shared=()):
+        self.root = tempfile.mkdtemp(prefix="rasterclip-data-")
+        for folder in REPO_DATA:
+            for name in os.listdir(folder):
+                if name.endswith(".tif"):
+                    shutil.copy(os.path.join(folder, name), self.root)
+        for name in shared:
+            path = shared_file(name)
+            if path:
+                shutil.copy(path, self.root)
+        self.lines = []
+        self._ready = queue.Queue()
+        self.proc = subprocess.Popen(
+            [DAEMON, "--listen", "127.0.0.1:0", "--data-root", self.root, *extra_args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True)
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        try:
+            self.url = self._ready.get(timeout=60)
+        except queue.Empty:
+            self.proc.kill()
+            raise AssertionError("daemon did not report its address:\n" + "".join(self.lines))
+        if self.url is None:
+            raise AssertionError("daemon exited during start-up:\n" + "".join(self.lines))
+        match = re.match(r"http://([^:/]+):(\d+)", self.url)
+        self.host, self.port = match.group(1), int(match.group(2))
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            found = re.search(r'msg="listening" url=(\S+)', line)
+            if found:
+                self._ready.put(found.group(1))
+        self._ready.put(None)
+
+    def log(self):
+        return "".join(self.lines)
+
+    def wait_for_log(self, pattern, timeout=30):
+        """Waits (polling the collected log, no fixed sleeps) for a regex to appear."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.log())
+            if found:
+                return found
+            self._reader.join(0.05)
+        raise AssertionError("log never matched %r:\n%s" % (pattern, self.log()[-3000:]))
+
+    def request(self, method, path, body=None, headers=None, timeout=120):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+        finally:
+            conn.close()
+
+    def render(self, job):
+        body = job if isinstance(job, (bytes, str)) else json.dumps(job)
+        return self.request("POST", "/v1/render", body=body,
+                            headers={"Content-Type": "application/json"})
+
+    def stop(self, test=None):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("daemon did not stop on SIGTERM")
+        self._reader.join(5)
+        shutil.rmtree(self.root, ignore_errors=True)
+        log = self.log()
+        for mark in SANITIZER_MARKS:
+            if mark in log:
+                raise AssertionError("sanitizer report in daemon log:\n" + log[-6000:])
+        if code != 0:
+            raise AssertionError("daemon exited %d:\n%s" % (code, log[-3000:]))
+
+
+class DaemonTest(unittest.TestCase):
+    """One daemon for the whole test class."""
+    daemon_args = ()
+    shared = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon(*cls.daemon_args, shared=cls.shared)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def render_ok(self, job, path):
+        status, headers, body = self.daemon.render(job)
+        self.assertEqual(status, 200, body[:500])
+        self.assertEqual(headers.get("content-type"), "video/webm")
+        with open(path, "wb") as f:
+            f.write(body)
+        return headers, body
+
+
+def ffprobe(path):
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-print_format", "json", "-show_streams",
+         "-show_format", path], check=True, capture_output=True, text=True).stdout
+    info = json.loads(out)
+    return info["streams"][0], info["format"]
+
+
+def decode_frames(path, width, height):
+    """All frames as an (n, height, width, 3) uint8 array, decoded by ffmpeg."""
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        check=True, capture_output=True).stdout
+    frame = width * height * 3
+    return np.frombuffer(raw, np.uint8).reshape(len(raw) // frame, height, width, 3)
+
+
+def top_down_pixel(x, y, width, height, distance, fov_deg):
+    """Pixel (column, row) where a pinhole camera looking straight down from
+    `distance` above the origin, north up, sees the world point (x, y, 0)."""
+    half_h = distance * np.tan(np.radians(fov_deg) / 2)
+    col = width / 2 + x / half_h * (height / 2)
+    row = height / 2 - y / half_h * (height / 2)
+    return col, row
+
+
+def raster_cell_centre(col, row, cols, rows):
+    """World position of a raster cell's centre: longer side 1 unit, north up."""
+    longest = max(cols, rows)
+    sx, sy = cols / longest, rows / longest
+    return (col + 0.5) / cols * sx - sx / 2, sy / 2 - (row + 0.5) / rows * sy
+
+
+def patch_mean(frame, col, row, radius=2):
+    c, r = int(round(col)), int(round(row))
+    return frame[r - radius:r + radius + 1, c - radius:c + radius + 1].reshape(-1, 3).mean(axis=0)
