@@ -31,6 +31,9 @@ enum rc_err rc_colormap_from_name(struct rc_colormap *map, const char *name, con
         return rc_error_set(err, RC_ERR_INVALID, field,
                             "unknown colormap (GET /v1/colormaps lists them)");
     }
+    if (table->entries > RC_COLORMAP_MAX_ENTRIES) {
+        return rc_error_set(err, RC_ERR_INTERNAL, field, "colormap table too long");
+    }
     map->entries = table->entries;
     memcpy(map->rgba, table->rgba, (size_t)table->entries * 4);
     if (reversed) {
@@ -54,7 +57,7 @@ enum rc_err rc_colormap_from_stops(struct rc_colormap *map, const struct rc_colo
             return rc_error_set(err, RC_ERR_INVALID, field, "stop positions must not decrease");
         }
     }
-    map->entries = RC_COLORMAP_MAX_ENTRIES;
+    map->entries = RC_COLORMAP_STOP_ENTRIES;
     for (unsigned i = 0; i < map->entries; i++) {
         double x = (double)i / (double)(map->entries - 1);
         size_t k = 1;

@@ -1,7 +1,7 @@
 /*
  * colormap: values in 0..1 to colours, as matplotlib maps them.
  *
- * A `struct rc_colormap` is a resolved lookup table of up to 256 RGBA entries,
+ * A `struct rc_colormap` is a resolved lookup table of up to 512 RGBA entries,
  * owned by its caller (plain value, no heap). Names match matplotlib's registry
  * case-insensitively, with an optional "_r" suffix for the reversed map. Custom
  * maps from colour stops are sampled like matplotlib's
@@ -16,7 +16,9 @@
 
 #include "error.h"
 
-#define RC_COLORMAP_MAX_ENTRIES 256
+/* matplotlib's longest tables (twilight) have 510 entries; custom maps use 256. */
+#define RC_COLORMAP_MAX_ENTRIES 512
+#define RC_COLORMAP_STOP_ENTRIES 256
 #define RC_COLORMAP_MAX_STOPS 64
 
 struct rc_colormap {

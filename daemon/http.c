@@ -24,6 +24,9 @@
 static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 enum { TTFB_BUCKETS = sizeof(ttfb_bounds) / sizeof(ttfb_bounds[0]) };
 
+/* Bodies up to this many times max_body_bytes are drained before the 413. */
+enum { BODY_DISCARD_FACTOR = 16 };
+
 struct rc_http {
     const struct rc_config *cfg;
     struct rc_workers *workers;
@@ -478,10 +481,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             }
             const char *length =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (length && strtoull(length, NULL, 10) > (unsigned long long)http->cfg->max_body_bytes) {
+            unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
+            unsigned long long limit = (unsigned long long)http->cfg->max_body_bytes;
+            if (declared > limit) {
                 req->too_large = true;
-                return send_error_code(http, conn, RC_ERR_TOO_LARGE, "",
-                                       "the request body exceeds max_body_bytes");
+                /* A moderately large body is read and dropped so the client, still
+                 * sending, gets the 413; a huge one is answered at once. */
+                if (declared / BODY_DISCARD_FACTOR > limit) {
+                    return send_error_code(http, conn, RC_ERR_TOO_LARGE, "",
+                                           "the request body exceeds max_body_bytes");
+                }
             }
             return MHD_YES; /* the body follows */
         }

@@ -189,7 +189,7 @@ static void run_job(struct worker *w, struct rc_job *job)
     struct session s = {.job = job};
     struct rc_raster *raster = NULL;
     struct frame *frames = NULL;
-    bool streaming = false, encoder_running = false, began = false;
+    bool streaming = false, began = false;
     pthread_t encoder;
     rc_buf_init(&s.out);
     double start = now_ms();
@@ -244,12 +244,10 @@ static void run_job(struct worker *w, struct rc_job *job)
         rc = rc_error_set(&err, RC_ERR_INTERNAL, "", "cannot start the encode thread");
         goto out;
     }
-    encoder_running = true;
     rc = draw_frames(w, &s, deadline, &times, &err);
     /* The end marker; frames[FRAME_POOL] has no pixels. */
     rc_queue_push(s.filled, &frames[FRAME_POOL]);
     pthread_join(encoder, NULL);
-    encoder_running = false;
     if (rc == RC_OK && s.status != RC_OK) {
         rc = s.status;
         err = s.error;
@@ -272,16 +270,17 @@ out:
     atomic_fetch_add(&pool->frames, s.encoded);
     atomic_fetch_add(&pool->bytes, bytes);
     log_job(job, outcome, &s, &times, bytes);
-    if (streaming) {
-        rc_bytequeue_finish(job->out, rc == RC_OK);
-    }
-    (void)encoder_running;
     frames_free(frames);
     rc_queue_destroy(s.filled);
     rc_queue_destroy(s.free);
     rc_mux_destroy(s.mux);
     rc_encode_destroy(s.enc);
     rc_buf_finish(&s.out);
+    /* Last: once the client has its final byte, this worker is already free. */
+    atomic_fetch_sub(&pool->busy, 1);
+    if (streaming) {
+        rc_bytequeue_finish(job->out, rc == RC_OK);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -311,8 +310,7 @@ static void *worker_main(void *arg)
     struct rc_job *job;
     while ((job = rc_queue_pop(pool->jobs)) != NULL) {
         atomic_fetch_add(&pool->busy, 1);
-        run_job(w, job);
-        atomic_fetch_sub(&pool->busy, 1);
+        run_job(w, job); /* drops `busy` itself */
         rc_job_unref(job);
     }
     rc_render_destroy(w->render);

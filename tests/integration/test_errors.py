@@ -1,0 +1,132 @@
+"""Bad input gets a clear answer (status, JSON code and field), and the daemon
+keeps serving afterwards."""
+import json
+import os
+import tempfile
+import unittest
+
+from harness import DaemonTest, ffprobe, shared_file
+
+GOOD = {"raster": {"url": "byte_20x20.tif"},
+        "output": {"width": 160, "height": 90, "fps": 10, "frames": 5}}
+
+
+def job(**changes):
+    j = json.loads(json.dumps(GOOD))
+    for path, value in changes.items():
+        node = j
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = value
+    return j
+
+
+# (name, body, status, code, field)
+CASES = [
+    ("malformed json", b'{"raster": ', 400, "invalid", None),
+    ("not an object", b'[]', 400, "invalid", None),
+    ("unknown top-level field", dict(GOOD, colour=1), 400, "invalid", "colour"),
+    ("unknown nested field", job(style__colourmap="viridis"), 400, "invalid", "style.colourmap"),
+    ("wrong type", job(output__width="640"), 400, "invalid", "output.width"),
+    ("absurd width", job(output__width=100000), 422, "impossible", "output.width"),
+    ("odd height", job(output__height=91), 422, "impossible", "output.height"),
+    ("unknown colormap", job(style__colormap="nosuchmap"), 400, "invalid", "style.colormap"),
+    ("bad colour", job(style__background="white"), 400, "invalid", "style.background"),
+    ("missing raster", job(raster__url="nope.tif"), 404, "not_found", "raster.url"),
+    ("not a raster", job(raster__url="broken_not_a_raster.tif"), 422, "impossible",
+     "raster.url"),
+    ("band past the end", job(raster__bands=[1, 2]), 422, "impossible", "raster.bands"),
+    ("dot-dot escape", job(raster__url="../../../../etc/passwd"), 403, "forbidden",
+     "raster.url"),
+    ("absolute path outside", job(raster__url="/etc/passwd"), 403, "forbidden", "raster.url"),
+    ("file url outside", job(raster__url="file:///etc/passwd"), 403, "forbidden", "raster.url"),
+    ("other scheme", job(raster__url="ftp://example.invalid/a.tif"), 400, "invalid",
+     "raster.url"),
+    ("gdal virtual path", job(raster__url="/vsicurl/http://127.0.0.1:1/a.tif"), 400, "invalid",
+     "raster.url"),
+    ("surface mode not in this version", job(style__mode="surface"), 422, "impossible",
+     "style.mode"),
+    ("keyframe times must increase",
+     dict(GOOD, camera={"keyframes": [{"t": 1}, {"t": 0.5}]}), 422, "impossible",
+     "camera.keyframes[1].t"),
+]
+
+
+class ErrorTest(DaemonTest):
+    shared = ("broken_truncated.tif",)
+
+    def check(self, body, status, code, field):
+        got_status, headers, data = self.daemon.render(body)
+        self.assertEqual(got_status, status, data[:300])
+        self.assertEqual(headers.get("content-type"), "application/json")
+        err = json.loads(data)["error"]
+        self.assertEqual(err["code"], code)
+        self.assertTrue(err["message"])
+        if field is None:
+            self.assertNotIn("field", err)
+        else:
+            self.assertEqual(err.get("field"), field)
+        return err
+
+    def test_error_table(self):
+        for name, body, status, code, field in CASES:
+            with self.subTest(name):
+                err = self.check(body, status, code, field)
+                self.assertNotIn(self.daemon.root, err["message"])  # no paths leak
+
+    def test_damaged_raster(self):
+        if not shared_file("broken_truncated.tif"):
+            self.skipTest("SKIPPED: shared/data/broken_truncated.tif is not present")
+        self.check(job(raster__url="broken_truncated.tif"), 422, "impossible", "raster.url")
+
+    def test_symlink_out_of_root(self):
+        link = os.path.join(self.daemon.root, "escape.tif")
+        os.symlink("/etc/hostname", link)
+        try:
+            self.check(job(raster__url="escape.tif"), 403, "forbidden", "raster.url")
+        finally:
+            os.unlink(link)
+
+    def test_body_too_large(self):
+        big = b'{"raster":{"url":"byte_20x20.tif"},"pad":"' + b"x" * (2 << 20) + b'"}'
+        status, _, data = self.daemon.render(big)
+        self.assertEqual(status, 413)
+        self.assertEqual(json.loads(data)["error"]["code"], "too_large")
+
+    def test_routes(self):
+        status, _, data = self.daemon.request("GET", "/v1/render")
+        self.assertEqual(status, 400)
+        status, _, data = self.daemon.request("GET", "/nowhere")
+        self.assertEqual(status, 404)
+        self.assertEqual(json.loads(data)["error"]["code"], "not_found")
+        status, _, data = self.daemon.request("GET", "/healthz")
+        self.assertEqual(status, 200)
+        status, _, data = self.daemon.request("GET", "/readyz")
+        self.assertEqual(status, 200)
+        status, _, data = self.daemon.request("GET", "/v1/info")
+        info = json.loads(data)
+        self.assertEqual(status, 200)
+        self.assertIn(info["renderer"]["egl_platform"], ("device", "surfaceless"))
+        self.assertTrue(info["renderer"]["gl_renderer"])
+        self.assertEqual(info["limits"]["max_width"], 3840)
+        status, _, data = self.daemon.request("GET", "/v1/colormaps")
+        names = {c["name"] for c in json.loads(data)["colormaps"]}
+        self.assertTrue({"viridis", "magma", "plasma", "inferno", "cividis", "gray", "RdBu"}
+                        <= names)
+        status, _, data = self.daemon.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"rasterclip_jobs_total{outcome=\"ok\"}", data)
+
+    def test_still_serving_after_errors(self):
+        for name, body, status, code, field in CASES:
+            self.daemon.render(body)
+        with tempfile.TemporaryDirectory() as tmp:
+            clip = os.path.join(tmp, "after.webm")
+            self.render_ok(GOOD, clip)
+            stream, _ = ffprobe(clip)
+            self.assertEqual(int(stream["nb_read_frames"]), 5)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,97 @@
+"""The clip streams: bytes arrive long before the last frame is rendered, and a
+client that goes away frees its worker."""
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+import unittest
+
+from harness import DaemonTest, ffprobe
+
+LONG_JOB = {"raster": {"url": "jacksboro_dem.tif"},
+            "output": {"width": 640, "height": 360, "fps": 30, "frames": 600}}
+
+
+def post_raw(host, port, job):
+    body = json.dumps(job).encode()
+    sock = socket.create_connection((host, port), timeout=120)
+    sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (host.encode(), len(body))
+                 + body)
+    return sock
+
+
+def dechunk(raw):
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    out = bytearray()
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return head, bytes(out), True
+        out += rest[:size]
+        rest = rest[size + 2:]
+    return head, bytes(out), False
+
+
+class StreamTest(DaemonTest):
+    def test_first_bytes_arrive_while_rendering(self):
+        start = time.monotonic()
+        sock = post_raw(self.daemon.host, self.daemon.port, LONG_JOB)
+        raw = bytearray()
+        first_body = None
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+            if first_body is None and b"\r\n\r\n" in raw:
+                head, body, _ = dechunk(bytes(raw))
+                if len(body) > 0:
+                    first_body = time.monotonic() - start
+        total = time.monotonic() - start
+        sock.close()
+        head, body, complete = dechunk(bytes(raw))
+        self.assertIn(b"200 OK", head.split(b"\r\n")[0])
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        self.assertTrue(complete, "stream did not end with its terminating chunk")
+        self.assertEqual(body[:4], b"\x1a\x45\xdf\xa3")
+        # The job takes a while; its first bytes must come in the first fifth of it.
+        self.assertGreater(total, 1.0)
+        self.assertLess(first_body, 0.2 * total,
+                        "first byte after %.3f s of %.3f s" % (first_body, total))
+        with tempfile.TemporaryDirectory() as tmp:
+            clip = os.path.join(tmp, "long.webm")
+            with open(clip, "wb") as f:
+                f.write(body)
+            stream, fmt = ffprobe(clip)
+            self.assertEqual(int(stream["nb_read_frames"]), 600)
+            self.assertAlmostEqual(float(fmt["duration"]), 20.0, places=3)
+        print("\nstreaming: first body byte after %.3f s, whole clip after %.3f s"
+              % (first_body, total))
+
+    def test_disconnect_cancels_the_job(self):
+        job = dict(LONG_JOB, output=dict(LONG_JOB["output"], frames=3000, width=1280,
+                                          height=720))
+        sock = post_raw(self.daemon.host, self.daemon.port, job)
+        got = b""
+        while len(got) < 4096:
+            got += sock.recv(4096)
+        sock.close()
+        found = self.daemon.wait_for_log(r"job=(\w+) outcome=cancelled w=1280 h=720 "
+                                         r"frames=3000 encoded=(\d+)", timeout=60)
+        self.assertLess(int(found.group(2)), 3000)
+        # The worker is free again: a short job completes.
+        status, headers, body = self.daemon.render(
+            {"raster": {"url": "byte_20x20.tif"},
+             "output": {"width": 160, "height": 90, "frames": 3}})
+        self.assertEqual(status, 200)
+        status, _, metrics = self.daemon.request("GET", "/metrics")
+        self.assertRegex(metrics.decode(), r'rasterclip_jobs_total\{outcome="cancelled"\} 1\b')
+        self.assertRegex(metrics.decode(), r"rasterclip_workers_busy 0\b")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,5 +1,6 @@
 /* Colormap lookup against matplotlib's published float tables (_cm_listed.py),
  * converted the way matplotlib converts to bytes (truncation of x * 255). */
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -43,7 +44,7 @@ static void test_names(void)
     struct rc_error err = {0};
     CHECK(rc_colormap_from_name(&a, "RdBu", "f", &err) == RC_OK);
     CHECK(rc_colormap_from_name(&b, "rdbu", "f", &err) == RC_OK);
-    CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+    CHECK(a.entries == b.entries && memcmp(a.rgba, b.rgba, (size_t)a.entries * 4) == 0);
     CHECK(rc_colormap_from_name(&b, "RDBU_R", "f", &err) == RC_OK);
     CHECK(memcmp(a.rgba[0], b.rgba[255], 4) == 0);
     CHECK(memcmp(a.rgba[255], b.rgba[0], 4) == 0);
@@ -52,6 +53,15 @@ static void test_names(void)
     CHECK(rc_colormap_from_name(&a, "no-such-map", "style.colormap", &err) == RC_ERR_INVALID);
     CHECK(strcmp(err.field, "style.colormap") == 0);
     CHECK(rc_colormap_count() >= 80);
+    /* Every registered map resolves, reversed too (twilight has 510 entries). */
+    for (size_t i = 0; i < rc_colormap_count(); i++) {
+        char name[80];
+        snprintf(name, sizeof(name), "%s_r", rc_colormap_name(i));
+        CHECK(rc_colormap_from_name(&a, rc_colormap_name(i), "f", &err) == RC_OK);
+        CHECK(rc_colormap_from_name(&b, name, "f", &err) == RC_OK);
+        CHECK(a.entries == b.entries && memcmp(a.rgba[0], b.rgba[b.entries - 1], 4) == 0);
+    }
+    CHECK(rc_colormap_from_name(&a, "twilight", "f", &err) == RC_OK && a.entries == 510);
 }
 
 static void test_index_rule(void)
