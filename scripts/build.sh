@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configures and builds rasterclip.
+#   scripts/build.sh            release build in build/
+#   scripts/build.sh asan       ASan + UBSan build in build-asan/
+#   scripts/build.sh tsan       ThreadSanitizer build in build-tsan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind="${1:-release}"
+case "$kind" in
+    release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_SANITIZE=address,undefined) ;;
+    tsan) dir=build-tsan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_SANITIZE=thread) ;;
+    *) echo "usage: $0 [release|asan|tsan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "$dir" "${flags[@]}" > /dev/null
+cmake --build "$dir" -j "$(nproc)"
