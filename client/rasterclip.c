@@ -21,8 +21,8 @@
 #define MAX_ERROR_BYTES (64u << 10)
 
 struct sink {
-    FILE *out;         /* clip output, opened on the first byte of a 200 answer */
-    const char *path;  /* where `out` goes */
+    FILE *out;        /* clip output, opened on the first byte of a 200 answer */
+    const char *path; /* where `out` goes */
     CURL *curl;
     long status;
     char error[MAX_ERROR_BYTES]; /* body of a non-200 answer */
@@ -191,11 +191,9 @@ int main(int argc, char **argv)
     const char *server = getenv("RASTERCLIP_SERVER");
     const char *job = NULL, *out = NULL;
     if (argc < 2 || strcmp(argv[1], "render") != 0) {
-        usage(argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-                  ? stdout
-                  : stderr);
-        return argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? 0
-                                                                                          : 2;
+        usage(argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout
+                                                                                          : stderr);
+        return argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? 0 : 2;
     }
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {

@@ -102,8 +102,7 @@ void rc_bytequeue_finish(struct rc_bytequeue *q, bool ok)
     pthread_mutex_unlock(&q->lock);
 }
 
-enum rc_bq_status rc_bytequeue_read(struct rc_bytequeue *q, void *buf, size_t max,
-                                    size_t *copied)
+enum rc_bq_status rc_bytequeue_read(struct rc_bytequeue *q, void *buf, size_t max, size_t *copied)
 {
     uint8_t *dst = buf;
     *copied = 0;

@@ -46,8 +46,7 @@ bool rc_bytequeue_write(struct rc_bytequeue *q, const void *data, size_t len);
 void rc_bytequeue_finish(struct rc_bytequeue *q, bool ok);
 
 /* Reader: copies up to `max` bytes into `buf`, setting *copied. */
-enum rc_bq_status rc_bytequeue_read(struct rc_bytequeue *q, void *buf, size_t max,
-                                    size_t *copied);
+enum rc_bq_status rc_bytequeue_read(struct rc_bytequeue *q, void *buf, size_t max, size_t *copied);
 /* Reader: gives up (client gone); the writer's pending and later writes fail. */
 void rc_bytequeue_abort(struct rc_bytequeue *q);
 

@@ -104,8 +104,8 @@ static void keyframe_pose(const struct rc_camera_path *path, double t, struct rc
     array_to_pose(r, out);
 }
 
-void rc_camera_pose_at(const struct rc_camera_path *path, size_t index, size_t frames,
-                       double fps, struct rc_camera_pose *out)
+void rc_camera_pose_at(const struct rc_camera_path *path, size_t index, size_t frames, double fps,
+                       struct rc_camera_pose *out)
 {
     if (path->kind == RC_CAMERA_KEYFRAMES && path->key_count > 0) {
         keyframe_pose(path, (double)index / fps, out);
@@ -133,8 +133,8 @@ void rc_camera_unwrap_azimuths(struct rc_camera_path *path)
 
 /* Camera basis: right stays horizontal (it follows the azimuth), so looking
  * straight down is as well defined as looking at the horizon. */
-static void basis(const struct rc_camera_pose *pose, double eye[3], double right[3],
-                  double up[3], double fwd[3])
+static void basis(const struct rc_camera_pose *pose, double eye[3], double right[3], double up[3],
+                  double fwd[3])
 {
     rc_camera_eye(pose, eye);
     for (int i = 0; i < 3; i++) {
@@ -161,7 +161,7 @@ void rc_camera_matrix(const struct rc_camera_pose *pose, double aspect, float ou
     double eye[3], right[3], up[3], fwd[3];
     basis(pose, eye, right, up, fwd);
     double view[16] = {
-        right[0], up[0], -fwd[0], 0, right[1], up[1], -fwd[1], 0,
+        right[0], up[0], -fwd[0], 0, right[1],         up[1],         -fwd[1],       0,
         right[2], up[2], -fwd[2], 0, -dot(right, eye), -dot(up, eye), dot(fwd, eye), 1,
     };
     double near, far;

@@ -45,8 +45,8 @@ struct rc_camera_path {
 };
 
 /* The pose at frame `index` of a clip of `frames` frames at `fps`. */
-void rc_camera_pose_at(const struct rc_camera_path *path, size_t index, size_t frames,
-                       double fps, struct rc_camera_pose *out);
+void rc_camera_pose_at(const struct rc_camera_path *path, size_t index, size_t frames, double fps,
+                       struct rc_camera_pose *out);
 
 /* Rewrites keyframe azimuths so each turn between neighbours takes the short way. */
 void rc_camera_unwrap_azimuths(struct rc_camera_path *path);

@@ -46,8 +46,7 @@ enum rc_err rc_colormap_from_stops(struct rc_colormap *map, const struct rc_colo
                                    size_t count, const char *field, struct rc_error *err)
 {
     if (count < 2 || count > RC_COLORMAP_MAX_STOPS) {
-        return rc_error_set(err, RC_ERR_INVALID, field, "needs 2..%d stops",
-                            RC_COLORMAP_MAX_STOPS);
+        return rc_error_set(err, RC_ERR_INVALID, field, "needs 2..%d stops", RC_COLORMAP_MAX_STOPS);
     }
     if (stops[0].position != 0.0 || stops[count - 1].position != 1.0) {
         return rc_error_set(err, RC_ERR_INVALID, field, "stops must start at 0 and end at 1");

@@ -24,12 +24,12 @@ struct option_def {
 
 #define STR(field, def, help)                                                                      \
     {                                                                                              \
-        #field, OPT_STRING, offsetof(struct rc_config, field),                                     \
+#field, OPT_STRING, offsetof(struct rc_config, field),                                     \
             sizeof(((struct rc_config *)0)->field), 0, 0, def, false, help                         \
     }
 #define NUM(field, lo, hi, def, is_limit, help)                                                    \
     {                                                                                              \
-        #field, OPT_LONG, offsetof(struct rc_config, field), sizeof(long), lo, hi, def, is_limit,  \
+#field, OPT_LONG, offsetof(struct rc_config, field), sizeof(long), lo, hi, def, is_limit,  \
             help                                                                                   \
     }
 
@@ -132,8 +132,7 @@ static enum rc_err load_file(struct rc_config *cfg, const char *path, struct rc_
         char *key = trim(s), *value = trim(eq + 1);
         const struct option_def *opt = find_option(key, strlen(key));
         if (!opt || opt->offset == offsetof(struct rc_config, config_file)) {
-            rc = rc_error_set(err, RC_ERR_INVALID, "config_file", "unknown config key %.64s",
-                              key);
+            rc = rc_error_set(err, RC_ERR_INVALID, "config_file", "unknown config key %.64s", key);
             break;
         }
         rc = set_option(cfg, opt, value, "config file", err);
@@ -172,8 +171,8 @@ static enum rc_err apply_env(struct rc_config *cfg, bool config_file_only, struc
 }
 
 /* Walks argv; with `config_file_only` it only picks up --config-file/--config. */
-static enum rc_err apply_flags(struct rc_config *cfg, int argc, char **argv,
-                               bool config_file_only, bool *help_shown, struct rc_error *err)
+static enum rc_err apply_flags(struct rc_config *cfg, int argc, char **argv, bool config_file_only,
+                               bool *help_shown, struct rc_error *err)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];

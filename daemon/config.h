@@ -16,7 +16,7 @@
 #include "error.h"
 
 struct rc_config {
-    char listen[256];    /* ADDR:PORT; port 0 picks a free one */
+    char listen[256]; /* ADDR:PORT; port 0 picks a free one */
     char data_root[4096];
     char config_file[4096];
     char log_level[16];

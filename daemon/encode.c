@@ -142,9 +142,8 @@ void rc_encode_destroy(struct rc_encoder *enc)
     free(enc);
 }
 
-void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height,
-                            uint8_t *y, int y_stride, uint8_t *u, int u_stride, uint8_t *v,
-                            int v_stride)
+void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height, uint8_t *y,
+                            int y_stride, uint8_t *u, int u_stride, uint8_t *v, int v_stride)
 {
     /* BT.601 limited range in 8.8 fixed point (ITU-R BT.601 coefficients). */
     for (unsigned row = 0; row < height; row++) {
@@ -163,10 +162,10 @@ void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height
         for (unsigned col = 0; col < width; col += 2) {
             unsigned right = col + 1 < width ? col + 1 : col;
             int r = top[4 * col] + top[4 * right] + bottom[4 * col] + bottom[4 * right];
-            int g = top[4 * col + 1] + top[4 * right + 1] + bottom[4 * col + 1] +
-                    bottom[4 * right + 1];
-            int b = top[4 * col + 2] + top[4 * right + 2] + bottom[4 * col + 2] +
-                    bottom[4 * right + 2];
+            int g =
+                top[4 * col + 1] + top[4 * right + 1] + bottom[4 * col + 1] + bottom[4 * right + 1];
+            int b =
+                top[4 * col + 2] + top[4 * right + 2] + bottom[4 * col + 2] + bottom[4 * right + 2];
             r = (r + 2) >> 2;
             g = (g + 2) >> 2;
             b = (b + 2) >> 2;
@@ -188,8 +187,8 @@ static enum rc_err drain(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,
         }
         *got = true;
         bool key = (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
-        enum rc_err rc = sink(ctx, pkt->data.frame.buf, pkt->data.frame.sz,
-                              (uint64_t)pkt->data.frame.pts, key);
+        enum rc_err rc =
+            sink(ctx, pkt->data.frame.buf, pkt->data.frame.sz, (uint64_t)pkt->data.frame.pts, key);
         if (rc != RC_OK) {
             return rc_error_set(err, rc, "", "the stream could not take a frame");
         }
@@ -208,8 +207,8 @@ enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_
                            img->stride[VPX_PLANE_V]);
     double t1 = now_ms();
     enc->convert_ms += t1 - t0;
-    vpx_codec_err_t e = vpx_codec_encode(&enc->codec, img, (vpx_codec_pts_t)pts, 1, 0,
-                                         enc->deadline);
+    vpx_codec_err_t e =
+        vpx_codec_encode(&enc->codec, img, (vpx_codec_pts_t)pts, 1, 0, enc->deadline);
     enc->encode_ms += now_ms() - t1;
     if (e != VPX_CODEC_OK) {
         return codec_failed(enc, "encode", err);

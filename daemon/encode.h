@@ -40,8 +40,7 @@ enum rc_err rc_encode_flush(struct rc_encoder *enc, rc_encode_sink sink, void *c
 void rc_encode_times(const struct rc_encoder *enc, double *convert_ms, double *encode_ms);
 
 /* RGBA to I420, BT.601 limited range; 2x2 chroma from the block's mean. */
-void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height,
-                            uint8_t *y, int y_stride, uint8_t *u, int u_stride, uint8_t *v,
-                            int v_stride);
+void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height, uint8_t *y,
+                            int y_stride, uint8_t *u, int u_stride, uint8_t *v, int v_stride);
 
 #endif

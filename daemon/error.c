@@ -3,8 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-enum rc_err rc_error_set(struct rc_error *err, enum rc_err code, const char *field,
-                         const char *fmt, ...)
+enum rc_err rc_error_set(struct rc_error *err, enum rc_err code, const char *field, const char *fmt,
+                         ...)
 {
     if (!err) {
         return code;

@@ -33,8 +33,8 @@ struct rc_error {
 };
 
 /* Fills `err` (may be NULL) and returns `code`, so `return rc_error_set(...)` works. */
-enum rc_err rc_error_set(struct rc_error *err, enum rc_err code, const char *field,
-                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+enum rc_err rc_error_set(struct rc_error *err, enum rc_err code, const char *field, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
 
 /* Short stable name of a code for JSON and logs ("invalid", "busy", ...). */
 const char *rc_err_name(enum rc_err code);

@@ -285,8 +285,7 @@ static enum MHD_Result handle_render(struct request *req)
                                "the request body exceeds max_body_bytes");
     }
     if (atomic_load(&http->draining)) {
-        return send_error_code(http, req->conn, RC_ERR_DRAINING, "",
-                               "the server is shutting down");
+        return send_error_code(http, req->conn, RC_ERR_DRAINING, "", "the server is shutting down");
     }
     struct rc_job_spec spec;
     struct rc_error err = {0};
@@ -330,13 +329,13 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
                             json_integer(rc_config_limit_value(http->cfg, i)));
     }
     json_t *body = json_pack(
-        "{s:s, s:{s:s, s:s, s:b, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:I, s:I}}",
-        "version", RC_VERSION, "renderer", "egl_platform", gi->platform, "egl_device", gi->device,
-        "hardware", gi->hardware, "gl_renderer", rc_workers_gl_renderer(http->workers),
-        "gl_version", rc_workers_gl_version(http->workers), "libraries", "libvpx",
-        vpx_codec_version_str(), "gdal", GDALVersionInfo("RELEASE_NAME"), "libmicrohttpd",
-        MHD_get_version(), "jansson", JANSSON_VERSION, "limits", limits, "workers", "count",
-        (json_int_t)http->cfg->workers, "queue", (json_int_t)http->cfg->queue);
+        "{s:s, s:{s:s, s:s, s:b, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:I, s:I}}", "version",
+        RC_VERSION, "renderer", "egl_platform", gi->platform, "egl_device", gi->device, "hardware",
+        gi->hardware, "gl_renderer", rc_workers_gl_renderer(http->workers), "gl_version",
+        rc_workers_gl_version(http->workers), "libraries", "libvpx", vpx_codec_version_str(),
+        "gdal", GDALVersionInfo("RELEASE_NAME"), "libmicrohttpd", MHD_get_version(), "jansson",
+        JANSSON_VERSION, "limits", limits, "workers", "count", (json_int_t)http->cfg->workers,
+        "queue", (json_int_t)http->cfg->queue);
     return send_json(conn, MHD_HTTP_OK, body, NULL);
 }
 
@@ -360,9 +359,9 @@ static enum MHD_Result handle_colormaps(struct rc_http *http, struct MHD_Connect
         json_array_append_new(list, json_pack("{s:s, s:i, s:o}", "name", rc_colormap_name(i),
                                               "entries", (int)map.entries, "preview", preview));
     }
-    return send_json(conn, MHD_HTTP_OK, json_pack("{s:o, s:s}", "colormaps", list, "reversed",
-                                                  "append _r to any name"),
-                     NULL);
+    return send_json(
+        conn, MHD_HTTP_OK,
+        json_pack("{s:o, s:s}", "colormaps", list, "reversed", "append _r to any name"), NULL);
 }
 
 static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connection *conn)
@@ -454,9 +453,8 @@ static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *c
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct rc_http *http = cls;
@@ -476,8 +474,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(url, "/v1/render") == 0) {
             req->route = ROUTE_RENDER;
             if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-                return send_error_code(http, conn, RC_ERR_INVALID, "",
-                                       "use POST with a JSON job");
+                return send_error_code(http, conn, RC_ERR_INVALID, "", "use POST with a JSON job");
             }
             const char *length =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -551,8 +548,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     rc_log(RC_LOG_DEBUG, "msg=\"libmicrohttpd\" detail=\"%s\"", msg);
 }
 
-static enum rc_err parse_listen(const char *listen, struct sockaddr_storage *addr,
-                                socklen_t *len, struct rc_error *err)
+static enum rc_err parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
+                                struct rc_error *err)
 {
     char host[256];
     const char *colon = strrchr(listen, ':');
@@ -617,11 +614,11 @@ enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *worke
     if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    http->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)512, MHD_OPTION_END);
+    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR,
+                                    (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
+                                    on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                                    http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!http->daemon) {
         free(http);
         return rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s", cfg->listen);

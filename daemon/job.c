@@ -21,7 +21,8 @@ static enum rc_err check_keys(const json_t *obj, const char *parent, const char 
 {
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         bool known = false;
         for (size_t i = 0; allowed[i]; i++) {
             known = known || strcmp(key, allowed[i]) == 0;
@@ -169,8 +170,7 @@ static enum rc_err parse_bands(struct rc_job_spec *spec, const struct rc_config 
             continue;
         }
         const json_t *b = json_array_get(v, i);
-        if (!json_is_integer(b) || json_integer_value(b) < 1 ||
-            json_integer_value(b) > INT32_MAX) {
+        if (!json_is_integer(b) || json_integer_value(b) < 1 || json_integer_value(b) > INT32_MAX) {
             return rc_error_set(err, RC_ERR_INVALID, field, "band numbers are integers from 1");
         }
         spec->bands[i] = (unsigned)json_integer_value(b);
@@ -251,8 +251,7 @@ static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, stru
     }
     size_t n = json_array_size(stops);
     if (n < 2 || n > RC_COLORMAP_MAX_STOPS) {
-        return rc_error_set(err, RC_ERR_INVALID, field, "needs 2..%d stops",
-                            RC_COLORMAP_MAX_STOPS);
+        return rc_error_set(err, RC_ERR_INVALID, field, "needs 2..%d stops", RC_COLORMAP_MAX_STOPS);
     }
     struct rc_color_stop parsed[RC_COLORMAP_MAX_STOPS];
     for (size_t i = 0; i < n; i++) {
@@ -260,20 +259,18 @@ static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, stru
         const json_t *pos = json_array_get(s, 0), *color = json_array_get(s, 1);
         if (!json_is_array(s) || json_array_size(s) != 2 || !json_is_number(pos) ||
             !json_is_string(color) || !rc_color_parse(json_string_value(color), parsed[i].rgba)) {
-            return rc_error_set(err, RC_ERR_INVALID, field,
-                                "each stop is [position, \"#rrggbb\"]");
+            return rc_error_set(err, RC_ERR_INVALID, field, "each stop is [position, \"#rrggbb\"]");
         }
         parsed[i].position = json_number_value(pos);
     }
     return rc_colormap_from_stops(&spec->colormap, parsed, n, field, err);
 }
 
-static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style,
-                               struct rc_error *err)
+static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {"mode",         "colormap", "reverse",  "nan_color",
-                                       "background",   "exaggeration", "lighting", "colorbar",
-                                       "title",        NULL};
+    static const char *const keys[] = {
+        "mode",         "colormap", "reverse",  "nan_color", "background",
+        "exaggeration", "lighting", "colorbar", "title",     NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -297,8 +294,7 @@ static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style,
     }
     const json_t *cmap = json_object_get(style, "colormap");
     if (cmap && json_is_string(cmap)) {
-        rc = rc_colormap_from_name(&spec->colormap, json_string_value(cmap), "style.colormap",
-                                   err);
+        rc = rc_colormap_from_name(&spec->colormap, json_string_value(cmap), "style.colormap", err);
     } else if (cmap && json_is_object(cmap)) {
         rc = parse_stops(spec, cmap, err);
     } else if (cmap) {
@@ -309,7 +305,8 @@ static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style,
     rc = rc ? rc : get_bool(style, "reverse", "style", &reverse, err);
     rc = rc ? rc : get_color(style, "nan_color", "style", spec->nan_color, err);
     rc = rc ? rc : get_color(style, "background", "style", spec->background, err);
-    rc = rc ? rc : get_number(style, "exaggeration", "style", 0.0, 1000.0, &spec->exaggeration, err);
+    rc =
+        rc ? rc : get_number(style, "exaggeration", "style", 0.0, 1000.0, &spec->exaggeration, err);
     rc = rc ? rc : get_bool(style, "lighting", "style", &spec->lighting, err);
     if (rc != RC_OK) {
         return rc;
@@ -381,8 +378,8 @@ static enum rc_err parse_keyframes(struct rc_job_spec *spec, const json_t *keys_
         key->t_s = -1;
         enum rc_err rc = check_keys(k, path, keys, err);
         rc = rc ? rc : get_number(k, "t", path, 0.0, 86400.0, &key->t_s, err);
-        rc = rc ? rc : get_number(k, "azimuth", path, -36000.0, 36000.0,
-                                  &key->pose.azimuth_deg, err);
+        rc = rc ? rc
+                : get_number(k, "azimuth", path, -36000.0, 36000.0, &key->pose.azimuth_deg, err);
         rc = rc ? rc : parse_pose(k, path, &key->pose, err);
         if (rc != RC_OK) {
             return rc;
@@ -393,8 +390,7 @@ static enum rc_err parse_keyframes(struct rc_job_spec *spec, const json_t *keys_
             return rc_error_set(err, RC_ERR_INVALID, tp.text, "is required");
         }
         if (i > 0 && !(key->t_s > cam->keys[i - 1].t_s)) {
-            return rc_error_set(err, RC_ERR_IMPOSSIBLE, tp.text,
-                                "keyframe times must increase");
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, tp.text, "keyframe times must increase");
         }
     }
     rc_camera_unwrap_azimuths(cam);
@@ -428,10 +424,12 @@ static enum rc_err parse_camera(struct rc_job_spec *spec, const json_t *camera,
     if (orbit) {
         rc = get_object(camera, "orbit", "camera", &orbit, err);
         rc = rc ? rc : check_keys(orbit, "camera.orbit", orbit_keys, err);
-        rc = rc ? rc : get_number(orbit, "start", "camera.orbit", -36000.0, 36000.0,
-                                  &cam->base.azimuth_deg, err);
-        rc = rc ? rc : get_number(orbit, "degrees", "camera.orbit", -36000.0, 36000.0,
-                                  &cam->orbit_degrees, err);
+        rc = rc ? rc
+                : get_number(orbit, "start", "camera.orbit", -36000.0, 36000.0,
+                             &cam->base.azimuth_deg, err);
+        rc = rc ? rc
+                : get_number(orbit, "degrees", "camera.orbit", -36000.0, 36000.0,
+                             &cam->orbit_degrees, err);
         rc = rc ? rc : parse_pose(orbit, "camera.orbit", &cam->base, err);
     } else if (keyframes) {
         rc = parse_keyframes(spec, keyframes, err);
@@ -461,8 +459,9 @@ static enum rc_err parse_timeline(struct rc_job_spec *spec, const json_t *timeli
         return RC_OK;
     }
     enum rc_err rc = check_keys(timeline, "timeline", keys, err);
-    rc = rc ? rc : get_uint(timeline, "frames_per_band", "timeline", 1, 100000,
-                            &spec->frames_per_band, err);
+    rc = rc ? rc
+            : get_uint(timeline, "frames_per_band", "timeline", 1, 100000, &spec->frames_per_band,
+                       err);
     rc = rc ? rc : get_bool(timeline, "blend", "timeline", &spec->blend, err);
     return rc;
 }
@@ -470,9 +469,16 @@ static enum rc_err parse_timeline(struct rc_job_spec *spec, const json_t *timeli
 static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
                                 const json_t *output, struct rc_error *err)
 {
-    static const char *const keys[] = {"width", "height",       "fps", "frames",
-                                       "duration", "speed",     "bitrate_kbps", "crf",
-                                       "keyframe_interval", NULL};
+    static const char *const keys[] = {"width",
+                                       "height",
+                                       "fps",
+                                       "frames",
+                                       "duration",
+                                       "speed",
+                                       "bitrate_kbps",
+                                       "crf",
+                                       "keyframe_interval",
+                                       NULL};
     spec->width = 1280;
     spec->height = 720;
     spec->fps = 30;
@@ -486,13 +492,15 @@ static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config
     rc = rc ? rc : get_uint(output, "width", "output", 16, cfg->max_width, &spec->width, err);
     rc = rc ? rc : get_uint(output, "height", "output", 16, cfg->max_height, &spec->height, err);
     rc = rc ? rc : get_uint(output, "fps", "output", 1, cfg->max_fps, &spec->fps, err);
-    rc = rc ? rc : get_uint(output, "keyframe_interval", "output", 1, 100000,
-                            &spec->keyframe_interval, err);
+    rc = rc ? rc
+            : get_uint(output, "keyframe_interval", "output", 1, 100000, &spec->keyframe_interval,
+                       err);
     if (rc != RC_OK) {
         return rc;
     }
     if (spec->width % 2 || spec->height % 2) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, spec->width % 2 ? "output.width" : "output.height",
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE,
+                            spec->width % 2 ? "output.width" : "output.height",
                             "must be even (4:2:0 video)");
     }
     const json_t *frames = json_object_get(output, "frames");
@@ -616,8 +624,8 @@ enum rc_err rc_job_spec_resolve_length(struct rc_job_spec *spec, const struct rc
     return RC_OK;
 }
 
-void rc_job_spec_band_at(const struct rc_job_spec *spec, size_t band_count, size_t index,
-                         size_t *a, size_t *b, float *weight)
+void rc_job_spec_band_at(const struct rc_job_spec *spec, size_t band_count, size_t index, size_t *a,
+                         size_t *b, float *weight)
 {
     *a = *b = 0;
     *weight = 0;
@@ -630,9 +638,9 @@ void rc_job_spec_band_at(const struct rc_job_spec *spec, size_t band_count, size
     if (spec->frames_per_band) {
         pos = (double)index / (double)spec->frames_per_band;
     } else if (spec->blend) {
-        pos = spec->frames > 1 ? (double)index * (double)(band_count - 1) /
-                                     (double)(spec->frames - 1)
-                               : 0.0;
+        pos = spec->frames > 1
+                  ? (double)index * (double)(band_count - 1) / (double)(spec->frames - 1)
+                  : 0.0;
     } else {
         pos = (double)index * (double)band_count / (double)spec->frames;
     }

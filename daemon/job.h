@@ -77,8 +77,8 @@ enum rc_err rc_job_spec_resolve_length(struct rc_job_spec *spec, const struct rc
 
 /* Which bands frame `index` shows: positions a and b (0-based into the chosen
  * bands) and the weight of b (0 without blending). */
-void rc_job_spec_band_at(const struct rc_job_spec *spec, size_t band_count, size_t index,
-                         size_t *a, size_t *b, float *weight);
+void rc_job_spec_band_at(const struct rc_job_spec *spec, size_t band_count, size_t index, size_t *a,
+                         size_t *b, float *weight);
 
 enum rc_job_state {
     RC_JOB_QUEUED,
@@ -93,12 +93,12 @@ struct rc_job {
     atomic_int refs;
     atomic_bool cancel;
     char id[24];
-    struct rc_job_spec spec;   /* owned; read-only once queued */
-    struct rc_bytequeue *out;  /* owned; encoder writes, HTTP reads */
+    struct rc_job_spec spec;  /* owned; read-only once queued */
+    struct rc_bytequeue *out; /* owned; encoder writes, HTTP reads */
     /* Written by the worker before it calls on_ready, read by HTTP after. */
     enum rc_job_state state;
     struct rc_error error;
-    rc_job_ready_fn on_ready;  /* set before queueing; called once, from the worker */
+    rc_job_ready_fn on_ready; /* set before queueing; called once, from the worker */
     void *on_ready_ctx;
 };
 

@@ -71,7 +71,8 @@ int main(int argc, char **argv)
     struct rc_workers *workers = NULL;
     struct rc_http *http = NULL;
     rc_raster_global_init();
-    if (rc_gpu_create(&gpu, &err) != RC_OK || rc_workers_create(&cfg, gpu, &workers, &err) != RC_OK ||
+    if (rc_gpu_create(&gpu, &err) != RC_OK ||
+        rc_workers_create(&cfg, gpu, &workers, &err) != RC_OK ||
         rc_http_create(&cfg, workers, gpu, &http, &err) != RC_OK) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);
         goto out;

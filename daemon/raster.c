@@ -14,8 +14,8 @@
 static void gdal_log(CPLErr level, CPLErrorNum num, const char *msg)
 {
     /* Detail goes to the log at debug; clients get a safe summary from the caller. */
-    rc_log(RC_LOG_DEBUG, "msg=\"gdal\" class=%d num=%d detail=\"%.400s\"",
-           (int)level, (int)num, msg);
+    rc_log(RC_LOG_DEBUG, "msg=\"gdal\" class=%d num=%d detail=\"%.400s\"", (int)level, (int)num,
+           msg);
 }
 
 void rc_raster_global_init(void)
@@ -30,9 +30,9 @@ void rc_raster_global_init(void)
 
 /* Drivers that read a raster from its own bytes; formats that may point at other
  * files (VRT and the like) are not opened, so a file cannot reach outside the root. */
-static const char *const allowed_drivers[] = {"GTiff", "PNG", "JPEG", "GIF", "BMP", "AAIGrid",
-                                              "EHdr", "ENVI", "HFA", "netCDF", "HDF5",
-                                              "JP2OpenJPEG", "WEBP", "XYZ", "NITF", NULL};
+static const char *const allowed_drivers[] = {
+    "GTiff", "PNG",    "JPEG", "GIF",         "BMP",  "AAIGrid", "EHdr", "ENVI",
+    "HFA",   "netCDF", "HDF5", "JP2OpenJPEG", "WEBP", "XYZ",     "NITF", NULL};
 
 enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, char *out,
                                    size_t out_size, struct rc_error *err)
@@ -167,8 +167,8 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec
     }
     struct rc_raster *r = NULL;
     unsigned *all_bands = NULL;
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL,
-                                 NULL);
+    GDALDatasetH ds =
+        GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL, NULL);
     if (!ds) {
         rc_log(RC_LOG_INFO, "msg=\"raster open failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, field, "not a raster this server can read");

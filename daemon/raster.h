@@ -25,7 +25,7 @@ struct rc_raster {
     unsigned width, height; /* of the stored grid */
     unsigned source_width, source_height;
     size_t band_count;
-    float *values; /* band_count planes of width*height, row 0 north; NaN = no data */
+    float *values;               /* band_count planes of width*height, row 0 north; NaN = no data */
     double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
     size_t valid_count;
 };

@@ -3,7 +3,10 @@
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 #include <GLES3/gl3.h>
+
+/* After gl3.h, which it extends (KHR_debug entry points). */
 #include <GLES2/gl2ext.h>
+
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
@@ -69,7 +72,8 @@ static EGLDisplay open_device_display(struct rc_gpu_info *info)
 {
     const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
     if (!has_ext(client, "EGL_EXT_platform_device") ||
-        !(has_ext(client, "EGL_EXT_device_enumeration") || has_ext(client, "EGL_EXT_device_base"))) {
+        !(has_ext(client, "EGL_EXT_device_enumeration") ||
+          has_ext(client, "EGL_EXT_device_base"))) {
         return EGL_NO_DISPLAY;
     }
     PFNEGLQUERYDEVICESEXTPROC query_devices =
@@ -156,7 +160,8 @@ enum rc_err rc_gpu_create(struct rc_gpu **out, struct rc_error *err)
         return rc_error_set(err, RC_ERR_INTERNAL, "", "EGL_KHR_surfaceless_context missing");
     }
     gpu->no_config_context = has_ext(exts, "EGL_KHR_no_config_context");
-    rc_log(RC_LOG_INFO, "msg=\"EGL display\" platform=%s device=%s hardware=%d vendor=\"%s\" version=\"%s\"",
+    rc_log(RC_LOG_INFO,
+           "msg=\"EGL display\" platform=%s device=%s hardware=%d vendor=\"%s\" version=\"%s\"",
            gpu->info.platform, gpu->info.device, (int)gpu->info.hardware,
            eglQueryString(gpu->display, EGL_VENDOR), eglQueryString(gpu->display, EGL_VERSION));
     *out = gpu;
@@ -411,8 +416,8 @@ static enum rc_err upload_values(struct rc_render *r, const struct rc_raster *ra
     double inv = span > 0 ? 1.0 / span : 0.0;
     glGenTextures(1, &r->values_tex);
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
-    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, GL_R32F, (GLsizei)raster->width,
-                   (GLsizei)raster->height, (GLsizei)raster->band_count);
+    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, GL_R32F, (GLsizei)raster->width, (GLsizei)raster->height,
+                   (GLsizei)raster->band_count);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     for (size_t b = 0; b < raster->band_count; b++) {
         const float *src = raster->values + b * plane;
@@ -491,7 +496,8 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
     r->extent[0] = (float)(raster->width / longest);
     r->extent[1] = (float)(raster->height / longest);
     if (raster->band_count > 2048 || raster->band_count > (size_t)INT32_MAX) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands", "too many bands for one texture");
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+                            "too many bands for one texture");
     }
     GLint max_layers = 0;
     glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
@@ -601,8 +607,8 @@ enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *inde
     }
     size_t bytes = (size_t)r->width * r->height * 4;
     glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
-    const void *mapped = glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes,
-                                          GL_MAP_READ_BIT);
+    const void *mapped =
+        glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes, GL_MAP_READ_BIT);
     enum rc_err rc = RC_OK;
     if (mapped) {
         memcpy(rgba, mapped, bytes);

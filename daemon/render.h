@@ -32,9 +32,9 @@ struct rc_gpu;
 struct rc_render;
 
 struct rc_gpu_info {
-    bool hardware;         /* EGL device platform on a non-software device */
-    char platform[32];     /* "device" or "surfaceless" */
-    char device[128];      /* EGL device's DRM path or driver name, when known */
+    bool hardware;     /* EGL device platform on a non-software device */
+    char platform[32]; /* "device" or "surfaceless" */
+    char device[128];  /* EGL device's DRM path or driver name, when known */
 };
 
 enum rc_err rc_gpu_create(struct rc_gpu **out, struct rc_error *err);

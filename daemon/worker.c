@@ -195,8 +195,8 @@ static void run_job(struct worker *w, struct rc_job *job)
     double start = now_ms();
     double deadline = start + (double)cfg->max_job_seconds * 1e3;
 
-    enum rc_err rc = rc_raster_load(cfg, spec, rc_render_max_texture_size(w->render), &raster,
-                                    &err);
+    enum rc_err rc =
+        rc_raster_load(cfg, spec, rc_render_max_texture_size(w->render), &raster, &err);
     rc = rc ? rc : rc_job_spec_resolve_length(spec, cfg, raster->band_count, &err);
     times.load = now_ms() - start;
     double vmin = 0, vmax = 1;
@@ -210,8 +210,10 @@ static void run_job(struct worker *w, struct rc_job *job)
     raster = NULL;
     rc = rc ? rc : rc_encode_create(spec, &s.enc, &err);
     if (rc == RC_OK) {
-        struct rc_mux_settings ms = {.width = spec->width, .height = spec->height,
-                                     .fps = spec->fps, .frames = spec->frames,
+        struct rc_mux_settings ms = {.width = spec->width,
+                                     .height = spec->height,
+                                     .fps = spec->fps,
+                                     .frames = spec->frames,
                                      .writing_app = "rasterclip " RC_VERSION};
         s.mux = rc_mux_create(&ms);
         s.filled = rc_queue_create(FRAME_POOL + 1);
@@ -382,8 +384,7 @@ void rc_workers_destroy(struct rc_workers *workers)
     free(workers);
 }
 
-enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job,
-                              struct rc_error *err)
+enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err)
 {
     rc_job_ref(job);
     if (!rc_queue_try_push(workers->jobs, job)) {

@@ -43,8 +43,7 @@ void rc_workers_destroy(struct rc_workers *workers);
 /* Queues `job` (taking a new reference) or fails with RC_ERR_BUSY when the queue is
  * full. job->on_ready must be set: the worker calls it once the job either
  * streams or has failed. */
-enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job,
-                              struct rc_error *err);
+enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err);
 
 void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out);
 const char *rc_workers_gl_renderer(const struct rc_workers *workers);

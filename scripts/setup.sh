@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     # build
-    build-essential cmake pkg-config glslang-tools
+    build-essential cmake pkg-config glslang-tools clang-format
     # libraries
     libmicrohttpd-dev libjansson-dev libgdal-dev libvpx-dev libcurl4-openssl-dev
     libfreetype-dev libegl-dev libgles-dev

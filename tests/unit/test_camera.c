@@ -8,8 +8,8 @@ static const double PI = 3.14159265358979323846;
 
 static struct rc_camera_pose top_down(double distance)
 {
-    struct rc_camera_pose p = {.azimuth_deg = 0, .elevation_deg = 90, .distance = distance,
-                               .fov_deg = 30};
+    struct rc_camera_pose p = {
+        .azimuth_deg = 0, .elevation_deg = 90, .distance = distance, .fov_deg = 30};
     return p;
 }
 
@@ -69,8 +69,8 @@ static void test_projection(void)
 static void test_orbit(void)
 {
     struct rc_camera_path path = {.kind = RC_CAMERA_ORBIT, .orbit_degrees = 360};
-    path.base = (struct rc_camera_pose){.azimuth_deg = 10, .elevation_deg = 35, .distance = 2.2,
-                                        .fov_deg = 30};
+    path.base = (struct rc_camera_pose){
+        .azimuth_deg = 10, .elevation_deg = 35, .distance = 2.2, .fov_deg = 30};
     struct rc_camera_pose p;
     rc_camera_pose_at(&path, 0, 120, 30, &p);
     CHECK_NEAR(p.azimuth_deg, 10.0, 1e-12);
@@ -87,8 +87,8 @@ static void test_keyframes(void)
     double az[3] = {350, 20, 80}, el[3] = {30, 60, 10}, t[3] = {0, 1, 3};
     for (int i = 0; i < 3; i++) {
         path.keys[i].t_s = t[i];
-        path.keys[i].pose = (struct rc_camera_pose){.azimuth_deg = az[i], .elevation_deg = el[i],
-                                                    .distance = 2 + i, .fov_deg = 30};
+        path.keys[i].pose = (struct rc_camera_pose){
+            .azimuth_deg = az[i], .elevation_deg = el[i], .distance = 2 + i, .fov_deg = 30};
     }
     rc_camera_unwrap_azimuths(&path);
     CHECK_NEAR(path.keys[1].pose.azimuth_deg, 380.0, 1e-12); /* 350 -> 20 the short way */

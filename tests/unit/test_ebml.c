@@ -54,9 +54,8 @@ static void test_elements(void)
     CHECK(bytes_equal(&b, (const unsigned char[]){0xD7, 0x81, 0x00}, 3));
     rc_buf_reset(&b);
     rc_ebml_float(&b, 0x4489, 4000.0); /* IEEE 754 double, big-endian */
-    CHECK(bytes_equal(&b,
-                      (const unsigned char[]){0x44, 0x89, 0x88, 0x40, 0xAF, 0x40, 0, 0, 0, 0, 0},
-                      11));
+    CHECK(bytes_equal(
+        &b, (const unsigned char[]){0x44, 0x89, 0x88, 0x40, 0xAF, 0x40, 0, 0, 0, 0, 0}, 11));
     rc_buf_reset(&b);
     rc_ebml_string(&b, 0x86, "V_VP9");
     CHECK(bytes_equal(&b, (const unsigned char[]){0x86, 0x85, 'V', '_', 'V', 'P', '9'}, 7));
@@ -82,8 +81,8 @@ static void test_mux(void)
     struct rc_buf b;
     rc_buf_init(&b);
     CHECK(rc_mux_write_header(mux, &b) == RC_OK);
-    static const unsigned char segment[] = {0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF,
-                                            0xFF, 0xFF, 0xFF, 0xFF};
+    static const unsigned char segment[] = {0x18, 0x53, 0x80, 0x67, 0x01, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     CHECK(find(&b, segment, sizeof(segment), 0) > 0);
     static const unsigned char codec[] = {0x86, 0x85, 'V', '_', 'V', 'P', '9'};
     CHECK(find(&b, codec, sizeof(codec), 0) > 0);

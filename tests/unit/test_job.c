@@ -89,8 +89,8 @@ static void test_errors(void)
                  "raster.rescale");
     expect_error("{\"raster\":{\"url\":\"a\",\"rescale\":\"auto-ish\"}}", RC_ERR_INVALID,
                  "raster.rescale");
-    expect_error("{\"raster\":{\"url\":\"a\"},\"style\":{\"colormap\":\"nope\"}}",
-                 RC_ERR_INVALID, "style.colormap");
+    expect_error("{\"raster\":{\"url\":\"a\"},\"style\":{\"colormap\":\"nope\"}}", RC_ERR_INVALID,
+                 "style.colormap");
     expect_error("{\"raster\":{\"url\":\"a\"},\"style\":{\"mode\":\"volume\"}}", RC_ERR_INVALID,
                  "style.mode");
     expect_error("{\"raster\":{\"url\":\"a\"},\"style\":{\"nan_color\":\"red\"}}", RC_ERR_INVALID,
@@ -103,8 +103,8 @@ static void test_errors(void)
                  RC_ERR_IMPOSSIBLE, "camera.orbit.elevation");
     expect_error("{\"raster\":{\"url\":\"a\"},\"camera\":{\"orbit\":{\"distance\":0}}}",
                  RC_ERR_IMPOSSIBLE, "camera.orbit.distance");
-    expect_error("{\"raster\":{\"url\":\"a\"},\"camera\":{\"orbit\":{\"spin\":1}}}",
-                 RC_ERR_INVALID, "camera.orbit.spin");
+    expect_error("{\"raster\":{\"url\":\"a\"},\"camera\":{\"orbit\":{\"spin\":1}}}", RC_ERR_INVALID,
+                 "camera.orbit.spin");
     expect_error("{\"raster\":{\"url\":\"a\"},\"camera\":{\"keyframes\":[{\"t\":1},{\"t\":1}]}}",
                  RC_ERR_IMPOSSIBLE, "camera.keyframes[1].t");
     expect_error("{\"raster\":{\"url\":\"a\"},\"camera\":{\"keyframes\":[{\"t\":0,\"fov\":180}]}}",
@@ -119,8 +119,8 @@ static void test_errors(void)
                  "output.frames");
     expect_error("{\"raster\":{\"url\":\"a\"},\"output\":{\"frames\":10,\"duration\":1}}",
                  RC_ERR_INVALID, "output.frames");
-    expect_error("{\"raster\":{\"url\":\"a\"},\"output\":{\"duration\":100000}}",
-                 RC_ERR_IMPOSSIBLE, "output.duration");
+    expect_error("{\"raster\":{\"url\":\"a\"},\"output\":{\"duration\":100000}}", RC_ERR_IMPOSSIBLE,
+                 "output.duration");
     expect_error("{\"raster\":{\"url\":\"a\"},\"output\":{\"speed\":\"fast\"}}", RC_ERR_INVALID,
                  "output.speed");
     expect_error("{\"raster\":{\"url\":\"a\"},\"output\":{\"fps\":1000}}", RC_ERR_IMPOSSIBLE,
