@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+"""rasterclip benchmark: end-to-end fps, time to first byte, per-stage time per
+frame, peak RSS and clip bytes for standard workloads, beside the encoder-only
+ceiling measured in the same run on the same frames.
+
+    /usr/bin/python3 bench/run.py [--build build] [--repeat 3] [--json bench/results.json]
+
+Starts its own rasterclipd (release build) on 127.0.0.1:0 per workload, so peak
+RSS is per job. Rasters: the demo DEM, a 512x512x10 band stack and a 4096x4096 DEM
+made from the repository's rasters with GDAL (bilinear resampling).
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from osgeo import gdal
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+SIZES = [(640, 360), (1280, 720), (1920, 1080)]
+FRAMES = 120
+STAGES = ["load", "render", "readback", "convert", "encode", "mux"]
+
+
+def make_rasters(folder):
+    gdal.UseExceptions()
+    demo = os.path.join(ROOT, "demo", "jacksboro_dem.tif")
+    gdal.Translate(os.path.join(folder, "dem_403x344.tif"), demo)
+    gdal.Translate(os.path.join(folder, "dem_4096.tif"), demo, width=4096, height=4096,
+                   resampleAlg="bilinear", outputType=gdal.GDT_Float32,
+                   creationOptions=["TILED=YES", "COMPRESS=DEFLATE"])
+    series = os.path.join(ROOT, "tests", "data", "timeseries_precip_1999_12band.tif")
+    gdal.Translate(os.path.join(folder, "stack_512x512x10.tif"), series, width=512, height=512,
+                   bandList=list(range(1, 11)), resampleAlg="bilinear",
+                   creationOptions=["TILED=YES", "COMPRESS=DEFLATE"])
+
+
+class Daemon:
+    def __init__(self, binary, root):
+        self.proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--data-root", root],
+                                     stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.log = []
+        for line in self.proc.stderr:
+            self.log.append(line)
+            m = re.search(r'msg="listening" url=http://127\.0\.0\.1:(\d+)', line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        else:
+            raise RuntimeError("daemon did not start:\n" + "".join(self.log))
+
+    def job_line(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+            if " outcome=" in line and "job=" in line:
+                return line
+        raise RuntimeError("no job line")
+
+    def peak_rss_mib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+        return float("nan")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def run_job(port, job, out_path):
+    """POSTs a job; returns (ttfb_s, total_s) and writes the clip's bytes."""
+    body = json.dumps(job).encode()
+    start = time.monotonic()
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    raw = bytearray()
+    ttfb = None
+    while True:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            break
+        raw += chunk
+        if ttfb is None:
+            head, sep, rest = bytes(raw).partition(b"\r\n\r\n")
+            if sep and rest.find(b"\r\n") >= 0 and len(rest) > rest.find(b"\r\n") + 2:
+                ttfb = time.monotonic() - start
+    total = time.monotonic() - start
+    sock.close()
+    head, _, rest = bytes(raw).partition(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n")[0]:
+        raise RuntimeError("job failed: " + bytes(raw[:400]).decode(errors="replace"))
+    clip = bytearray()
+    while rest:
+        line, _, rest = rest.partition(b"\r\n")
+        n = int(line, 16)
+        if n == 0:
+            break
+        clip += rest[:n]
+        rest = rest[n + 2:]
+    with open(out_path, "wb") as f:
+        f.write(clip)
+    return ttfb, total, len(clip)
+
+
+def stage_ms(line):
+    return {s: float(re.search(r"ms_%s=([\d.]+)" % s, line).group(1)) for s in STAGES}
+
+
+def ceiling(build, clip, width, height, fps, tmp):
+    raw = os.path.join(tmp, "frames.rgba")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", clip, "-f", "rawvideo", "-pix_fmt",
+                    "rgba", raw], check=True)
+    out = subprocess.run([os.path.join(build, "encode_ceiling"), raw, str(width), str(height),
+                          str(fps)], check=True, capture_output=True, text=True).stdout
+    os.unlink(raw)
+    return json.loads(out)
+
+
+def workloads():
+    for w, h in SIZES:
+        yield ("image dem 403x344", "dem_403x344.tif", w, h, {})
+    yield ("image stack 512x512x10", "stack_512x512x10.tif", 1280, 720,
+           {"timeline": {"frames_per_band": 12, "blend": True}})
+    yield ("image dem 4096x4096", "dem_4096.tif", 1280, 720, {})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results.json"))
+    args = ap.parse_args()
+    binary = os.path.join(args.build, "rasterclipd")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data")
+        os.mkdir(data)
+        make_rasters(data)
+        for name, raster, width, height, extra in workloads():
+            job = {"raster": {"url": raster},
+                   "output": {"width": width, "height": height, "fps": 30, "frames": FRAMES}}
+            job.update(extra)
+            runs = []
+            for _ in range(args.repeat):
+                daemon = Daemon(binary, data)
+                try:
+                    clip = os.path.join(tmp, "clip.webm")
+                    ttfb, total, size = run_job(daemon.port, job, clip)
+                    stages = stage_ms(daemon.job_line())
+                    rss = daemon.peak_rss_mib()
+                finally:
+                    daemon.stop()
+                runs.append({"ttfb_ms": ttfb * 1e3, "seconds": total, "fps": FRAMES / total,
+                             "bytes": size, "peak_rss_mib": rss,
+                             "stage_ms_per_frame": {k: v / FRAMES for k, v in stages.items()}})
+            ceil = ceiling(args.build, clip, width, height, 30, tmp)
+            best = sorted(runs, key=lambda r: r["fps"])[len(runs) // 2]  # median run
+            results.append({"workload": name, "width": width, "height": height,
+                            "frames": FRAMES, "median": best, "runs": runs,
+                            "ceiling_fps": ceil["fps"], "ratio": best["fps"] / ceil["fps"]})
+            print("done: %s %dx%d" % (name, width, height), file=sys.stderr)
+    info = {"date": time.strftime("%Y-%m-%d"), "machine": platform.node(),
+            "cpu": cpu_model(), "cores": os.cpu_count(), "results": results}
+    with open(args.json, "w") as f:
+        json.dump(info, f, indent=1)
+    print_table(info)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def print_table(info):
+    print("# rasterclip benchmark, %s, %s (%d cores)\n" % (info["date"], info["cpu"],
+                                                           info["cores"]))
+    print("| workload | size | fps | ceiling fps | ratio | TTFB ms | "
+          + " | ".join("%s ms/f" % s for s in STAGES) + " | peak RSS MiB | clip bytes |")
+    print("|---|---|---|---|---|---|" + "---|" * len(STAGES) + "---|---|")
+    for r in info["results"]:
+        m = r["median"]
+        print("| %s | %dx%d | %.1f | %.1f | %.2f | %.0f | %s | %.0f | %d |" % (
+            r["workload"], r["width"], r["height"], m["fps"], r["ceiling_fps"], r["ratio"],
+            m["ttfb_ms"], " | ".join("%.2f" % m["stage_ms_per_frame"][s] for s in STAGES),
+            m["peak_rss_mib"], m["bytes"]))
+
+
+if __name__ == "__main__":
+    main()
