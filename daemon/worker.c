@@ -179,6 +179,17 @@ static void log_job(const struct rc_job *job, const char *outcome, const struct 
            (unsigned long long)bytes);
 }
 
+/* At the default camera the raster spans about half the output's height, so a
+ * grid as long as the output's longer side already oversamples the screen about
+ * twice; more detail costs texture bandwidth every frame and shows nowhere. Larger
+ * rasters are read downsampled (GDAL uses overviews when the file has them). */
+static unsigned raster_max_dim(const struct worker *w, const struct rc_job_spec *spec)
+{
+    unsigned cap = spec->width > spec->height ? spec->width : spec->height;
+    unsigned gl_max = rc_render_max_texture_size(w->render);
+    return cap < gl_max ? cap : gl_max;
+}
+
 static void run_job(struct worker *w, struct rc_job *job)
 {
     struct rc_workers *pool = w->pool;
@@ -195,8 +206,7 @@ static void run_job(struct worker *w, struct rc_job *job)
     double start = now_ms();
     double deadline = start + (double)cfg->max_job_seconds * 1e3;
 
-    enum rc_err rc =
-        rc_raster_load(cfg, spec, rc_render_max_texture_size(w->render), &raster, &err);
+    enum rc_err rc = rc_raster_load(cfg, spec, raster_max_dim(w, spec), &raster, &err);
     rc = rc ? rc : rc_job_spec_resolve_length(spec, cfg, raster->band_count, &err);
     times.load = now_ms() - start;
     double vmin = 0, vmax = 1;
