@@ -285,8 +285,7 @@ static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style, st
         if (strcmp(m, "image") == 0) {
             spec->mode = RC_MODE_IMAGE;
         } else if (strcmp(m, "surface") == 0) {
-            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.mode",
-                                "\"surface\" is not supported by this server version");
+            spec->mode = RC_MODE_SURFACE;
         } else {
             return rc_error_set(err, RC_ERR_INVALID, "style.mode",
                                 "must be \"image\" or \"surface\"");

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "shaders.h"
+#include "terrain.h"
 
 struct rc_gpu {
     EGLDisplay display;
@@ -37,13 +38,14 @@ struct rc_render {
     char version[256];
     GLint max_texture;
     GLuint program;
-    GLuint vao, vbo;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
-        u_background, u_nodata_rgb;
+        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_eye, u_normals;
     /* per job */
     const struct rc_job_spec *spec;
     size_t band_count;
-    GLuint values_tex, lut_tex;
+    GLuint values_tex, lut_tex, normals_tex;
+    GLuint vao, vbo, ibo; /* the job's grid */
+    GLsizei index_count;
     GLuint fbo, color_rb, depth_rb;
     unsigned width, height;
     float extent[2];
@@ -328,17 +330,12 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct 
     UNIFORM(u_blend);
     UNIFORM(u_background);
     UNIFORM(u_nodata_rgb);
+    UNIFORM(u_surface);
+    UNIFORM(u_height_scale);
+    UNIFORM(u_normals);
+    UNIFORM(u_lighting);
+    UNIFORM(u_eye);
 #undef UNIFORM
-
-    static const float quad[] = {0, 0, 1, 0, 0, 1, 1, 1};
-    glGenVertexArrays(1, &r->vao);
-    glBindVertexArray(r->vao);
-    glGenBuffers(1, &r->vbo);
-    glBindBuffer(GL_ARRAY_BUFFER, r->vbo);
-    glBufferData(GL_ARRAY_BUFFER, sizeof(quad), quad, GL_STATIC_DRAW);
-    glEnableVertexAttribArray(0);
-    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
-    glBindVertexArray(0);
 out:
     if (rc != RC_OK) {
         rc_render_destroy(r);
@@ -359,12 +356,17 @@ static void release_job_objects(struct rc_render *r)
         }
         memset(&r->ring[i], 0, sizeof(r->ring[i]));
     }
-    GLuint textures[] = {r->values_tex, r->lut_tex};
-    glDeleteTextures(2, textures);
+    GLuint textures[] = {r->values_tex, r->lut_tex, r->normals_tex};
+    glDeleteTextures(3, textures);
+    GLuint buffers[] = {r->vbo, r->ibo};
+    glDeleteBuffers(2, buffers);
+    glDeleteVertexArrays(1, &r->vao);
+    r->vbo = r->ibo = r->vao = 0;
+    r->index_count = 0;
     glDeleteFramebuffers(1, &r->fbo);
     GLuint rbs[] = {r->color_rb, r->depth_rb};
     glDeleteRenderbuffers(2, rbs);
-    r->values_tex = r->lut_tex = r->fbo = r->color_rb = r->depth_rb = 0;
+    r->values_tex = r->lut_tex = r->normals_tex = r->fbo = r->color_rb = r->depth_rb = 0;
     r->spec = NULL;
     r->drawn = r->read = 0;
 }
@@ -377,8 +379,6 @@ void rc_render_destroy(struct rc_render *render)
     if (render->context != EGL_NO_CONTEXT && eglGetCurrentContext() == render->context) {
         release_job_objects(render);
         glDeleteProgram(render->program);
-        glDeleteBuffers(1, &render->vbo);
-        glDeleteVertexArrays(1, &render->vao);
         eglMakeCurrent(render->gpu->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
     }
     if (render->context != EGL_NO_CONTEXT) {
@@ -403,43 +403,67 @@ unsigned rc_render_max_texture_size(const struct rc_render *render)
     return (unsigned)render->max_texture;
 }
 
-/* Uploads every band normalised to 0..1 over [vmin, vmax]; no data becomes -1. */
-static enum rc_err upload_values(struct rc_render *r, const struct rc_raster *raster, double vmin,
-                                 double vmax, struct rc_error *err)
+/* Surface relief: the full value range rises this many world units (the raster's
+ * longer side is 1) before style.exaggeration. */
+static const float SURFACE_RELIEF = 0.2f;
+/* Surface meshes get one grid cell per this many output pixels along the output's
+ * longer side (never more cells than raster pixels), so the cost of a frame follows
+ * the output size, not the raster size. */
+enum { SURFACE_PIXELS_PER_CELL = 16 };
+
+static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, size_t layers,
+                          GLint filter)
 {
-    size_t plane = (size_t)raster->width * raster->height;
-    float *scratch = malloc(plane * sizeof(float));
-    if (!scratch) {
-        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
-    }
-    double span = vmax - vmin;
-    double inv = span > 0 ? 1.0 / span : 0.0;
-    glGenTextures(1, &r->values_tex);
-    glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
-    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, GL_R32F, (GLsizei)raster->width, (GLsizei)raster->height,
-                   (GLsizei)raster->band_count);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    for (size_t b = 0; b < raster->band_count; b++) {
-        const float *src = raster->values + b * plane;
-        for (size_t i = 0; i < plane; i++) {
-            float v = src[i];
-            if (isnan(v)) {
-                scratch[i] = -1.0f;
-            } else {
-                /* matplotlib's Normalize; values outside clip to the ends. */
-                double t = ((double)v - vmin) * inv;
-                scratch[i] = (float)(t < 0 ? 0 : t > 1 ? 1 : t);
-            }
-        }
-        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)raster->width,
-                        (GLsizei)raster->height, 1, GL_RED, GL_FLOAT, scratch);
-    }
-    free(scratch);
-    /* R32F is not filterable in GLES 3.0; nearest also keeps pixels crisp. */
-    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glGenTextures(1, tex);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, *tex);
+    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, format, (GLsizei)w, (GLsizei)h, (GLsizei)layers);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, filter);
     glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
+
+/* Uploads every band normalised to 0..1 over [vmin, vmax] (no data: -1) and, for
+ * lit surfaces, each band's normals. */
+static enum rc_err upload_values(struct rc_render *r, const struct rc_job_spec *spec,
+                                 const struct rc_raster *raster, double vmin, double vmax,
+                                 unsigned cols, unsigned rows, uint8_t *missing,
+                                 struct rc_error *err)
+{
+    unsigned w = raster->width, h = raster->height;
+    size_t plane = (size_t)w * h;
+    bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
+    float *t = malloc(plane * sizeof(float));
+    uint8_t *normals = lit ? malloc(plane * 4) : NULL;
+    if (!t || (lit && !normals)) {
+        free(t);
+        free(normals);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    /* R32F is not filterable in GLES 3.0; nearest also keeps pixels crisp. */
+    array_texture(&r->values_tex, GL_R32F, w, h, raster->band_count, GL_NEAREST);
+    if (lit) {
+        array_texture(&r->normals_tex, GL_RGBA8, w, h, raster->band_count, GL_LINEAR);
+    }
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    for (size_t b = 0; b < raster->band_count; b++) {
+        rc_terrain_normalize(raster->values + b * plane, plane, vmin, vmax, t);
+        if (missing) {
+            rc_terrain_mark_missing(t, w, h, cols, rows, missing);
+        }
+        glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
+        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1, GL_RED,
+                        GL_FLOAT, t);
+        if (lit) {
+            rc_terrain_normals(t, w, h, r->extent[0], r->extent[1],
+                               SURFACE_RELIEF * spec->exaggeration, normals);
+            glBindTexture(GL_TEXTURE_2D_ARRAY, r->normals_tex);
+            glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1,
+                            GL_RGBA, GL_UNSIGNED_BYTE, normals);
+        }
+    }
+    free(t);
+    free(normals);
     return RC_OK;
 }
 
@@ -483,6 +507,67 @@ static enum rc_err make_target(struct rc_render *r, unsigned w, unsigned h, stru
     return RC_OK;
 }
 
+/* A grid of cols x rows cells over uv [0,1]^2 as indexed triangles, in every
+ * draw order; cells touching a `missing` vertex are left out. */
+static enum rc_err make_grid(struct rc_render *r, unsigned cols, unsigned rows,
+                             const uint8_t *missing, struct rc_error *err)
+{
+    size_t verts = (size_t)(cols + 1) * (rows + 1);
+    size_t per_order = (size_t)cols * rows * 6;
+    float *uv = malloc(verts * 2 * sizeof(float));
+    uint32_t *idx = malloc(per_order * RC_GRID_ORDERS * sizeof(uint32_t));
+    if (!uv || !idx) {
+        free(uv);
+        free(idx);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    for (unsigned y = 0; y <= rows; y++) {
+        for (unsigned x = 0; x <= cols; x++) {
+            float *p = uv + 2 * ((size_t)y * (cols + 1) + x);
+            p[0] = (float)x / (float)cols;
+            p[1] = (float)y / (float)rows;
+        }
+    }
+    size_t count = 0;
+    for (int order = 0; order < RC_GRID_ORDERS; order++) {
+        count = rc_terrain_grid_indices(cols, rows, missing, (enum rc_grid_order)order,
+                                        idx + count * (size_t)order);
+    }
+    glGenVertexArrays(1, &r->vao);
+    glBindVertexArray(r->vao);
+    glGenBuffers(1, &r->vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(verts * 2 * sizeof(float)), uv, GL_STATIC_DRAW);
+    glGenBuffers(1, &r->ibo);
+    glBindBuffer(GL_ELEMENT_ARRAY_BUFFER, r->ibo);
+    glBufferData(GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr)(count * RC_GRID_ORDERS * sizeof(uint32_t)),
+                 idx, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+    glBindVertexArray(0);
+    free(uv);
+    free(idx);
+    r->index_count = (GLsizei)count;
+    return RC_OK;
+}
+
+static void grid_size(const struct rc_job_spec *spec, const struct rc_raster *raster,
+                      unsigned *cols, unsigned *rows)
+{
+    if (spec->mode != RC_MODE_SURFACE) {
+        *cols = *rows = 1;
+        return;
+    }
+    unsigned out_long = spec->width > spec->height ? spec->width : spec->height;
+    unsigned ras_long = raster->width > raster->height ? raster->width : raster->height;
+    unsigned cells = out_long / SURFACE_PIXELS_PER_CELL;
+    cells = cells < ras_long ? cells : ras_long;
+    cells = cells > 1 ? cells : 1;
+    double per_pixel = (double)cells / (double)ras_long;
+    *cols = (unsigned)fmax(1.0, round(raster->width * per_pixel));
+    *rows = (unsigned)fmax(1.0, round(raster->height * per_pixel));
+}
+
 enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *spec,
                             const struct rc_raster *raster, double vmin, double vmax,
                             struct rc_error *err)
@@ -505,7 +590,18 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
                             "at most %d bands on this renderer", (int)max_layers);
     }
-    enum rc_err rc = upload_values(r, raster, vmin, vmax, err);
+    unsigned cols, rows;
+    grid_size(spec, raster, &cols, &rows);
+    bool surface = spec->mode == RC_MODE_SURFACE;
+    uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
+    if (surface && !missing) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    enum rc_err rc = upload_values(r, spec, raster, vmin, vmax, cols, rows, missing, err);
+    if (rc == RC_OK) {
+        rc = make_grid(r, cols, rows, missing, err);
+    }
+    free(missing);
     if (rc != RC_OK) {
         return rc;
     }
@@ -515,8 +611,18 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
         return rc;
     }
     glUseProgram(r->program);
+    glUniform1i(r->u_surface, surface);
+    glUniform1i(r->u_lighting, spec->lighting);
+    glUniform1f(r->u_height_scale, SURFACE_RELIEF * (float)spec->exaggeration);
+    if (surface) {
+        glEnable(GL_DEPTH_TEST);
+        glDepthFunc(GL_LESS);
+    } else {
+        glDisable(GL_DEPTH_TEST);
+    }
     glUniform1i(r->u_values, 0);
     glUniform1i(r->u_lut, 1);
+    glUniform1i(r->u_normals, 2);
     glUniform1i(r->u_lut_size, (GLint)spec->colormap.entries);
     glUniform2f(r->u_extent, r->extent[0], r->extent[1]);
     float bg[3], nd[3];
@@ -567,6 +673,9 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
     glUseProgram(r->program);
     glUniformMatrix4fv(r->u_view_projection, 1, GL_FALSE, m);
+    double eye[3];
+    rc_camera_eye(&pose, eye);
+    glUniform3f(r->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
     glUniform1i(r->u_band_a, (GLint)a);
     glUniform1i(r->u_band_b, (GLint)b);
     glUniform1f(r->u_blend, weight);
@@ -574,8 +683,12 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
     glActiveTexture(GL_TEXTURE1);
     glBindTexture(GL_TEXTURE_2D, r->lut_tex);
+    glActiveTexture(GL_TEXTURE2);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->normals_tex);
     glBindVertexArray(r->vao);
-    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    size_t order = rc_terrain_order_for(pose.azimuth_deg);
+    glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT,
+                   (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
 
     struct slot *s = &r->ring[r->drawn % RC_RENDER_RING];

@@ -1,12 +1,14 @@
 #version 300 es
 // Colours a raster value with the colormap lookup table, as matplotlib does:
 // index = floor(t * entries), clipped. Values arrive normalised to 0..1 with
-// negative meaning "no data" (NaN or the nodata value).
+// negative meaning "no data" (NaN or the nodata value). Surface mode shades with
+// a headlight; its holes are cells left out of the mesh, so nothing here discards
+// and the depth test can run before shading.
 precision highp float;
 precision highp int;
 precision highp sampler2DArray;
 
-uniform sampler2DArray u_values; // R32F, one layer per band
+uniform highp sampler2DArray u_values; // R32F, one layer per band
 uniform sampler2D u_lut;         // RGBA8, entries x 1
 uniform int u_lut_size;
 uniform int u_band_a;
@@ -14,9 +16,24 @@ uniform int u_band_b;
 uniform float u_blend;           // weight of band b
 uniform vec3 u_background;
 uniform vec3 u_nodata_rgb;       // nan_color already composited over the background
+uniform bool u_surface;
+uniform bool u_lighting;
+uniform vec3 u_eye;
+uniform sampler2DArray u_normals; // RGBA8 unit normals (xyz * 0.5 + 0.5), per band
 
 in vec2 v_uv;
+in vec3 v_world;
 out vec4 o_color;
+
+const float AMBIENT = 0.35;
+const float DIFFUSE = 0.65;
+
+vec3 surface_normal()
+{
+    vec3 na = texture(u_normals, vec3(v_uv, float(u_band_a))).xyz;
+    vec3 nb = texture(u_normals, vec3(v_uv, float(u_band_b))).xyz;
+    return normalize(mix(na, nb, u_blend) * 2.0 - 1.0);
+}
 
 void main()
 {
@@ -29,5 +46,11 @@ void main()
     float t = mix(a, b, u_blend);
     int index = clamp(int(t * float(u_lut_size)), 0, u_lut_size - 1);
     vec4 c = texelFetch(u_lut, ivec2(index, 0), 0);
-    o_color = vec4(mix(u_background, c.rgb, c.a), 1.0);
+    vec3 rgb = c.rgb;
+    if (u_surface && u_lighting) {
+        vec3 n = surface_normal();
+        vec3 l = normalize(u_eye - v_world);
+        rgb *= AMBIENT + DIFFUSE * abs(dot(n, l));
+    }
+    o_color = vec4(mix(u_background, rgb, c.a), 1.0);
 }
