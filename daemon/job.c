@@ -266,6 +266,47 @@ static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, stru
     return rc_colormap_from_stops(&spec->colormap, parsed, n, field, err);
 }
 
+static enum rc_err copy_text(const json_t *v, const char *field, char *dst, size_t size,
+                             struct rc_error *err)
+{
+    if (!json_is_string(v)) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must be a string");
+    }
+    size_t len = json_string_length(v);
+    if (len >= size || strlen(json_string_value(v)) != len) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must be at most %zu bytes, no NUL",
+                            size - 1);
+    }
+    memcpy(dst, json_string_value(v), len + 1);
+    return RC_OK;
+}
+
+static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
+{
+    static const char *const colorbar_keys[] = {"label", NULL};
+    const json_t *colorbar = json_object_get(style, "colorbar");
+    enum rc_err rc = RC_OK;
+    if (json_is_boolean(colorbar)) {
+        spec->colorbar = json_is_true(colorbar);
+    } else if (json_is_object(colorbar)) {
+        spec->colorbar = true;
+        rc = check_keys(colorbar, "style.colorbar", colorbar_keys, err);
+        const json_t *label = json_object_get(colorbar, "label");
+        if (rc == RC_OK && label) {
+            rc = copy_text(label, "style.colorbar.label", spec->colorbar_label,
+                           sizeof(spec->colorbar_label), err);
+        }
+    } else if (colorbar) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "style.colorbar",
+                          "must be true, false or {\"label\": \"...\"}");
+    }
+    const json_t *title = json_object_get(style, "title");
+    if (rc == RC_OK && title) {
+        rc = copy_text(title, "style.title", spec->title, sizeof(spec->title), err);
+    }
+    return rc;
+}
+
 static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
     static const char *const keys[] = {
@@ -313,17 +354,7 @@ static enum rc_err parse_style(struct rc_job_spec *spec, const json_t *style, st
     if (reverse) {
         rc_colormap_reverse(&spec->colormap);
     }
-    const json_t *colorbar = json_object_get(style, "colorbar");
-    if (colorbar && !json_is_false(colorbar)) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.colorbar",
-                            "colorbars are not supported by this server version");
-    }
-    const json_t *title = json_object_get(style, "title");
-    if (title && !(json_is_string(title) && json_string_length(title) == 0)) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.title",
-                            "titles are not supported by this server version");
-    }
-    return RC_OK;
+    return parse_labels(spec, style, err);
 }
 
 /* Pose fields shared by orbit and keyframes; `fields` limits which are allowed. */

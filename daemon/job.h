@@ -52,6 +52,9 @@ struct rc_job_spec {
     uint8_t background[4];
     double exaggeration;
     bool lighting;
+    bool colorbar;
+    char colorbar_label[128]; /* UTF-8; empty: none */
+    char title[256];          /* UTF-8; empty: none */
     /* camera */
     struct rc_camera_path camera;
     /* timeline */

@@ -38,6 +38,9 @@ struct rc_render {
     char version[256];
     GLint max_texture;
     GLuint program;
+    GLuint overlay_program;
+    GLint o_rect, o_canvas, o_canvas_tex;
+    GLuint quad_vao, quad_vbo;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
         u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_eye, u_normals;
     /* per job */
@@ -45,6 +48,10 @@ struct rc_render {
     size_t band_count;
     GLuint values_tex, lut_tex, normals_tex;
     GLuint vao, vbo, ibo; /* the job's grid */
+    GLuint overlay_tex;
+    struct rc_rect scene;
+    struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
+    size_t panel_count;
     GLsizei index_count;
     GLuint fbo, color_rb, depth_rb;
     unsigned width, height;
@@ -336,6 +343,24 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct 
     UNIFORM(u_lighting);
     UNIFORM(u_eye);
 #undef UNIFORM
+    r->overlay_program =
+        link_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
+    if (!r->overlay_program) {
+        rc = err ? err->code : RC_ERR_INTERNAL;
+        goto out;
+    }
+    r->o_rect = glGetUniformLocation(r->overlay_program, "u_rect");
+    r->o_canvas = glGetUniformLocation(r->overlay_program, "u_canvas");
+    r->o_canvas_tex = glGetUniformLocation(r->overlay_program, "u_canvas_tex");
+    static const float corners[] = {0, 0, 1, 0, 0, 1, 1, 1};
+    glGenVertexArrays(1, &r->quad_vao);
+    glBindVertexArray(r->quad_vao);
+    glGenBuffers(1, &r->quad_vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->quad_vbo);
+    glBufferData(GL_ARRAY_BUFFER, sizeof(corners), corners, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+    glBindVertexArray(0);
 out:
     if (rc != RC_OK) {
         rc_render_destroy(r);
@@ -356,8 +381,10 @@ static void release_job_objects(struct rc_render *r)
         }
         memset(&r->ring[i], 0, sizeof(r->ring[i]));
     }
-    GLuint textures[] = {r->values_tex, r->lut_tex, r->normals_tex};
-    glDeleteTextures(3, textures);
+    GLuint textures[] = {r->values_tex, r->lut_tex, r->normals_tex, r->overlay_tex};
+    glDeleteTextures(4, textures);
+    r->overlay_tex = 0;
+    r->panel_count = 0;
     GLuint buffers[] = {r->vbo, r->ibo};
     glDeleteBuffers(2, buffers);
     glDeleteVertexArrays(1, &r->vao);
@@ -379,6 +406,9 @@ void rc_render_destroy(struct rc_render *render)
     if (render->context != EGL_NO_CONTEXT && eglGetCurrentContext() == render->context) {
         release_job_objects(render);
         glDeleteProgram(render->program);
+        glDeleteProgram(render->overlay_program);
+        glDeleteBuffers(1, &render->quad_vbo);
+        glDeleteVertexArrays(1, &render->quad_vao);
         eglMakeCurrent(render->gpu->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
     }
     if (render->context != EGL_NO_CONTEXT) {
@@ -568,9 +598,48 @@ static void grid_size(const struct rc_job_spec *spec, const struct rc_raster *ra
     *rows = (unsigned)fmax(1.0, round(raster->height * per_pixel));
 }
 
+static void upload_overlay(struct rc_render *r, const struct rc_overlay *o)
+{
+    glGenTextures(1, &r->overlay_tex);
+    glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, o->canvas.width, o->canvas.height);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, o->canvas.width, o->canvas.height, GL_RGBA,
+                    GL_UNSIGNED_BYTE, o->canvas.rgba);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    r->scene = o->scene;
+    r->panel_count = o->panel_count;
+    memcpy(r->panels, o->panels, sizeof(r->panels));
+}
+
+/* The overlay's panels over the finished scene, premultiplied alpha. */
+static void draw_overlay(struct rc_render *r)
+{
+    if (!r->panel_count) {
+        return;
+    }
+    glDisable(GL_DEPTH_TEST);
+    glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
+    glEnable(GL_BLEND);
+    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+    glUseProgram(r->overlay_program);
+    glUniform1i(r->o_canvas_tex, 3);
+    glUniform2f(r->o_canvas, (float)r->width, (float)r->height);
+    glActiveTexture(GL_TEXTURE3);
+    glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
+    glBindVertexArray(r->quad_vao);
+    for (size_t i = 0; i < r->panel_count; i++) {
+        const struct rc_rect *p = &r->panels[i];
+        glUniform4f(r->o_rect, (float)p->x, (float)p->y, (float)p->w, (float)p->h);
+        glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    }
+    glBindVertexArray(0);
+    glDisable(GL_BLEND);
+}
+
 enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *spec,
                             const struct rc_raster *raster, double vmin, double vmax,
-                            struct rc_error *err)
+                            const struct rc_overlay *overlay, struct rc_error *err)
 {
     struct rc_render *r = render;
     assert_current(r);
@@ -634,7 +703,10 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
     glUniform3fv(r->u_background, 1, bg);
     glUniform3fv(r->u_nodata_rgb, 1, nd);
     glClearColor(bg[0], bg[1], bg[2], 1.0f);
-    glViewport(0, 0, (GLsizei)spec->width, (GLsizei)spec->height);
+    r->scene = (struct rc_rect){0, 0, (int)spec->width, (int)spec->height};
+    if (overlay) {
+        upload_overlay(r, overlay);
+    }
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
     GLenum gl_err = glGetError();
     if (gl_err != GL_NO_ERROR) {
@@ -659,7 +731,7 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     struct rc_camera_pose pose;
     rc_camera_pose_at(&spec->camera, index, spec->frames, spec->fps, &pose);
     float m[16];
-    rc_camera_matrix(&pose, (double)spec->width / (double)spec->height, m);
+    rc_camera_matrix(&pose, (double)r->scene.w / (double)r->scene.h, m);
     /* Flip clip-space y so the framebuffer's first row is the image's top row and
      * readback needs no flip. */
     for (int col = 0; col < 4; col++) {
@@ -670,7 +742,14 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     rc_job_spec_band_at(spec, r->band_count, index, &a, &b, &weight);
 
     glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
     glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    /* Framebuffer rows are image rows (see the flip above), so the top-left scene
+     * rectangle is the viewport as it stands. */
+    glViewport(r->scene.x, r->scene.y, r->scene.w, r->scene.h);
+    if (spec->mode == RC_MODE_SURFACE) {
+        glEnable(GL_DEPTH_TEST);
+    }
     glUseProgram(r->program);
     glUniformMatrix4fv(r->u_view_projection, 1, GL_FALSE, m);
     double eye[3];
@@ -690,6 +769,7 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT,
                    (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
+    draw_overlay(r);
 
     struct slot *s = &r->ring[r->drawn % RC_RENDER_RING];
     glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);

@@ -23,6 +23,7 @@
 
 #include "error.h"
 #include "job.h"
+#include "overlay.h"
 #include "raster.h"
 
 /* Frames whose readback may be in flight at once (draw n while n-2 is mapped). */
@@ -50,10 +51,12 @@ const char *rc_render_version(const struct rc_render *render);
 unsigned rc_render_max_texture_size(const struct rc_render *render);
 
 /* Prepares a job: textures from `raster` normalised over [vmin, vmax], output
- * framebuffer and readback ring of the job's size. */
+ * framebuffer and readback ring of the job's size. `overlay` (may be NULL) is
+ * copied into a texture; the scene is drawn inside its scene rectangle. Neither
+ * pointer is kept except `spec`, which must outlive the job. */
 enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *spec,
                             const struct rc_raster *raster, double vmin, double vmax,
-                            struct rc_error *err);
+                            const struct rc_overlay *overlay, struct rc_error *err);
 
 /* Draws frame `index` and queues its readback. At most RC_RENDER_RING frames may
  * be in flight: read one before drawing more. */

@@ -10,8 +10,10 @@
 #include "encode.h"
 #include "log.h"
 #include "mux.h"
+#include "overlay.h"
 #include "queue.h"
 #include "raster.h"
+#include "text.h"
 
 /* RGBA frames between the draw and encode threads: enough for both to keep busy. */
 enum { FRAME_POOL = 3 };
@@ -26,6 +28,7 @@ struct worker {
     pthread_t thread;
     bool started;
     struct rc_render *render;
+    struct rc_text *text; /* labels for colorbars and titles */
 };
 
 struct rc_workers {
@@ -210,11 +213,18 @@ static void run_job(struct worker *w, struct rc_job *job)
     rc = rc ? rc : rc_job_spec_resolve_length(spec, cfg, raster->band_count, &err);
     times.load = now_ms() - start;
     double vmin = 0, vmax = 1;
+    struct rc_overlay *overlay = NULL;
     if (rc == RC_OK) {
         rc_raster_value_range(raster, spec, &vmin, &vmax);
-        rc = rc_render_begin(w->render, spec, raster, vmin, vmax, &err);
+        if (rc_overlay_wanted(spec)) {
+            rc = rc_overlay_create(spec, vmin, vmax, w->text, &overlay, &err);
+        }
+    }
+    if (rc == RC_OK) {
+        rc = rc_render_begin(w->render, spec, raster, vmin, vmax, overlay, &err);
         began = true;
     }
+    rc_overlay_destroy(overlay);
     /* The raster now lives in textures. */
     rc_raster_destroy(raster);
     raster = NULL;
@@ -301,6 +311,9 @@ static void *worker_main(void *arg)
     struct rc_workers *pool = w->pool;
     struct rc_error err = {0};
     enum rc_err rc = rc_render_create(pool->gpu, &w->render, &err);
+    if (rc == RC_OK) {
+        rc = rc_text_create(&w->text, &err);
+    }
     pthread_mutex_lock(&pool->lock);
     if (rc == RC_OK) {
         if (!pool->gl_renderer[0]) {
@@ -317,6 +330,8 @@ static void *worker_main(void *arg)
     pthread_cond_broadcast(&pool->changed);
     pthread_mutex_unlock(&pool->lock);
     if (rc != RC_OK) {
+        rc_text_destroy(w->text);
+        rc_render_destroy(w->render);
         return NULL;
     }
     struct rc_job *job;
@@ -327,6 +342,8 @@ static void *worker_main(void *arg)
     }
     rc_render_destroy(w->render);
     w->render = NULL;
+    rc_text_destroy(w->text);
+    w->text = NULL;
     return NULL;
 }
 
