@@ -181,3 +181,42 @@ def raster_cell_centre(col, row, cols, rows):
 def patch_mean(frame, col, row, radius=2):
     c, r = int(round(col)), int(round(row))
     return frame[r - radius:r + radius + 1, c - radius:c + radius + 1].reshape(-1, 3).mean(axis=0)
+
+
+def look_at_pixel(point, width, height, azimuth, elevation, distance, fov_deg,
+                  target=(0.0, 0.0, 0.0)):
+    """Pixel (column, row) of a world point for a camera at `azimuth` (0: looking
+    north from the south, counter-clockwise from above) and `elevation`, `distance`
+    from `target`, with a vertical field of view of `fov_deg` (square pixels)."""
+    az, el = np.radians(azimuth), np.radians(elevation)
+    target = np.asarray(target, float)
+    eye = target + distance * np.array([np.cos(el) * np.sin(az), -np.cos(el) * np.cos(az),
+                                        np.sin(el)])
+    forward = (target - eye) / np.linalg.norm(target - eye)
+    right = np.array([np.cos(az), np.sin(az), 0.0])
+    up = np.cross(right, forward)
+    up /= np.linalg.norm(up)
+    rel = np.asarray(point, float) - eye
+    depth = rel @ forward
+    half_h = np.tan(np.radians(fov_deg) / 2) * depth
+    x = (rel @ right) / (half_h * width / height)
+    y = (rel @ up) / half_h
+    return (x + 1) / 2 * width, (1 - y) / 2 * height
+
+
+def psnr(a, b):
+    mse = np.mean((np.asarray(a, float) - np.asarray(b, float)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def write_geotiff(path, array, nodata=None):
+    from osgeo import gdal
+    rows, cols = array.shape[-2:]
+    bands = 1 if array.ndim == 2 else array.shape[0]
+    ds = gdal.GetDriverByName("GTiff").Create(path, cols, rows, bands, gdal.GDT_Float32)
+    for b in range(bands):
+        band = ds.GetRasterBand(b + 1)
+        band.WriteArray(array if array.ndim == 2 else array[b])
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+    ds = None

@@ -1,0 +1,246 @@
+"""Pictures against independent expectations: whole frames coloured with
+matplotlib's tables (PSNR), band blending, keyframes, surface geometry, and the
+colorbar and title beside the scene."""
+import math
+import os
+import tempfile
+
+import matplotlib
+import numpy as np
+from osgeo import gdal
+
+from harness import (DaemonTest, decode_frames, look_at_pixel, psnr, raster_cell_centre,
+                     top_down_pixel, write_geotiff)
+
+
+def expected_top_down(values, vmin, vmax, cmap, width, height, distance, fov, background):
+    """The frame a straight-down pinhole camera sees: each pixel centre's world point,
+    the raster cell under it, coloured by matplotlib; background off the raster and
+    where the cell is NaN (the default, transparent nan_color)."""
+    rows, cols = values.shape
+    longest = max(rows, cols)
+    sx, sy = cols / longest, rows / longest
+    half_h = distance * np.tan(np.radians(fov) / 2)
+    px = (np.arange(width) + 0.5 - width / 2) / (height / 2) * half_h
+    py = -(np.arange(height) + 0.5 - height / 2) / (height / 2) * half_h
+    x, y = np.meshgrid(px, py)
+    col = np.floor((x / sx + 0.5) * cols).astype(int)
+    row = np.floor((0.5 - y / sy) * rows).astype(int)
+    inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+    v = values[np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)]
+    norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax)
+    rgb = matplotlib.colormaps[cmap](norm(v))[..., :3] * 255
+    out = np.empty((height, width, 3))
+    out[:] = background
+    painted = inside & ~np.isnan(v)
+    out[painted] = rgb[painted]
+    return out, inside
+
+
+class PictureTest(DaemonTest):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def clip(self, job, name="clip.webm"):
+        path = os.path.join(self.tmp.name, name)
+        self.render_ok(job, path)
+        out = job["output"]
+        return decode_frames(path, out["width"], out["height"]).astype(float)
+
+    def test_image_frame_matches_matplotlib_psnr(self):
+        width, height, distance, fov = 640, 360, 1.3, 40.0
+        job = {"raster": {"url": "jacksboro_dem.tif"},
+               "style": {"colormap": "magma"},
+               "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": distance,
+                                    "fov": fov}},
+               "output": {"width": width, "height": height, "fps": 10, "frames": 2, "crf": 4}}
+        frame = self.clip(job)[0]
+        values = gdal.Open(os.path.join(self.daemon.root, "jacksboro_dem.tif")).ReadAsArray()
+        values = values.astype(float)
+        want, inside = expected_top_down(values, values.min(), values.max(), "magma", width,
+                                         height, distance, fov, 255.0)
+        self.assertGreater(inside.mean(), 0.5)
+        score = psnr(frame, want)
+        self.assertGreaterEqual(score, 30.0, "PSNR %.2f dB" % score)
+        # The same frame against a different colormap must score far lower.
+        other, _ = expected_top_down(values, values.min(), values.max(), "viridis", width,
+                                     height, distance, fov, 255.0)
+        self.assertLess(psnr(frame, other), 20.0)
+        print("\nimage mode PSNR against matplotlib: %.2f dB" % score)
+
+    def test_rescale_auto_uses_percentiles(self):
+        width, height, distance, fov = 640, 360, 1.2, 40.0
+        job = {"raster": {"url": "timeseries_precip_1999_12band.tif", "bands": [9],
+                          "rescale": "auto"},
+               "style": {"colormap": "viridis"},
+               "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": distance,
+                                    "fov": fov}},
+               "output": {"width": width, "height": height, "fps": 10, "frames": 2, "crf": 4}}
+        frame = self.clip(job)[0]
+        ds = gdal.Open(os.path.join(self.daemon.root, "timeseries_precip_1999_12band.tif"))
+        band = ds.GetRasterBand(9)
+        values = band.ReadAsArray().astype(float)
+        values[values == band.GetNoDataValue()] = np.nan
+        lo, hi = np.nanpercentile(values, [2, 98])
+        want, inside = expected_top_down(values, lo, hi, "viridis", width, height, distance,
+                                         fov, 255.0)
+        score = psnr(frame[inside], want[inside])
+        self.assertGreaterEqual(score, 30.0, "PSNR %.2f dB" % score)
+        # Plain min..max would look clearly different (September has outliers).
+        plain, _ = expected_top_down(values, np.nanmin(values), np.nanmax(values), "viridis",
+                                     width, height, distance, fov, 255.0)
+        self.assertLess(psnr(frame[inside], plain[inside]), score - 3)
+
+    def test_blend_halfway_is_the_mean(self):
+        width, height, distance, fov = 640, 360, 1.2, 40.0
+        job = {"raster": {"url": "timeseries_precip_1999_12band.tif", "bands": [1, 2]},
+               "style": {"colormap": "viridis", "nan_color": "#ff00ffff"},
+               "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": distance,
+                                    "fov": fov}},
+               "timeline": {"frames_per_band": 2, "blend": True},
+               "output": {"width": width, "height": height, "fps": 10, "frames": 4, "crf": 4}}
+        frames = self.clip(job)
+        ds = gdal.Open(os.path.join(self.daemon.root, "timeseries_precip_1999_12band.tif"))
+        bands = []
+        for b in (1, 2):
+            band = ds.GetRasterBand(b)
+            v = band.ReadAsArray().astype(float)
+            v[v == band.GetNoDataValue()] = np.nan
+            bands.append(v)
+        vmin = np.nanmin(bands)
+        vmax = np.nanmax(bands)
+        mean = (bands[0] + bands[1]) / 2
+        norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax)
+        cmap = matplotlib.colormaps["viridis"]
+        rows, cols = mean.shape
+        errors_mean, errors_first = [], []
+        for r in range(1, rows - 1, 2):
+            for c in range(1, cols - 1, 3):
+                if math.isnan(mean[r, c]):
+                    continue
+                x, y = raster_cell_centre(c, r, cols, rows)
+                px, py = top_down_pixel(x, y, width, height, distance, fov)
+                got = frames[1][int(py), int(px)]
+                errors_mean.append(np.abs(got - np.array(cmap(norm(mean[r, c]))[:3]) * 255).max())
+                errors_first.append(
+                    np.abs(got - np.array(cmap(norm(bands[0][r, c]))[:3]) * 255).max())
+        self.assertGreater(len(errors_mean), 200)
+        self.assertLess(np.median(errors_mean), 6)
+        self.assertGreater(np.mean(np.array(errors_mean) < 16), 0.95)
+        self.assertGreater(np.median(errors_first), np.median(errors_mean) + 4)
+        # Where either band lacks data, the blend has none: the nodata colour.
+        missing = np.isnan(bands[0]) | np.isnan(bands[1])
+        r, c = np.argwhere(missing & (np.arange(cols)[None, :] > 2)
+                           & (np.arange(cols)[None, :] < cols - 3)
+                           & (np.arange(rows)[:, None] > 2)
+                           & (np.arange(rows)[:, None] < rows - 3))[0]
+        x, y = raster_cell_centre(c, r, cols, rows)
+        px, py = top_down_pixel(x, y, width, height, distance, fov)
+        self.assertLess(np.abs(frames[1][int(py), int(px)] - [255, 0, 255]).max(), 60)
+
+    def test_keyframes_are_hit_exactly(self):
+        width, height = 320, 180
+        keys = [{"t": 0.0, "azimuth": 0, "elevation": 90, "distance": 1.5},
+                {"t": 1.0, "azimuth": 60, "elevation": 40, "distance": 2.0},
+                {"t": 2.0, "azimuth": 300, "elevation": 25, "distance": 2.6, "fov": 40}]
+        base = {"raster": {"url": "jacksboro_dem.tif"},
+                "output": {"width": width, "height": height, "fps": 10, "crf": 8,
+                           "keyframe_interval": 1}}
+        for interpolation in ("linear", "smooth"):
+            job = dict(base, camera={"keyframes": keys, "interpolation": interpolation})
+            job["output"] = dict(base["output"], frames=21)
+            frames = self.clip(job, "keys.webm")
+            for key, index in zip(keys, (0, 10, 20)):
+                still = {"start": key["azimuth"], "degrees": 0, "elevation": key["elevation"],
+                         "distance": key["distance"], "fov": key.get("fov", 30)}
+                ref = self.clip(dict(base, camera={"orbit": still},
+                                     output=dict(base["output"], frames=1)), "still.webm")[0]
+                diff = np.abs(frames[index] - ref).mean()
+                self.assertLess(diff, 1.5, "%s frame %d differs by %.2f"
+                                % (interpolation, index, diff))
+            self.assertGreater(np.abs(frames[5] - frames[0]).mean(), 5)
+            self.assertGreater(np.abs(frames[5] - frames[10]).mean(), 5)
+
+    def test_surface_peak_lands_where_projected(self):
+        size = 201
+        yy, xx = np.mgrid[0:size, 0:size]
+        centre = (size - 1) / 2
+        bump = np.exp(-((xx - centre) ** 2 + (yy - centre) ** 2) / (2 * 30.0 ** 2))
+        write_geotiff(os.path.join(self.daemon.root, "bump.tif"), bump.astype(np.float32))
+        width, height = 1280, 720
+        azimuth, elevation, distance, fov, exaggeration = 30.0, 30.0, 2.5, 30.0, 1.5
+        job = {"raster": {"url": "bump.tif"},
+               "style": {"mode": "surface", "lighting": False, "exaggeration": exaggeration,
+                         "colormap": {"stops": [[0, "#0000ff"], [0.985, "#0000ff"],
+                                                [0.99, "#ff0000"], [1, "#ff0000"]]}},
+               "camera": {"orbit": {"start": azimuth, "degrees": 0, "elevation": elevation,
+                                    "distance": distance, "fov": fov}},
+               "output": {"width": width, "height": height, "fps": 10, "frames": 1, "crf": 4}}
+        frame = self.clip(job)[0]
+        red = (frame[..., 0] > 180) & (frame[..., 1] < 90) & (frame[..., 2] < 90)
+        self.assertGreater(red.sum(), 20)
+        rows, cols = np.nonzero(red)
+        # The full value range rises 0.2 world units times the exaggeration.
+        want = look_at_pixel((0, 0, 0.2 * exaggeration), width, height, azimuth, elevation,
+                             distance, fov)
+        got = (cols.mean(), rows.mean())
+        self.assertLess(math.hypot(got[0] - want[0], got[1] - want[1]), 5.0,
+                        "peak at %s, projection says %s" % (got, want))
+        # A flat surface (exaggeration 0) puts the same point on the plane instead.
+        flat = look_at_pixel((0, 0, 0), width, height, azimuth, elevation, distance, fov)
+        self.assertGreater(math.hypot(got[0] - flat[0], got[1] - flat[1]), 20)
+
+    def test_surface_holes_show_the_background(self):
+        values = np.full((60, 60), 5.0, np.float32)
+        values[20:40, 20:40] = -9999
+        write_geotiff(os.path.join(self.daemon.root, "holed.tif"), values, nodata=-9999)
+        job = {"raster": {"url": "holed.tif"},
+               "style": {"mode": "surface", "background": "#000000", "colormap": "gray_r"},
+               "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": 1.5}},
+               "output": {"width": 640, "height": 360, "fps": 10, "frames": 1, "crf": 4}}
+        frame = self.clip(job)[0]
+        centre = frame[170:190, 310:330].mean(axis=(0, 1))
+        ring = frame[180, 320 + 120]
+        self.assertLess(centre.max(), 20)  # the hole: background, no spike to zero
+        self.assertGreater(ring.min(), 200)  # the surface around it
+
+    def test_colorbar_ramp_and_title_stay_off_the_raster(self):
+        width, height = 640, 360
+        base = {"raster": {"url": "jacksboro_dem.tif"},
+                "style": {"colormap": "viridis", "colorbar": {"label": "m"},
+                          "title": "Jacksboro"},
+                "output": {"width": width, "height": height, "fps": 12, "frames": 12,
+                           "crf": 8}}
+        frames = self.clip(base)
+        hsv = matplotlib.colors.rgb_to_hsv(frames / 255.0)
+        colourful = hsv[..., 1] > 0.35
+        # The bar: columns colourful and unchanging over at least 35% of the height
+        # through the whole orbit (the turning raster is neither).
+        steady = colourful.all(axis=0) & (frames.std(axis=0).max(axis=-1) < 6)
+        bar_cols = np.nonzero(steady.mean(axis=0) > 0.35)[0]
+        self.assertGreater(len(bar_cols), 5)
+        self.assertGreater(bar_cols.min(), width * 0.7)
+        bar_rows = np.nonzero(steady[:, bar_cols].all(axis=1))[0]
+        x = int(np.median(bar_cols))
+        top, bottom = bar_rows.min(), bar_rows.max()
+        # The ramp follows viridis from the bottom (min) to the top (max).
+        cmap = matplotlib.colormaps["viridis"]
+        n = bottom - top + 1
+        errors = [np.abs(frames[0][y, x] - np.array(cmap((bottom - y + 0.5) / n)[:3]) * 255).max()
+                  for y in range(top + 2, bottom - 1)]
+        self.assertLess(np.median(errors), 10)
+        # Title: dark text in the top band; the raster never reaches it or the bar.
+        ink = (frames[0].max(axis=2) < 100)
+        title_rows = np.nonzero(ink[:, : int(width * 0.6)].any(axis=1))[0]
+        self.assertGreater(len(title_rows), 4)
+        title_bottom = title_rows[title_rows < height // 4].max()
+        for f in range(len(frames)):
+            raster = colourful[f].copy()
+            raster[:, bar_cols.min() - 2:] = False
+            rows, cols = np.nonzero(raster)
+            self.assertGreater(len(rows), 1000)
+            self.assertGreater(rows.min(), title_bottom, "frame %d reaches the title" % f)
+            self.assertLess(cols.max(), bar_cols.min() - 10, "frame %d reaches the bar" % f)
