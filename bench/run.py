@@ -34,6 +34,8 @@ def make_rasters(folder):
     gdal.UseExceptions()
     demo = os.path.join(ROOT, "demo", "jacksboro_dem.tif")
     gdal.Translate(os.path.join(folder, "dem_403x344.tif"), demo)
+    gdal.Translate(os.path.join(folder, "dem_1024.tif"), demo, width=1024, height=1024,
+                   resampleAlg="bilinear", outputType=gdal.GDT_Float32)
     gdal.Translate(os.path.join(folder, "dem_4096.tif"), demo, width=4096, height=4096,
                    resampleAlg="bilinear", outputType=gdal.GDT_Float32,
                    creationOptions=["TILED=YES", "COMPRESS=DEFLATE"])
@@ -127,11 +129,14 @@ def ceiling(build, clip, width, height, fps, tmp):
 
 
 def workloads():
-    for w, h in SIZES:
-        yield ("image dem 403x344", "dem_403x344.tif", w, h, {})
-    yield ("image stack 512x512x10", "stack_512x512x10.tif", 1280, 720,
-           {"timeline": {"frames_per_band": 12, "blend": True}})
-    yield ("image dem 4096x4096", "dem_4096.tif", 1280, 720, {})
+    for mode in ("image", "surface"):
+        style = {"style": {"mode": mode}}
+        for w, h in SIZES:
+            yield ("%s dem 403x344" % mode, "dem_403x344.tif", w, h, style)
+        yield ("%s stack 512x512x10" % mode, "stack_512x512x10.tif", 1280, 720,
+               dict(style, timeline={"frames_per_band": 12, "blend": True}))
+        yield ("%s dem 1024x1024" % mode, "dem_1024.tif", 1280, 720, style)
+        yield ("%s dem 4096x4096" % mode, "dem_4096.tif", 1280, 720, style)
 
 
 def main():
