@@ -178,10 +178,46 @@ static enum rc_err parse_bands(struct rc_job_spec *spec, const struct rc_config 
     return RC_OK;
 }
 
+static enum rc_err copy_location(const json_t *url, const char *field, char *dst, size_t size,
+                                 struct rc_error *err)
+{
+    if (!json_is_string(url) || json_string_length(url) == 0 || json_string_length(url) >= size ||
+        strlen(json_string_value(url)) != json_string_length(url)) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must be a non-empty string");
+    }
+    memcpy(dst, json_string_value(url), json_string_length(url) + 1);
+    return RC_OK;
+}
+
+/* raster.height: {"url": ..., "band": n}, heights for surface mode. */
+static enum rc_err parse_height(struct rc_job_spec *spec, const json_t *height,
+                                struct rc_error *err)
+{
+    static const char *const keys[] = {"url", "band", NULL};
+    if (!height) {
+        return RC_OK;
+    }
+    if (!json_is_object(height)) {
+        return rc_error_set(err, RC_ERR_INVALID, "raster.height",
+                            "must be {\"url\": ..., \"band\": n}");
+    }
+    spec->height_band = 1;
+    enum rc_err rc = check_keys(height, "raster.height", keys, err);
+    const json_t *url = json_object_get(height, "url");
+    if (rc == RC_OK && !url) {
+        return rc_error_set(err, RC_ERR_INVALID, "raster.height.url", "is required");
+    }
+    rc = rc ? rc
+            : copy_location(url, "raster.height.url", spec->height_url, sizeof(spec->height_url),
+                            err);
+    rc = rc ? rc : get_uint(height, "band", "raster.height", 1, INT32_MAX, &spec->height_band, err);
+    return rc;
+}
+
 static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config *cfg,
                                 const json_t *raster, struct rc_error *err)
 {
-    static const char *const keys[] = {"url", "bands", "nodata", "rescale", NULL};
+    static const char *const keys[] = {"url", "bands", "nodata", "rescale", "height", NULL};
     if (!raster) {
         return rc_error_set(err, RC_ERR_INVALID, "raster", "is required");
     }
@@ -193,12 +229,11 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
     if (!url) {
         return rc_error_set(err, RC_ERR_INVALID, "raster.url", "is required");
     }
-    if (!json_is_string(url) || json_string_length(url) == 0 ||
-        json_string_length(url) >= sizeof(spec->url) ||
-        strlen(json_string_value(url)) != json_string_length(url)) {
-        return rc_error_set(err, RC_ERR_INVALID, "raster.url", "must be a non-empty string");
+    rc = copy_location(url, "raster.url", spec->url, sizeof(spec->url), err);
+    rc = rc ? rc : parse_height(spec, json_object_get(raster, "height"), err);
+    if (rc != RC_OK) {
+        return rc;
     }
-    memcpy(spec->url, json_string_value(url), json_string_length(url) + 1);
 
     const json_t *bands = json_object_get(raster, "bands");
     if (bands) {
@@ -363,7 +398,13 @@ static enum rc_err parse_pose(const json_t *obj, const char *path, struct rc_cam
 {
     enum rc_err rc = get_number(obj, "elevation", path, -90.0, 90.0, &pose->elevation_deg, err);
     rc = rc ? rc : get_number(obj, "distance", path, 1e-3, 1000.0, &pose->distance, err);
-    rc = rc ? rc : get_number(obj, "fov", path, 1.0, 179.0, &pose->fov_deg, err);
+    rc = rc ? rc : get_number(obj, "fov", path, 0.0, 180.0, &pose->fov_deg, err);
+    if (rc == RC_OK && !(pose->fov_deg > 0.0 && pose->fov_deg < 180.0)) {
+        struct path p;
+        path_join(&p, path, "fov");
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, p.text, "must be in (0, 180), got %g",
+                            pose->fov_deg);
+    }
     const json_t *target = json_object_get(obj, "target");
     if (rc == RC_OK && target) {
         struct path p;
@@ -610,6 +651,10 @@ enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *
     rc = rc ? rc : parse_camera(spec, camera, err);
     rc = rc ? rc : parse_timeline(spec, timeline, err);
     rc = rc ? rc : parse_output(spec, cfg, output, err);
+    if (rc == RC_OK && spec->height_url[0] && spec->mode != RC_MODE_SURFACE) {
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.height",
+                          "heights only apply to style.mode \"surface\"");
+    }
 out:
     json_decref(root);
     if (rc != RC_OK) {

@@ -45,6 +45,8 @@ struct rc_job_spec {
     bool rescale_auto; /* 2nd..98th percentile of the valid values */
     bool has_rescale;
     double rescale_min, rescale_max;
+    char height_url[4096]; /* raster.height: heights from another raster; empty: none */
+    unsigned height_band;
     /* style */
     enum rc_mode mode;
     struct rc_colormap colormap;

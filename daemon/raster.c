@@ -34,10 +34,9 @@ static const char *const allowed_drivers[] = {
     "GTiff", "PNG",    "JPEG", "GIF",         "BMP",  "AAIGrid", "EHdr", "ENVI",
     "HFA",   "netCDF", "HDF5", "JP2OpenJPEG", "WEBP", "XYZ",     "NITF", NULL};
 
-enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, char *out,
-                                   size_t out_size, struct rc_error *err)
+enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, const char *field,
+                                   char *out, size_t out_size, struct rc_error *err)
 {
-    static const char field[] = "raster.url";
     const char *path = url;
     if (strncmp(url, "file://", 7) == 0) {
         path = url + 7;
@@ -102,15 +101,15 @@ static void stored_size(unsigned w, unsigned h, long max_pixels, unsigned max_di
     *oh = (unsigned)fmax(1.0, floor((double)h * scale));
 }
 
-static enum rc_err read_band(GDALRasterBandH band, const struct rc_job_spec *spec, float *dst,
-                             unsigned w, unsigned h, struct rc_error *err)
+static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override, float *dst,
+                             unsigned w, unsigned h, const char *field, struct rc_error *err)
 {
     int has_file_nodata = 0;
     double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
     bool has_nodata = has_file_nodata != 0;
-    if (spec->has_nodata) {
+    if (nodata_override) {
         has_nodata = true;
-        nodata = spec->nodata;
+        nodata = *nodata_override;
     }
     int has_scale = 0, has_offset = 0;
     double scale = GDALGetRasterScale(band, &has_scale);
@@ -120,7 +119,7 @@ static enum rc_err read_band(GDALRasterBandH band, const struct rc_job_spec *spe
                             GDALGetRasterBandYSize(band), dst, (int)w, (int)h, GDT_Float32, 0, 0);
     if (e != CE_None) {
         rc_log(RC_LOG_WARN, "msg=\"raster read failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.url",
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
                             "the raster's pixels could not be read (damaged file?)");
     }
     float nodata_f = (float)nodata;
@@ -155,13 +154,44 @@ static void update_range(struct rc_raster *r, const float *plane, size_t count)
     }
 }
 
-enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
-                           unsigned max_dim, struct rc_raster **out, struct rc_error *err)
+/* What to read: a location, which bands (NULL: all), an optional nodata override,
+ * and either a size cap (`max_dim`) or an exact grid (`width` x `height`). */
+struct request {
+    const char *url;
+    const char *field;       /* for errors about the location */
+    const char *bands_field; /* for errors about the bands */
+    const unsigned *bands;
+    size_t band_count;
+    const double *nodata;
+    unsigned max_dim;
+    unsigned width, height;
+};
+
+static enum rc_err check_bands(const struct rc_config *cfg, const struct request *q,
+                               const unsigned *bands, size_t count, int file_bands,
+                               struct rc_error *err)
 {
-    static const char field[] = "raster.url";
+    if (count > (size_t)cfg->max_bands) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, q->bands_field,
+                            "the raster has %zu bands; at most %ld (max_bands)", count,
+                            cfg->max_bands);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (bands[i] > (unsigned)file_bands) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, q->bands_field,
+                                "band %u does not exist (the raster has %d)", bands[i], file_bands);
+        }
+    }
+    return RC_OK;
+}
+
+static enum rc_err load(const struct rc_config *cfg, const struct request *q,
+                        struct rc_raster **out, struct rc_error *err)
+{
     char path[PATH_MAX];
     *out = NULL;
-    enum rc_err rc = rc_raster_resolve_path(cfg->data_root, spec->url, path, sizeof(path), err);
+    enum rc_err rc =
+        rc_raster_resolve_path(cfg->data_root, q->url, q->field, path, sizeof(path), err);
     if (rc != RC_OK) {
         return rc;
     }
@@ -171,21 +201,21 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec
         GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL, NULL);
     if (!ds) {
         rc_log(RC_LOG_INFO, "msg=\"raster open failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
-        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, field, "not a raster this server can read");
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "not a raster this server can read");
         goto out;
     }
     int file_bands = GDALGetRasterCount(ds);
     unsigned sw = (unsigned)GDALGetRasterXSize(ds), sh = (unsigned)GDALGetRasterYSize(ds);
     if (file_bands < 1 || sw == 0 || sh == 0) {
-        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, field, "the raster has no bands");
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "the raster has no bands");
         goto out;
     }
-    const unsigned *bands = spec->bands;
-    size_t band_count = spec->band_count;
+    const unsigned *bands = q->bands;
+    size_t band_count = q->band_count;
     if (!bands) {
         all_bands = calloc((size_t)file_bands, sizeof(*all_bands));
         if (!all_bands) {
-            rc = rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+            rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
             goto out;
         }
         for (int i = 0; i < file_bands; i++) {
@@ -194,25 +224,18 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec
         bands = all_bands;
         band_count = (size_t)file_bands;
     }
-    if (band_count > (size_t)cfg->max_bands) {
-        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
-                          "the raster has %zu bands; at most %ld (max_bands)", band_count,
-                          cfg->max_bands);
+    rc = check_bands(cfg, q, bands, band_count, file_bands, err);
+    if (rc != RC_OK) {
         goto out;
     }
-    for (size_t i = 0; i < band_count; i++) {
-        if (bands[i] > (unsigned)file_bands) {
-            rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
-                              "band %u does not exist (the raster has %d)", bands[i], file_bands);
-            goto out;
-        }
+    unsigned w = q->width, h = q->height;
+    if (!w || !h) {
+        stored_size(sw, sh, cfg->max_raster_pixels, q->max_dim, &w, &h);
     }
-    unsigned w, h;
-    stored_size(sw, sh, cfg->max_raster_pixels, max_dim, &w, &h);
     size_t plane = (size_t)w * h;
     size_t budget = (size_t)cfg->max_raster_mb << 20;
     if (band_count > budget / sizeof(float) / plane) {
-        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->bands_field,
                           "%zu bands of %ux%u exceed max_raster_mb=%ld", band_count, w, h,
                           cfg->max_raster_mb);
         goto out;
@@ -222,7 +245,7 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec
         r->values = malloc(band_count * plane * sizeof(float));
     }
     if (!r || !r->values) {
-        rc = rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+        rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
         goto out;
     }
     r->width = w;
@@ -230,9 +253,10 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec
     r->source_width = sw;
     r->source_height = sh;
     r->band_count = band_count;
+    r->has_geotransform = GDALGetGeoTransform(ds, r->geotransform) == CE_None;
     for (size_t i = 0; i < band_count; i++) {
         float *dst = r->values + i * plane;
-        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), spec, dst, w, h, err);
+        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, dst, w, h, q->field, err);
         if (rc != RC_OK) {
             goto out;
         }
@@ -252,6 +276,62 @@ out:
     }
     *out = r;
     return rc;
+}
+
+enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                           unsigned max_dim, struct rc_raster **out, struct rc_error *err)
+{
+    struct request q = {.url = spec->url,
+                        .field = "raster.url",
+                        .bands_field = "raster.bands",
+                        .bands = spec->bands,
+                        .band_count = spec->band_count,
+                        .nodata = spec->has_nodata ? &spec->nodata : NULL,
+                        .max_dim = max_dim};
+    return load(cfg, &q, out, err);
+}
+
+/* The corners of a georeferenced raster, west, north, east, south. */
+static void bounds(const struct rc_raster *r, double b[4])
+{
+    const double *gt = r->geotransform;
+    b[0] = gt[0];
+    b[1] = gt[3];
+    b[2] = gt[0] + gt[1] * r->source_width + gt[2] * r->source_height;
+    b[3] = gt[3] + gt[4] * r->source_width + gt[5] * r->source_height;
+}
+
+enum rc_err rc_raster_load_height(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                                  const struct rc_raster *values, struct rc_raster **out,
+                                  struct rc_error *err)
+{
+    struct request q = {.url = spec->height_url,
+                        .field = "raster.height.url",
+                        .bands_field = "raster.height.band",
+                        .bands = &spec->height_band,
+                        .band_count = 1,
+                        .width = values->width,
+                        .height = values->height};
+    enum rc_err rc = load(cfg, &q, out, err);
+    if (rc != RC_OK || !values->has_geotransform || !(*out)->has_geotransform) {
+        return rc;
+    }
+    /* Both georeferenced: they must cover the same ground, within half a cell of
+     * the coarser grid. */
+    double va[4], vb[4];
+    bounds(values, va);
+    bounds(*out, vb);
+    double tol_x = 0.5 * fmax(fabs(values->geotransform[1]), fabs((*out)->geotransform[1]));
+    double tol_y = 0.5 * fmax(fabs(values->geotransform[5]), fabs((*out)->geotransform[5]));
+    for (int i = 0; i < 4; i++) {
+        if (fabs(va[i] - vb[i]) > (i % 2 ? tol_y : tol_x)) {
+            rc_raster_destroy(*out);
+            *out = NULL;
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.height.url",
+                                "the height raster does not cover the same extent");
+        }
+    }
+    return RC_OK;
 }
 
 static void swap_f(float *a, float *b)

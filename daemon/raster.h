@@ -15,6 +15,7 @@
 #ifndef RC_RASTER_H
 #define RC_RASTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -28,6 +29,8 @@ struct rc_raster {
     float *values;               /* band_count planes of width*height, row 0 north; NaN = no data */
     double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
     size_t valid_count;
+    bool has_geotransform;
+    double geotransform[6]; /* GDAL's, of the source grid */
 };
 
 void rc_raster_global_init(void);
@@ -36,13 +39,19 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec
                            unsigned max_dim, struct rc_raster **out, struct rc_error *err);
 void rc_raster_destroy(struct rc_raster *raster);
 
+/* Reads raster.height (one band, its own nodata) onto exactly the grid of
+ * `values`. When both files are georeferenced they must cover the same extent. */
+enum rc_err rc_raster_load_height(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                                  const struct rc_raster *values, struct rc_raster **out,
+                                  struct rc_error *err);
+
 /* The value range the colormap spans: the job's rescale, its 2..98 percentile
  * ("auto"), or the valid minimum..maximum. */
 void rc_raster_value_range(const struct rc_raster *raster, const struct rc_job_spec *spec,
                            double *min, double *max);
 
-/* Resolves a job's raster location to a real path under `data_root`. */
-enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, char *out,
-                                   size_t out_size, struct rc_error *err);
+/* Resolves a raster location to a real path under `data_root`; errors name `field`. */
+enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, const char *field,
+                                   char *out, size_t out_size, struct rc_error *err);
 
 #endif

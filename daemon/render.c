@@ -42,11 +42,13 @@ struct rc_render {
     GLint o_rect, o_canvas, o_canvas_tex;
     GLuint quad_vao, quad_vbo;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
-        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_eye, u_normals;
+        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_dir, u_normals,
+        u_heights, u_has_heights, u_normal_a, u_normal_b;
     /* per job */
     const struct rc_job_spec *spec;
     size_t band_count;
-    GLuint values_tex, lut_tex, normals_tex;
+    GLuint values_tex, lut_tex, normals_tex, heights_tex;
+    bool has_heights;
     GLuint vao, vbo, ibo; /* the job's grid */
     GLuint overlay_tex;
     struct rc_rect scene;
@@ -341,7 +343,11 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct 
     UNIFORM(u_height_scale);
     UNIFORM(u_normals);
     UNIFORM(u_lighting);
-    UNIFORM(u_eye);
+    UNIFORM(u_light_dir);
+    UNIFORM(u_heights);
+    UNIFORM(u_has_heights);
+    UNIFORM(u_normal_a);
+    UNIFORM(u_normal_b);
 #undef UNIFORM
     r->overlay_program =
         link_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
@@ -381,8 +387,10 @@ static void release_job_objects(struct rc_render *r)
         }
         memset(&r->ring[i], 0, sizeof(r->ring[i]));
     }
-    GLuint textures[] = {r->values_tex, r->lut_tex, r->normals_tex, r->overlay_tex};
-    glDeleteTextures(4, textures);
+    GLuint textures[] = {r->values_tex, r->lut_tex, r->normals_tex, r->overlay_tex, r->heights_tex};
+    glDeleteTextures(5, textures);
+    r->heights_tex = 0;
+    r->has_heights = false;
     r->overlay_tex = 0;
     r->panel_count = 0;
     GLuint buffers[] = {r->vbo, r->ibo};
@@ -453,27 +461,27 @@ static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, si
     glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
 }
 
-/* Uploads every band normalised to 0..1 over [vmin, vmax] (no data: -1) and, for
- * lit surfaces, each band's normals. */
-static enum rc_err upload_values(struct rc_render *r, const struct rc_job_spec *spec,
-                                 const struct rc_raster *raster, double vmin, double vmax,
-                                 unsigned cols, unsigned rows, uint8_t *missing,
+/* Uploads every band of `raster` normalised to 0..1 over [vmin, vmax] (no data:
+ * -1) into *values_tex and, when `normals_tex` is given, the bands' normals for
+ * `height_scale`. Grid vertices over missing data are marked in `missing`. */
+static enum rc_err upload_layers(struct rc_render *r, const struct rc_raster *raster, double vmin,
+                                 double vmax, GLuint *values_tex, GLuint *normals_tex,
+                                 float height_scale, unsigned cols, unsigned rows, uint8_t *missing,
                                  struct rc_error *err)
 {
     unsigned w = raster->width, h = raster->height;
     size_t plane = (size_t)w * h;
-    bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
     float *t = malloc(plane * sizeof(float));
-    uint8_t *normals = lit ? malloc(plane * 4) : NULL;
-    if (!t || (lit && !normals)) {
+    uint8_t *normals = normals_tex ? malloc(plane * 4) : NULL;
+    if (!t || (normals_tex && !normals)) {
         free(t);
         free(normals);
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     /* R32F is not filterable in GLES 3.0; nearest also keeps pixels crisp. */
-    array_texture(&r->values_tex, GL_R32F, w, h, raster->band_count, GL_NEAREST);
-    if (lit) {
-        array_texture(&r->normals_tex, GL_RGBA8, w, h, raster->band_count, GL_LINEAR);
+    array_texture(values_tex, GL_R32F, w, h, raster->band_count, GL_NEAREST);
+    if (normals_tex) {
+        array_texture(normals_tex, GL_RGBA8, w, h, raster->band_count, GL_LINEAR);
     }
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     for (size_t b = 0; b < raster->band_count; b++) {
@@ -481,13 +489,12 @@ static enum rc_err upload_values(struct rc_render *r, const struct rc_job_spec *
         if (missing) {
             rc_terrain_mark_missing(t, w, h, cols, rows, missing);
         }
-        glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
+        glBindTexture(GL_TEXTURE_2D_ARRAY, *values_tex);
         glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1, GL_RED,
                         GL_FLOAT, t);
-        if (lit) {
-            rc_terrain_normals(t, w, h, r->extent[0], r->extent[1],
-                               SURFACE_RELIEF * spec->exaggeration, normals);
-            glBindTexture(GL_TEXTURE_2D_ARRAY, r->normals_tex);
+        if (normals_tex) {
+            rc_terrain_normals(t, w, h, r->extent[0], r->extent[1], height_scale, normals);
+            glBindTexture(GL_TEXTURE_2D_ARRAY, *normals_tex);
             glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1,
                             GL_RGBA, GL_UNSIGNED_BYTE, normals);
         }
@@ -637,11 +644,12 @@ static void draw_overlay(struct rc_render *r)
     glDisable(GL_BLEND);
 }
 
-enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *spec,
-                            const struct rc_raster *raster, double vmin, double vmax,
-                            const struct rc_overlay *overlay, struct rc_error *err)
+enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_input *in,
+                            struct rc_error *err)
 {
     struct rc_render *r = render;
+    const struct rc_job_spec *spec = in->spec;
+    const struct rc_raster *raster = in->values;
     assert_current(r);
     release_job_objects(r);
     r->spec = spec;
@@ -649,24 +657,30 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
     double longest = raster->width > raster->height ? raster->width : raster->height;
     r->extent[0] = (float)(raster->width / longest);
     r->extent[1] = (float)(raster->height / longest);
-    if (raster->band_count > 2048 || raster->band_count > (size_t)INT32_MAX) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
-                            "too many bands for one texture");
-    }
     GLint max_layers = 0;
     glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
-    if ((GLint)raster->band_count > max_layers) {
+    if (raster->band_count > (size_t)max_layers) {
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
                             "at most %d bands on this renderer", (int)max_layers);
     }
     unsigned cols, rows;
     grid_size(spec, raster, &cols, &rows);
     bool surface = spec->mode == RC_MODE_SURFACE;
+    bool lit = surface && spec->lighting;
+    float height_scale = SURFACE_RELIEF * (float)spec->exaggeration;
     uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
     if (surface && !missing) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    enum rc_err rc = upload_values(r, spec, raster, vmin, vmax, cols, rows, missing, err);
+    /* Normals come from whatever gives the heights. */
+    enum rc_err rc = upload_layers(r, raster, in->vmin, in->vmax, &r->values_tex,
+                                   lit && !in->heights ? &r->normals_tex : NULL, height_scale, cols,
+                                   rows, missing, err);
+    if (rc == RC_OK && in->heights) {
+        rc = upload_layers(r, in->heights, in->heights->valid_min, in->heights->valid_max,
+                           &r->heights_tex, lit ? &r->normals_tex : NULL, height_scale, cols, rows,
+                           missing, err);
+    }
     if (rc == RC_OK) {
         rc = make_grid(r, cols, rows, missing, err);
     }
@@ -674,6 +688,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
     if (rc != RC_OK) {
         return rc;
     }
+    r->has_heights = in->heights != NULL;
     upload_lut(r, &spec->colormap);
     rc = make_target(r, spec->width, spec->height, err);
     if (rc != RC_OK) {
@@ -682,7 +697,9 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
     glUseProgram(r->program);
     glUniform1i(r->u_surface, surface);
     glUniform1i(r->u_lighting, spec->lighting);
-    glUniform1f(r->u_height_scale, SURFACE_RELIEF * (float)spec->exaggeration);
+    glUniform1f(r->u_height_scale, height_scale);
+    glUniform1i(r->u_has_heights, r->has_heights);
+    glUniform1i(r->u_heights, 4);
     if (surface) {
         glEnable(GL_DEPTH_TEST);
         glDepthFunc(GL_LESS);
@@ -704,8 +721,8 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *
     glUniform3fv(r->u_nodata_rgb, 1, nd);
     glClearColor(bg[0], bg[1], bg[2], 1.0f);
     r->scene = (struct rc_rect){0, 0, (int)spec->width, (int)spec->height};
-    if (overlay) {
-        upload_overlay(r, overlay);
+    if (in->overlay) {
+        upload_overlay(r, in->overlay);
     }
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
     GLenum gl_err = glGetError();
@@ -752,11 +769,20 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     }
     glUseProgram(r->program);
     glUniformMatrix4fv(r->u_view_projection, 1, GL_FALSE, m);
-    double eye[3];
+    /* A directional headlight: from the target towards the eye. */
+    double eye[3], dir[3], len = 0;
     rc_camera_eye(&pose, eye);
-    glUniform3f(r->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
+    for (int i = 0; i < 3; i++) {
+        dir[i] = eye[i] - pose.target[i];
+        len += dir[i] * dir[i];
+    }
+    len = sqrt(len);
+    glUniform3f(r->u_light_dir, (float)(dir[0] / len), (float)(dir[1] / len),
+                (float)(dir[2] / len));
     glUniform1i(r->u_band_a, (GLint)a);
     glUniform1i(r->u_band_b, (GLint)b);
+    glUniform1i(r->u_normal_a, r->has_heights ? 0 : (GLint)a);
+    glUniform1i(r->u_normal_b, r->has_heights ? 0 : (GLint)b);
     glUniform1f(r->u_blend, weight);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
@@ -764,6 +790,8 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     glBindTexture(GL_TEXTURE_2D, r->lut_tex);
     glActiveTexture(GL_TEXTURE2);
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->normals_tex);
+    glActiveTexture(GL_TEXTURE4);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->heights_tex);
     glBindVertexArray(r->vao);
     size_t order = rc_terrain_order_for(pose.azimuth_deg);
     glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT,

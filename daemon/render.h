@@ -50,13 +50,20 @@ const char *rc_render_renderer(const struct rc_render *render);
 const char *rc_render_version(const struct rc_render *render);
 unsigned rc_render_max_texture_size(const struct rc_render *render);
 
-/* Prepares a job: textures from `raster` normalised over [vmin, vmax], output
- * framebuffer and readback ring of the job's size. `overlay` (may be NULL) is
- * copied into a texture; the scene is drawn inside its scene rectangle. Neither
- * pointer is kept except `spec`, which must outlive the job. */
-enum rc_err rc_render_begin(struct rc_render *render, const struct rc_job_spec *spec,
-                            const struct rc_raster *raster, double vmin, double vmax,
-                            const struct rc_overlay *overlay, struct rc_error *err);
+/* What one job draws. Only `spec` is kept (it must outlive the job); the rest is
+ * copied into GL objects by rc_render_begin(). */
+struct rc_render_input {
+    const struct rc_job_spec *spec;
+    const struct rc_raster *values; /* coloured, normalised over [vmin, vmax] */
+    double vmin, vmax;
+    const struct rc_raster *heights;  /* surface heights; NULL: from the values */
+    const struct rc_overlay *overlay; /* colorbar/title; NULL: none */
+};
+
+/* Prepares a job: textures, mesh, output framebuffer and readback ring. With an
+ * overlay, the scene is drawn inside its scene rectangle only. */
+enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_input *in,
+                            struct rc_error *err);
 
 /* Draws frame `index` and queues its readback. At most RC_RENDER_RING frames may
  * be in flight: read one before drawing more. */

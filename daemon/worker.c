@@ -214,6 +214,10 @@ static void run_job(struct worker *w, struct rc_job *job)
     times.load = now_ms() - start;
     double vmin = 0, vmax = 1;
     struct rc_overlay *overlay = NULL;
+    struct rc_raster *heights = NULL;
+    if (rc == RC_OK && spec->height_url[0]) {
+        rc = rc_raster_load_height(cfg, spec, raster, &heights, &err);
+    }
     if (rc == RC_OK) {
         rc_raster_value_range(raster, spec, &vmin, &vmax);
         if (rc_overlay_wanted(spec)) {
@@ -221,9 +225,16 @@ static void run_job(struct worker *w, struct rc_job *job)
         }
     }
     if (rc == RC_OK) {
-        rc = rc_render_begin(w->render, spec, raster, vmin, vmax, overlay, &err);
+        struct rc_render_input in = {.spec = spec,
+                                     .values = raster,
+                                     .vmin = vmin,
+                                     .vmax = vmax,
+                                     .heights = heights,
+                                     .overlay = overlay};
+        rc = rc_render_begin(w->render, &in, &err);
         began = true;
     }
+    rc_raster_destroy(heights);
     rc_overlay_destroy(overlay);
     /* The raster now lives in textures. */
     rc_raster_destroy(raster);

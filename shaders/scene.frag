@@ -2,7 +2,7 @@
 // Colours a raster value with the colormap lookup table, as matplotlib does:
 // index = floor(t * entries), clipped. Values arrive normalised to 0..1 with
 // negative meaning "no data" (NaN or the nodata value). Surface mode shades with
-// a headlight; its holes are cells left out of the mesh, so nothing here discards
+// a directional headlight; its holes are cells left out of the mesh, so nothing here discards
 // and the depth test can run before shading.
 precision highp float;
 precision highp int;
@@ -18,11 +18,12 @@ uniform vec3 u_background;
 uniform vec3 u_nodata_rgb;       // nan_color already composited over the background
 uniform bool u_surface;
 uniform bool u_lighting;
-uniform vec3 u_eye;
-uniform sampler2DArray u_normals; // RGBA8 unit normals (xyz * 0.5 + 0.5), per band
+uniform vec3 u_light_dir;         // towards the light: a headlight along the view
+uniform sampler2DArray u_normals; // RGBA8 unit normals (xyz * 0.5 + 0.5)
+uniform int u_normal_a;           // their layers (the bands', or 0 for raster.height)
+uniform int u_normal_b;
 
 in vec2 v_uv;
-in vec3 v_world;
 out vec4 o_color;
 
 const float AMBIENT = 0.35;
@@ -30,8 +31,8 @@ const float DIFFUSE = 0.65;
 
 vec3 surface_normal()
 {
-    vec3 na = texture(u_normals, vec3(v_uv, float(u_band_a))).xyz;
-    vec3 nb = texture(u_normals, vec3(v_uv, float(u_band_b))).xyz;
+    vec3 na = texture(u_normals, vec3(v_uv, float(u_normal_a))).xyz;
+    vec3 nb = texture(u_normals, vec3(v_uv, float(u_normal_b))).xyz;
     return normalize(mix(na, nb, u_blend) * 2.0 - 1.0);
 }
 
@@ -48,9 +49,7 @@ void main()
     vec4 c = texelFetch(u_lut, ivec2(index, 0), 0);
     vec3 rgb = c.rgb;
     if (u_surface && u_lighting) {
-        vec3 n = surface_normal();
-        vec3 l = normalize(u_eye - v_world);
-        rgb *= AMBIENT + DIFFUSE * abs(dot(n, l));
+        rgb *= AMBIENT + DIFFUSE * abs(dot(surface_normal(), u_light_dir));
     }
     o_color = vec4(mix(u_background, rgb, c.a), 1.0);
 }

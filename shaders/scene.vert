@@ -16,9 +16,10 @@ uniform highp sampler2DArray u_values;
 uniform int u_band_a;
 uniform int u_band_b;
 uniform float u_blend;
+uniform bool u_has_heights;          // heights from raster.height (layer 0), else values
+uniform highp sampler2DArray u_heights;
 
 out vec2 v_uv;
-out vec3 v_world;
 
 // Normalised value at uv, blended between the two bands; negative = no data.
 float value_at(vec2 uv)
@@ -33,8 +34,9 @@ void main()
     v_uv = a_uv;
     float z = 0.0;
     if (u_surface) {
-        z = max(value_at(a_uv), 0.0) * u_height_scale;
+        float h = u_has_heights ? textureLod(u_heights, vec3(a_uv, 0.0), 0.0).r : value_at(a_uv);
+        z = max(h, 0.0) * u_height_scale;
     }
-    v_world = vec3((a_uv.x - 0.5) * u_extent.x, (0.5 - a_uv.y) * u_extent.y, z);
-    gl_Position = u_view_projection * vec4(v_world, 1.0);
+    vec3 world = vec3((a_uv.x - 0.5) * u_extent.x, (0.5 - a_uv.y) * u_extent.y, z);
+    gl_Position = u_view_projection * vec4(world, 1.0);
 }

@@ -193,6 +193,43 @@ class PictureTest(DaemonTest):
         flat = look_at_pixel((0, 0, 0), width, height, azimuth, elevation, distance, fov)
         self.assertGreater(math.hypot(got[0] - flat[0], got[1] - flat[1]), 20)
 
+    def test_heights_from_a_second_raster(self):
+        size = 201
+        yy, xx = np.mgrid[0:size, 0:size]
+        centre = (size - 1) / 2
+        bump = np.exp(-((xx - centre) ** 2 + (yy - centre) ** 2) / (2 * 30.0 ** 2))
+        write_geotiff(os.path.join(self.daemon.root, "heights.tif"), bump.astype(np.float32))
+        marker = np.zeros((size, size), np.float32)
+        marker[95:106, 95:106] = 1.0  # colour only: red in the middle, blue elsewhere
+        write_geotiff(os.path.join(self.daemon.root, "marker.tif"), marker)
+        width, height = 1280, 720
+        azimuth, elevation, distance, fov = -40.0, 25.0, 2.4, 30.0
+        job = {"raster": {"url": "marker.tif", "height": {"url": "heights.tif", "band": 1}},
+               "style": {"mode": "surface", "lighting": False,
+                         "colormap": {"stops": [[0, "#0000ff"], [0.5, "#0000ff"],
+                                                [0.51, "#ff0000"], [1, "#ff0000"]]}},
+               "camera": {"orbit": {"start": azimuth, "degrees": 0, "elevation": elevation,
+                                    "distance": distance, "fov": fov}},
+               "output": {"width": width, "height": height, "fps": 10, "frames": 1, "crf": 4}}
+        frame = self.clip(job)[0]
+        red = (frame[..., 0] > 180) & (frame[..., 1] < 90) & (frame[..., 2] < 90)
+        rows, cols = np.nonzero(red)
+        self.assertGreater(len(rows), 20)
+        want = look_at_pixel((0, 0, 0.2), width, height, azimuth, elevation, distance, fov)
+        self.assertLess(math.hypot(cols.mean() - want[0], rows.mean() - want[1]), 6.0)
+        # Heights for image mode, or from a raster of another extent, are refused.
+        status, _, body = self.daemon.render(dict(job, style={"mode": "image"}))
+        self.assertEqual(status, 422, body)
+        ds = gdal.Open(os.path.join(self.daemon.root, "heights.tif"), gdal.GA_Update)
+        ds.SetGeoTransform((0, 1, 0, 0, 0, -1))
+        ds = None
+        ds = gdal.Open(os.path.join(self.daemon.root, "marker.tif"), gdal.GA_Update)
+        ds.SetGeoTransform((500, 1, 0, 0, 0, -1))
+        ds = None
+        status, _, body = self.daemon.render(job)
+        self.assertEqual(status, 422, body)
+        self.assertIn(b"raster.height.url", body)
+
     def test_surface_holes_show_the_background(self):
         values = np.full((60, 60), 5.0, np.float32)
         values[20:40, 20:40] = -9999
