@@ -5,10 +5,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum option_type {
     OPT_STRING,
     OPT_LONG,
+    OPT_BOOL, /* a long 0/1; as a flag it takes no value */
 };
 
 struct option_def {
@@ -33,6 +35,11 @@ struct option_def {
             help                                                                                   \
     }
 
+#define BOOL(field, def, help)                                                                     \
+    {                                                                                              \
+#field, OPT_BOOL, offsetof(struct rc_config, field), sizeof(long), 0, 1, def, false, help  \
+    }
+
 static const struct option_def options[] = {
     STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0: any free port)"),
     STR(data_root, ".", "directory that relative raster paths and file:// URLs resolve under"),
@@ -51,6 +58,14 @@ static const struct option_def options[] = {
     NUM(max_bands, 1, 100000, "1024", true, "most bands (time steps) in one job"),
     NUM(max_job_seconds, 1, 86400, "600", true, "wall-time limit of one job"),
     NUM(byte_queue_kb, 64, 1L << 20, "2048", false, "bytes buffered per job before it waits"),
+    BOOL(allow_private, "0",
+         "let remote URLs reach loopback, private and link-local addresses (never metadata)"),
+    STR(allow_host, "", "comma-separated host names remote URLs may use (empty: any host)"),
+    STR(resolve, "", "comma-separated HOST:PORT:ADDRESS pins for remote URLs, as curl's --resolve"),
+    NUM(fetch_connect_timeout_ms, 100, 600000, "5000", true, "connect timeout for remote rasters"),
+    NUM(fetch_timeout_ms, 100, 3600000, "60000", true, "total time to read one remote raster"),
+    NUM(max_fetch_mb, 1, 1L << 20, "512", true, "most bytes read from one remote raster"),
+    NUM(cache_mb, 0, 1L << 20, "512", false, "memory for decoded rasters kept between jobs"),
 };
 
 enum { OPTION_COUNT = sizeof(options) / sizeof(options[0]) };
@@ -66,6 +81,22 @@ static enum rc_err set_option(struct rc_config *cfg, const struct option_def *op
                                 opt->name);
         }
         memcpy(dst, value, len + 1);
+        return RC_OK;
+    }
+    if (opt->type == OPT_BOOL) {
+        long b = -1;
+        if (strcmp(value, "1") == 0 || strcasecmp(value, "true") == 0 ||
+            strcasecmp(value, "yes") == 0) {
+            b = 1;
+        } else if (strcmp(value, "0") == 0 || strcasecmp(value, "false") == 0 ||
+                   strcasecmp(value, "no") == 0) {
+            b = 0;
+        }
+        if (b < 0) {
+            return rc_error_set(err, RC_ERR_INVALID, opt->name, "%s: %s must be true or false",
+                                source, opt->name);
+        }
+        memcpy(dst, &b, sizeof(b));
         return RC_OK;
     }
     char *end = NULL;
@@ -204,6 +235,9 @@ static enum rc_err apply_flags(struct rc_config *cfg, int argc, char **argv, boo
             return rc_error_set(err, RC_ERR_INVALID, "argv", "unknown option %.64s", arg);
         }
         const char *value = eq ? eq + 1 : NULL;
+        if (!value && opt->type == OPT_BOOL) {
+            value = "1"; /* a bare flag switches it on */
+        }
         if (!value) {
             if (i + 1 >= argc) {
                 return rc_error_set(err, RC_ERR_INVALID, opt->name, "%.64s needs a value", arg);

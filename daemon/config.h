@@ -32,6 +32,14 @@ struct rc_config {
     long max_bands;
     long max_job_seconds;
     long byte_queue_kb;
+    /* remote rasters */
+    long allow_private; /* 0 or 1 */
+    char allow_host[4096];
+    char resolve[4096];
+    long fetch_connect_timeout_ms;
+    long fetch_timeout_ms;
+    long max_fetch_mb;
+    long cache_mb;
 };
 
 /* Fills `cfg` from defaults, file, environment and `argv`. Returns RC_OK, or an

@@ -31,6 +31,7 @@ struct rc_http {
     const struct rc_config *cfg;
     struct rc_workers *workers;
     const struct rc_gpu *gpu;
+    struct rc_cache *cache;
     struct MHD_Daemon *daemon;
     char url[300];
     atomic_bool draining;
@@ -399,6 +400,19 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
          (unsigned long long)atomic_load(&http->errors_4xx));
     EMIT("rasterclip_http_errors_total{class=\"5xx\"} %llu\n",
          (unsigned long long)atomic_load(&http->errors_5xx));
+    if (http->cache) {
+        struct rc_cache_stats cs;
+        rc_cache_stats(http->cache, &cs);
+        EMIT("# TYPE rasterclip_cache_hits_total counter\nrasterclip_cache_hits_total %llu\n",
+             (unsigned long long)cs.hits);
+        EMIT("# TYPE rasterclip_cache_misses_total counter\nrasterclip_cache_misses_total %llu\n",
+             (unsigned long long)cs.misses);
+        EMIT("# TYPE rasterclip_cache_evictions_total counter\n"
+             "rasterclip_cache_evictions_total %llu\n",
+             (unsigned long long)cs.evictions);
+        EMIT("# TYPE rasterclip_cache_bytes gauge\nrasterclip_cache_bytes %zu\n", cs.bytes);
+        EMIT("# TYPE rasterclip_cache_entries gauge\nrasterclip_cache_entries %zu\n", cs.entries);
+    }
     EMIT("# TYPE rasterclip_ttfb_seconds histogram\n");
     for (size_t i = 0; i < TTFB_BUCKETS; i++) {
         EMIT("rasterclip_ttfb_seconds_bucket{le=\"%g\"} %llu\n", ttfb_bounds[i],
@@ -593,7 +607,8 @@ static enum rc_err parse_listen(const char *listen, struct sockaddr_storage *add
 }
 
 enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *workers,
-                           const struct rc_gpu *gpu, struct rc_http **out, struct rc_error *err)
+                           const struct rc_gpu *gpu, struct rc_cache *cache, struct rc_http **out,
+                           struct rc_error *err)
 {
     *out = NULL;
     struct sockaddr_storage addr;
@@ -609,6 +624,7 @@ enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *worke
     http->cfg = cfg;
     http->workers = workers;
     http->gpu = gpu;
+    http->cache = cache;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6) {

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "cache.h"
 #include "config.h"
 #include "error.h"
 #include "render.h"
@@ -25,8 +26,10 @@
 
 struct rc_http;
 
+/* `workers`, `gpu` and `cache` (may be NULL) must outlive the server. */
 enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *workers,
-                           const struct rc_gpu *gpu, struct rc_http **out, struct rc_error *err);
+                           const struct rc_gpu *gpu, struct rc_cache *cache, struct rc_http **out,
+                           struct rc_error *err);
 /* The bound address as "http://HOST:PORT". */
 const char *rc_http_url(const struct rc_http *http);
 /* From now on new render jobs get 503; running ones continue. */

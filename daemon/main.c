@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -70,10 +71,15 @@ int main(int argc, char **argv)
     struct rc_gpu *gpu = NULL;
     struct rc_workers *workers = NULL;
     struct rc_http *http = NULL;
+    struct rc_cache *cache = rc_cache_create((size_t)cfg.cache_mb << 20);
     rc_raster_global_init();
+    if (!cache) {
+        rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"out of memory\"");
+        goto out;
+    }
     if (rc_gpu_create(&gpu, &err) != RC_OK ||
-        rc_workers_create(&cfg, gpu, &workers, &err) != RC_OK ||
-        rc_http_create(&cfg, workers, gpu, &http, &err) != RC_OK) {
+        rc_workers_create(&cfg, gpu, cache, &workers, &err) != RC_OK ||
+        rc_http_create(&cfg, workers, gpu, cache, &http, &err) != RC_OK) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);
         goto out;
     }
@@ -100,6 +106,7 @@ out:
     rc_http_destroy(http);
     rc_workers_destroy(workers);
     rc_gpu_destroy(gpu);
+    rc_cache_destroy(cache);
     rc_log(RC_LOG_INFO, "msg=\"stopped\" status=%d", status);
     return status;
 }

@@ -8,7 +8,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
+#include "cache.h"
+#include "fetch.h"
 #include "log.h"
 
 static void gdal_log(CPLErr level, CPLErrorNum num, const char *msg)
@@ -18,8 +22,24 @@ static void gdal_log(CPLErr level, CPLErrorNum num, const char *msg)
            msg);
 }
 
+static bool is_remote(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+void rc_raster_fetch_config(const struct rc_config *cfg, struct rc_fetch_config *out)
+{
+    out->policy.allow_private = cfg->allow_private != 0;
+    out->policy.allow_hosts = cfg->allow_host;
+    out->connect_timeout_ms = cfg->fetch_connect_timeout_ms;
+    out->timeout_ms = cfg->fetch_timeout_ms;
+    out->max_bytes = (uint64_t)cfg->max_fetch_mb << 20;
+    out->resolve = cfg->resolve;
+}
+
 void rc_raster_global_init(void)
 {
+    rc_fetch_global_init();
     GDALAllRegister();
     CPLSetErrorHandler(gdal_log);
     /* Do not list sibling files on open: a data directory may be large. */
@@ -43,9 +63,6 @@ enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, const
         if (path[0] != '/') {
             return rc_error_set(err, RC_ERR_INVALID, field, "file:// URLs need an absolute path");
         }
-    } else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
-                            "remote rasters are not supported by this server version");
     } else if (strstr(url, "://") || strncmp(url, "/vsi", 4) == 0) {
         return rc_error_set(err, RC_ERR_INVALID, field,
                             "must be a path under the data root, file:// or http(s)://");
@@ -74,13 +91,23 @@ enum rc_err rc_raster_resolve_path(const char *data_root, const char *url, const
     return RC_OK;
 }
 
-void rc_raster_destroy(struct rc_raster *raster)
+void rc_raster_ref(struct rc_raster *raster)
 {
-    if (!raster) {
+    atomic_fetch_add(&raster->refs, 1);
+}
+
+void rc_raster_unref(struct rc_raster *raster)
+{
+    if (!raster || atomic_fetch_sub(&raster->refs, 1) != 1) {
         return;
     }
     free(raster->values);
     free(raster);
+}
+
+size_t rc_raster_bytes(const struct rc_raster *raster)
+{
+    return raster->band_count * (size_t)raster->width * raster->height * sizeof(float);
 }
 
 /* Chooses the stored grid: the source size, shrunk to fit both the pixel budget
@@ -165,7 +192,43 @@ struct request {
     const double *nodata;
     unsigned max_dim;
     unsigned width, height;
+    struct rc_cache *cache;
 };
+
+/* The cache key: what was read, from which version of the source. Empty when the
+ * source cannot be revalidated (a remote file with neither ETag nor Last-Modified). */
+static void cache_key(const struct request *q, const char *path, const struct rc_fetch *fetch,
+                      const unsigned *bands, size_t band_count, unsigned w, unsigned h, char *key,
+                      size_t size)
+{
+    int n;
+    if (fetch) {
+        const char *validator = rc_fetch_validator(fetch);
+        if (!validator[0]) {
+            key[0] = '\0';
+            return;
+        }
+        n = snprintf(key, size, "url=%s|v=%s", q->url, validator);
+    } else {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            key[0] = '\0';
+            return;
+        }
+        n = snprintf(key, size, "file=%s|m=%lld.%09ld|s=%lld", path, (long long)st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec, (long long)st.st_size);
+    }
+    n += snprintf(key + n, n < (int)size ? size - (size_t)n : 0, "|%ux%u|nodata=", w, h);
+    if (q->nodata && n < (int)size) {
+        n += snprintf(key + n, size - (size_t)n, "%.17g", *q->nodata);
+    }
+    for (size_t i = 0; i < band_count && n < (int)size; i++) {
+        n += snprintf(key + n, size - (size_t)n, "%s%u", i ? "," : "|b=", bands[i]);
+    }
+    if (n >= (int)size) {
+        key[0] = '\0'; /* too long to key reliably: not cached */
+    }
+}
 
 static enum rc_err check_bands(const struct rc_config *cfg, const struct request *q,
                                const unsigned *bands, size_t count, int file_bands,
@@ -190,13 +253,25 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
 {
     char path[PATH_MAX];
     *out = NULL;
-    enum rc_err rc =
-        rc_raster_resolve_path(cfg->data_root, q->url, q->field, path, sizeof(path), err);
+    struct rc_fetch *fetch = NULL;
+    enum rc_err rc;
+    if (is_remote(q->url)) {
+        struct rc_fetch_config fc;
+        rc_raster_fetch_config(cfg, &fc);
+        rc = rc_fetch_open(&fc, q->url, q->field, &fetch, err);
+        if (rc == RC_OK) {
+            snprintf(path, sizeof(path), "%s", rc_fetch_gdal_path(fetch));
+        }
+    } else {
+        rc = rc_raster_resolve_path(cfg->data_root, q->url, q->field, path, sizeof(path), err);
+    }
     if (rc != RC_OK) {
         return rc;
     }
     struct rc_raster *r = NULL;
     unsigned *all_bands = NULL;
+    char key[6144] = "";
+    bool claimed = false;
     GDALDatasetH ds =
         GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL, NULL);
     if (!ds) {
@@ -240,8 +315,18 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
                           cfg->max_raster_mb);
         goto out;
     }
+    if (q->cache) {
+        cache_key(q, path, fetch, bands, band_count, w, h, key, sizeof(key));
+    }
+    if (key[0]) {
+        r = rc_cache_get(q->cache, key, &claimed);
+        if (r) {
+            goto out; /* a hit: nothing to read */
+        }
+    }
     r = calloc(1, sizeof(*r));
     if (r) {
+        atomic_init(&r->refs, 1);
         r->values = malloc(band_count * plane * sizeof(float));
     }
     if (!r || !r->values) {
@@ -270,18 +355,42 @@ out:
     if (ds) {
         GDALClose(ds);
     }
+    if (claimed) {
+        if (rc == RC_OK) {
+            rc_cache_put(q->cache, key, r);
+        } else {
+            rc_cache_abandon(q->cache, key);
+        }
+    }
+    if (fetch) {
+        /* A failed transfer explains a failed read better than GDAL can. */
+        const struct rc_error *failure = rc_fetch_failure(fetch);
+        if (rc != RC_OK && failure) {
+            *err = *failure;
+            rc = failure->code;
+        }
+        rc_log(RC_LOG_INFO, "msg=\"remote raster read\" bytes=%llu requests=%u size=%llu",
+               (unsigned long long)rc_fetch_bytes(fetch), rc_fetch_requests(fetch),
+               (unsigned long long)rc_fetch_size(fetch));
+        if (r && claimed) {
+            r->fetched_bytes = rc_fetch_bytes(fetch);
+        }
+        rc_fetch_close(fetch);
+    }
     if (rc != RC_OK) {
-        rc_raster_destroy(r);
+        rc_raster_unref(r);
         r = NULL;
     }
     *out = r;
     return rc;
 }
 
-enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
-                           unsigned max_dim, struct rc_raster **out, struct rc_error *err)
+enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
+                           const struct rc_job_spec *spec, unsigned max_dim, struct rc_raster **out,
+                           struct rc_error *err)
 {
-    struct request q = {.url = spec->url,
+    struct request q = {.cache = cache,
+                        .url = spec->url,
                         .field = "raster.url",
                         .bands_field = "raster.bands",
                         .bands = spec->bands,
@@ -301,11 +410,12 @@ static void bounds(const struct rc_raster *r, double b[4])
     b[3] = gt[3] + gt[4] * r->source_width + gt[5] * r->source_height;
 }
 
-enum rc_err rc_raster_load_height(const struct rc_config *cfg, const struct rc_job_spec *spec,
-                                  const struct rc_raster *values, struct rc_raster **out,
-                                  struct rc_error *err)
+enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *cache,
+                                  const struct rc_job_spec *spec, const struct rc_raster *values,
+                                  struct rc_raster **out, struct rc_error *err)
 {
-    struct request q = {.url = spec->height_url,
+    struct request q = {.cache = cache,
+                        .url = spec->height_url,
                         .field = "raster.height.url",
                         .bands_field = "raster.height.band",
                         .bands = &spec->height_band,
@@ -325,7 +435,7 @@ enum rc_err rc_raster_load_height(const struct rc_config *cfg, const struct rc_j
     double tol_y = 0.5 * fmax(fabs(values->geotransform[5]), fabs((*out)->geotransform[5]));
     for (int i = 0; i < 4; i++) {
         if (fabs(va[i] - vb[i]) > (i % 2 ? tol_y : tol_x)) {
-            rc_raster_destroy(*out);
+            rc_raster_unref(*out);
             *out = NULL;
             return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.height.url",
                                 "the height raster does not cover the same extent");

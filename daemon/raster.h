@@ -8,42 +8,59 @@
  * applied. Rasters larger than the configured pixel budget or `max_dim` are read
  * downsampled (GDAL picks overviews when the file has them).
  *
- * Called from a render worker thread. The caller owns the returned raster and
- * frees it with rc_raster_destroy(). rc_raster_global_init() runs once on the main
- * thread before any worker starts.
+ * Called from a render worker thread. Rasters are reference-counted and shared
+ * through the cache (cache.h). rc_raster_global_init() runs once on the main thread
+ * before any worker starts.
  */
 #ifndef RC_RASTER_H
 #define RC_RASTER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "error.h"
 #include "job.h"
 
+struct rc_cache;
+
+/* Immutable once loaded and shared by reference count (the cache holds one). */
 struct rc_raster {
+    atomic_int refs;
     unsigned width, height; /* of the stored grid */
     unsigned source_width, source_height;
     size_t band_count;
     float *values;               /* band_count planes of width*height, row 0 north; NaN = no data */
     double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
     size_t valid_count;
+    uint64_t fetched_bytes; /* remote rasters: body bytes read */
     bool has_geotransform;
     double geotransform[6]; /* GDAL's, of the source grid */
 };
 
 void rc_raster_global_init(void);
 
-enum rc_err rc_raster_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
-                           unsigned max_dim, struct rc_raster **out, struct rc_error *err);
-void rc_raster_destroy(struct rc_raster *raster);
+struct rc_fetch_config;
+/* The remote-fetch settings the config asks for. */
+void rc_raster_fetch_config(const struct rc_config *cfg, struct rc_fetch_config *out);
+
+/* Loads the job's bands, through `cache` when given (may be NULL). The caller
+ * gets one reference. */
+enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
+                           const struct rc_job_spec *spec, unsigned max_dim, struct rc_raster **out,
+                           struct rc_error *err);
+void rc_raster_ref(struct rc_raster *raster);
+void rc_raster_unref(struct rc_raster *raster);
+/* Bytes of decoded values. */
+size_t rc_raster_bytes(const struct rc_raster *raster);
 
 /* Reads raster.height (one band, its own nodata) onto exactly the grid of
  * `values`. When both files are georeferenced they must cover the same extent. */
-enum rc_err rc_raster_load_height(const struct rc_config *cfg, const struct rc_job_spec *spec,
-                                  const struct rc_raster *values, struct rc_raster **out,
-                                  struct rc_error *err);
+enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *cache,
+                                  const struct rc_job_spec *spec, const struct rc_raster *values,
+                                  struct rc_raster **out, struct rc_error *err);
 
 /* The value range the colormap spans: the job's rescale, its 2..98 percentile
  * ("auto"), or the valid minimum..maximum. */

@@ -34,6 +34,7 @@ struct worker {
 struct rc_workers {
     const struct rc_config *cfg;
     struct rc_gpu *gpu;
+    struct rc_cache *cache; /* not owned */
     struct rc_queue *jobs;
     struct worker *workers;
     size_t count;
@@ -209,14 +210,14 @@ static void run_job(struct worker *w, struct rc_job *job)
     double start = now_ms();
     double deadline = start + (double)cfg->max_job_seconds * 1e3;
 
-    enum rc_err rc = rc_raster_load(cfg, spec, raster_max_dim(w, spec), &raster, &err);
+    enum rc_err rc = rc_raster_load(cfg, pool->cache, spec, raster_max_dim(w, spec), &raster, &err);
     rc = rc ? rc : rc_job_spec_resolve_length(spec, cfg, raster->band_count, &err);
     times.load = now_ms() - start;
     double vmin = 0, vmax = 1;
     struct rc_overlay *overlay = NULL;
     struct rc_raster *heights = NULL;
     if (rc == RC_OK && spec->height_url[0]) {
-        rc = rc_raster_load_height(cfg, spec, raster, &heights, &err);
+        rc = rc_raster_load_height(cfg, pool->cache, spec, raster, &heights, &err);
     }
     if (rc == RC_OK) {
         rc_raster_value_range(raster, spec, &vmin, &vmax);
@@ -234,10 +235,10 @@ static void run_job(struct worker *w, struct rc_job *job)
         rc = rc_render_begin(w->render, &in, &err);
         began = true;
     }
-    rc_raster_destroy(heights);
+    rc_raster_unref(heights);
     rc_overlay_destroy(overlay);
     /* The raster now lives in textures. */
-    rc_raster_destroy(raster);
+    rc_raster_unref(raster);
     raster = NULL;
     rc = rc ? rc : rc_encode_create(spec, &s.enc, &err);
     if (rc == RC_OK) {
@@ -359,7 +360,7 @@ static void *worker_main(void *arg)
 }
 
 enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
-                              struct rc_workers **out, struct rc_error *err)
+                              struct rc_cache *cache, struct rc_workers **out, struct rc_error *err)
 {
     *out = NULL;
     struct rc_workers *pool = calloc(1, sizeof(*pool));
@@ -368,6 +369,7 @@ enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
     }
     pool->cfg = cfg;
     pool->gpu = gpu;
+    pool->cache = cache;
     pool->count = (size_t)cfg->workers;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "config.h"
 #include "error.h"
 #include "job.h"
@@ -34,9 +35,11 @@ struct rc_workers_stats {
     uint64_t bytes;
 };
 
-/* Starts cfg->workers threads and waits until each has a GL context. */
+/* Starts cfg->workers threads and waits until each has a GL context. `cache`
+ * (may be NULL) must outlive the pool. */
 enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
-                              struct rc_workers **out, struct rc_error *err);
+                              struct rc_cache *cache, struct rc_workers **out,
+                              struct rc_error *err);
 /* Lets queued and running jobs finish, then joins every thread. */
 void rc_workers_destroy(struct rc_workers *workers);
 
