@@ -454,13 +454,17 @@ struct vsi_file {
 
 static struct rc_fetch *lookup(const char *filename)
 {
+    /* GDAL hands plugins the name after the prefix; accept the whole path too. */
     size_t prefix = strlen(VSI_PREFIX);
-    if (strncmp(filename, VSI_PREFIX, prefix) != 0) {
+    if (strncmp(filename, VSI_PREFIX, prefix) == 0) {
+        filename += prefix;
+    }
+    if (*filename < '0' || *filename > '9') {
         return NULL;
     }
     char *end = NULL;
     errno = 0;
-    uint64_t id = strtoull(filename + prefix, &end, 10);
+    uint64_t id = strtoull(filename, &end, 10);
     if (errno || !end || strcmp(end, "/raster") != 0) {
         return NULL; /* sidecar files (.ovr, .aux.xml, ...) do not exist */
     }

@@ -141,9 +141,20 @@ static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override
     int has_scale = 0, has_offset = 0;
     double scale = GDALGetRasterScale(band, &has_scale);
     double offset = GDALGetRasterOffset(band, &has_offset);
+    /* Read from the coarsest overview that still has at least the pixels asked
+     * for: a cloud-optimised file then sends only that level's tiles. */
+    GDALRasterBandH source = band;
+    for (int i = 0; i < GDALGetOverviewCount(band); i++) {
+        GDALRasterBandH ov = GDALGetOverview(band, i);
+        if (ov && (unsigned)GDALGetRasterBandXSize(ov) >= w &&
+            (unsigned)GDALGetRasterBandYSize(ov) >= h &&
+            GDALGetRasterBandXSize(ov) < GDALGetRasterBandXSize(source)) {
+            source = ov;
+        }
+    }
     CPLErrorReset();
-    CPLErr e = GDALRasterIO(band, GF_Read, 0, 0, GDALGetRasterBandXSize(band),
-                            GDALGetRasterBandYSize(band), dst, (int)w, (int)h, GDT_Float32, 0, 0);
+    CPLErr e = GDALRasterIO(source, GF_Read, 0, 0, GDALGetRasterBandXSize(source),
+                            GDALGetRasterBandYSize(source), dst, (int)w, (int)h, GDT_Float32, 0, 0);
     if (e != CE_None) {
         rc_log(RC_LOG_WARN, "msg=\"raster read failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
