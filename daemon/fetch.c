@@ -428,19 +428,20 @@ enum rc_err rc_fetch_read(struct rc_fetch *f, uint64_t offset, void *buf, size_t
     if (len > f->size - offset) {
         len = (size_t)(f->size - offset);
     }
-    if (f->whole || offset + len <= f->head_len) {
-        size_t n = offset < f->head_len ? f->head_len - (size_t)offset : 0;
-        n = n < len ? n : len;
-        memcpy(buf, f->head + offset, n);
-        *got = n;
+    /* What the probe already brought is not asked for again. */
+    size_t cached = offset < f->head_len ? f->head_len - (size_t)offset : 0;
+    cached = cached < len ? cached : len;
+    memcpy(buf, f->head + offset, cached);
+    *got = cached;
+    if (f->whole || cached == len) {
         return RC_OK;
     }
-    struct response r = {.f = f, .buf = buf, .cap = len};
-    enum rc_err rc = request(f, f->url, offset, len, &r, err);
+    struct response r = {.f = f, .buf = (uint8_t *)buf + cached, .cap = len - cached};
+    enum rc_err rc = request(f, f->url, offset + cached, len - cached, &r, err);
     if (rc == RC_OK && r.status != 206) {
         rc = status_error(f, r.status, err);
     }
-    *got = r.len;
+    *got = cached + r.len;
     return rc;
 }
 

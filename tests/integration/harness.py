@@ -114,6 +114,7 @@ class Daemon:
             self.proc.kill()
             raise AssertionError("daemon did not stop on SIGTERM")
         self._reader.join(5)
+        self.proc.stderr.close()
         shutil.rmtree(self.root, ignore_errors=True)
         log = self.log()
         for mark in SANITIZER_MARKS:

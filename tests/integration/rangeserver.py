@@ -14,6 +14,7 @@ class RangeServer:
         self.log = []  # (path, first, last, bytes)
         self.versions = {}  # name -> ETag suffix tests can bump
         self.release = threading.Event()
+        self.slow_seconds = 0.25  # per request under /slow/
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -37,7 +38,9 @@ class RangeServer:
                 if url.path == "/hang":
                     server.release.wait(60)
                     return
-                match = re.match(r"^/(files|norange)/([\w.\-]+)$", url.path)
+                match = re.match(r"^/(files|norange|slow)/([\w.\-]+)$", url.path)
+                if match and match.group(1) == "slow":
+                    server.release.wait(server.slow_seconds)
                 path = os.path.join(server.folder, match.group(2)) if match else None
                 if not path or not os.path.isfile(path):
                     self.send_response(404)
@@ -51,7 +54,7 @@ class RangeServer:
                 first, last = 0, len(data) - 1
                 status = 200
                 wanted = self.headers.get("Range")
-                if wanted and match.group(1) == "files":
+                if wanted and match.group(1) in ("files", "slow"):
                     m = re.match(r"bytes=(\d+)-(\d*)$", wanted)
                     if m:
                         first = int(m.group(1))

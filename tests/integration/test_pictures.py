@@ -230,6 +230,41 @@ class PictureTest(DaemonTest):
         self.assertEqual(status, 422, body)
         self.assertIn(b"raster.height.url", body)
 
+    def test_data_types_scale_and_offset(self):
+        """Every pixel type reads the same values; scale and offset are applied."""
+        width, height, distance, fov = 320, 180, 1.2, 40.0
+        values = np.array([[0, 1], [2, 3]])
+        frames = {}
+        for name, gdal_type in [("Byte", gdal.GDT_Byte), ("Int16", gdal.GDT_Int16),
+                                ("UInt16", gdal.GDT_UInt16), ("Int32", gdal.GDT_Int32),
+                                ("Float32", gdal.GDT_Float32), ("Float64", gdal.GDT_Float64),
+                                ("Scaled", gdal.GDT_Int16)]:
+            path = os.path.join(self.daemon.root, "type_%s.tif" % name)
+            ds = gdal.GetDriverByName("GTiff").Create(path, 2, 2, 1, gdal_type)
+            band = ds.GetRasterBand(1)
+            band.WriteArray(values)
+            rescale = [0, 3]
+            if name == "Scaled":
+                band.SetScale(2.0)
+                band.SetOffset(10.0)
+                rescale = [10, 16]  # stored 0..3 mean 10..16
+            ds = None
+            job = {"raster": {"url": "type_%s.tif" % name, "rescale": rescale},
+                   "style": {"colormap": "gray"},
+                   "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": distance,
+                                        "fov": fov}},
+                   "output": {"width": width, "height": height, "fps": 10, "frames": 1,
+                              "crf": 4}}
+            frames[name] = self.clip(job, "type.webm")[0]
+        for r in range(2):
+            for c in range(2):
+                x, y = raster_cell_centre(c, r, 2, 2)
+                px, py = top_down_pixel(x, y, width, height, distance, fov)
+                want = values[r, c] / 3 * 255
+                for name, frame in frames.items():
+                    got = frame[int(py), int(px)].mean()
+                    self.assertLess(abs(got - want), 8, "%s cell %d,%d" % (name, r, c))
+
     def test_surface_holes_show_the_background(self):
         values = np.full((60, 60), 5.0, np.float32)
         values[20:40, 20:40] = -9999

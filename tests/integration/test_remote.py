@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unittest
 
 import numpy as np
@@ -142,6 +143,41 @@ class RemoteTest(unittest.TestCase):
         status, err = self.error(self.job(self.server.url("/redirect?to=file:///etc/passwd")))
         self.assertEqual((status, err["code"]), (403, "forbidden"))
         self.assertIn('"scheme"', err["message"])
+
+
+class ConcurrentLoadTest(unittest.TestCase):
+    """Two jobs wanting the same remote raster at once load it once."""
+
+    def test_one_load_for_two_jobs(self):
+        folder = tempfile.mkdtemp(prefix="rasterclip-remote-")
+        make_cog(os.path.join(folder, "shared_cog.tif"), 1024)
+        server = RangeServer(folder)
+        daemon = Daemon("--allow-private", "--workers", "2")
+        try:
+            job = {"raster": {"url": server.url("/slow/shared_cog.tif")},
+                   "output": {"width": 320, "height": 180, "frames": 2}}
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(daemon.render(job)[0]))
+                       for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            self.assertEqual(results, [200, 200])
+            _, _, text = daemon.request("GET", "/metrics")
+            text = text.decode()
+            self.assertRegex(text, r"rasterclip_cache_misses_total 1\b")
+            self.assertRegex(text, r"rasterclip_cache_hits_total 1\b")
+            # Each job probes (revalidates) once; the pixel data comes once.
+            probes = [r for r in server.log if r[1] == 0]
+            self.assertEqual(len(probes), 2)
+            data = [r for r in server.log if r[1] >= 65536]
+            self.assertGreater(len(data), 0)
+            self.assertEqual(len({(r[1], r[2]) for r in data}), len(data))
+        finally:
+            daemon.stop()
+            server.close()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class AllowListTest(unittest.TestCase):
