@@ -6,6 +6,7 @@
 #include <vpx/vp8cx.h>
 #include <vpx/vpx_encoder.h>
 
+#include "clock.h"
 #include "log.h"
 
 struct rc_encoder {
@@ -17,13 +18,6 @@ struct rc_encoder {
     unsigned long deadline;
     double convert_ms, encode_ms;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static enum rc_err codec_failed(struct rc_encoder *enc, const char *what, struct rc_error *err)
 {
@@ -199,17 +193,17 @@ static enum rc_err drain(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,
 enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_t pts,
                             rc_encode_sink sink, void *ctx, struct rc_error *err)
 {
-    double t0 = now_ms();
+    double t0 = rc_clock_ms();
     vpx_image_t *img = &enc->image;
     rc_encode_rgba_to_i420(rgba, enc->width, enc->height, img->planes[VPX_PLANE_Y],
                            img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
                            img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
                            img->stride[VPX_PLANE_V]);
-    double t1 = now_ms();
+    double t1 = rc_clock_ms();
     enc->convert_ms += t1 - t0;
     vpx_codec_err_t e =
         vpx_codec_encode(&enc->codec, img, (vpx_codec_pts_t)pts, 1, 0, enc->deadline);
-    enc->encode_ms += now_ms() - t1;
+    enc->encode_ms += rc_clock_ms() - t1;
     if (e != VPX_CODEC_OK) {
         return codec_failed(enc, "encode", err);
     }
@@ -222,9 +216,9 @@ enum rc_err rc_encode_flush(struct rc_encoder *enc, rc_encode_sink sink, void *c
 {
     bool got = true;
     while (got) {
-        double t0 = now_ms();
+        double t0 = rc_clock_ms();
         vpx_codec_err_t e = vpx_codec_encode(&enc->codec, NULL, 0, 1, 0, enc->deadline);
-        enc->encode_ms += now_ms() - t0;
+        enc->encode_ms += rc_clock_ms() - t0;
         if (e != VPX_CODEC_OK) {
             return codec_failed(enc, "flush", err);
         }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define VSI_PREFIX "/vsirasterclip/"
@@ -66,13 +67,6 @@ struct response {
     struct rc_error refusal; /* set by the open-socket hook */
     bool refused;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void copy_header_value(char *dst, size_t size, const char *value, size_t len)
 {
@@ -194,7 +188,7 @@ static enum rc_err keep_failure(struct rc_fetch *f, const struct rc_error *e, st
 static enum rc_err request(struct rc_fetch *f, const char *url, uint64_t from, size_t len,
                            struct response *r, struct rc_error *err)
 {
-    double left = f->deadline_ms - now_ms();
+    double left = f->deadline_ms - rc_clock_ms();
     if (left <= 0) {
         return fail(f, err, RC_ERR_UPSTREAM_TIMEOUT, "the raster source timed out");
     }
@@ -329,7 +323,7 @@ enum rc_err rc_fetch_open(const struct rc_fetch_config *cfg, const char *url, co
     f->cfg = *cfg;
     snprintf(f->field, sizeof(f->field), "%s", field);
     snprintf(f->url, sizeof(f->url), "%s", url);
-    f->deadline_ms = now_ms() + (double)cfg->timeout_ms;
+    f->deadline_ms = rc_clock_ms() + (double)cfg->timeout_ms;
     f->curl = curl_easy_init();
     if (!f->curl) {
         free(f);

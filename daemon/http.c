@@ -15,6 +15,7 @@
 #include <time.h>
 #include <vpx/vpx_codec.h>
 
+#include "clock.h"
 #include "colormap.h"
 #include "ebml.h"
 #include "job.h"
@@ -68,13 +69,6 @@ struct stream {
     double start_ms;
     bool first_byte_seen;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 unsigned rc_http_status(enum rc_err code)
 {
@@ -200,7 +194,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     case RC_BQ_DATA:
         if (!s->first_byte_seen) {
             s->first_byte_seen = true;
-            record_ttfb(s->http, (now_ms() - s->start_ms) / 1e3);
+            record_ttfb(s->http, (rc_clock_ms() - s->start_ms) / 1e3);
         }
         return (ssize_t)copied;
     case RC_BQ_PARKED:
@@ -480,7 +474,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         req->http = http;
         req->conn = conn;
-        req->start_ms = now_ms();
+        req->start_ms = rc_clock_ms();
         rc_buf_init(&req->body);
         pthread_mutex_init(&req->lock, NULL);
         *con_cls = req;

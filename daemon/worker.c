@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "encode.h"
 #include "log.h"
 #include "mux.h"
@@ -64,20 +65,13 @@ struct session {
     double mux_ms;
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static enum rc_err mux_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
 {
     struct session *s = ctx;
-    double t0 = now_ms();
+    double t0 = rc_clock_ms();
     rc_buf_reset(&s->out);
     enum rc_err rc = rc_mux_write_frame(s->mux, &s->out, pts, key, data, len);
-    s->mux_ms += now_ms() - t0;
+    s->mux_ms += rc_clock_ms() - t0;
     if (rc != RC_OK) {
         return rc;
     }
@@ -147,22 +141,22 @@ static enum rc_err draw_frames(struct worker *w, struct session *s, double deadl
             rc = RC_ERR_CANCELLED;
             break;
         }
-        if (now_ms() > deadline_ms) {
+        if (rc_clock_ms() > deadline_ms) {
             rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "output.frames",
                               "the job ran past max_job_seconds");
             break;
         }
         /* Keep the ring full: read the oldest only when no more can be drawn. */
         if (next < spec->frames && rc_render_in_flight(w->render) < RC_RENDER_RING) {
-            double t0 = now_ms();
+            double t0 = rc_clock_ms();
             rc = rc_render_draw(w->render, next++, err);
-            t->draw += now_ms() - t0;
+            t->draw += rc_clock_ms() - t0;
             continue;
         }
         struct frame *f = rc_queue_pop(s->free);
-        double t0 = now_ms();
+        double t0 = rc_clock_ms();
         rc = rc_render_read(w->render, f->rgba, &f->index, err);
-        t->readback += now_ms() - t0;
+        t->readback += rc_clock_ms() - t0;
         rc_queue_push(s->filled, f);
     }
     return rc;
@@ -207,12 +201,12 @@ static void run_job(struct worker *w, struct rc_job *job)
     bool streaming = false, began = false;
     pthread_t encoder;
     rc_buf_init(&s.out);
-    double start = now_ms();
+    double start = rc_clock_ms();
     double deadline = start + (double)cfg->max_job_seconds * 1e3;
 
     enum rc_err rc = rc_raster_load(cfg, pool->cache, spec, raster_max_dim(w, spec), &raster, &err);
     rc = rc ? rc : rc_job_spec_resolve_length(spec, cfg, raster->band_count, &err);
-    times.load = now_ms() - start;
+    times.load = rc_clock_ms() - start;
     double vmin = 0, vmax = 1;
     struct rc_overlay *overlay = NULL;
     struct rc_raster *heights = NULL;
