@@ -20,6 +20,7 @@
 #include "ebml.h"
 #include "job.h"
 #include "log.h"
+#include "query.h"
 
 /* Time-to-first-byte histogram bounds in seconds (Prometheus `le` labels). */
 static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -44,7 +45,8 @@ struct rc_http {
 
 enum route {
     ROUTE_NONE,
-    ROUTE_RENDER,
+    ROUTE_RENDER,       /* POST, JSON body */
+    ROUTE_RENDER_QUERY, /* GET or HEAD, query parameters */
 };
 
 /* Per-request state, from the first access-handler call to request completion. */
@@ -52,6 +54,7 @@ struct request {
     struct rc_http *http;
     struct MHD_Connection *conn;
     enum route route;
+    bool head;
     struct rc_buf body;
     bool too_large;
     double start_ms;
@@ -262,6 +265,41 @@ static void job_ready(struct rc_job *job, void *ctx)
     pthread_mutex_unlock(&req->lock);
 }
 
+enum { MAX_QUERY_PARAMS = 64 };
+
+struct query_args {
+    struct rc_query_param params[MAX_QUERY_PARAMS];
+    size_t count;
+    bool overflow;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct query_args *q = cls;
+    if (q->count == MAX_QUERY_PARAMS) {
+        q->overflow = true;
+        return MHD_NO;
+    }
+    q->params[q->count].key = key;
+    q->params[q->count].value = value;
+    q->count++;
+    return MHD_YES;
+}
+
+/* The GET form: query parameters into the JSON job; errors name the parameter. */
+static enum rc_err query_job(struct request *req, char **json, struct rc_error *err)
+{
+    struct query_args q = {.count = 0};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    if (q.overflow) {
+        return rc_error_set(err, RC_ERR_TOO_LARGE, "", "more than %d query parameters",
+                            MAX_QUERY_PARAMS);
+    }
+    return rc_query_to_job(q.params, q.count, json, err);
+}
+
 static enum MHD_Result handle_render(struct request *req)
 {
     struct rc_http *http = req->http;
@@ -284,9 +322,37 @@ static enum MHD_Result handle_render(struct request *req)
     }
     struct rc_job_spec spec;
     struct rc_error err = {0};
-    if (rc_job_spec_parse(&spec, http->cfg, (const char *)req->body.data, req->body.len, &err) !=
-        RC_OK) {
+    char *query_json = NULL;
+    if (req->route == ROUTE_RENDER_QUERY) {
+        if (query_job(req, &query_json, &err) != RC_OK) {
+            return send_error(http, req->conn, &err, NULL);
+        }
+    }
+    const char *text = query_json ? query_json : (const char *)req->body.data;
+    size_t len = query_json ? strlen(query_json) : req->body.len;
+    enum rc_err parsed = rc_job_spec_parse(&spec, http->cfg, text, len, &err);
+    free(query_json);
+    if (parsed != RC_OK) {
+        if (req->route == ROUTE_RENDER_QUERY && err.field[0]) {
+            char param[sizeof(err.field)];
+            snprintf(param, sizeof(param), "%s", rc_query_param_for_field(err.field));
+            snprintf(err.field, sizeof(err.field), "%s", param);
+        }
         return send_error(http, req->conn, &err, NULL);
+    }
+    if (req->head) {
+        /* HEAD: the job is valid; say what a GET would send, render nothing. */
+        rc_job_spec_finish(&spec);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!resp) {
+            return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "video/webm");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        enum MHD_Result ret = MHD_queue_response(req->conn, MHD_HTTP_OK, resp);
+        MHD_destroy_response(resp);
+        return ret;
     }
     req->job = rc_job_create(&spec, (size_t)http->cfg->byte_queue_kb * 1024);
     if (!req->job) {
@@ -331,6 +397,11 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         "gdal", GDALVersionInfo("RELEASE_NAME"), "libmicrohttpd", MHD_get_version(), "jansson",
         JANSSON_VERSION, "limits", limits, "workers", "count", (json_int_t)http->cfg->workers,
         "queue", (json_int_t)http->cfg->queue);
+    json_t *ignored = json_array();
+    for (const char *const *p = rc_query_ignored(); *p; p++) {
+        json_array_append_new(ignored, json_string(*p));
+    }
+    json_object_set_new(body, "ignored_query_parameters", ignored);
     return send_json(conn, MHD_HTTP_OK, body, NULL);
 }
 
@@ -481,8 +552,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&http->requests, 1);
         if (strcmp(url, "/v1/render") == 0) {
             req->route = ROUTE_RENDER;
+            req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+            if (req->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+                req->route = ROUTE_RENDER_QUERY;
+                return handle_render(req);
+            }
             if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-                return send_error_code(http, conn, RC_ERR_INVALID, "", "use POST with a JSON job");
+                return send_error_code(http, conn, RC_ERR_INVALID, "",
+                                       "use POST with a JSON job, or GET with query parameters");
             }
             const char *length =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -516,7 +593,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->route == ROUTE_RENDER) {
+    if (req->route == ROUTE_RENDER || req->route == ROUTE_RENDER_QUERY) {
         return handle_render(req);
     }
     return MHD_NO;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Field path of the value being parsed, for error messages ("output.width"). */
 struct path {
@@ -244,11 +245,19 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
     }
     const json_t *nodata = json_object_get(raster, "nodata");
     if (nodata) {
-        if (!json_is_number(nodata)) {
-            return rc_error_set(err, RC_ERR_INVALID, "raster.nodata", "must be a number");
+        /* JSON has no NaN or infinity; nodata may need them, so they come as strings. */
+        const char *word = json_is_string(nodata) ? json_string_value(nodata) : "";
+        if (json_is_number(nodata)) {
+            spec->nodata = json_number_value(nodata);
+        } else if (strcasecmp(word, "nan") == 0) {
+            spec->nodata = NAN;
+        } else if (strcasecmp(word, "inf") == 0 || strcasecmp(word, "-inf") == 0) {
+            spec->nodata = word[0] == '-' ? -INFINITY : INFINITY;
+        } else {
+            return rc_error_set(err, RC_ERR_INVALID, "raster.nodata",
+                                "must be a number, \"nan\", \"inf\" or \"-inf\"");
         }
         spec->has_nodata = true;
-        spec->nodata = json_number_value(nodata);
     }
     const json_t *rescale = json_object_get(raster, "rescale");
     if (rescale && json_is_string(rescale) && strcmp(json_string_value(rescale), "auto") == 0) {

@@ -1,0 +1,70 @@
+"""The GET form of a job: TiTiler's parameter names, errors naming the parameter,
+HEAD, and Range requests on the live stream."""
+import json
+import os
+import tempfile
+import urllib.parse
+
+from harness import DaemonTest, decode_frames, ffprobe
+
+
+class QueryTest(DaemonTest):
+    def get(self, params, method="GET", headers=None):
+        query = urllib.parse.urlencode(params, doseq=True)
+        return self.daemon.request(method, "/v1/render?" + query, headers=headers)
+
+    def test_video_src_style_request(self):
+        params = [("url", "timeseries_precip_1999_12band.tif"), ("bidx", "1"), ("bidx", "2"),
+                  ("bidx", "3"), ("rescale", "[0,200]"), ("rescale", "10,300"),
+                  ("colormap_name", "YlGnBu_r"), ("nodata", "nan"), ("mode", "surface"),
+                  ("orbit", "90"), ("azimuth", "10"), ("elevation", "40"), ("distance", "2"),
+                  ("fov", "35"), ("exaggeration", "2"), ("lighting", "false"),
+                  ("background", "000000"), ("nan_color", "#808080ff"), ("reverse", "false"),
+                  ("colorbar", "mm"), ("title", "Rain"), ("frames_per_band", "4"),
+                  ("blend", "true"), ("width", "320"), ("height", "180"), ("fps", "12"),
+                  ("speed", "realtime"), ("crf", "30"), ("keyframe_interval", "12"),
+                  ("return_mask", "true"), ("max_size", "1024"), ("format", "png"),
+                  ("tilesize", "512"), ("buffer", "2"), ("padding", "1")]
+        status, headers, body = self.get(params)
+        self.assertEqual(status, 200, body[:300])
+        self.assertEqual(headers["content-type"], "video/webm")
+        with tempfile.NamedTemporaryFile(suffix=".webm") as f:
+            f.write(body)
+            f.flush()
+            stream, fmt = ffprobe(f.name)
+            self.assertEqual((stream["width"], stream["height"]), (320, 180))
+            self.assertEqual(int(stream["nb_read_frames"]), 12)  # 3 bands x 4 frames
+
+    def test_every_parameter_in_info_is_named_in_errors(self):
+        cases = [("width", "abc", 400), ("width", "99999", 422), ("fps", "0", 422),
+                 ("orbit", "x", 400), ("elevation", "100", 422), ("fov", "180", 422),
+                 ("rescale", "5", 400), ("rescale", "[9,1]", 422), ("bidx", "0", 400),
+                 ("colormap_name", "nope", 400), ("mode", "volume", 400),
+                 ("background", "blue", 400), ("nodata", "none", 400), ("blend", "maybe", 400),
+                 ("duration", "-1", 422), ("colormap", "{}", 400), ("resampling", "bilinear", 400),
+                 ("bogus", "1", 400)]
+        for key, value, want in cases:
+            with self.subTest(key=key, value=value):
+                status, headers, body = self.get([("url", "byte_20x20.tif"), (key, value)])
+                self.assertEqual(status, want, body)
+                self.assertEqual(json.loads(body)["error"]["field"], key)
+        status, _, body = self.get([("width", "64")])
+        self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "url"))
+        status, _, body = self.get([("url", "a.tif"), ("url", "b.tif")])
+        self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "url"))
+        status, _, body = self.daemon.request("GET", "/v1/info")
+        self.assertIn("return_mask", json.loads(body)["ignored_query_parameters"])
+
+    def test_head_validates_without_rendering(self):
+        status, headers, body = self.get([("url", "byte_20x20.tif")], method="HEAD")
+        self.assertEqual((status, headers["content-type"], body), (200, "video/webm", b""))
+        status, headers, _ = self.get([("url", "byte_20x20.tif"), ("width", "x")], method="HEAD")
+        self.assertEqual(status, 400)
+        self.assertNotIn('outcome=ok w=1280', self.daemon.log())  # nothing was rendered
+
+    def test_range_request_gets_the_whole_live_stream(self):
+        params = [("url", "byte_20x20.tif"), ("width", "64"), ("height", "36"), ("frames", "3")]
+        status, headers, body = self.get(params, headers={"Range": "bytes=100-"})
+        self.assertEqual(status, 200)
+        self.assertNotIn("accept-ranges", headers)
+        self.assertEqual(body[:4], b"\x1a\x45\xdf\xa3")
