@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Draws bench/results.json as bench/results.png (per-stage milliseconds per frame,
+stacked, per workload, with the encoder-only ceiling's time per frame marked) and
+writes bench/RESULTS.md with the table.
+
+    /usr/bin/python3 bench/chart.py [results.json]
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STAGES = ["render", "readback", "convert", "encode", "mux"]
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "results.json")
+    with open(path) as f:
+        info = json.load(f)
+    rows = info["results"]
+    labels = ["%s\n%dx%d" % (r["workload"].replace(" dem ", "\n").replace(" stack ", "\nstack "),
+                             r["width"], r["height"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(14, 6))
+    bottom = [0.0] * len(rows)
+    for stage in STAGES:
+        values = [r["median"]["stage_ms_per_frame"][stage] for r in rows]
+        ax.bar(range(len(rows)), values, bottom=bottom, label=stage)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    wall = [1000.0 / r["median"]["fps"] for r in rows]
+    ceiling = [1000.0 / r["ceiling_fps"] for r in rows]
+    ax.scatter(range(len(rows)), wall, color="black", marker="o", zorder=3,
+               label="end to end, ms per frame")
+    ax.scatter(range(len(rows)), ceiling, color="red", marker="_", s=600, zorder=3,
+               label="encoder-only ceiling, ms per frame")
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylabel("milliseconds per frame (stage times overlap on two threads)")
+    ax.set_title("rasterclip, %s, %s (%d cores)" % (info["date"], info["cpu"], info["cores"]))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(HERE, "results.png"), dpi=90)
+
+    lines = ["# Benchmark results", "",
+             "Made by `/usr/bin/python3 bench/run.py && /usr/bin/python3 bench/chart.py` on "
+             "%s, %s, %d cores, no GPU (Mesa llvmpipe). 120 frames per job, median of "
+             "three daemon runs; the ceiling is the same frames encoded with the daemon's "
+             "encoder settings and nothing else running." % (info["date"], info["cpu"],
+                                                              info["cores"]),
+             "", "![per-stage time per frame](results.png)", "",
+             "| workload | size | fps | ceiling fps | ratio | TTFB ms | "
+             + " | ".join("%s ms/f" % s for s in ["load"] + STAGES) + " | peak RSS MiB | bytes |",
+             "|---|---|---|---|---|---|" + "---|" * (len(STAGES) + 1) + "---|---|"]
+    for r in rows:
+        m = r["median"]
+        lines.append("| %s | %dx%d | %.1f | %.1f | %.2f | %.0f | %s | %.0f | %d |" % (
+            r["workload"], r["width"], r["height"], m["fps"], r["ceiling_fps"], r["ratio"],
+            m["ttfb_ms"], " | ".join("%.2f" % m["stage_ms_per_frame"][s]
+                                     for s in ["load"] + STAGES),
+            m["peak_rss_mib"], m["bytes"]))
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
