@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_config.h"
 #include "job.h"
 #include "query.h"
 
@@ -13,16 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct rc_config cfg;
-    static bool ready;
-    if (!ready) {
-        char *argv[] = {"fuzz", NULL};
-        bool help;
-        struct rc_error err;
-        if (rc_config_load(&cfg, 1, argv, &help, &err) != RC_OK) {
-            return 0;
-        }
-        ready = true;
+    const struct rc_config *cfg = fuzz_config();
+    if (!cfg) {
+        __builtin_trap();
     }
     char *text = malloc(size + 1);
     if (!text) {
@@ -50,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rc_error err;
     if (rc_query_to_job(params, count, &json, &err) == RC_OK) {
         struct rc_job_spec spec;
-        if (rc_job_spec_parse(&spec, &cfg, json, strlen(json), &err) == RC_OK) {
+        if (rc_job_spec_parse(&spec, cfg, json, strlen(json), &err) == RC_OK) {
             rc_job_spec_finish(&spec);
         }
         (void)rc_query_param_for_field(err.field);
