@@ -98,11 +98,11 @@ int main(int argc, char **argv)
         break;
     }
     rc_http_drain(http);
-    rc_workers_destroy(workers); /* waits for queued and running jobs */
-    workers = NULL;
+    rc_workers_drain(workers); /* waits for queued and running jobs */
     wait_for_streams(http);
     status = 0;
 out:
+    /* The server goes first: its threads read the pool until they stop. */
     rc_http_destroy(http);
     rc_workers_destroy(workers);
     rc_gpu_destroy(gpu);

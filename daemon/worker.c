@@ -398,19 +398,25 @@ enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
     return RC_OK;
 }
 
-void rc_workers_destroy(struct rc_workers *workers)
+void rc_workers_drain(struct rc_workers *workers)
 {
-    if (!workers) {
-        return;
-    }
     if (workers->jobs) {
         rc_queue_close(workers->jobs);
     }
     for (size_t i = 0; workers->workers && i < workers->count; i++) {
         if (workers->workers[i].started) {
             pthread_join(workers->workers[i].thread, NULL);
+            workers->workers[i].started = false;
         }
     }
+}
+
+void rc_workers_destroy(struct rc_workers *workers)
+{
+    if (!workers) {
+        return;
+    }
+    rc_workers_drain(workers);
     rc_queue_destroy(workers->jobs);
     free(workers->workers);
     pthread_mutex_destroy(&workers->lock);

@@ -40,7 +40,10 @@ struct rc_workers_stats {
 enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
                               struct rc_cache *cache, struct rc_workers **out,
                               struct rc_error *err);
-/* Lets queued and running jobs finish, then joins every thread. */
+/* Lets queued and running jobs finish and joins every thread; new jobs are
+ * refused as busy. The pool stays readable (stats) until destroyed. */
+void rc_workers_drain(struct rc_workers *workers);
+/* Drains if needed, then frees. Nothing may use the pool afterwards. */
 void rc_workers_destroy(struct rc_workers *workers);
 
 /* Queues `job` (taking a new reference) or fails with RC_ERR_BUSY when the queue is
