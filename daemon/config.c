@@ -66,6 +66,9 @@ static const struct option_def options[] = {
     NUM(fetch_timeout_ms, 100, 3600000, "60000", true, "total time to read one remote raster"),
     NUM(max_fetch_mb, 1, 1L << 20, "512", true, "most bytes read from one remote raster"),
     NUM(cache_mb, 0, 1L << 20, "512", false, "memory for decoded rasters kept between jobs"),
+    STR(cors_origin, "", "origins (comma-separated, or *) whose pages may fetch clips"),
+    STR(token_file, "", "file of bearer tokens, one a line; requests must bring one"),
+    BOOL(auth_health, "0", "require a token on /healthz, /readyz and /metrics too"),
 };
 
 enum { OPTION_COUNT = sizeof(options) / sizeof(options[0]) };

@@ -40,6 +40,9 @@ struct rc_config {
     long fetch_timeout_ms;
     long max_fetch_mb;
     long cache_mb;
+    char cors_origin[4096]; /* comma-separated origins, "*" for any, empty for none */
+    char token_file[4096];  /* bearer tokens, one a line; empty: no authentication */
+    long auth_health;       /* 0 or 1: tokens on /healthz, /readyz, /metrics too */
 };
 
 /* Fills `cfg` from defaults, file, environment and `argv`. Returns RC_OK, or an

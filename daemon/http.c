@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <vpx/vpx_codec.h>
@@ -26,6 +27,8 @@
 static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 enum { TTFB_BUCKETS = sizeof(ttfb_bounds) / sizeof(ttfb_bounds[0]) };
 
+enum { MAX_TOKENS = 64, MAX_TOKEN_BYTES = 256 };
+
 /* Bodies up to this many times max_body_bytes are drained before the 413. */
 enum { BODY_DISCARD_FACTOR = 16 };
 
@@ -40,7 +43,9 @@ struct rc_http {
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
     atomic_uint_fast64_t ttfb_count, ttfb_sum_us, ttfb_buckets[TTFB_BUCKETS];
-    atomic_size_t streams; /* streaming responses not yet destroyed */
+    atomic_size_t streams;                    /* streaming responses not yet destroyed */
+    char tokens[MAX_TOKENS][MAX_TOKEN_BYTES]; /* read-only after create */
+    size_t token_count;
 };
 
 enum route {
@@ -82,6 +87,8 @@ unsigned rc_http_status(enum rc_err code)
         return MHD_HTTP_BAD_REQUEST;
     case RC_ERR_TOO_LARGE:
         return MHD_HTTP_CONTENT_TOO_LARGE;
+    case RC_ERR_UNAUTHORIZED:
+        return MHD_HTTP_UNAUTHORIZED;
     case RC_ERR_IMPOSSIBLE:
         return MHD_HTTP_UNPROCESSABLE_CONTENT;
     case RC_ERR_FORBIDDEN:
@@ -104,8 +111,36 @@ unsigned rc_http_status(enum rc_err code)
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text,
-                                 const char *content_type, const char *request_id)
+/* CORS: an allowed Origin gets itself back (or "*" when any origin is allowed). */
+static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
+                     struct MHD_Response *resp)
+{
+    const char *allowed = http->cfg->cors_origin;
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (!allowed[0] || !origin) {
+        return;
+    }
+    bool any = strcmp(allowed, "*") == 0;
+    bool listed = any;
+    size_t len = strlen(origin);
+    for (const char *p = allowed; !listed && *p;) {
+        p += strspn(p, ", ");
+        size_t n = strcspn(p, ", ");
+        listed = n == len && n > 0 && strncmp(p, origin, n) == 0;
+        p += n;
+    }
+    if (!listed) {
+        return;
+    }
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", any ? "*" : origin);
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-Id");
+    if (!any) {
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
+}
+
+static enum MHD_Result send_text(struct rc_http *http, struct MHD_Connection *conn, unsigned status,
+                                 char *text, const char *content_type, const char *request_id)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
@@ -115,9 +150,13 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    add_cors(http, conn, resp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (request_id) {
         MHD_add_response_header(resp, "X-Request-Id", request_id);
+    }
+    if (status == MHD_HTTP_UNAUTHORIZED) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     }
     if (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "2");
@@ -127,8 +166,8 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     return ret;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *body,
-                                 const char *request_id)
+static enum MHD_Result send_json(struct rc_http *http, struct MHD_Connection *conn, unsigned status,
+                                 json_t *body, const char *request_id)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
@@ -136,7 +175,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
         return MHD_NO;
     }
     /* json_dumps allocates with malloc, which MHD_RESPMEM_MUST_FREE frees. */
-    return send_text(conn, status, text, "application/json", request_id);
+    return send_text(http, conn, status, text, "application/json", request_id);
 }
 
 static enum MHD_Result send_error(struct rc_http *http, struct MHD_Connection *conn,
@@ -152,7 +191,7 @@ static enum MHD_Result send_error(struct rc_http *http, struct MHD_Connection *c
     if (e && err->field[0]) {
         json_object_set_new(e, "field", json_string(err->field));
     }
-    return send_json(conn, status, json_pack("{s:o*}", "error", e), request_id);
+    return send_json(http, conn, status, json_pack("{s:o*}", "error", e), request_id);
 }
 
 static enum MHD_Result send_error_code(struct rc_http *http, struct MHD_Connection *conn,
@@ -246,6 +285,7 @@ static enum MHD_Result start_stream(struct request *req)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Request-Id", s->job->id);
+    add_cors(req->http, req->conn, resp);
     enum MHD_Result ret = MHD_queue_response(req->conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -350,6 +390,7 @@ static enum MHD_Result handle_render(struct request *req)
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "video/webm");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        add_cors(http, req->conn, resp);
         enum MHD_Result ret = MHD_queue_response(req->conn, MHD_HTTP_OK, resp);
         MHD_destroy_response(resp);
         return ret;
@@ -402,12 +443,11 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         json_array_append_new(ignored, json_string(*p));
     }
     json_object_set_new(body, "ignored_query_parameters", ignored);
-    return send_json(conn, MHD_HTTP_OK, body, NULL);
+    return send_json(http, conn, MHD_HTTP_OK, body, NULL);
 }
 
 static enum MHD_Result handle_colormaps(struct rc_http *http, struct MHD_Connection *conn)
 {
-    (void)http;
     /* Each map with 8 evenly spaced colours, enough for a swatch. */
     json_t *list = json_array();
     for (size_t i = 0; i < rc_colormap_count(); i++) {
@@ -426,7 +466,7 @@ static enum MHD_Result handle_colormaps(struct rc_http *http, struct MHD_Connect
                                               "entries", (int)map.entries, "preview", preview));
     }
     return send_json(
-        conn, MHD_HTTP_OK,
+        http, conn, MHD_HTTP_OK,
         json_pack("{s:o, s:s}", "colormaps", list, "reversed", "append _r to any name"), NULL);
 }
 
@@ -496,14 +536,14 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
     memcpy(text, out.data, out.len);
     text[out.len] = '\0';
     rc_buf_finish(&out);
-    return send_text(conn, MHD_HTTP_OK, text, "text/plain; version=0.0.4", NULL);
+    return send_text(http, conn, MHD_HTTP_OK, text, "text/plain; version=0.0.4", NULL);
 }
 
 static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *conn,
                                   const char *url)
 {
     if (strcmp(url, "/healthz") == 0) {
-        return send_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
+        return send_json(http, conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
     }
     if (strcmp(url, "/readyz") == 0) {
         struct rc_workers_stats st;
@@ -511,7 +551,7 @@ static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *c
         bool full = st.queued >= (size_t)(http->cfg->queue > 0 ? http->cfg->queue : 1);
         bool draining = atomic_load(&http->draining);
         unsigned status = draining || full ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
-        return send_json(conn, status,
+        return send_json(http, conn, status,
                          json_pack("{s:s, s:b, s:b}", "status",
                                    status == MHD_HTTP_OK ? "ready" : "not ready", "draining",
                                    draining, "queue_full", full),
@@ -527,6 +567,78 @@ static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *c
         return handle_metrics(http, conn);
     }
     return send_error_code(http, conn, RC_ERR_NOT_FOUND, "", "no such endpoint");
+}
+
+/* Compares a presented token with every configured one in time that does not
+ * depend on where (or whether) they differ. */
+static bool token_accepted(const struct rc_http *http, struct MHD_Connection *conn)
+{
+    if (http->token_count == 0) {
+        return true;
+    }
+    const char *auth =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
+        return false;
+    }
+    const char *given = auth + 7;
+    size_t given_len = strnlen(given, MAX_TOKEN_BYTES);
+    unsigned matched = 0;
+    for (size_t t = 0; t < http->token_count; t++) {
+        const char *want = http->tokens[t];
+        size_t want_len = strlen(want);
+        unsigned diff = (unsigned)(given_len ^ want_len);
+        for (size_t i = 0; i < MAX_TOKEN_BYTES; i++) {
+            unsigned char a = i < given_len ? (unsigned char)given[i] : 0;
+            unsigned char b = i < want_len ? (unsigned char)want[i] : 0;
+            diff |= (unsigned)(a ^ b);
+        }
+        matched |= diff == 0;
+    }
+    return matched != 0;
+}
+
+static enum rc_err load_tokens(struct rc_http *http, const char *path, struct rc_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return rc_error_set(err, RC_ERR_INVALID, "token_file", "cannot open the token file");
+    }
+    char line[1024];
+    while (fgets(line, sizeof(line), f) && http->token_count < MAX_TOKENS) {
+        size_t n = strcspn(line, "\r\n");
+        line[n] = '\0';
+        if (n == 0 || line[0] == '#') {
+            continue;
+        }
+        if (n >= MAX_TOKEN_BYTES) {
+            fclose(f);
+            return rc_error_set(err, RC_ERR_INVALID, "token_file", "a token is over %d bytes",
+                                MAX_TOKEN_BYTES - 1);
+        }
+        memcpy(http->tokens[http->token_count++], line, n + 1);
+    }
+    fclose(f);
+    if (http->token_count == 0) {
+        return rc_error_set(err, RC_ERR_INVALID, "token_file", "the token file has no tokens");
+    }
+    return RC_OK;
+}
+
+/* CORS preflight: what a dashboard on another origin may send. */
+static enum MHD_Result send_preflight(struct rc_http *http, struct MHD_Connection *conn)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        return MHD_NO;
+    }
+    add_cors(http, conn, resp);
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Content-Type, Authorization");
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
@@ -550,6 +662,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_init(&req->lock, NULL);
         *con_cls = req;
         atomic_fetch_add(&http->requests, 1);
+        if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
+            return send_preflight(http, conn);
+        }
+        bool open_endpoint = !http->cfg->auth_health &&
+                             (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
+                              strcmp(url, "/metrics") == 0);
+        if (!open_endpoint && !token_accepted(http, conn)) {
+            return send_error_code(http, conn, RC_ERR_UNAUTHORIZED, "",
+                                   "a valid bearer token is required");
+        }
         if (strcmp(url, "/v1/render") == 0) {
             req->route = ROUTE_RENDER;
             req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -696,6 +818,13 @@ enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *worke
     http->workers = workers;
     http->gpu = gpu;
     http->cache = cache;
+    if (cfg->token_file[0]) {
+        rc = load_tokens(http, cfg->token_file, err);
+        if (rc != RC_OK) {
+            free(http);
+            return rc;
+        }
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6) {

@@ -56,3 +56,58 @@ class QueueTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CorsAndTokenTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tokens = tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False)
+        cls.tokens.write("# dashboards\nsecret-one\nsecret-two\n")
+        cls.tokens.close()
+        cls.daemon = Daemon("--cors-origin", "https://dash.example,https://other.example",
+                            "--token-file", cls.tokens.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        os.unlink(cls.tokens.name)
+
+    JOB = json.dumps({"raster": {"url": "byte_20x20.tif"},
+                      "output": {"width": 64, "height": 36, "frames": 2}})
+
+    def post(self, headers):
+        return self.daemon.request("POST", "/v1/render", body=self.JOB,
+                                   headers=dict({"Content-Type": "application/json"}, **headers))
+
+    def test_tokens(self):
+        status, headers, body = self.post({})
+        self.assertEqual(status, 401)
+        self.assertEqual(headers.get("www-authenticate"), "Bearer")
+        self.assertEqual(json.loads(body)["error"]["code"], "unauthorized")
+        for wrong in ("Bearer secret-on", "Bearer secret-one2", "Basic c2VjcmV0LW9uZQ==",
+                      "Bearer "):
+            self.assertEqual(self.post({"Authorization": wrong})[0], 401, wrong)
+        self.assertEqual(self.post({"Authorization": "Bearer secret-two"})[0], 200)
+        status, _, _ = self.daemon.request("GET", "/v1/info")
+        self.assertEqual(status, 401)
+        # Health and metrics stay open unless --auth-health.
+        for path in ("/healthz", "/readyz", "/metrics"):
+            self.assertEqual(self.daemon.request("GET", path)[0], 200, path)
+
+    def test_cors(self):
+        status, headers, _ = self.daemon.request(
+            "OPTIONS", "/v1/render", headers={"Origin": "https://dash.example",
+                                              "Access-Control-Request-Method": "POST"})
+        self.assertEqual(status, 204)
+        self.assertEqual(headers.get("access-control-allow-origin"), "https://dash.example")
+        self.assertIn("POST", headers.get("access-control-allow-methods"))
+        self.assertIn("Authorization", headers.get("access-control-allow-headers"))
+        status, headers, _ = self.post({"Authorization": "Bearer secret-one",
+                                        "Origin": "https://other.example"})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("access-control-allow-origin"), "https://other.example")
+        self.assertEqual(headers.get("access-control-expose-headers"), "X-Request-Id")
+        status, headers, _ = self.post({"Authorization": "Bearer secret-one",
+                                        "Origin": "https://evil.example"})
+        self.assertEqual(status, 200)
+        self.assertNotIn("access-control-allow-origin", headers)
