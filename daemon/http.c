@@ -21,11 +21,13 @@
 #include "ebml.h"
 #include "job.h"
 #include "log.h"
+#include "metrics.h"
 #include "query.h"
 
 /* Time-to-first-byte histogram bounds in seconds (Prometheus `le` labels). */
 static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 enum { TTFB_BUCKETS = sizeof(ttfb_bounds) / sizeof(ttfb_bounds[0]) };
+static const double send_bounds[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
 enum { MAX_TOKENS = 64, MAX_TOKEN_BYTES = 256 };
 
@@ -42,7 +44,8 @@ struct rc_http {
     atomic_bool draining;
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
-    atomic_uint_fast64_t ttfb_count, ttfb_sum_us, ttfb_buckets[TTFB_BUCKETS];
+    struct rc_histogram ttfb;                 /* request to first body byte */
+    struct rc_histogram send;                 /* first to last body byte */
     atomic_size_t streams;                    /* streaming responses not yet destroyed */
     char tokens[MAX_TOKENS][MAX_TOKEN_BYTES]; /* read-only after create */
     size_t token_count;
@@ -75,6 +78,7 @@ struct stream {
     struct MHD_Connection *conn;
     struct rc_job *job; /* one reference */
     double start_ms;
+    double first_byte_ms;
     bool first_byte_seen;
 };
 
@@ -216,17 +220,6 @@ static void stream_wake(void *ctx)
     MHD_resume_connection(s->conn);
 }
 
-static void record_ttfb(struct rc_http *http, double seconds)
-{
-    atomic_fetch_add(&http->ttfb_count, 1);
-    atomic_fetch_add(&http->ttfb_sum_us, (uint64_t)(seconds * 1e6));
-    for (size_t i = 0; i < TTFB_BUCKETS; i++) {
-        if (seconds <= ttfb_bounds[i]) {
-            atomic_fetch_add(&http->ttfb_buckets[i], 1);
-        }
-    }
-}
-
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -236,12 +229,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     case RC_BQ_DATA:
         if (!s->first_byte_seen) {
             s->first_byte_seen = true;
-            record_ttfb(s->http, (rc_clock_ms() - s->start_ms) / 1e3);
+            s->first_byte_ms = rc_clock_ms();
+            rc_histogram_observe(&s->http->ttfb, (s->first_byte_ms - s->start_ms) / 1e3);
         }
         return (ssize_t)copied;
     case RC_BQ_PARKED:
         return 0; /* suspended; the next write resumes the connection */
     case RC_BQ_END:
+        rc_histogram_observe(&s->http->send, (rc_clock_ms() - s->first_byte_ms) / 1e3);
         return MHD_CONTENT_READER_END_OF_STREAM;
     case RC_BQ_FAILED:
         break;
@@ -519,14 +514,10 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
         EMIT("# TYPE rasterclip_cache_entries gauge\nrasterclip_cache_entries %zu\n", cs.entries);
     }
     EMIT("# TYPE rasterclip_ttfb_seconds histogram\n");
-    for (size_t i = 0; i < TTFB_BUCKETS; i++) {
-        EMIT("rasterclip_ttfb_seconds_bucket{le=\"%g\"} %llu\n", ttfb_bounds[i],
-             (unsigned long long)atomic_load(&http->ttfb_buckets[i]));
-    }
-    unsigned long long count = atomic_load(&http->ttfb_count);
-    EMIT("rasterclip_ttfb_seconds_bucket{le=\"+Inf\"} %llu\n", count);
-    EMIT("rasterclip_ttfb_seconds_sum %.6f\n", (double)atomic_load(&http->ttfb_sum_us) / 1e6);
-    EMIT("rasterclip_ttfb_seconds_count %llu\n", count);
+    rc_histogram_write(&http->ttfb, "rasterclip_ttfb_seconds", "", &out);
+    EMIT("# TYPE rasterclip_send_seconds histogram\n");
+    rc_histogram_write(&http->send, "rasterclip_send_seconds", "", &out);
+    rc_workers_write_metrics(http->workers, &out);
 #undef EMIT
     char *text = malloc(out.len + 1);
     if (!text) {
@@ -818,6 +809,8 @@ enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *worke
     http->workers = workers;
     http->gpu = gpu;
     http->cache = cache;
+    rc_histogram_init(&http->ttfb, ttfb_bounds, TTFB_BUCKETS);
+    rc_histogram_init(&http->send, send_bounds, sizeof(send_bounds) / sizeof(send_bounds[0]));
     if (cfg->token_file[0]) {
         rc = load_tokens(http, cfg->token_file, err);
         if (rc != RC_OK) {

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "raster.h"
 #include "render.h"
 #include "worker.h"
@@ -85,9 +86,19 @@ int main(int argc, char **argv)
     }
     rc_log(RC_LOG_INFO, "msg=\"listening\" url=%s version=%s data_root=\"%s\"", rc_http_url(http),
            RC_VERSION, cfg.data_root);
+    rc_notify("READY=1\nSTATUS=serving");
+    long ping_ms = rc_notify_watchdog_ping_ms();
     for (;;) {
         int sig = 0;
-        if (sigwait(&signals, &sig) != 0) {
+        if (ping_ms > 0) {
+            /* Wake at half the watchdog interval to say we are alive. */
+            struct timespec wait = {ping_ms / 1000, (ping_ms % 1000) * 1000000L};
+            sig = sigtimedwait(&signals, NULL, &wait);
+            if (sig < 0) {
+                rc_notify("WATCHDOG=1");
+                continue;
+            }
+        } else if (sigwait(&signals, &sig) != 0) {
             continue;
         }
         if (sig == SIGHUP) {
@@ -97,6 +108,7 @@ int main(int argc, char **argv)
         rc_log(RC_LOG_INFO, "msg=\"draining\" signal=%d", sig);
         break;
     }
+    rc_notify("STOPPING=1");
     rc_http_drain(http);
     rc_workers_drain(workers); /* waits for queued and running jobs */
     wait_for_streams(http);

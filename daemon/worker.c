@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "encode.h"
 #include "log.h"
+#include "metrics.h"
 #include "mux.h"
 #include "overlay.h"
 #include "queue.h"
@@ -18,6 +19,20 @@
 
 /* RGBA frames between the draw and encode threads: enough for both to keep busy. */
 enum { FRAME_POOL = 3 };
+
+enum stage {
+    STAGE_LOAD,
+    STAGE_RENDER,
+    STAGE_READBACK,
+    STAGE_CONVERT,
+    STAGE_ENCODE,
+    STAGE_MUX,
+    STAGE_COUNT
+};
+static const char *const stage_names[STAGE_COUNT] = {"load",    "render", "readback",
+                                                     "convert", "encode", "mux"};
+/* Per-job stage time bounds, seconds. */
+static const double stage_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 
 struct frame {
     uint8_t *rgba; /* NULL marks the end of the job's frames */
@@ -47,6 +62,7 @@ struct rc_workers {
     size_t ready;
     size_t failed;
     /* counters */
+    struct rc_histogram stages[STAGE_COUNT]; /* seconds per job in each stage */
     atomic_size_t busy;
     atomic_uint_fast64_t jobs_ok, jobs_failed, jobs_cancelled, frames, bytes;
 };
@@ -162,12 +178,16 @@ static enum rc_err draw_frames(struct worker *w, struct session *s, double deadl
     return rc;
 }
 
-static void log_job(const struct rc_job *job, const char *outcome, const struct session *s,
-                    const struct job_times *t, uint64_t bytes)
+static void log_job(struct rc_workers *pool, const struct rc_job *job, const char *outcome,
+                    const struct session *s, const struct job_times *t, uint64_t bytes)
 {
     double convert_ms = 0, encode_ms = 0;
     if (s->enc) {
         rc_encode_times(s->enc, &convert_ms, &encode_ms);
+    }
+    double ms[STAGE_COUNT] = {t->load, t->draw, t->readback, convert_ms, encode_ms, s->mux_ms};
+    for (int i = 0; i < STAGE_COUNT; i++) {
+        rc_histogram_observe(&pool->stages[i], ms[i] / 1e3);
     }
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
@@ -297,7 +317,7 @@ out:
     }
     atomic_fetch_add(&pool->frames, s.encoded);
     atomic_fetch_add(&pool->bytes, bytes);
-    log_job(job, outcome, &s, &times, bytes);
+    log_job(pool, job, outcome, &s, &times, bytes);
     frames_free(frames);
     rc_queue_destroy(s.filled);
     rc_queue_destroy(s.free);
@@ -367,6 +387,10 @@ enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
     pool->count = (size_t)cfg->workers;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);
+    for (int i = 0; i < STAGE_COUNT; i++) {
+        rc_histogram_init(&pool->stages[i], stage_bounds,
+                          sizeof(stage_bounds) / sizeof(stage_bounds[0]));
+    }
     pool->jobs = rc_queue_create(cfg->queue > 0 ? (size_t)cfg->queue : 1);
     pool->workers = calloc(pool->count, sizeof(*pool->workers));
     if (!pool->jobs || !pool->workers) {
@@ -444,6 +468,16 @@ void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out)
     out->jobs_cancelled = atomic_load(&workers->jobs_cancelled);
     out->frames = atomic_load(&workers->frames);
     out->bytes = atomic_load(&workers->bytes);
+}
+
+void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)
+{
+    rc_metrics_printf(out, "# TYPE rasterclip_stage_seconds histogram\n");
+    for (int i = 0; i < STAGE_COUNT; i++) {
+        char labels[32];
+        snprintf(labels, sizeof(labels), "stage=\"%s\"", stage_names[i]);
+        rc_histogram_write(&workers->stages[i], "rasterclip_stage_seconds", labels, out);
+    }
 }
 
 const char *rc_workers_gl_renderer(const struct rc_workers *workers)

@@ -18,6 +18,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "ebml.h"
 #include "error.h"
 #include "job.h"
 #include "render.h"
@@ -52,6 +53,9 @@ void rc_workers_destroy(struct rc_workers *workers);
 enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err);
 
 void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out);
+/* Appends the per-stage time histograms (load, render, readback, convert, encode,
+ * mux; seconds per job) in Prometheus text format. */
+void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out);
 const char *rc_workers_gl_renderer(const struct rc_workers *workers);
 const char *rc_workers_gl_version(const struct rc_workers *workers);
 

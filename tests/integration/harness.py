@@ -41,7 +41,7 @@ def shared_file(name):
 class Daemon:
     """rasterclipd on 127.0.0.1:0 with a private data root; stop() asserts a clean exit."""
 
-    def __init__(self, *extra_args, shared=()):
+    def __init__(self, *extra_args, shared=(), env=None):
         self.root = tempfile.mkdtemp(prefix="rasterclip-data-")
         for folder in REPO_DATA:
             for name in os.listdir(folder):
@@ -56,7 +56,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [DAEMON, "--listen", "127.0.0.1:0", "--data-root", self.root, *extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True)
+            text=True, env=dict(os.environ, **(env or {})))
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
         try:

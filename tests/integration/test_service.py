@@ -2,8 +2,11 @@
 job still completes, and the daemon reports its workers in /metrics and /readyz."""
 import json
 import os
+import re
+import socket
 import tempfile
 import threading
+import time
 import unittest
 
 from harness import Daemon, ffprobe
@@ -111,3 +114,56 @@ class CorsAndTokenTest(unittest.TestCase):
                                         "Origin": "https://evil.example"})
         self.assertEqual(status, 200)
         self.assertNotIn("access-control-allow-origin", headers)
+
+
+class SystemdTest(unittest.TestCase):
+    """READY=1 once serving, watchdog pings at half WATCHDOG_USEC, STOPPING=1."""
+
+    def test_notify_and_watchdog(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "notify")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(path)
+            sock.settimeout(10)
+            self.addCleanup(sock.close)
+            daemon = Daemon(env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"})
+            try:
+                self.assertIn("READY=1", sock.recv(256).decode())
+                start = time.monotonic()
+                pings = [sock.recv(256).decode() for _ in range(3)]
+                self.assertEqual(pings, ["WATCHDOG=1"] * 3)
+                self.assertLess(time.monotonic() - start, 2.0)  # every ~100 ms
+            finally:
+                daemon.stop()
+            messages = []
+            sock.settimeout(0.5)
+            try:
+                while True:
+                    messages.append(sock.recv(256).decode())
+            except socket.timeout:
+                pass
+            self.assertIn("STOPPING=1", messages)
+
+
+class MetricsTest(unittest.TestCase):
+    def test_stage_and_latency_histograms(self):
+        daemon = Daemon()
+        try:
+            job = {"raster": {"url": "byte_20x20.tif"},
+                   "output": {"width": 64, "height": 36, "frames": 4}}
+            self.assertEqual(daemon.render(job)[0], 200)
+            _, headers, text = daemon.request("GET", "/metrics")
+            text = text.decode()
+            self.assertTrue(headers["content-type"].startswith("text/plain"))
+            for stage in ("load", "render", "readback", "convert", "encode", "mux"):
+                self.assertRegex(text, r'rasterclip_stage_seconds_count\{stage="%s"\} 1\b'
+                                 % stage)
+            self.assertRegex(text, r"rasterclip_ttfb_seconds_count 1\b")
+            self.assertRegex(text, r"rasterclip_send_seconds_count 1\b")
+            self.assertRegex(text, r'rasterclip_jobs_total\{outcome="ok"\} 1\b')
+            # Cumulative buckets never decrease.
+            counts = [int(m) for m in re.findall(r'rasterclip_ttfb_seconds_bucket\{le="[^"]+"\} (\d+)',
+                                                 text)]
+            self.assertEqual(counts, sorted(counts))
+        finally:
+            daemon.stop()
