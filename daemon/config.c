@@ -49,6 +49,9 @@ static const struct option_def options[] = {
     NUM(queue, 0, 4096, "4", false, "jobs that may wait for a worker before 429"),
     NUM(max_width, 16, 7680, "3840", true, "largest output width in pixels"),
     NUM(max_height, 16, 4320, "2160", true, "largest output height in pixels"),
+    NUM(max_pixels, 256, 7680L * 4320, "8294400", true, "largest output width x height"),
+    NUM(max_source_pixels, 1, 1L << 40, "17179869184", true,
+        "largest raster (width x height of the file) a job may name"),
     NUM(max_frames, 1, 1000000, "7200", true, "most frames in one clip"),
     NUM(max_fps, 1, 240, "60", true, "highest frame rate"),
     NUM(max_body_bytes, 1024, 64L << 20, "1048576", true, "largest request body"),
@@ -210,15 +213,14 @@ static enum rc_err apply_flags(struct rc_config *cfg, int argc, char **argv, boo
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            if (!config_file_only) {
-                rc_config_usage(stdout);
+        bool help = strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+        if (help || strcmp(arg, "--version") == 0) {
+            if (config_file_only) {
+                continue; /* answered by the second pass */
             }
-            *help_shown = true;
-            return RC_OK;
-        }
-        if (strcmp(arg, "--version") == 0) {
-            if (!config_file_only) {
+            if (help) {
+                rc_config_usage(stdout);
+            } else {
                 printf("rasterclipd %s\n", RC_VERSION);
             }
             *help_shown = true;

@@ -24,6 +24,8 @@ struct rc_config {
     long queue;
     long max_width;
     long max_height;
+    long max_pixels;        /* output width x height */
+    long max_source_pixels; /* the raster file's width x height */
     long max_frames;
     long max_fps;
     long max_body_bytes;

@@ -583,6 +583,11 @@ static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config
                             spec->width % 2 ? "output.width" : "output.height",
                             "must be even (4:2:0 video)");
     }
+    if ((long long)spec->width * spec->height > cfg->max_pixels) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "output.width",
+                            "width x height is %u x %u; at most %ld pixels (max_pixels)",
+                            spec->width, spec->height, cfg->max_pixels);
+    }
     const json_t *frames = json_object_get(output, "frames");
     const json_t *duration = json_object_get(output, "duration");
     if (frames && duration) {

@@ -296,6 +296,12 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "the raster has no bands");
         goto out;
     }
+    if ((double)sw * (double)sh > (double)cfg->max_source_pixels) {
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field,
+                          "the raster is %ux%u; at most %ld pixels (max_source_pixels)", sw, sh,
+                          cfg->max_source_pixels);
+        goto out;
+    }
     const unsigned *bands = q->bands;
     size_t band_count = q->band_count;
     if (!bands) {

@@ -167,3 +167,38 @@ class MetricsTest(unittest.TestCase):
             self.assertEqual(counts, sorted(counts))
         finally:
             daemon.stop()
+
+
+class ConfigTest(unittest.TestCase):
+    """One option table: flags over environment over config file; --help lists all."""
+
+    def test_help(self):
+        from harness import DAEMON
+        import subprocess
+        out = subprocess.run([DAEMON, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0)
+        for name in ("--max-frames", "RASTERCLIP_MAX_FRAMES", "max_frames", "--cors-origin",
+                     "--allow-private", "--cache-mb"):
+            self.assertIn(name, out.stdout)
+        bad = subprocess.run([DAEMON, "--max-frames", "zero"], capture_output=True, text=True,
+                             timeout=30)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("max_frames", bad.stderr)
+
+    def test_precedence(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write("# limits\nmax_width = 640\nmax_height=480\n")
+        self.addCleanup(os.unlink, f.name)
+
+        def limits(*args, env=None):
+            daemon = Daemon("--config-file", f.name, *args, env=env)
+            try:
+                _, _, body = daemon.request("GET", "/v1/info")
+                return json.loads(body)["limits"]
+            finally:
+                daemon.stop()
+
+        self.assertEqual(limits()["max_width"], 640)
+        self.assertEqual(limits(env={"RASTERCLIP_MAX_WIDTH": "800"})["max_width"], 800)
+        got = limits("--max-width", "1000", env={"RASTERCLIP_MAX_WIDTH": "800"})
+        self.assertEqual((got["max_width"], got["max_height"]), (1000, 480))
