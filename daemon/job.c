@@ -218,7 +218,8 @@ static enum rc_err parse_height(struct rc_job_spec *spec, const json_t *height,
 static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config *cfg,
                                 const json_t *raster, struct rc_error *err)
 {
-    static const char *const keys[] = {"url", "bands", "nodata", "rescale", "height", NULL};
+    static const char *const keys[] = {"url",    "bands",      "nodata", "rescale",
+                                       "height", "resampling", NULL};
     if (!raster) {
         return rc_error_set(err, RC_ERR_INVALID, "raster", "is required");
     }
@@ -258,6 +259,24 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
                                 "must be a number, \"nan\", \"inf\" or \"-inf\"");
         }
         spec->has_nodata = true;
+    }
+    const json_t *resampling = json_object_get(raster, "resampling");
+    snprintf(spec->resampling, sizeof(spec->resampling), "nearest");
+    if (resampling) {
+        static const char *const methods[] = {"nearest", "bilinear", "cubic", "cubic_spline",
+                                              "lanczos", "average",  "mode",  "gauss",
+                                              "rms",     NULL};
+        const char *m = json_is_string(resampling) ? json_string_value(resampling) : "";
+        size_t i = 0;
+        while (methods[i] && strcmp(methods[i], m) != 0) {
+            i++;
+        }
+        if (!methods[i]) {
+            return rc_error_set(err, RC_ERR_INVALID, "raster.resampling",
+                                "must be nearest, bilinear, cubic, cubic_spline, lanczos, "
+                                "average, mode, gauss or rms");
+        }
+        snprintf(spec->resampling, sizeof(spec->resampling), "%s", m);
     }
     const json_t *rescale = json_object_get(raster, "rescale");
     if (rescale && json_is_string(rescale) && strcmp(json_string_value(rescale), "auto") == 0) {

@@ -45,6 +45,7 @@ struct rc_job_spec {
     bool rescale_auto; /* 2nd..98th percentile of the valid values */
     bool has_rescale;
     double rescale_min, rescale_max;
+    char resampling[16];   /* how rasters are downsampled: nearest (default), bilinear, ... */
     char height_url[4096]; /* raster.height: heights from another raster; empty: none */
     unsigned height_band;
     /* style */

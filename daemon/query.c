@@ -32,6 +32,7 @@ static const struct param params[] = {
     {"bidx", "raster.bands", K_BANDS},
     {"rescale", "raster.rescale", K_RESCALE},
     {"nodata", "raster.nodata", K_NODATA},
+    {"resampling", "raster.resampling", K_STRING},
     {"colormap_name", "style.colormap", K_STRING},
     {"mode", "style.mode", K_STRING},
     {"reverse", "style.reverse", K_BOOL},
@@ -258,9 +259,8 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
         const struct param *p = find(key);
         if (!p) {
             rc = rc_error_set(err, RC_ERR_INVALID, key,
-                              strcmp(key, "colormap") == 0 || strcmp(key, "resampling") == 0
-                                  ? "not supported by this server version"
-                                  : "unknown query parameter");
+                              strcmp(key, "colormap") == 0 ? "not supported by this server version"
+                                                           : "unknown query parameter");
             break;
         }
         json_t *previous = get_path(root, p->field);

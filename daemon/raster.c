@@ -128,8 +128,33 @@ static void stored_size(unsigned w, unsigned h, long max_pixels, unsigned max_di
     *oh = (unsigned)fmax(1.0, floor((double)h * scale));
 }
 
-static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override, float *dst,
-                             unsigned w, unsigned h, const char *field, struct rc_error *err)
+/* rio-tiler's resampling names, as GDAL's RasterIO takes them. */
+static GDALRIOResampleAlg resample_alg(const char *name)
+{
+    static const struct {
+        const char *name;
+        GDALRIOResampleAlg alg;
+    } table[] = {
+        {"bilinear", GRIORA_Bilinear},
+        {"cubic", GRIORA_Cubic},
+        {"cubic_spline", GRIORA_CubicSpline},
+        {"lanczos", GRIORA_Lanczos},
+        {"average", GRIORA_Average},
+        {"mode", GRIORA_Mode},
+        {"gauss", GRIORA_Gauss},
+        {"rms", GRIORA_RMS},
+    };
+    for (size_t i = 0; name && i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(table[i].name, name) == 0) {
+            return table[i].alg;
+        }
+    }
+    return GRIORA_NearestNeighbour;
+}
+
+static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override,
+                             const char *resampling, float *dst, unsigned w, unsigned h,
+                             const char *field, struct rc_error *err)
 {
     int has_file_nodata = 0;
     double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
@@ -153,8 +178,12 @@ static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override
         }
     }
     CPLErrorReset();
-    CPLErr e = GDALRasterIO(source, GF_Read, 0, 0, GDALGetRasterBandXSize(source),
-                            GDALGetRasterBandYSize(source), dst, (int)w, (int)h, GDT_Float32, 0, 0);
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.eResampleAlg = resample_alg(resampling);
+    CPLErr e = GDALRasterIOEx(source, GF_Read, 0, 0, GDALGetRasterBandXSize(source),
+                              GDALGetRasterBandYSize(source), dst, (int)w, (int)h, GDT_Float32, 0,
+                              0, &extra);
     if (e != CE_None) {
         rc_log(RC_LOG_WARN, "msg=\"raster read failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
@@ -201,6 +230,7 @@ struct request {
     const unsigned *bands;
     size_t band_count;
     const double *nodata;
+    const char *resampling;
     unsigned max_dim;
     unsigned width, height;
     struct rc_cache *cache;
@@ -229,7 +259,8 @@ static void cache_key(const struct request *q, const char *path, const struct rc
         n = snprintf(key, size, "file=%s|m=%lld.%09ld|s=%lld", path, (long long)st.st_mtim.tv_sec,
                      st.st_mtim.tv_nsec, (long long)st.st_size);
     }
-    n += snprintf(key + n, n < (int)size ? size - (size_t)n : 0, "|%ux%u|nodata=", w, h);
+    n += snprintf(key + n, n < (int)size ? size - (size_t)n : 0, "|%ux%u|%s|nodata=", w, h,
+                  q->resampling ? q->resampling : "nearest");
     if (q->nodata && n < (int)size) {
         n += snprintf(key + n, size - (size_t)n, "%.17g", *q->nodata);
     }
@@ -358,7 +389,8 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     r->has_geotransform = GDALGetGeoTransform(ds, r->geotransform) == CE_None;
     for (size_t i = 0; i < band_count; i++) {
         float *dst = r->values + i * plane;
-        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, dst, w, h, q->field, err);
+        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling, dst, w, h,
+                       q->field, err);
         if (rc != RC_OK) {
             goto out;
         }
@@ -413,6 +445,7 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
                         .bands = spec->bands,
                         .band_count = spec->band_count,
                         .nodata = spec->has_nodata ? &spec->nodata : NULL,
+                        .resampling = spec->resampling,
                         .max_dim = max_dim};
     return load(cfg, &q, out, err);
 }
@@ -437,6 +470,7 @@ enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *
                         .bands_field = "raster.height.band",
                         .bands = &spec->height_band,
                         .band_count = 1,
+                        .resampling = spec->resampling,
                         .width = values->width,
                         .height = values->height};
     enum rc_err rc = load(cfg, &q, out, err);

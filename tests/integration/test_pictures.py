@@ -265,6 +265,24 @@ class PictureTest(DaemonTest):
                     got = frame[int(py), int(px)].mean()
                     self.assertLess(abs(got - want), 8, "%s cell %d,%d" % (name, r, c))
 
+    def test_resampling_when_downsampling(self):
+        """A one-pixel checkerboard read at a twentieth of its size: average gives
+        mid-grey everywhere, nearest gives black or white."""
+        board = (np.indices((640, 640)).sum(axis=0) % 2).astype(np.float32)
+        write_geotiff(os.path.join(self.daemon.root, "board.tif"), board)
+        stats = {}
+        for method in ("nearest", "average"):
+            job = {"raster": {"url": "board.tif", "rescale": [0, 1], "resampling": method},
+                   "style": {"colormap": "gray"},
+                   "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": 1.2,
+                                        "fov": 40}},
+                   "output": {"width": 32, "height": 18, "fps": 10, "frames": 1, "crf": 4}}
+            frame = self.clip(job, "board.webm")[0]
+            centre = frame[6:12, 13:19].mean(axis=2)
+            stats[method] = (centre.mean(), np.abs(centre - 127.5).mean())
+        self.assertLess(stats["average"][1], 20)   # all close to grey
+        self.assertGreater(stats["nearest"][1], 60)  # black and white
+
     def test_surface_holes_show_the_background(self):
         values = np.full((60, 60), 5.0, np.float32)
         values[20:40, 20:40] = -9999

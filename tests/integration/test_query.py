@@ -24,7 +24,8 @@ class QueryTest(DaemonTest):
                   ("blend", "true"), ("width", "320"), ("height", "180"), ("fps", "12"),
                   ("speed", "realtime"), ("crf", "30"), ("keyframe_interval", "12"),
                   ("return_mask", "true"), ("max_size", "1024"), ("format", "png"),
-                  ("tilesize", "512"), ("buffer", "2"), ("padding", "1")]
+                  ("tilesize", "512"), ("buffer", "2"), ("padding", "1"),
+                  ("resampling", "bilinear")]
         status, headers, body = self.get(params)
         self.assertEqual(status, 200, body[:300])
         self.assertEqual(headers["content-type"], "video/webm")
@@ -41,7 +42,7 @@ class QueryTest(DaemonTest):
                  ("rescale", "5", 400), ("rescale", "[9,1]", 422), ("bidx", "0", 400),
                  ("colormap_name", "nope", 400), ("mode", "volume", 400),
                  ("background", "blue", 400), ("nodata", "none", 400), ("blend", "maybe", 400),
-                 ("duration", "-1", 422), ("colormap", "{}", 400), ("resampling", "bilinear", 400),
+                 ("duration", "-1", 422), ("colormap", "{}", 400), ("resampling", "sharp", 400),
                  ("bogus", "1", 400)]
         for key, value, want in cases:
             with self.subTest(key=key, value=value):
