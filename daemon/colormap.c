@@ -75,6 +75,45 @@ enum rc_err rc_colormap_from_stops(struct rc_colormap *map, const struct rc_colo
     return RC_OK;
 }
 
+enum rc_err rc_colormap_from_values(struct rc_colormap *map, const struct rc_value_colour *list,
+                                    size_t count, double *vmin, double *vmax, const char *field,
+                                    struct rc_error *err)
+{
+    if (count == 0) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "needs at least one colour");
+    }
+    double lo = list[0].lo, hi = list[0].hi;
+    bool unit_wide = true;
+    for (size_t i = 0; i < count; i++) {
+        if (!(list[i].hi > list[i].lo) || !isfinite(list[i].lo) || !isfinite(list[i].hi)) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "each interval needs min < max");
+        }
+        lo = fmin(lo, list[i].lo);
+        hi = fmax(hi, list[i].hi);
+        unit_wide = unit_wide && list[i].hi - list[i].lo == 1.0 && list[i].lo == floor(list[i].lo);
+    }
+    /* Two entries stay transparent at the ends, for values outside the table. */
+    unsigned inner = RC_COLORMAP_MAX_ENTRIES - 2;
+    if (unit_wide && hi - lo <= inner) {
+        inner = (unsigned)(hi - lo); /* one entry per integer value */
+    }
+    double bin = (hi - lo) / inner;
+    map->entries = inner + 2;
+    memset(map->rgba, 0, sizeof(map->rgba));
+    for (unsigned i = 0; i < inner; i++) {
+        double v = lo + (i + 0.5) * bin;
+        for (size_t k = 0; k < count; k++) {
+            if (v >= list[k].lo && v < list[k].hi) {
+                memcpy(map->rgba[i + 1], list[k].rgba, 4);
+                break;
+            }
+        }
+    }
+    *vmin = lo - bin;
+    *vmax = hi + bin;
+    return RC_OK;
+}
+
 void rc_colormap_reverse(struct rc_colormap *map)
 {
     for (unsigned i = 0, j = map->entries - 1; i < j; i++, j--) {

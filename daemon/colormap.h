@@ -40,6 +40,20 @@ enum rc_err rc_colormap_from_name(struct rc_colormap *map, const char *name, con
 enum rc_err rc_colormap_from_stops(struct rc_colormap *map, const struct rc_color_stop *stops,
                                    size_t count, const char *field, struct rc_error *err);
 
+/* A colour for data values in [lo, hi). */
+struct rc_value_colour {
+    double lo, hi;
+    uint8_t rgba[4];
+};
+
+/* A table for colours given in data values (TiTiler's value->colour and interval
+ * colormaps): values outside every interval are transparent. *vmin and *vmax get
+ * the value range the table spans, which the job must normalise over instead of
+ * its own. Integer-wide intervals (the discrete form) each get their own entry. */
+enum rc_err rc_colormap_from_values(struct rc_colormap *map, const struct rc_value_colour *list,
+                                    size_t count, double *vmin, double *vmax, const char *field,
+                                    struct rc_error *err);
+
 void rc_colormap_reverse(struct rc_colormap *map);
 
 /* matplotlib's index rule for a normalised value: floor(t * entries), clipped. */

@@ -300,13 +300,99 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
     return RC_OK;
 }
 
+/* A colour as "#rrggbb[aa]" or [r, g, b(, a)] with 0..255 components. */
+static bool parse_colour_value(const json_t *v, uint8_t rgba[4])
+{
+    if (json_is_string(v)) {
+        return rc_color_parse(json_string_value(v), rgba);
+    }
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n < 3 || n > 4) {
+        return false;
+    }
+    rgba[3] = 255;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_array_get(v, i);
+        if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > 255) {
+            return false;
+        }
+        rgba[i] = (uint8_t)json_integer_value(c);
+    }
+    return true;
+}
+
+enum { MAX_VALUE_COLOURS = 256 };
+
+/* {"values": {"1": colour, ...}} or {"intervals": [[[min, max], colour], ...]}: colours
+ * for data values, as TiTiler's colormap parameter gives them. */
+static enum rc_err parse_value_colours(struct rc_job_spec *spec, const json_t *obj,
+                                       struct rc_error *err)
+{
+    const json_t *values = json_object_get(obj, "values");
+    const json_t *intervals = json_object_get(obj, "intervals");
+    const char *field = values ? "style.colormap.values" : "style.colormap.intervals";
+    struct rc_value_colour list[MAX_VALUE_COLOURS];
+    size_t n = 0;
+    if (values) {
+        const char *key;
+        const json_t *colour;
+        if (!json_is_object(values) || json_object_size(values) > MAX_VALUE_COLOURS) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "must map up to %d values to colours",
+                                MAX_VALUE_COLOURS);
+        }
+        json_object_foreach((json_t *)values, key, colour)
+        {
+            char *end = NULL;
+            double v = strtod(key, &end);
+            if (!end || *end || end == key || !parse_colour_value(colour, list[n].rgba)) {
+                return rc_error_set(err, RC_ERR_INVALID, field,
+                                    "each entry is \"value\": colour (\"#rrggbb\" or [r,g,b,a])");
+            }
+            list[n].lo = v;
+            list[n].hi = v + 1.0; /* integer data: the value itself */
+            n++;
+        }
+    } else {
+        size_t count = json_array_size(intervals);
+        if (!json_is_array(intervals) || count > MAX_VALUE_COLOURS) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "must be up to %d intervals",
+                                MAX_VALUE_COLOURS);
+        }
+        for (size_t i = 0; i < count; i++) {
+            const json_t *item = json_array_get(intervals, i);
+            const json_t *range = json_array_get(item, 0);
+            if (json_array_size(item) != 2 || json_array_size(range) != 2 ||
+                !json_is_number(json_array_get(range, 0)) ||
+                !json_is_number(json_array_get(range, 1)) ||
+                !parse_colour_value(json_array_get(item, 1), list[n].rgba)) {
+                return rc_error_set(err, RC_ERR_INVALID, field,
+                                    "each interval is [[min, max], colour]");
+            }
+            list[n].lo = json_number_value(json_array_get(range, 0));
+            list[n].hi = json_number_value(json_array_get(range, 1));
+            n++;
+        }
+    }
+    enum rc_err rc = rc_colormap_from_values(&spec->colormap, list, n, &spec->cmap_vmin,
+                                             &spec->cmap_vmax, field, err);
+    spec->colormap_sets_range = rc == RC_OK;
+    return rc;
+}
+
 static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, struct rc_error *err)
 {
-    static const char *const keys[] = {"stops", NULL};
+    static const char *const keys[] = {"stops", "values", "intervals", NULL};
     static const char field[] = "style.colormap.stops";
     enum rc_err rc = check_keys(obj, "style.colormap", keys, err);
     if (rc != RC_OK) {
         return rc;
+    }
+    if (json_object_size(obj) != 1) {
+        return rc_error_set(err, RC_ERR_INVALID, "style.colormap",
+                            "give one of stops, values or intervals");
+    }
+    if (!json_object_get(obj, "stops")) {
+        return parse_value_colours(spec, obj, err);
     }
     const json_t *stops = json_object_get(obj, "stops");
     if (!json_is_array(stops)) {

@@ -51,6 +51,8 @@ struct rc_job_spec {
     /* style */
     enum rc_mode mode;
     struct rc_colormap colormap;
+    bool colormap_sets_range; /* colours given in data values: normalise over cmap_vmin..max */
+    double cmap_vmin, cmap_vmax;
     uint8_t nan_color[4];
     uint8_t background[4];
     double exaggeration;

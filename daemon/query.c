@@ -14,11 +14,12 @@ enum kind {
     K_NUMBER,
     K_INT,
     K_BOOL,
-    K_BANDS,   /* repeatable integers: a list */
-    K_RESCALE, /* min,max or [min,max] (repeatable: their union) or auto */
-    K_NODATA,  /* number, nan, inf, -inf */
-    K_COLOR,   /* rrggbb[aa] with or without # */
-    K_COLORBAR /* true, false, or a label */
+    K_BANDS,    /* repeatable integers: a list */
+    K_RESCALE,  /* min,max or [min,max] (repeatable: their union) or auto */
+    K_NODATA,   /* number, nan, inf, -inf */
+    K_COLOR,    /* rrggbb[aa] with or without # */
+    K_COLORBAR, /* true, false, or a label */
+    K_COLORMAP  /* TiTiler's JSON: {value: colour} or [[[min, max], colour], ...] */
 };
 
 struct param {
@@ -34,6 +35,7 @@ static const struct param params[] = {
     {"nodata", "raster.nodata", K_NODATA},
     {"resampling", "raster.resampling", K_STRING},
     {"colormap_name", "style.colormap", K_STRING},
+    {"colormap", "style.colormap", K_COLORMAP},
     {"mode", "style.mode", K_STRING},
     {"reverse", "style.reverse", K_BOOL},
     {"nan_color", "style.nan_color", K_COLOR},
@@ -75,6 +77,10 @@ const char *rc_query_param_for_field(const char *field)
 {
     if (strcmp(field, "raster") == 0) {
         return "url";
+    }
+    if (strncmp(field, "style.colormap.values", 21) == 0 ||
+        strncmp(field, "style.colormap.intervals", 24) == 0) {
+        return "colormap"; /* colormap_name shares style.colormap */
     }
     for (size_t i = 0; i < PARAM_COUNT; i++) {
         size_t n = strlen(params[i].field);
@@ -228,6 +234,17 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
             return json_false();
         }
         return json_pack("{s:s}", "label", v);
+    case K_COLORMAP: {
+        json_t *parsed = json_loads(v, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(parsed)) {
+            return json_pack("{s:o}", "values", parsed);
+        }
+        if (json_is_array(parsed)) {
+            return json_pack("{s:o}", "intervals", parsed);
+        }
+        json_decref(parsed);
+        return NULL;
+    }
     }
     return NULL;
 }
@@ -258,9 +275,7 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
         }
         const struct param *p = find(key);
         if (!p) {
-            rc = rc_error_set(err, RC_ERR_INVALID, key,
-                              strcmp(key, "colormap") == 0 ? "not supported by this server version"
-                                                           : "unknown query parameter");
+            rc = rc_error_set(err, RC_ERR_INVALID, key, "unknown query parameter");
             break;
         }
         json_t *previous = get_path(root, p->field);

@@ -235,6 +235,10 @@ static void run_job(struct worker *w, struct rc_job *job)
     }
     if (rc == RC_OK) {
         rc_raster_value_range(raster, spec, &vmin, &vmax);
+        if (spec->colormap_sets_range) {
+            vmin = spec->cmap_vmin;
+            vmax = spec->cmap_vmax;
+        }
         if (rc_overlay_wanted(spec)) {
             rc = rc_overlay_create(spec, vmin, vmax, w->text, &overlay, &err);
         }

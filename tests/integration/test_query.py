@@ -42,7 +42,7 @@ class QueryTest(DaemonTest):
                  ("rescale", "5", 400), ("rescale", "[9,1]", 422), ("bidx", "0", 400),
                  ("colormap_name", "nope", 400), ("mode", "volume", 400),
                  ("background", "blue", 400), ("nodata", "none", 400), ("blend", "maybe", 400),
-                 ("duration", "-1", 422), ("colormap", "{}", 400), ("resampling", "sharp", 400),
+                 ("duration", "-1", 422), ("colormap", "{}", 400), ("colormap", "[[[0,1]]]", 400), ("colormap", "nope", 400), ("resampling", "sharp", 400),
                  ("bogus", "1", 400)]
         for key, value, want in cases:
             with self.subTest(key=key, value=value):
@@ -55,6 +55,32 @@ class QueryTest(DaemonTest):
         self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "url"))
         status, _, body = self.daemon.request("GET", "/v1/info")
         self.assertIn("return_mask", json.loads(body)["ignored_query_parameters"])
+
+    def test_titiler_colormaps(self):
+        """TiTiler's two colormap forms: value -> colour, and [[min, max], colour]."""
+        def frame(cmap, url="byte_20x20.tif"):
+            params = [("url", url), ("colormap", json.dumps(cmap)), ("width", "64"),
+                      ("height", "36"), ("frames", "1"), ("crf", "4"), ("elevation", "90"),
+                      ("orbit", "0"), ("distance", "0.6"), ("background", "000000")]
+            status, _, body = self.get(params)
+            self.assertEqual(status, 200, body[:300])
+            with tempfile.NamedTemporaryFile(suffix=".webm") as f:
+                f.write(body)
+                f.flush()
+                return decode_frames(f.name, 64, 36)[0].astype(float)
+        # byte_20x20 holds 74..255: everything below 128 red, the rest blue.
+        f = frame([[[0, 128], [255, 0, 0, 255]], [[128, 256], "#0000ff"]])
+        red = (f[..., 0] > 150) & (f[..., 2] < 100)
+        blue = (f[..., 2] > 150) & (f[..., 0] < 100)
+        self.assertGreater(red.sum(), 100)
+        self.assertGreater(blue.sum(), 100)
+        self.assertGreater((red | blue).mean(), 0.8)  # the raster fills the view
+        # Discrete values: only 107 coloured; everything else transparent (background).
+        f = frame({"107": [0, 255, 0, 255]})
+        green = (f[..., 1] > 150) & (f[..., 0] < 100)
+        black = f.max(axis=2) < 40
+        self.assertGreater(green.sum(), 5)
+        self.assertGreater(black.mean(), 0.6)
 
     def test_head_validates_without_rendering(self):
         status, headers, body = self.get([("url", "byte_20x20.tif")], method="HEAD")
