@@ -16,7 +16,7 @@ packages=(
     fonts-dejavu-core
     # tests: decoders, WebM parsers, independent colour expectations
     ffmpeg mkvtoolnix libwebm-tools python3 python3-numpy python3-matplotlib python3-gdal
-    python3-jsonschema curl gdal-bin iproute2 util-linux
+    python3-jsonschema python3-yaml curl gdal-bin iproute2 util-linux
 )
 
 missing=()
