@@ -46,6 +46,8 @@ static const struct option_def options[] = {
     STR(config_file, "", "file of `key = value` lines read before the environment and flags"),
     STR(log_level, "info", "error, warn, info or debug"),
     NUM(workers, 1, 64, "1", false, "render workers, each with its own GL context"),
+    NUM(device, -1, 15, "-1", false,
+        "hardware EGL device to pin workers to (-1: spread workers over every GPU)"),
     NUM(queue, 0, 4096, "4", false, "jobs that may wait for a worker before 429"),
     NUM(max_width, 16, 7680, "3840", true, "largest output width in pixels"),
     NUM(max_height, 16, 4320, "2160", true, "largest output height in pixels"),

@@ -21,6 +21,7 @@ struct rc_config {
     char config_file[4096];
     char log_level[16];
     long workers;
+    long device; /* hardware EGL device to pin every worker to; -1: spread over all */
     long queue;
     long max_width;
     long max_height;

@@ -438,6 +438,8 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         json_array_append_new(ignored, json_string(*p));
     }
     json_object_set_new(body, "ignored_query_parameters", ignored);
+    json_object_set_new(json_object_get(body, "renderer"), "egl_displays",
+                        json_integer((json_int_t)rc_gpu_count(http->gpu)));
     return send_json(http, conn, MHD_HTTP_OK, body, NULL);
 }
 

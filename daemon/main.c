@@ -78,7 +78,7 @@ int main(int argc, char **argv)
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"out of memory\"");
         goto out;
     }
-    if (rc_gpu_create(&gpu, &err) != RC_OK ||
+    if (rc_gpu_create(cfg.device, &gpu, &err) != RC_OK ||
         rc_workers_create(&cfg, gpu, cache, &workers, &err) != RC_OK ||
         rc_http_create(&cfg, workers, gpu, cache, &http, &err) != RC_OK) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);

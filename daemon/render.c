@@ -18,10 +18,15 @@
 #include "shaders.h"
 #include "terrain.h"
 
-struct rc_gpu {
+struct gpu_display {
     EGLDisplay display;
     struct rc_gpu_info info;
     bool no_config_context;
+};
+
+struct rc_gpu {
+    struct gpu_display displays[RC_GPU_MAX_DEVICES];
+    size_t count;
 };
 
 struct slot {
@@ -32,6 +37,7 @@ struct slot {
 
 struct rc_render {
     struct rc_gpu *gpu;
+    struct gpu_display *display; /* the EGL display this worker uses */
     EGLContext context;
     pthread_t owner;
     char renderer[256];
@@ -79,13 +85,15 @@ static bool has_ext(const char *list, const char *name)
     return false;
 }
 
-static EGLDisplay open_device_display(struct rc_gpu_info *info)
+/* Opens every hardware EGL device (or only the `pin`-th one when pin >= 0);
+ * software devices are left to the surfaceless platform. */
+static void open_device_displays(struct rc_gpu *gpu, long pin)
 {
     const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
     if (!has_ext(client, "EGL_EXT_platform_device") ||
         !(has_ext(client, "EGL_EXT_device_enumeration") ||
           has_ext(client, "EGL_EXT_device_base"))) {
-        return EGL_NO_DISPLAY;
+        return;
     }
     PFNEGLQUERYDEVICESEXTPROC query_devices =
         (PFNEGLQUERYDEVICESEXTPROC)eglGetProcAddress("eglQueryDevicesEXT");
@@ -94,34 +102,39 @@ static EGLDisplay open_device_display(struct rc_gpu_info *info)
     PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
         (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
     if (!query_devices || !query_string || !get_display) {
-        return EGL_NO_DISPLAY;
+        return;
     }
-    EGLDeviceEXT devices[16];
+    EGLDeviceEXT devices[RC_GPU_MAX_DEVICES];
     EGLint count = 0;
-    if (!query_devices(16, devices, &count)) {
-        return EGL_NO_DISPLAY;
+    if (!query_devices(RC_GPU_MAX_DEVICES, devices, &count)) {
+        return;
     }
-    for (EGLint i = 0; i < count; i++) {
+    long hardware_index = -1;
+    for (EGLint i = 0; i < count && gpu->count < RC_GPU_MAX_DEVICES; i++) {
         const char *exts = query_string(devices[i], EGL_EXTENSIONS);
         if (has_ext(exts, "EGL_MESA_device_software")) {
             continue; /* llvmpipe: the surfaceless platform serves it */
         }
+        hardware_index++;
+        if (pin >= 0 && hardware_index != pin) {
+            continue;
+        }
         EGLDisplay d = get_display(EGL_PLATFORM_DEVICE_EXT, devices[i], NULL);
         EGLint major, minor;
         if (d == EGL_NO_DISPLAY || !eglInitialize(d, &major, &minor)) {
-            rc_log(RC_LOG_WARN, "msg=\"EGL device unusable\" device=%d egl_error=0x%x", (int)i,
-                   (unsigned)eglGetError());
+            rc_log(RC_LOG_WARN, "msg=\"EGL device unusable\" device=%ld egl_error=0x%x",
+                   hardware_index, (unsigned)eglGetError());
             continue;
         }
+        struct gpu_display *g = &gpu->displays[gpu->count++];
         const char *drm = has_ext(exts, "EGL_EXT_device_drm")
                               ? query_string(devices[i], EGL_DRM_DEVICE_FILE_EXT)
                               : NULL;
-        snprintf(info->device, sizeof(info->device), "%s", drm ? drm : "egl-device");
-        snprintf(info->platform, sizeof(info->platform), "device");
-        info->hardware = true;
-        return d;
+        g->display = d;
+        snprintf(g->info.device, sizeof(g->info.device), "%s", drm ? drm : "egl-device");
+        snprintf(g->info.platform, sizeof(g->info.platform), "device");
+        g->info.hardware = true;
     }
-    return EGL_NO_DISPLAY;
 }
 
 static EGLDisplay open_surfaceless_display(struct rc_gpu_info *info)
@@ -146,35 +159,45 @@ static EGLDisplay open_surfaceless_display(struct rc_gpu_info *info)
     return d;
 }
 
-enum rc_err rc_gpu_create(struct rc_gpu **out, struct rc_error *err)
+enum rc_err rc_gpu_create(long device, struct rc_gpu **out, struct rc_error *err)
 {
     *out = NULL;
     struct rc_gpu *gpu = calloc(1, sizeof(*gpu));
     if (!gpu) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    gpu->display = open_device_display(&gpu->info);
-    if (gpu->display == EGL_NO_DISPLAY) {
-        gpu->display = open_surfaceless_display(&gpu->info);
-    }
-    if (gpu->display == EGL_NO_DISPLAY) {
+    open_device_displays(gpu, device);
+    if (gpu->count == 0 && device >= 0) {
         free(gpu);
-        return rc_error_set(err, RC_ERR_INTERNAL, "",
-                            "no EGL display: neither a hardware EGL device nor "
-                            "EGL_MESA_platform_surfaceless is available (egl_error=0x%x)",
-                            (unsigned)eglGetError());
+        return rc_error_set(err, RC_ERR_INVALID, "device", "there is no usable EGL device %ld",
+                            device);
     }
-    const char *exts = eglQueryString(gpu->display, EGL_EXTENSIONS);
-    if (!has_ext(exts, "EGL_KHR_surfaceless_context")) {
-        eglTerminate(gpu->display);
-        free(gpu);
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "EGL_KHR_surfaceless_context missing");
+    if (gpu->count == 0) {
+        struct gpu_display *g = &gpu->displays[0];
+        g->display = open_surfaceless_display(&g->info);
+        if (g->display == EGL_NO_DISPLAY) {
+            free(gpu);
+            return rc_error_set(err, RC_ERR_INTERNAL, "",
+                                "no EGL display: neither a hardware EGL device nor "
+                                "EGL_MESA_platform_surfaceless is available (egl_error=0x%x)",
+                                (unsigned)eglGetError());
+        }
+        gpu->count = 1;
     }
-    gpu->no_config_context = has_ext(exts, "EGL_KHR_no_config_context");
-    rc_log(RC_LOG_INFO,
-           "msg=\"EGL display\" platform=%s device=%s hardware=%d vendor=\"%s\" version=\"%s\"",
-           gpu->info.platform, gpu->info.device, (int)gpu->info.hardware,
-           eglQueryString(gpu->display, EGL_VENDOR), eglQueryString(gpu->display, EGL_VERSION));
+    for (size_t i = 0; i < gpu->count; i++) {
+        struct gpu_display *g = &gpu->displays[i];
+        const char *exts = eglQueryString(g->display, EGL_EXTENSIONS);
+        if (!has_ext(exts, "EGL_KHR_surfaceless_context")) {
+            free(gpu);
+            return rc_error_set(err, RC_ERR_INTERNAL, "", "EGL_KHR_surfaceless_context missing");
+        }
+        g->no_config_context = has_ext(exts, "EGL_KHR_no_config_context");
+        rc_log(RC_LOG_INFO,
+               "msg=\"EGL display\" index=%zu platform=%s device=%s hardware=%d vendor=\"%s\" "
+               "version=\"%s\"",
+               i, g->info.platform, g->info.device, (int)g->info.hardware,
+               eglQueryString(g->display, EGL_VENDOR), eglQueryString(g->display, EGL_VERSION));
+    }
     *out = gpu;
     return RC_OK;
 }
@@ -193,7 +216,12 @@ void rc_gpu_destroy(struct rc_gpu *gpu)
 
 const struct rc_gpu_info *rc_gpu_info(const struct rc_gpu *gpu)
 {
-    return &gpu->info;
+    return &gpu->displays[0].info;
+}
+
+size_t rc_gpu_count(const struct rc_gpu *gpu)
+{
+    return gpu->count;
 }
 
 static void assert_current(const struct rc_render *r)
@@ -265,13 +293,13 @@ static GLuint link_program(const char *name, const char *vs_src, const char *fs_
 
 static enum rc_err make_context(struct rc_render *r, struct rc_error *err)
 {
-    EGLDisplay d = r->gpu->display;
+    EGLDisplay d = r->display->display;
     if (!eglBindAPI(EGL_OPENGL_ES_API)) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "eglBindAPI failed (0x%x)",
                             (unsigned)eglGetError());
     }
     EGLConfig config = EGL_NO_CONFIG_KHR;
-    if (!r->gpu->no_config_context) {
+    if (!r->display->no_config_context) {
         static const EGLint wanted[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
         EGLint n = 0;
         if (!eglChooseConfig(d, wanted, &config, 1, &n) || n < 1) {
@@ -306,7 +334,8 @@ static void enable_debug_output(void)
     }
 }
 
-enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct rc_error *err)
+enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render **out,
+                             struct rc_error *err)
 {
     *out = NULL;
     struct rc_render *r = calloc(1, sizeof(*r));
@@ -314,6 +343,7 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct 
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     r->gpu = gpu;
+    r->display = &gpu->displays[slot % gpu->count];
     enum rc_err rc = make_context(r, err);
     if (rc != RC_OK) {
         goto out;
@@ -417,10 +447,10 @@ void rc_render_destroy(struct rc_render *render)
         glDeleteProgram(render->overlay_program);
         glDeleteBuffers(1, &render->quad_vbo);
         glDeleteVertexArrays(1, &render->quad_vao);
-        eglMakeCurrent(render->gpu->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+        eglMakeCurrent(render->display->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
     }
     if (render->context != EGL_NO_CONTEXT) {
-        eglDestroyContext(render->gpu->display, render->context);
+        eglDestroyContext(render->display->display, render->context);
     }
     eglReleaseThread();
     free(render);

@@ -1,10 +1,10 @@
 /*
  * render: everything that touches EGL and OpenGL ES.
  *
- * `struct rc_gpu` is the EGL display, chosen once on the main thread at start-up:
- * a hardware EGL device (EGL_EXT_platform_device) when one exists, otherwise
- * Mesa's surfaceless platform (llvmpipe on a CPU-only host). It must outlive every
- * renderer made from it.
+ * `struct rc_gpu` holds the EGL displays, opened once on the main thread at
+ * start-up: every hardware EGL device (EGL_EXT_platform_device), or one pinned by
+ * --device, otherwise Mesa's surfaceless platform (llvmpipe on a CPU-only host).
+ * It must outlive every renderer made from it.
  *
  * `struct rc_render` is one worker's GLES 3.0 context with its program, FBO and a
  * ring of pixel-pack buffers. rc_render_create() makes the context current on the
@@ -38,11 +38,19 @@ struct rc_gpu_info {
     char device[128];  /* EGL device's DRM path or driver name, when known */
 };
 
-enum rc_err rc_gpu_create(struct rc_gpu **out, struct rc_error *err);
-void rc_gpu_destroy(struct rc_gpu *gpu);
-const struct rc_gpu_info *rc_gpu_info(const struct rc_gpu *gpu);
+#define RC_GPU_MAX_DEVICES 16
 
-enum rc_err rc_render_create(struct rc_gpu *gpu, struct rc_render **out, struct rc_error *err);
+/* Opens every hardware EGL device (`device` < 0) or only hardware device number
+ * `device`; without any, Mesa's surfaceless platform. */
+enum rc_err rc_gpu_create(long device, struct rc_gpu **out, struct rc_error *err);
+void rc_gpu_destroy(struct rc_gpu *gpu);
+/* The first display's description, and how many displays there are. */
+const struct rc_gpu_info *rc_gpu_info(const struct rc_gpu *gpu);
+size_t rc_gpu_count(const struct rc_gpu *gpu);
+
+/* Worker `slot` renders on display slot % rc_gpu_count(): workers spread over GPUs. */
+enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render **out,
+                             struct rc_error *err);
 void rc_render_destroy(struct rc_render *render);
 
 /* GL_RENDERER, GL_VERSION of the context. */

@@ -340,7 +340,8 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct rc_workers *pool = w->pool;
     struct rc_error err = {0};
-    enum rc_err rc = rc_render_create(pool->gpu, &w->render, &err);
+    size_t slot = (size_t)(w - pool->workers);
+    enum rc_err rc = rc_render_create(pool->gpu, slot, &w->render, &err);
     if (rc == RC_OK) {
         rc = rc_text_create(&w->text, &err);
     }

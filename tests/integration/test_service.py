@@ -202,3 +202,33 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(limits(env={"RASTERCLIP_MAX_WIDTH": "800"})["max_width"], 800)
         got = limits("--max-width", "1000", env={"RASTERCLIP_MAX_WIDTH": "800"})
         self.assertEqual((got["max_width"], got["max_height"]), (1000, 480))
+
+
+class DeviceTest(unittest.TestCase):
+    def test_workers_and_device_pinning(self):
+        daemon = Daemon("--workers", "2")
+        try:
+            _, _, body = daemon.request("GET", "/v1/info")
+            renderer = json.loads(body)["renderer"]
+            self.assertGreaterEqual(renderer["egl_displays"], 1)
+            job = {"raster": {"url": "byte_20x20.tif"},
+                   "output": {"width": 64, "height": 36, "frames": 2}}
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(daemon.render(job)[0]))
+                       for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            self.assertEqual(results, [200, 200])
+        finally:
+            daemon.stop()
+        from harness import DAEMON
+        import subprocess
+        if renderer["hardware"]:
+            self.skipTest("SKIPPED: pinning to a missing device needs a host without GPUs")
+        # No hardware EGL device here: pinning one must fail at start-up, clearly.
+        out = subprocess.run([DAEMON, "--listen", "127.0.0.1:0", "--device", "0"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("no usable EGL device 0", out.stderr)
