@@ -3,9 +3,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "log.h"
 
 enum option_type {
     OPT_STRING,
@@ -338,4 +341,87 @@ long rc_config_limit_value(const struct rc_config *cfg, size_t index)
         memcpy(&v, (const char *)cfg + opt->offset, sizeof(v));
     }
     return v;
+}
+
+struct generation {
+    struct rc_config cfg;
+    struct generation *older;
+};
+
+struct rc_config_source {
+    _Atomic(struct generation *) current;
+};
+
+struct rc_config_source *rc_config_source_create(const struct rc_config *first)
+{
+    struct rc_config_source *src = calloc(1, sizeof(*src));
+    struct generation *g = calloc(1, sizeof(*g));
+    if (!src || !g) {
+        free(src);
+        free(g);
+        return NULL;
+    }
+    g->cfg = *first;
+    atomic_init(&src->current, g);
+    return src;
+}
+
+void rc_config_source_destroy(struct rc_config_source *source)
+{
+    if (!source) {
+        return;
+    }
+    struct generation *g = atomic_load(&source->current);
+    while (g) {
+        struct generation *older = g->older;
+        free(g);
+        g = older;
+    }
+    free(source);
+}
+
+const struct rc_config *rc_config_current(struct rc_config_source *source)
+{
+    return &atomic_load(&source->current)->cfg;
+}
+
+enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, char **argv,
+                                    struct rc_error *err)
+{
+    struct generation *old = atomic_load(&source->current);
+    struct generation *g = calloc(1, sizeof(*g));
+    if (!g) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    bool help = false;
+    enum rc_err rc = rc_config_load(&g->cfg, argc, argv, &help, err);
+    if (rc != RC_OK) {
+        free(g);
+        return rc;
+    }
+    /* What the running process is built around stays as it started. */
+    static const size_t fixed[] = {
+        offsetof(struct rc_config, listen),        offsetof(struct rc_config, workers),
+        offsetof(struct rc_config, device),        offsetof(struct rc_config, queue),
+        offsetof(struct rc_config, cache_mb),      offsetof(struct rc_config, config_file),
+        offsetof(struct rc_config, byte_queue_kb),
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        for (size_t k = 0; k < OPTION_COUNT; k++) {
+            if (options[k].offset != fixed[i]) {
+                continue;
+            }
+            char *dst = (char *)&g->cfg + fixed[i];
+            const char *src = (const char *)&old->cfg + fixed[i];
+            size_t size = options[k].type == OPT_STRING ? options[k].size : sizeof(long);
+            if (memcmp(dst, src, size) != 0) {
+                rc_log(RC_LOG_WARN, "msg=\"option needs a restart, kept\" option=%s",
+                       options[k].name);
+                memcpy(dst, src, size);
+            }
+        }
+    }
+    g->older = old;
+    atomic_store(&source->current, g);
+    return RC_OK;
 }

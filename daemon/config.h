@@ -53,6 +53,20 @@ struct rc_config {
 enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *help_shown,
                            struct rc_error *err);
 
+/* The configuration in force. SIGHUP builds a new generation (file, environment and
+ * flags read again) and publishes it whole; generations are never changed in place
+ * and all live until rc_config_source_destroy(), so a pointer taken by a request or
+ * job stays valid. Options that need a restart (listen, workers, device, queue,
+ * cache_mb, config_file) keep their old values. Any thread may read; the main thread
+ * reloads. */
+struct rc_config_source;
+
+struct rc_config_source *rc_config_source_create(const struct rc_config *first);
+void rc_config_source_destroy(struct rc_config_source *source);
+const struct rc_config *rc_config_current(struct rc_config_source *source);
+enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, char **argv,
+                                    struct rc_error *err);
+
 /* Writes the option list (for --help). */
 void rc_config_usage(FILE *out);
 

@@ -31,11 +31,17 @@ static const double send_bounds[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
 enum { MAX_TOKENS = 64, MAX_TOKEN_BYTES = 256 };
 
+struct token_set {
+    char tokens[MAX_TOKENS][MAX_TOKEN_BYTES];
+    size_t count;
+    struct token_set *older;
+};
+
 /* Bodies up to this many times max_body_bytes are drained before the 413. */
 enum { BODY_DISCARD_FACTOR = 16 };
 
 struct rc_http {
-    const struct rc_config *cfg;
+    struct rc_config_source *cfgs; /* the config in force: read per request */
     struct rc_workers *workers;
     const struct rc_gpu *gpu;
     struct rc_cache *cache;
@@ -44,11 +50,11 @@ struct rc_http {
     atomic_bool draining;
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
-    struct rc_histogram ttfb;                 /* request to first body byte */
-    struct rc_histogram send;                 /* first to last body byte */
-    atomic_size_t streams;                    /* streaming responses not yet destroyed */
-    char tokens[MAX_TOKENS][MAX_TOKEN_BYTES]; /* read-only after create */
-    size_t token_count;
+    struct rc_histogram ttfb;           /* request to first body byte */
+    struct rc_histogram send;           /* first to last body byte */
+    atomic_size_t streams;              /* streaming responses not yet destroyed */
+    _Atomic(struct token_set *) tokens; /* NULL: no authentication; replaced on reload */
+    struct token_set *retired;          /* older sets, freed with the server */
 };
 
 enum route {
@@ -81,6 +87,11 @@ struct stream {
     double first_byte_ms;
     bool first_byte_seen;
 };
+
+static const struct rc_config *config(const struct rc_http *http)
+{
+    return rc_config_current(http->cfgs);
+}
 
 unsigned rc_http_status(enum rc_err code)
 {
@@ -119,7 +130,7 @@ unsigned rc_http_status(enum rc_err code)
 static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
                      struct MHD_Response *resp)
 {
-    const char *allowed = http->cfg->cors_origin;
+    const char *allowed = config(http)->cors_origin;
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     if (!allowed[0] || !origin) {
         return;
@@ -365,7 +376,7 @@ static enum MHD_Result handle_render(struct request *req)
     }
     const char *text = query_json ? query_json : (const char *)req->body.data;
     size_t len = query_json ? strlen(query_json) : req->body.len;
-    enum rc_err parsed = rc_job_spec_parse(&spec, http->cfg, text, len, &err);
+    enum rc_err parsed = rc_job_spec_parse(&spec, config(http), text, len, &err);
     free(query_json);
     if (parsed != RC_OK) {
         if (req->route == ROUTE_RENDER_QUERY && err.field[0]) {
@@ -390,7 +401,7 @@ static enum MHD_Result handle_render(struct request *req)
         MHD_destroy_response(resp);
         return ret;
     }
-    req->job = rc_job_create(&spec, (size_t)http->cfg->byte_queue_kb * 1024);
+    req->job = rc_job_create(&spec, (size_t)config(http)->byte_queue_kb * 1024);
     if (!req->job) {
         rc_job_spec_finish(&spec);
         return send_error_code(http, req->conn, RC_ERR_NOMEM, "", "out of memory");
@@ -423,7 +434,7 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
     json_t *limits = json_object();
     for (size_t i = 0; i < rc_config_limits_count(); i++) {
         json_object_set_new(limits, rc_config_limit_name(i),
-                            json_integer(rc_config_limit_value(http->cfg, i)));
+                            json_integer(rc_config_limit_value(config(http), i)));
     }
     json_t *body = json_pack(
         "{s:s, s:{s:s, s:s, s:b, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:I, s:I}}", "version",
@@ -431,8 +442,8 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         gi->hardware, "gl_renderer", rc_workers_gl_renderer(http->workers), "gl_version",
         rc_workers_gl_version(http->workers), "libraries", "libvpx", vpx_codec_version_str(),
         "gdal", GDALVersionInfo("RELEASE_NAME"), "libmicrohttpd", MHD_get_version(), "jansson",
-        JANSSON_VERSION, "limits", limits, "workers", "count", (json_int_t)http->cfg->workers,
-        "queue", (json_int_t)http->cfg->queue);
+        JANSSON_VERSION, "limits", limits, "workers", "count", (json_int_t)config(http)->workers,
+        "queue", (json_int_t)config(http)->queue);
     json_t *ignored = json_array();
     for (const char *const *p = rc_query_ignored(); *p; p++) {
         json_array_append_new(ignored, json_string(*p));
@@ -541,7 +552,7 @@ static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *c
     if (strcmp(url, "/readyz") == 0) {
         struct rc_workers_stats st;
         rc_workers_stats(http->workers, &st);
-        bool full = st.queued >= (size_t)(http->cfg->queue > 0 ? http->cfg->queue : 1);
+        bool full = st.queued >= (size_t)(config(http)->queue > 0 ? config(http)->queue : 1);
         bool draining = atomic_load(&http->draining);
         unsigned status = draining || full ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
         return send_json(http, conn, status,
@@ -566,7 +577,8 @@ static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *c
  * depend on where (or whether) they differ. */
 static bool token_accepted(const struct rc_http *http, struct MHD_Connection *conn)
 {
-    if (http->token_count == 0) {
+    const struct token_set *set = atomic_load(&((struct rc_http *)http)->tokens);
+    if (!set) {
         return true;
     }
     const char *auth =
@@ -577,8 +589,8 @@ static bool token_accepted(const struct rc_http *http, struct MHD_Connection *co
     const char *given = auth + 7;
     size_t given_len = strnlen(given, MAX_TOKEN_BYTES);
     unsigned matched = 0;
-    for (size_t t = 0; t < http->token_count; t++) {
-        const char *want = http->tokens[t];
+    for (size_t t = 0; t < set->count; t++) {
+        const char *want = set->tokens[t];
         size_t want_len = strlen(want);
         unsigned diff = (unsigned)(given_len ^ want_len);
         for (size_t i = 0; i < MAX_TOKEN_BYTES; i++) {
@@ -591,31 +603,68 @@ static bool token_accepted(const struct rc_http *http, struct MHD_Connection *co
     return matched != 0;
 }
 
-static enum rc_err load_tokens(struct rc_http *http, const char *path, struct rc_error *err)
+static enum rc_err load_tokens(const char *path, struct token_set **out, struct rc_error *err)
 {
+    *out = NULL;
+    struct token_set *set = calloc(1, sizeof(*set));
+    if (!set) {
+        return rc_error_set(err, RC_ERR_NOMEM, "token_file", "out of memory");
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
+        free(set);
         return rc_error_set(err, RC_ERR_INVALID, "token_file", "cannot open the token file");
     }
     char line[1024];
-    while (fgets(line, sizeof(line), f) && http->token_count < MAX_TOKENS) {
+    enum rc_err rc = RC_OK;
+    while (fgets(line, sizeof(line), f) && set->count < MAX_TOKENS) {
         size_t n = strcspn(line, "\r\n");
         line[n] = '\0';
         if (n == 0 || line[0] == '#') {
             continue;
         }
         if (n >= MAX_TOKEN_BYTES) {
-            fclose(f);
-            return rc_error_set(err, RC_ERR_INVALID, "token_file", "a token is over %d bytes",
-                                MAX_TOKEN_BYTES - 1);
+            rc = rc_error_set(err, RC_ERR_INVALID, "token_file", "a token is over %d bytes",
+                              MAX_TOKEN_BYTES - 1);
+            break;
         }
-        memcpy(http->tokens[http->token_count++], line, n + 1);
+        memcpy(set->tokens[set->count++], line, n + 1);
     }
     fclose(f);
-    if (http->token_count == 0) {
-        return rc_error_set(err, RC_ERR_INVALID, "token_file", "the token file has no tokens");
+    if (rc == RC_OK && set->count == 0) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "token_file", "the token file has no tokens");
+    }
+    if (rc != RC_OK) {
+        free(set);
+        return rc;
+    }
+    *out = set;
+    return RC_OK;
+}
+
+/* Publishes the tokens the current config names; the old set stays until exit,
+ * since a request may still be reading it. */
+static enum rc_err refresh_tokens(struct rc_http *http, struct rc_error *err)
+{
+    const struct rc_config *cfg = config(http);
+    struct token_set *set = NULL;
+    if (cfg->token_file[0]) {
+        enum rc_err rc = load_tokens(cfg->token_file, &set, err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    struct token_set *old = atomic_exchange(&http->tokens, set);
+    if (old) {
+        old->older = http->retired;
+        http->retired = old;
     }
     return RC_OK;
+}
+
+enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err)
+{
+    return refresh_tokens(http, err);
 }
 
 /* CORS preflight: what a dashboard on another origin may send. */
@@ -658,7 +707,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
             return send_preflight(http, conn);
         }
-        bool open_endpoint = !http->cfg->auth_health &&
+        bool open_endpoint = !config(http)->auth_health &&
                              (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
                               strcmp(url, "/metrics") == 0);
         if (!open_endpoint && !token_accepted(http, conn)) {
@@ -679,7 +728,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             const char *length =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
-            unsigned long long limit = (unsigned long long)http->cfg->max_body_bytes;
+            unsigned long long limit = (unsigned long long)config(http)->max_body_bytes;
             if (declared > limit) {
                 req->too_large = true;
                 /* A moderately large body is read and dropped so the client, still
@@ -698,7 +747,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size > 0) {
         if (!req->too_large) {
-            if (req->body.len + *upload_data_size > (size_t)http->cfg->max_body_bytes) {
+            if (req->body.len + *upload_data_size > (size_t)config(http)->max_body_bytes) {
                 req->too_large = true;
                 rc_buf_finish(&req->body);
             } else if (rc_buf_append(&req->body, upload_data, *upload_data_size) != RC_OK) {
@@ -792,11 +841,12 @@ static enum rc_err parse_listen(const char *listen, struct sockaddr_storage *add
     return RC_OK;
 }
 
-enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *workers,
+enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *workers,
                            const struct rc_gpu *gpu, struct rc_cache *cache, struct rc_http **out,
                            struct rc_error *err)
 {
     *out = NULL;
+    const struct rc_config *cfg = rc_config_current(cfgs);
     struct sockaddr_storage addr;
     socklen_t addr_len = 0;
     enum rc_err rc = parse_listen(cfg->listen, &addr, &addr_len, err);
@@ -807,18 +857,17 @@ enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *worke
     if (!http) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    http->cfg = cfg;
+    http->cfgs = cfgs;
     http->workers = workers;
     http->gpu = gpu;
     http->cache = cache;
     rc_histogram_init(&http->ttfb, ttfb_bounds, TTFB_BUCKETS);
     rc_histogram_init(&http->send, send_bounds, sizeof(send_bounds) / sizeof(send_bounds[0]));
-    if (cfg->token_file[0]) {
-        rc = load_tokens(http, cfg->token_file, err);
-        if (rc != RC_OK) {
-            free(http);
-            return rc;
-        }
+    atomic_init(&http->tokens, NULL);
+    rc = refresh_tokens(http, err);
+    if (rc != RC_OK) {
+        free(http);
+        return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
@@ -831,6 +880,7 @@ enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *worke
                                     http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!http->daemon) {
+        free(atomic_load(&http->tokens));
         free(http);
         return rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s", cfg->listen);
     }
@@ -869,5 +919,11 @@ void rc_http_destroy(struct rc_http *http)
         return;
     }
     MHD_stop_daemon(http->daemon);
+    free(atomic_load(&http->tokens));
+    for (struct token_set *t = http->retired; t;) {
+        struct token_set *older = t->older;
+        free(t);
+        t = older;
+    }
     free(http);
 }

@@ -26,10 +26,13 @@
 
 struct rc_http;
 
-/* `workers`, `gpu` and `cache` (may be NULL) must outlive the server. */
-enum rc_err rc_http_create(const struct rc_config *cfg, struct rc_workers *workers,
+/* `cfgs`, `workers`, `gpu` and `cache` (may be NULL) must outlive the server. */
+enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *workers,
                            const struct rc_gpu *gpu, struct rc_cache *cache, struct rc_http **out,
                            struct rc_error *err);
+/* After a config reload: takes up what the new config says (bearer tokens; the
+ * rest is read per request). Main thread. */
+enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err);
 /* The bound address as "http://HOST:PORT". */
 const char *rc_http_url(const struct rc_http *http);
 /* From now on new render jobs get 503; running ones continue. */

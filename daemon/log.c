@@ -1,20 +1,22 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
-static enum rc_log_level threshold = RC_LOG_INFO;
+/* Set at start-up and on reload; read by every thread. */
+static _Atomic int threshold = RC_LOG_INFO;
 
 void rc_log_set_level(enum rc_log_level level)
 {
-    threshold = level;
+    atomic_store(&threshold, (int)level);
 }
 
 int rc_log_enabled(enum rc_log_level level)
 {
-    return level <= threshold;
+    return (int)level <= atomic_load(&threshold);
 }
 
 void rc_log(enum rc_log_level level, const char *fmt, ...)

@@ -3,7 +3,7 @@
  *
  * Thread-safe: each record is formatted into a local buffer and written with one
  * write(2), so lines from different threads never interleave. The level threshold
- * is set once at start-up, before any thread starts.
+ * is set at start-up and may change on a config reload.
  */
 #ifndef RC_LOG_H
 #define RC_LOG_H

@@ -45,6 +45,24 @@ static void wait_for_streams(struct rc_http *http)
     }
 }
 
+/* SIGHUP: the config file, environment and flags again; a bad file keeps the old. */
+static void reload(struct rc_config_source *cfgs, struct rc_http *http, int argc, char **argv)
+{
+    struct rc_error err = {0};
+    if (rc_config_source_reload(cfgs, argc, argv, &err) != RC_OK) {
+        rc_log(RC_LOG_ERROR, "msg=\"reload failed, old config kept\" error=\"%s\"", err.message);
+        return;
+    }
+    rc_log_set_level(parse_level(rc_config_current(cfgs)->log_level));
+    if (rc_http_reload(http, &err) != RC_OK) {
+        rc_log(RC_LOG_ERROR, "msg=\"reload of tokens failed, old tokens kept\" error=\"%s\"",
+               err.message);
+        return;
+    }
+    rc_notify("RELOADING=0\nREADY=1");
+    rc_log(RC_LOG_INFO, "msg=\"config reloaded\"");
+}
+
 int main(int argc, char **argv)
 {
     static struct rc_config cfg; /* the only global: read-only once threads start */
@@ -73,14 +91,15 @@ int main(int argc, char **argv)
     struct rc_workers *workers = NULL;
     struct rc_http *http = NULL;
     struct rc_cache *cache = rc_cache_create((size_t)cfg.cache_mb << 20);
+    struct rc_config_source *cfgs = rc_config_source_create(&cfg);
     rc_raster_global_init();
-    if (!cache) {
+    if (!cache || !cfgs) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"out of memory\"");
         goto out;
     }
     if (rc_gpu_create(cfg.device, &gpu, &err) != RC_OK ||
-        rc_workers_create(&cfg, gpu, cache, &workers, &err) != RC_OK ||
-        rc_http_create(&cfg, workers, gpu, cache, &http, &err) != RC_OK) {
+        rc_workers_create(cfgs, gpu, cache, &workers, &err) != RC_OK ||
+        rc_http_create(cfgs, workers, gpu, cache, &http, &err) != RC_OK) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);
         goto out;
     }
@@ -102,7 +121,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (sig == SIGHUP) {
-            rc_log(RC_LOG_INFO, "msg=\"SIGHUP ignored: the config reloads on restart\"");
+            reload(cfgs, http, argc, argv);
             continue;
         }
         rc_log(RC_LOG_INFO, "msg=\"draining\" signal=%d", sig);
@@ -119,6 +138,7 @@ out:
     rc_workers_destroy(workers);
     rc_gpu_destroy(gpu);
     rc_cache_destroy(cache);
+    rc_config_source_destroy(cfgs);
     rc_log(RC_LOG_INFO, "msg=\"stopped\" status=%d", status);
     return status;
 }

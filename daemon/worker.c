@@ -48,7 +48,7 @@ struct worker {
 };
 
 struct rc_workers {
-    const struct rc_config *cfg;
+    struct rc_config_source *cfgs; /* a job reads the config in force when it starts */
     struct rc_gpu *gpu;
     struct rc_cache *cache; /* not owned */
     struct rc_queue *jobs;
@@ -211,7 +211,7 @@ static unsigned raster_max_dim(const struct worker *w, const struct rc_job_spec 
 static void run_job(struct worker *w, struct rc_job *job)
 {
     struct rc_workers *pool = w->pool;
-    const struct rc_config *cfg = pool->cfg;
+    const struct rc_config *cfg = rc_config_current(pool->cfgs);
     struct rc_job_spec *spec = &job->spec;
     struct rc_error err = {0};
     struct job_times times = {0};
@@ -378,15 +378,16 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
+enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
                               struct rc_cache *cache, struct rc_workers **out, struct rc_error *err)
 {
+    const struct rc_config *cfg = rc_config_current(cfgs);
     *out = NULL;
     struct rc_workers *pool = calloc(1, sizeof(*pool));
     if (!pool) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    pool->cfg = cfg;
+    pool->cfgs = cfgs;
     pool->gpu = gpu;
     pool->cache = cache;
     pool->count = (size_t)cfg->workers;

@@ -36,9 +36,9 @@ struct rc_workers_stats {
     uint64_t bytes;
 };
 
-/* Starts cfg->workers threads and waits until each has a GL context. `cache`
- * (may be NULL) must outlive the pool. */
-enum rc_err rc_workers_create(const struct rc_config *cfg, struct rc_gpu *gpu,
+/* Starts `workers` threads (from the config in force) and waits until each has a
+ * GL context. `cfgs` and `cache` (may be NULL) must outlive the pool. */
+enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
                               struct rc_cache *cache, struct rc_workers **out,
                               struct rc_error *err);
 /* Lets queued and running jobs finish and joins every thread; new jobs are

@@ -232,3 +232,43 @@ class DeviceTest(unittest.TestCase):
                              capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 1)
         self.assertIn("no usable EGL device 0", out.stderr)
+
+
+class ReloadTest(unittest.TestCase):
+    def test_sighup_rereads_the_config_file(self):
+        import signal
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "rasterclipd.conf")
+            tokens = os.path.join(tmp, "tokens")
+            with open(tokens, "w") as f:
+                f.write("first\n")
+            with open(conf, "w") as f:
+                f.write("max_width = 640\ntoken_file = %s\n" % tokens)
+            daemon = Daemon("--config-file", conf)
+            try:
+                def head(width, token):
+                    return daemon.request(
+                        "HEAD", "/v1/render?url=byte_20x20.tif&width=%d" % width,
+                        headers={"Authorization": "Bearer " + token})[0]
+
+                self.assertEqual(head(800, "first"), 422)
+                with open(conf, "w") as f:
+                    f.write("max_width = 1000\nworkers = 3\ntoken_file = %s\n" % tokens)
+                with open(tokens, "w") as f:
+                    f.write("second\n")
+                daemon.proc.send_signal(signal.SIGHUP)
+                daemon.wait_for_log(r'msg="config reloaded"')
+                self.assertIn('msg="option needs a restart, kept" option=workers', daemon.log())
+                self.assertEqual(head(800, "second"), 200)
+                self.assertEqual(head(800, "first"), 401)
+                # A broken file keeps the config in force.
+                with open(conf, "w") as f:
+                    f.write("max_width = lots\n")
+                daemon.proc.send_signal(signal.SIGHUP)
+                daemon.wait_for_log(r'msg="reload failed, old config kept"')
+                self.assertEqual(head(800, "second"), 200)
+                _, _, body = daemon.request("GET", "/v1/info",
+                                            headers={"Authorization": "Bearer second"})
+                self.assertEqual(json.loads(body)["workers"]["count"], 1)
+            finally:
+                daemon.stop()
