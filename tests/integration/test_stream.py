@@ -5,6 +5,7 @@ import os
 import re
 import socket
 import tempfile
+import threading
 import time
 import unittest
 
@@ -71,6 +72,40 @@ class StreamTest(DaemonTest):
             self.assertAlmostEqual(float(fmt["duration"]), 20.0, places=3)
         print("\nstreaming: first body byte after %.3f s, whole clip after %.3f s"
               % (first_body, total))
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.daemon.proc.pid) as f:
+            return int(next(line for line in f if line.startswith("VmRSS:")).split()[1])
+
+    def test_slow_reader_is_held_back_with_bounded_memory(self):
+        # 50 Mbit/s of VP9 at 1280x720: without backpressure the daemon would buffer
+        # several megabytes a second for a client that reads nothing.
+        job = {"raster": {"url": "jacksboro_dem.tif"},
+               "output": {"width": 1280, "height": 720, "fps": 30, "frames": 3000,
+                          "bitrate_kbps": 50000}}
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((self.daemon.host, self.daemon.port))
+        body = json.dumps(job).encode()
+        sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.assertTrue(sock.recv(4096))  # streaming has begun; now stop reading
+        pause = threading.Event()
+        pause.wait(1.0)
+        before = self.rss_kib()
+        samples = []
+        for _ in range(12):
+            pause.wait(0.25)
+            samples.append(self.rss_kib())
+        growth_mib = (max(samples) - before) / 1024
+        self.assertLess(growth_mib, 8, "RSS grew %.1f MiB while the client read nothing"
+                        % growth_mib)
+        self.assertNotIn("frames=3000 encoded=3000", self.daemon.log())  # held back
+        sock.close()
+        found = self.daemon.wait_for_log(r"outcome=cancelled w=1280 h=720 frames=3000 "
+                                         r"encoded=(\d+)", timeout=60)
+        print("\nslow reader: job held at %s of 3000 frames, RSS growth %.1f MiB"
+              % (found.group(1), growth_mib))
 
     def test_disconnect_cancels_the_job(self):
         job = dict(LONG_JOB, output=dict(LONG_JOB["output"], frames=3000, width=1280,
