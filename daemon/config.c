@@ -65,6 +65,8 @@ static const struct option_def options[] = {
     NUM(max_raster_mb, 1, 1L << 20, "1024", true, "most decoded raster megabytes per job"),
     NUM(max_bands, 1, 100000, "1024", true, "most bands (time steps) in one job"),
     NUM(max_job_seconds, 1, 86400, "600", true, "wall-time limit of one job"),
+    NUM(drain_grace_seconds, 0, 86400, "30", false,
+        "on SIGTERM, how long running jobs may take before they are cancelled"),
     NUM(byte_queue_kb, 64, 1L << 20, "2048", false, "bytes buffered per job before it waits"),
     BOOL(allow_private, "0",
          "let remote URLs reach loopback, private and link-local addresses (never metadata)"),

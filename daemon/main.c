@@ -19,8 +19,36 @@
 #include "render.h"
 #include "worker.h"
 
-/* How long a drain waits for clients to take the last bytes of their clips. */
-enum { DRAIN_GRACE_MS = 30000, DRAIN_POLL_MS = 50 };
+enum { DRAIN_POLL_MS = 50 };
+
+static void pause_ms(long ms)
+{
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+}
+
+/* SIGTERM: no new jobs; running and queued ones get until the grace period ends,
+ * then are cancelled; clients may take their last bytes within the same period. */
+static void drain(struct rc_http *http, struct rc_workers *workers, long grace_ms)
+{
+    rc_http_drain(http);
+    long waited = 0;
+    struct rc_workers_stats st;
+    for (rc_workers_stats(workers, &st); (st.busy > 0 || st.queued > 0) && waited < grace_ms;
+         rc_workers_stats(workers, &st)) {
+        pause_ms(DRAIN_POLL_MS);
+        waited += DRAIN_POLL_MS;
+    }
+    if (st.busy > 0 || st.queued > 0) {
+        rc_log(RC_LOG_WARN, "msg=\"drain grace period over, cancelling jobs\" busy=%zu queued=%zu",
+               st.busy, st.queued);
+        rc_workers_cancel_all(workers);
+    }
+    rc_workers_drain(workers);
+    for (; waited < grace_ms && rc_http_active_streams(http) > 0; waited += DRAIN_POLL_MS) {
+        pause_ms(DRAIN_POLL_MS);
+    }
+}
 
 static enum rc_log_level parse_level(const char *name)
 {
@@ -34,15 +62,6 @@ static enum rc_log_level parse_level(const char *name)
         return RC_LOG_DEBUG;
     }
     return RC_LOG_INFO;
-}
-
-static void wait_for_streams(struct rc_http *http)
-{
-    struct timespec pause = {0, DRAIN_POLL_MS * 1000000L};
-    for (int waited = 0; waited < DRAIN_GRACE_MS && rc_http_active_streams(http) > 0;
-         waited += DRAIN_POLL_MS) {
-        nanosleep(&pause, NULL);
-    }
 }
 
 /* SIGHUP: the config file, environment and flags again; a bad file keeps the old. */
@@ -128,9 +147,7 @@ int main(int argc, char **argv)
         break;
     }
     rc_notify("STOPPING=1");
-    rc_http_drain(http);
-    rc_workers_drain(workers); /* waits for queued and running jobs */
-    wait_for_streams(http);
+    drain(http, workers, rc_config_current(cfgs)->drain_grace_seconds * 1000);
     status = 0;
 out:
     /* The server goes first: its threads read the pool until they stop. */

@@ -44,7 +44,8 @@ struct worker {
     pthread_t thread;
     bool started;
     struct rc_render *render;
-    struct rc_text *text; /* labels for colorbars and titles */
+    struct rc_text *text;   /* labels for colorbars and titles */
+    struct rc_job *current; /* under pool->lock: the job running, for cancel_all */
 };
 
 struct rc_workers {
@@ -368,7 +369,13 @@ static void *worker_main(void *arg)
     struct rc_job *job;
     while ((job = rc_queue_pop(pool->jobs)) != NULL) {
         atomic_fetch_add(&pool->busy, 1);
+        pthread_mutex_lock(&pool->lock);
+        w->current = job;
+        pthread_mutex_unlock(&pool->lock);
         run_job(w, job); /* drops `busy` itself */
+        pthread_mutex_lock(&pool->lock);
+        w->current = NULL;
+        pthread_mutex_unlock(&pool->lock);
         rc_job_unref(job);
     }
     rc_render_destroy(w->render);
@@ -426,6 +433,24 @@ enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
            pool->count, pool->gl_renderer, pool->gl_version);
     *out = pool;
     return RC_OK;
+}
+
+void rc_workers_cancel_all(struct rc_workers *workers)
+{
+    struct rc_job *job;
+    while ((job = rc_queue_try_pop(workers->jobs)) != NULL) {
+        rc_error_set(&job->error, RC_ERR_DRAINING, "", "the server is shutting down");
+        job->state = RC_JOB_FAILED;
+        job->on_ready(job, job->on_ready_ctx);
+        rc_job_unref(job);
+    }
+    pthread_mutex_lock(&workers->lock);
+    for (size_t i = 0; i < workers->count; i++) {
+        if (workers->workers[i].current) {
+            atomic_store(&workers->workers[i].current->cancel, true);
+        }
+    }
+    pthread_mutex_unlock(&workers->lock);
 }
 
 void rc_workers_drain(struct rc_workers *workers)

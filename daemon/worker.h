@@ -44,6 +44,9 @@ enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
 /* Lets queued and running jobs finish and joins every thread; new jobs are
  * refused as busy. The pool stays readable (stats) until destroyed. */
 void rc_workers_drain(struct rc_workers *workers);
+/* Ends what is left at a drain's deadline: queued jobs fail as draining (503),
+ * running ones are cancelled at their next frame. */
+void rc_workers_cancel_all(struct rc_workers *workers);
 /* Drains if needed, then frees. Nothing may use the pool afterwards. */
 void rc_workers_destroy(struct rc_workers *workers);
 

@@ -272,3 +272,72 @@ class ReloadTest(unittest.TestCase):
                 self.assertEqual(json.loads(body)["workers"]["count"], 1)
             finally:
                 daemon.stop()
+
+
+def start_stream(daemon, job):
+    """Posts a job on a raw socket and returns it once the clip has started."""
+    body = json.dumps(job).encode()
+    sock = socket.create_connection((daemon.host, daemon.port), timeout=120)
+    sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    first = sock.recv(65536)
+    assert b" 200 " in first.split(b"\r\n", 1)[0], first[:200]
+    return sock, first
+
+
+def read_all(sock, first):
+    raw = first
+    while True:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            return raw
+        raw += chunk
+
+
+LONG = {"raster": {"url": "jacksboro_dem.tif"},
+        "output": {"width": 1280, "height": 720, "fps": 30, "frames": 3000}}
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_wall_time_limit_ends_a_runaway_job(self):
+        daemon = Daemon("--max-job-seconds", "1")
+        try:
+            sock, first = start_stream(daemon, LONG)
+            raw = read_all(sock, first)
+            sock.close()
+            self.assertFalse(raw.endswith(b"0\r\n\r\n"), "an ended job must not look complete")
+            daemon.wait_for_log(r'job failed.*max_job_seconds')
+        finally:
+            daemon.stop()
+
+    def test_drain_grace_period_cancels_what_is_left(self):
+        import signal
+        daemon = Daemon("--drain-grace-seconds", "1")
+        sock, first = start_stream(daemon, LONG)
+        start = time.monotonic()
+        daemon.proc.send_signal(signal.SIGTERM)
+        raw = read_all(sock, first)
+        sock.close()
+        daemon.stop()  # exit status 0 is asserted there
+        self.assertLess(time.monotonic() - start, 20)
+        self.assertFalse(raw.endswith(b"0\r\n\r\n"))
+        self.assertIn("drain grace period over", daemon.log())
+        self.assertRegex(daemon.log(), r"outcome=cancelled w=1280 h=720 frames=3000")
+
+    def test_get_and_post_make_the_same_bytes(self):
+        daemon = Daemon()
+        try:
+            job = {"raster": {"url": "jacksboro_dem.tif", "rescale": [300, 900]},
+                   "style": {"colormap": "magma_r", "mode": "surface"},
+                   "camera": {"orbit": {"degrees": 90, "elevation": 40}},
+                   "output": {"width": 320, "height": 180, "fps": 15, "frames": 20}}
+            status, _, posted = daemon.render(job)
+            self.assertEqual(status, 200)
+            query = ("url=jacksboro_dem.tif&rescale=300,900&colormap_name=magma_r&mode=surface"
+                     "&orbit=90&elevation=40&width=320&height=180&fps=15&frames=20")
+            status, _, got = daemon.request("GET", "/v1/render?" + query)
+            self.assertEqual(status, 200)
+            self.assertEqual(len(got), len(posted))
+            self.assertEqual(got, posted)
+        finally:
+            daemon.stop()
