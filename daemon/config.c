@@ -76,6 +76,8 @@ static const struct option_def options[] = {
     NUM(fetch_timeout_ms, 100, 3600000, "60000", true, "total time to read one remote raster"),
     NUM(max_fetch_mb, 1, 1L << 20, "512", true, "most bytes read from one remote raster"),
     NUM(cache_mb, 0, 1L << 20, "512", false, "memory for decoded rasters kept between jobs"),
+    STR(convert, "auto",
+        "colour conversion: gpu (a shader before readback), cpu, or auto (gpu on hardware)"),
     STR(cors_origin, "", "origins (comma-separated, or *) whose pages may fetch clips"),
     STR(token_file, "", "file of bearer tokens, one a line; requests must bring one"),
     BOOL(auth_health, "0", "require a token on /healthz, /readyz and /metrics too"),
@@ -289,6 +291,19 @@ enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *h
     }
     rc = rc ? rc : apply_env(cfg, false, err);
     rc = rc ? rc : apply_flags(cfg, argc, argv, false, help_shown, err);
+    if (rc == RC_OK && strcmp(cfg->convert, "auto") != 0 && strcmp(cfg->convert, "gpu") != 0 &&
+        strcmp(cfg->convert, "cpu") != 0) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "convert", "convert must be auto, gpu or cpu");
+    }
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    bool level_ok = false;
+    for (size_t i = 0; i < 4; i++) {
+        level_ok = level_ok || strcmp(cfg->log_level, levels[i]) == 0;
+    }
+    if (rc == RC_OK && !level_ok) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "log_level",
+                          "log_level must be error, warn, info or debug");
+    }
     return rc;
 }
 

@@ -190,6 +190,20 @@ static enum rc_err drain(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,
     return RC_OK;
 }
 
+static enum rc_err encode_image(struct rc_encoder *enc, vpx_image_t *img, uint64_t pts,
+                                rc_encode_sink sink, void *ctx, struct rc_error *err)
+{
+    double t0 = rc_clock_ms();
+    vpx_codec_err_t e =
+        vpx_codec_encode(&enc->codec, img, (vpx_codec_pts_t)pts, 1, 0, enc->deadline);
+    enc->encode_ms += rc_clock_ms() - t0;
+    if (e != VPX_CODEC_OK) {
+        return codec_failed(enc, "encode", err);
+    }
+    bool got;
+    return drain(enc, sink, ctx, err, &got);
+}
+
 enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_t pts,
                             rc_encode_sink sink, void *ctx, struct rc_error *err)
 {
@@ -199,16 +213,20 @@ enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_
                            img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
                            img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
                            img->stride[VPX_PLANE_V]);
-    double t1 = rc_clock_ms();
-    enc->convert_ms += t1 - t0;
-    vpx_codec_err_t e =
-        vpx_codec_encode(&enc->codec, img, (vpx_codec_pts_t)pts, 1, 0, enc->deadline);
-    enc->encode_ms += rc_clock_ms() - t1;
-    if (e != VPX_CODEC_OK) {
-        return codec_failed(enc, "encode", err);
+    enc->convert_ms += rc_clock_ms() - t0;
+    return encode_image(enc, img, pts, sink, ctx, err);
+}
+
+enum rc_err rc_encode_i420(struct rc_encoder *enc, const uint8_t *i420, uint64_t pts,
+                           rc_encode_sink sink, void *ctx, struct rc_error *err)
+{
+    vpx_image_t img;
+    if (!vpx_img_wrap(&img, VPX_IMG_FMT_I420, enc->width, enc->height, 1, (unsigned char *)i420)) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "cannot wrap an I420 frame");
     }
-    bool got;
-    return drain(enc, sink, ctx, err, &got);
+    img.cs = VPX_CS_BT_601;
+    img.range = VPX_CR_STUDIO_RANGE;
+    return encode_image(enc, &img, pts, sink, ctx, err);
 }
 
 enum rc_err rc_encode_flush(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,

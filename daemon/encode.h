@@ -32,6 +32,10 @@ void rc_encode_destroy(struct rc_encoder *enc);
 /* Converts `rgba` (width*height*4, top row first) and encodes it as frame `pts`. */
 enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_t pts,
                             rc_encode_sink sink, void *ctx, struct rc_error *err);
+/* Encodes a frame already in I420 (Y, U, V planes back to back, strides width,
+ * width/2, width/2), as the GPU conversion delivers it; no copy is made. */
+enum rc_err rc_encode_i420(struct rc_encoder *enc, const uint8_t *i420, uint64_t pts,
+                           rc_encode_sink sink, void *ctx, struct rc_error *err);
 /* Drains packets the encoder still holds (good quality uses look-ahead). */
 enum rc_err rc_encode_flush(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,
                             struct rc_error *err);

@@ -46,6 +46,8 @@ struct rc_render {
     GLuint program;
     GLuint overlay_program;
     GLint o_rect, o_canvas, o_canvas_tex;
+    GLuint yuv_program; /* overlay.vert + yuv.frag */
+    GLint y_rect, y_canvas, y_scene, y_width, y_height;
     GLuint quad_vao, quad_vbo;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
         u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_dir, u_normals,
@@ -61,7 +63,10 @@ struct rc_render {
     struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
     size_t panel_count;
     GLsizei index_count;
-    GLuint fbo, color_rb, depth_rb;
+    GLuint fbo, color_tex, depth_rb;
+    bool i420;               /* frames leave as I420, converted on the GPU */
+    GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */
+    size_t frame_bytes;
     unsigned width, height;
     float extent[2];
     struct slot ring[RC_RENDER_RING];
@@ -385,6 +390,16 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
         rc = err ? err->code : RC_ERR_INTERNAL;
         goto out;
     }
+    r->yuv_program = link_program("yuv", rc_shader_overlay_vert, rc_shader_yuv_frag, err);
+    if (!r->yuv_program) {
+        rc = err ? err->code : RC_ERR_INTERNAL;
+        goto out;
+    }
+    r->y_rect = glGetUniformLocation(r->yuv_program, "u_rect");
+    r->y_canvas = glGetUniformLocation(r->yuv_program, "u_canvas");
+    r->y_scene = glGetUniformLocation(r->yuv_program, "u_scene");
+    r->y_width = glGetUniformLocation(r->yuv_program, "u_width");
+    r->y_height = glGetUniformLocation(r->yuv_program, "u_height");
     r->o_rect = glGetUniformLocation(r->overlay_program, "u_rect");
     r->o_canvas = glGetUniformLocation(r->overlay_program, "u_canvas");
     r->o_canvas_tex = glGetUniformLocation(r->overlay_program, "u_canvas_tex");
@@ -429,9 +444,8 @@ static void release_job_objects(struct rc_render *r)
     r->vbo = r->ibo = r->vao = 0;
     r->index_count = 0;
     glDeleteFramebuffers(1, &r->fbo);
-    GLuint rbs[] = {r->color_rb, r->depth_rb};
-    glDeleteRenderbuffers(2, rbs);
-    r->values_tex = r->lut_tex = r->normals_tex = r->fbo = r->color_rb = r->depth_rb = 0;
+    glDeleteRenderbuffers(1, &r->depth_rb);
+    r->values_tex = r->lut_tex = r->normals_tex = r->fbo = r->depth_rb = 0;
     r->spec = NULL;
     r->drawn = r->read = 0;
 }
@@ -445,6 +459,7 @@ void rc_render_destroy(struct rc_render *render)
         release_job_objects(render);
         glDeleteProgram(render->program);
         glDeleteProgram(render->overlay_program);
+        glDeleteProgram(render->yuv_program);
         glDeleteBuffers(1, &render->quad_vbo);
         glDeleteVertexArrays(1, &render->quad_vao);
         eglMakeCurrent(render->display->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
@@ -545,33 +560,86 @@ static void upload_lut(struct rc_render *r, const struct rc_colormap *map)
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
 }
 
-static enum rc_err make_target(struct rc_render *r, unsigned w, unsigned h, struct rc_error *err)
+static GLuint texture_2d(GLenum format, unsigned w, unsigned h)
 {
-    glGenRenderbuffers(1, &r->color_rb);
-    glBindRenderbuffer(GL_RENDERBUFFER, r->color_rb);
-    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, (GLsizei)w, (GLsizei)h);
-    glGenRenderbuffers(1, &r->depth_rb);
-    glBindRenderbuffer(GL_RENDERBUFFER, r->depth_rb);
-    glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, (GLsizei)w, (GLsizei)h);
-    glGenFramebuffers(1, &r->fbo);
-    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, r->color_rb);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->depth_rb);
+    GLuint tex;
+    glGenTextures(1, &tex);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, format, (GLsizei)w, (GLsizei)h);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    return tex;
+}
+
+static enum rc_err check_framebuffer(struct rc_error *err)
+{
     GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
     if (status != GL_FRAMEBUFFER_COMPLETE) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "framebuffer incomplete (0x%x)",
                             (unsigned)status);
     }
-    size_t bytes = (size_t)w * h * 4;
+    return RC_OK;
+}
+
+/* The frame's framebuffer (a texture, so it can be converted), the I420 target
+ * when the size allows packing four bytes a texel, and the readback ring. */
+static enum rc_err make_target(struct rc_render *r, unsigned w, unsigned h, bool gpu_convert,
+                               struct rc_error *err)
+{
+    r->color_tex = texture_2d(GL_RGBA8, w, h);
+    glGenRenderbuffers(1, &r->depth_rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, r->depth_rb);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, (GLsizei)w, (GLsizei)h);
+    glGenFramebuffers(1, &r->fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->color_tex, 0);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->depth_rb);
+    enum rc_err rc = check_framebuffer(err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    r->i420 = gpu_convert && w % 8 == 0 && h % 4 == 0;
+    if (r->i420) {
+        r->yuv_tex = texture_2d(GL_RGBA8, w / 4, h * 3 / 2);
+        glGenFramebuffers(1, &r->yuv_fbo);
+        glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->yuv_tex, 0);
+        rc = check_framebuffer(err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    r->frame_bytes = r->i420 ? (size_t)w * h * 3 / 2 : (size_t)w * h * 4;
     for (size_t i = 0; i < RC_RENDER_RING; i++) {
         glGenBuffers(1, &r->ring[i].pbo);
         glBindBuffer(GL_PIXEL_PACK_BUFFER, r->ring[i].pbo);
-        glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)bytes, NULL, GL_STREAM_READ);
+        glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)r->frame_bytes, NULL, GL_STREAM_READ);
     }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     r->width = w;
     r->height = h;
     return RC_OK;
+}
+
+/* The finished frame, packed as I420 bytes into the width/4 x 3h/2 target. */
+static void convert_to_i420(struct rc_render *r)
+{
+    glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_BLEND);
+    GLsizei tw = (GLsizei)(r->width / 4), th = (GLsizei)(r->height * 3 / 2);
+    glViewport(0, 0, tw, th);
+    glUseProgram(r->yuv_program);
+    glActiveTexture(GL_TEXTURE5);
+    glBindTexture(GL_TEXTURE_2D, r->color_tex);
+    glUniform1i(r->y_scene, 5);
+    glUniform1i(r->y_width, (GLint)r->width);
+    glUniform1i(r->y_height, (GLint)r->height);
+    glUniform4f(r->y_rect, 0.0f, 0.0f, (float)tw, (float)th);
+    glUniform2f(r->y_canvas, (float)tw, (float)th);
+    glBindVertexArray(r->quad_vao);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    glBindVertexArray(0);
 }
 
 /* A grid of cols x rows cells over uv [0,1]^2 as indexed triangles, in every
@@ -720,7 +788,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_inp
     }
     r->has_heights = in->heights != NULL;
     upload_lut(r, &spec->colormap);
-    rc = make_target(r, spec->width, spec->height, err);
+    rc = make_target(r, spec->width, spec->height, in->gpu_convert, err);
     if (rc != RC_OK) {
         return rc;
     }
@@ -828,16 +896,34 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
                    (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
     draw_overlay(r);
+    if (r->i420) {
+        convert_to_i420(r);
+    }
 
     struct slot *s = &r->ring[r->drawn % RC_RENDER_RING];
     glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
-    glReadPixels(0, 0, (GLsizei)r->width, (GLsizei)r->height, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    if (r->i420) {
+        glReadPixels(0, 0, (GLsizei)(r->width / 4), (GLsizei)(r->height * 3 / 2), GL_RGBA,
+                     GL_UNSIGNED_BYTE, NULL);
+    } else {
+        glReadPixels(0, 0, (GLsizei)r->width, (GLsizei)r->height, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     s->fence = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     s->index = index;
     glFlush();
     r->drawn++;
     return RC_OK;
+}
+
+bool rc_render_frames_are_i420(const struct rc_render *render)
+{
+    return render->i420;
+}
+
+size_t rc_render_frame_bytes(const struct rc_render *render)
+{
+    return render->frame_bytes;
 }
 
 enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *index,
@@ -856,7 +942,7 @@ enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *inde
     if (waited == GL_TIMEOUT_EXPIRED || waited == GL_WAIT_FAILED) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "GPU did not finish a frame");
     }
-    size_t bytes = (size_t)r->width * r->height * 4;
+    size_t bytes = r->frame_bytes;
     glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
     const void *mapped =
         glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes, GL_MAP_READ_BIT);

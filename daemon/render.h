@@ -10,9 +10,10 @@
  * ring of pixel-pack buffers. rc_render_create() makes the context current on the
  * calling thread, and every other rc_render_* call must come from that thread
  * (they assert it). Per job: rc_render_begin() uploads the bands and colormap,
- * rc_render_draw() draws a frame and starts its asynchronous readback,
- * rc_render_read() waits for the oldest frame in flight and copies it out (top
- * row first, RGBA), rc_render_end() releases the job's GL objects.
+ * rc_render_draw() draws a frame (and converts it to I420 on the GPU when the size
+ * allows) and starts its asynchronous readback, rc_render_read() waits for the
+ * oldest frame in flight and copies it out (top row first), rc_render_end()
+ * releases the job's GL objects.
  */
 #ifndef RC_RENDER_H
 #define RC_RENDER_H
@@ -66,6 +67,7 @@ struct rc_render_input {
     double vmin, vmax;
     const struct rc_raster *heights;  /* surface heights; NULL: from the values */
     const struct rc_overlay *overlay; /* colorbar/title; NULL: none */
+    bool gpu_convert;                 /* convert to I420 in a shader when the size allows */
 };
 
 /* Prepares a job: textures, mesh, output framebuffer and readback ring. With an
@@ -80,8 +82,14 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
 /* Frames drawn but not yet read. */
 size_t rc_render_in_flight(const struct rc_render *render);
 
-/* Waits for the oldest frame in flight and copies width*height*4 bytes into `rgba`;
- * *index receives its frame number. */
+/* After rc_render_begin(): whether frames come out as I420 (converted on the GPU:
+ * width % 8 == 0 and height % 4 == 0; Y, U, V planes back to back, strides width,
+ * width/2, width/2) or as RGBA, and how many bytes each frame takes. */
+bool rc_render_frames_are_i420(const struct rc_render *render);
+size_t rc_render_frame_bytes(const struct rc_render *render);
+
+/* Waits for the oldest frame in flight and copies rc_render_frame_bytes() into
+ * `rgba` (top row first); *index receives its frame number. */
 enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *index,
                            struct rc_error *err);
 

@@ -80,6 +80,7 @@ struct session {
     struct rc_error error;
     size_t encoded;
     double mux_ms;
+    bool i420; /* frames arrive converted (GPU) instead of RGBA */
 };
 
 static enum rc_err mux_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
@@ -104,7 +105,9 @@ static void *encode_main(void *arg)
     struct frame *f;
     while ((f = rc_queue_pop(s->filled)) != NULL && f->rgba != NULL) {
         if (s->status == RC_OK && !atomic_load(&s->job->cancel)) {
-            s->status = rc_encode_frame(s->enc, f->rgba, f->index, mux_packet, s, &s->error);
+            s->status = s->i420
+                            ? rc_encode_i420(s->enc, f->rgba, f->index, mux_packet, s, &s->error)
+                            : rc_encode_frame(s->enc, f->rgba, f->index, mux_packet, s, &s->error);
             if (s->status == RC_OK) {
                 s->encoded++;
             } else {
@@ -274,7 +277,8 @@ static void run_job(struct worker *w, struct rc_job *job)
             rc = rc_error_set(&err, RC_ERR_NOMEM, "", "out of memory");
         }
     }
-    size_t frame_bytes = (size_t)spec->width * spec->height * 4;
+    size_t frame_bytes = began ? rc_render_frame_bytes(w->render) : 0;
+    s.i420 = began && rc_render_frames_are_i420(w->render);
     for (size_t i = 0; rc == RC_OK && i < FRAME_POOL; i++) {
         frames[i].rgba = malloc(frame_bytes);
         if (!frames[i].rgba) {

@@ -343,3 +343,25 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual(got, posted)
         finally:
             daemon.stop()
+
+
+class ConvertTest(unittest.TestCase):
+    """RGBA->I420 in a shader before readback gives exactly the CPU loop's bytes."""
+
+    def test_gpu_and_cpu_conversion_agree(self):
+        job = {"raster": {"url": "jacksboro_dem.tif"},
+               "style": {"mode": "surface", "colorbar": True, "title": "t"},
+               "output": {"width": 640, "height": 360, "fps": 10, "frames": 6, "speed": "good"}}
+        clips = {}
+        for mode in ("gpu", "cpu"):
+            daemon = Daemon("--convert", mode)
+            try:
+                status, _, clips[mode] = daemon.render(job)
+                self.assertEqual(status, 200)
+                # A width that is not a multiple of 8 falls back to the CPU path.
+                odd = dict(job, output=dict(job["output"], width=330, height=186))
+                status, _, body = daemon.render(odd)
+                self.assertEqual(status, 200)
+            finally:
+                daemon.stop()
+        self.assertEqual(clips["gpu"], clips["cpu"])
