@@ -34,11 +34,8 @@ struct rc_config {
     long max_raster_mb;     /* decoded bytes of all chosen bands */
     long max_bands;
     long max_job_seconds;
-    long drain_grace_seconds;
-    char convert[8];
-        /* RGBA->I420 on the "gpu", the "cpu", or "auto" (gpu on hardware) */ /* SIGTERM: how long
-                                                                                 running jobs may
-                                                                                 take to finish */
+    long drain_grace_seconds; /* SIGTERM: how long running jobs may take to finish */
+    char convert[8];          /* RGBA->I420 on the "gpu", the "cpu", or "auto" (gpu on hardware) */
     long byte_queue_kb;
     /* remote rasters */
     long allow_private; /* 0 or 1 */
