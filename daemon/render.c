@@ -858,7 +858,8 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
 
     glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
     glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
-    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    /* Image mode draws one flat plane without a depth test: no depth to clear. */
+    glClear(GL_COLOR_BUFFER_BIT | (spec->mode == RC_MODE_SURFACE ? GL_DEPTH_BUFFER_BIT : 0));
     /* Framebuffer rows are image rows (see the flip above), so the top-left scene
      * rectangle is the viewport as it stands. */
     glViewport(r->scene.x, r->scene.y, r->scene.w, r->scene.h);

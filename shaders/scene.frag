@@ -32,14 +32,15 @@ const float DIFFUSE = 0.65;
 vec3 surface_normal()
 {
     vec3 na = texture(u_normals, vec3(v_uv, float(u_normal_a))).xyz;
-    vec3 nb = texture(u_normals, vec3(v_uv, float(u_normal_b))).xyz;
+    // Between time steps only: a uniform branch, so a single band costs one fetch.
+    vec3 nb = u_normal_b != u_normal_a ? texture(u_normals, vec3(v_uv, float(u_normal_b))).xyz : na;
     return normalize(mix(na, nb, u_blend) * 2.0 - 1.0);
 }
 
 void main()
 {
     float a = texture(u_values, vec3(v_uv, float(u_band_a))).r;
-    float b = texture(u_values, vec3(v_uv, float(u_band_b))).r;
+    float b = u_band_b != u_band_a ? texture(u_values, vec3(v_uv, float(u_band_b))).r : a;
     if (a < 0.0 || b < 0.0) {
         o_color = vec4(u_nodata_rgb, 1.0);
         return;
