@@ -136,35 +136,57 @@ void rc_encode_destroy(struct rc_encoder *enc)
     free(enc);
 }
 
+/* BT.601 limited range in 8.8 fixed point (ITU-R BT.601 coefficients), written so
+ * every intermediate fits 16 unsigned bits (the +16 and +128 offsets folded in as
+ * 4096 + 128 and 32768 + 128) and the compiler can use 16-bit vector lanes. */
+static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((uint16_t)(66 * r + 129 * g + 25 * b + 4224) >> 8);
+}
+
+static inline uint8_t chroma_u(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((uint16_t)(112 * b + 32896 - 38 * r - 74 * g) >> 8);
+}
+
+static inline uint8_t chroma_v(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((uint16_t)(112 * r + 32896 - 94 * g - 18 * b) >> 8);
+}
+
 void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height, uint8_t *y,
                             int y_stride, uint8_t *u, int u_stride, uint8_t *v, int v_stride)
 {
-    /* BT.601 limited range in 8.8 fixed point (ITU-R BT.601 coefficients). */
     for (unsigned row = 0; row < height; row++) {
-        const uint8_t *src = rgba + (size_t)row * width * 4;
-        uint8_t *dst = y + (size_t)row * (size_t)y_stride;
-        for (unsigned col = 0; col < width; col++) {
-            int r = src[4 * col], g = src[4 * col + 1], b = src[4 * col + 2];
-            dst[col] = (uint8_t)(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
+        const uint8_t *restrict src = rgba + (size_t)row * width * 4;
+        uint8_t *restrict dst = y + (size_t)row * (size_t)y_stride;
+        /* size_t indices: unsigned 32-bit ones could wrap, which keeps the compiler
+         * from vectorising the loop. */
+        for (size_t col = 0; col < (size_t)width; col++) {
+            dst[col] = luma(src[4 * col], src[4 * col + 1], src[4 * col + 2]);
         }
     }
     for (unsigned row = 0; row < height; row += 2) {
-        const uint8_t *top = rgba + (size_t)row * width * 4;
-        const uint8_t *bottom = row + 1 < height ? top + (size_t)width * 4 : top;
-        uint8_t *du = u + (size_t)(row / 2) * (size_t)u_stride;
-        uint8_t *dv = v + (size_t)(row / 2) * (size_t)v_stride;
-        for (unsigned col = 0; col < width; col += 2) {
-            unsigned right = col + 1 < width ? col + 1 : col;
-            int r = top[4 * col] + top[4 * right] + bottom[4 * col] + bottom[4 * right];
-            int g =
-                top[4 * col + 1] + top[4 * right + 1] + bottom[4 * col + 1] + bottom[4 * right + 1];
-            int b =
-                top[4 * col + 2] + top[4 * right + 2] + bottom[4 * col + 2] + bottom[4 * right + 2];
-            r = (r + 2) >> 2;
-            g = (g + 2) >> 2;
-            b = (b + 2) >> 2;
-            du[col / 2] = (uint8_t)(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
-            dv[col / 2] = (uint8_t)(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
+        const uint8_t *restrict top = rgba + (size_t)row * width * 4;
+        const uint8_t *restrict bottom = row + 1 < height ? top + (size_t)width * 4 : top;
+        uint8_t *restrict du = u + (size_t)(row / 2) * (size_t)u_stride;
+        uint8_t *restrict dv = v + (size_t)(row / 2) * (size_t)v_stride;
+        size_t pairs = width / 2;
+        for (size_t i = 0; i < pairs; i++) {
+            const uint8_t *t = top + 8 * i, *b = bottom + 8 * i;
+            unsigned r = (t[0] + t[4] + b[0] + b[4] + 2) >> 2;
+            unsigned g = (t[1] + t[5] + b[1] + b[5] + 2) >> 2;
+            unsigned bl = (t[2] + t[6] + b[2] + b[6] + 2) >> 2;
+            du[i] = chroma_u(r, g, bl);
+            dv[i] = chroma_v(r, g, bl);
+        }
+        if (width % 2) { /* an odd last column averages with itself */
+            const uint8_t *t = top + 8 * pairs, *b = bottom + 8 * pairs;
+            unsigned r = (2 * t[0] + 2 * b[0] + 2) >> 2;
+            unsigned g = (2 * t[1] + 2 * b[1] + 2) >> 2;
+            unsigned bl = (2 * t[2] + 2 * b[2] + 2) >> 2;
+            du[pairs] = chroma_u(r, g, bl);
+            dv[pairs] = chroma_v(r, g, bl);
         }
     }
 }
