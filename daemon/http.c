@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "query.h"
+#include "shaders.h"
 
 /* Time-to-first-byte histogram bounds in seconds (Prometheus `le` labels). */
 static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -546,6 +547,11 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
 static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *conn,
                                   const char *url)
 {
+    if (strcmp(url, "/") == 0) {
+        char *page = strdup(rc_shader_demo_html);
+        return page ? send_text(http, conn, MHD_HTTP_OK, page, "text/html; charset=utf-8", NULL)
+                    : MHD_NO;
+    }
     if (strcmp(url, "/healthz") == 0) {
         return send_json(http, conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
     }

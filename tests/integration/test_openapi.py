@@ -3,6 +3,7 @@ accepted with its documented example, every documented status of /v1/render is
 reachable, and every endpoint the daemon serves is documented."""
 import json
 import os
+import re
 import signal
 import socket
 import tempfile
@@ -47,8 +48,29 @@ class OpenApiTest(unittest.TestCase):
 
     def test_document_is_openapi_3_1(self):
         self.assertEqual(self.spec["openapi"], "3.1.0")
-        served = {"/v1/render", "/v1/info", "/v1/colormaps", "/healthz", "/readyz", "/metrics"}
+        served = {"/", "/v1/render", "/v1/info", "/v1/colormaps", "/healthz", "/readyz",
+                  "/metrics"}
         self.assertEqual(set(self.spec["paths"]), served)
+
+    def test_demo_page_builds_documented_queries(self):
+        status, headers, body = self.daemon.request("GET", "/", headers=self.AUTH)
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/html"))
+        page = body.decode()
+        self.assertIn("<video", page)
+        names = set(re.findall(r'<(?:input|select)[^>]*name="([^"]+)"', page))
+        documented = {p["name"] for p in self.spec["components"]["parameters"].values()}
+        self.assertGreater(len(names), 5)
+        self.assertLessEqual(names, documented)
+        # The page's default form, as the browser would send it, renders.
+        defaults = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page))
+        defaults["mode"] = "surface"
+        defaults["frames"] = "3"
+        defaults.pop("duration")
+        defaults["url"] = "byte_20x20.tif"
+        status, _, clip = self.daemon.request(
+            "GET", "/v1/render?" + urllib.parse.urlencode(defaults), headers=self.AUTH)
+        self.assertEqual(status, 200, clip[:200])
 
     def test_every_query_parameter_is_accepted(self):
         params = self.spec["paths"]["/v1/render"]["get"]["parameters"]
