@@ -17,6 +17,8 @@ packages=(
     # tests: decoders, WebM parsers, independent colour expectations
     ffmpeg mkvtoolnix libwebm-tools python3 python3-numpy python3-matplotlib python3-gdal
     python3-jsonschema python3-yaml curl gdal-bin iproute2 util-linux
+    # browser test: the demo page plays the stream
+    chromium
 )
 
 missing=()
