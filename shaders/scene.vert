@@ -25,7 +25,7 @@ out vec2 v_uv;
 float value_at(vec2 uv)
 {
     float a = textureLod(u_values, vec3(uv, float(u_band_a)), 0.0).r;
-    float b = textureLod(u_values, vec3(uv, float(u_band_b)), 0.0).r;
+    float b = u_band_b != u_band_a ? textureLod(u_values, vec3(uv, float(u_band_b)), 0.0).r : a;
     return (a < 0.0 || b < 0.0) ? -1.0 : mix(a, b, u_blend);
 }
 
