@@ -18,8 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 STAGES = ["render", "readback", "convert", "encode", "mux"]
 
 
-def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "results.json")
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    path = argv[0] if argv else os.path.join(HERE, "results.json")
     with open(path) as f:
         info = json.load(f)
     rows = info["results"]
@@ -45,22 +46,27 @@ def main():
     fig.tight_layout()
     fig.savefig(os.path.join(HERE, "results.png"), dpi=90)
 
+    columns = ["load"] + STAGES + ["send"]
     lines = ["# Benchmark results", "",
-             "Made by `/usr/bin/python3 bench/run.py && /usr/bin/python3 bench/chart.py` on "
+             "Made by `/usr/bin/python3 bench/run.py` on "
              "%s, %s, %d cores, no GPU (Mesa llvmpipe). 120 frames per job, median of "
              "three daemon runs; the ceiling is the same frames encoded with the daemon's "
              "encoder settings and nothing else running." % (info["date"], info["cpu"],
                                                               info["cores"]),
+             "", "Stage times overlap: drawing and readback run on the worker thread, "
+             "conversion, encoding and muxing on the encode thread, sending on the HTTP "
+             "thread (send is first to last body byte, so it spans the whole job). "
+             "The machine is shared and noisy: compare ratios within one run.",
              "", "![per-stage time per frame](results.png)", "",
              "| workload | size | fps | ceiling fps | ratio | TTFB ms | "
-             + " | ".join("%s ms/f" % s for s in ["load"] + STAGES) + " | peak RSS MiB | bytes |",
-             "|---|---|---|---|---|---|" + "---|" * (len(STAGES) + 1) + "---|---|"]
+             + " | ".join("%s ms/f" % c for c in columns) + " | peak RSS MiB | bytes |",
+             "|---|---|---|---|---|---|" + "---|" * len(columns) + "---|---|"]
     for r in rows:
         m = r["median"]
         lines.append("| %s | %dx%d | %.1f | %.1f | %.2f | %.0f | %s | %.0f | %d |" % (
             r["workload"], r["width"], r["height"], m["fps"], r["ceiling_fps"], r["ratio"],
-            m["ttfb_ms"], " | ".join("%.2f" % m["stage_ms_per_frame"][s]
-                                     for s in ["load"] + STAGES),
+            m["ttfb_ms"], " | ".join("%.2f" % m["stage_ms_per_frame"].get(s, float("nan"))
+                                     for s in columns),
             m["peak_rss_mib"], m["bytes"]))
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -5,6 +5,8 @@ ceiling measured in the same run on the same frames.
 
     /usr/bin/python3 bench/run.py [--build build] [--repeat 3] [--json bench/results.json]
 
+It also writes bench/results.png and bench/RESULTS.md (bench/chart.py).
+
 Starts its own rasterclipd (release build) on 127.0.0.1:0 per workload, so peak
 RSS is per job. Rasters: the demo DEM, a 512x512x10 band stack and a 4096x4096 DEM
 made from the repository's rasters with GDAL (bilinear resampling).
@@ -23,11 +25,15 @@ import time
 
 from osgeo import gdal
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chart  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 FRAMES = 120
-STAGES = ["load", "render", "readback", "convert", "encode", "mux"]
+DAEMON_STAGES = ["load", "render", "readback", "convert", "encode", "mux"]  # its log line
+STAGES = DAEMON_STAGES + ["send"]
 
 
 def make_rasters(folder):
@@ -79,7 +85,7 @@ class Daemon:
 
 
 def run_job(port, job, out_path):
-    """POSTs a job; returns (ttfb_s, total_s) and writes the clip's bytes."""
+    """POSTs a job; returns (ttfb_s, total_s, bytes) and writes the clip's bytes."""
     body = json.dumps(job).encode()
     start = time.monotonic()
     sock = socket.create_connection(("127.0.0.1", port))
@@ -115,7 +121,7 @@ def run_job(port, job, out_path):
 
 
 def stage_ms(line):
-    return {s: float(re.search(r"ms_%s=([\d.]+)" % s, line).group(1)) for s in STAGES}
+    return {s: float(re.search(r"ms_%s=([\d.]+)" % s, line).group(1)) for s in DAEMON_STAGES}
 
 
 def ceiling(build, clip, width, height, fps, tmp):
@@ -165,9 +171,12 @@ def main():
                     rss = daemon.peak_rss_mib()
                 finally:
                     daemon.stop()
+                per_frame = {k: v / FRAMES for k, v in stages.items()}
+                # send: first to last body byte, as the client saw it, per frame.
+                per_frame["send"] = (total - ttfb) * 1e3 / FRAMES
                 runs.append({"ttfb_ms": ttfb * 1e3, "seconds": total, "fps": FRAMES / total,
                              "bytes": size, "peak_rss_mib": rss,
-                             "stage_ms_per_frame": {k: v / FRAMES for k, v in stages.items()}})
+                             "stage_ms_per_frame": per_frame})
             ceil = ceiling(args.build, clip, width, height, 30, tmp)
             best = sorted(runs, key=lambda r: r["fps"])[len(runs) // 2]  # median run
             results.append({"workload": name, "width": width, "height": height,
@@ -179,6 +188,7 @@ def main():
     with open(args.json, "w") as f:
         json.dump(info, f, indent=1)
     print_table(info)
+    chart.main([args.json])
 
 
 def cpu_model():
