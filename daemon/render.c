@@ -871,6 +871,17 @@ enum rc_err rc_render_draw(struct rc_render *render, size_t index, struct rc_err
     /* A directional headlight: from the target towards the eye. */
     double eye[3], dir[3], len = 0;
     rc_camera_eye(&pose, eye);
+    /* Seen from above its highest point, a height field's first hit along every ray
+     * is its upper side, so faces turned away can be skipped without changing the
+     * picture. Up-facing cells are counter-clockwise from above, clockwise on screen
+     * after the y flip. */
+    if (spec->mode == RC_MODE_SURFACE && eye[2] > SURFACE_RELIEF * spec->exaggeration) {
+        glEnable(GL_CULL_FACE);
+        glFrontFace(GL_CW);
+        glCullFace(GL_BACK);
+    } else {
+        glDisable(GL_CULL_FACE);
+    }
     for (int i = 0; i < 3; i++) {
         dir[i] = eye[i] - pose.target[i];
         len += dir[i] * dir[i];
