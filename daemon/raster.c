@@ -238,9 +238,11 @@ struct request {
 
 /* The cache key: what was read, from which version of the source. Empty when the
  * source cannot be revalidated (a remote file with neither ETag nor Last-Modified). */
-static void cache_key(const struct request *q, const char *path, const struct rc_fetch *fetch,
-                      const unsigned *bands, size_t band_count, unsigned w, unsigned h, char *key,
-                      size_t size)
+/* Everything the loaded raster depends on: the source version, what was asked for
+ * (bands, nodata, resampling, size cap or grid) and the limits that shape it. Known
+ * before the file is opened, so a hit opens nothing. */
+static void cache_key(const struct rc_config *cfg, const struct request *q, const char *path,
+                      const struct rc_fetch *fetch, char *key, size_t size)
 {
     int n;
     if (fetch) {
@@ -259,13 +261,18 @@ static void cache_key(const struct request *q, const char *path, const struct rc
         n = snprintf(key, size, "file=%s|m=%lld.%09ld|s=%lld", path, (long long)st.st_mtim.tv_sec,
                      st.st_mtim.tv_nsec, (long long)st.st_size);
     }
-    n += snprintf(key + n, n < (int)size ? size - (size_t)n : 0, "|%ux%u|%s|nodata=", w, h,
-                  q->resampling ? q->resampling : "nearest");
+    n += snprintf(key + n, n < (int)size ? size - (size_t)n : 0,
+                  "|cap=%u|grid=%ux%u|lim=%ld,%ld,%ld,%ld|%s|nodata=", q->max_dim, q->width,
+                  q->height, cfg->max_raster_pixels, cfg->max_source_pixels, cfg->max_bands,
+                  cfg->max_raster_mb, q->resampling ? q->resampling : "nearest");
     if (q->nodata && n < (int)size) {
         n += snprintf(key + n, size - (size_t)n, "%.17g", *q->nodata);
     }
-    for (size_t i = 0; i < band_count && n < (int)size; i++) {
-        n += snprintf(key + n, size - (size_t)n, "%s%u", i ? "," : "|b=", bands[i]);
+    if (!q->bands && n < (int)size) {
+        n += snprintf(key + n, size - (size_t)n, "|b=all");
+    }
+    for (size_t i = 0; q->bands && i < q->band_count && n < (int)size; i++) {
+        n += snprintf(key + n, size - (size_t)n, "%s%u", i ? "," : "|b=", q->bands[i]);
     }
     if (n >= (int)size) {
         key[0] = '\0'; /* too long to key reliably: not cached */
@@ -314,8 +321,17 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     unsigned *all_bands = NULL;
     char key[6144] = "";
     bool claimed = false;
-    GDALDatasetH ds =
-        GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL, NULL);
+    GDALDatasetH ds = NULL;
+    if (q->cache) {
+        cache_key(cfg, q, path, fetch, key, sizeof(key));
+    }
+    if (key[0]) {
+        r = rc_cache_get(q->cache, key, &claimed);
+        if (r) {
+            goto out; /* a hit: nothing to open or read */
+        }
+    }
+    ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL, NULL);
     if (!ds) {
         rc_log(RC_LOG_INFO, "msg=\"raster open failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "not a raster this server can read");
@@ -362,15 +378,6 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
                           "%zu bands of %ux%u exceed max_raster_mb=%ld", band_count, w, h,
                           cfg->max_raster_mb);
         goto out;
-    }
-    if (q->cache) {
-        cache_key(q, path, fetch, bands, band_count, w, h, key, sizeof(key));
-    }
-    if (key[0]) {
-        r = rc_cache_get(q->cache, key, &claimed);
-        if (r) {
-            goto out; /* a hit: nothing to read */
-        }
     }
     r = calloc(1, sizeof(*r));
     if (r) {
