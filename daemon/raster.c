@@ -231,6 +231,7 @@ struct request {
     size_t band_count;
     const double *nodata;
     const char *resampling;
+    uint64_t *fetched; /* the job's remote bytes so far; this read adds its own */
     unsigned max_dim;
     unsigned width, height;
     struct rc_cache *cache;
@@ -307,6 +308,9 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     if (is_remote(q->url)) {
         struct rc_fetch_config fc;
         rc_raster_fetch_config(cfg, &fc);
+        /* One budget per job: what earlier reads of the job took is spent. */
+        uint64_t spent = q->fetched ? *q->fetched : 0;
+        fc.max_bytes = spent < fc.max_bytes ? fc.max_bytes - spent : 0;
         rc = rc_fetch_open(&fc, q->url, q->field, &fetch, err);
         if (rc == RC_OK) {
             snprintf(path, sizeof(path), "%s", rc_fetch_gdal_path(fetch));
@@ -428,8 +432,8 @@ out:
         rc_log(RC_LOG_INFO, "msg=\"remote raster read\" bytes=%llu requests=%u size=%llu",
                (unsigned long long)rc_fetch_bytes(fetch), rc_fetch_requests(fetch),
                (unsigned long long)rc_fetch_size(fetch));
-        if (r && claimed) {
-            r->fetched_bytes = rc_fetch_bytes(fetch);
+        if (q->fetched) {
+            *q->fetched += rc_fetch_bytes(fetch);
         }
         rc_fetch_close(fetch);
     }
@@ -442,10 +446,11 @@ out:
 }
 
 enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
-                           const struct rc_job_spec *spec, unsigned max_dim, struct rc_raster **out,
-                           struct rc_error *err)
+                           const struct rc_job_spec *spec, unsigned max_dim, uint64_t *fetched,
+                           struct rc_raster **out, struct rc_error *err)
 {
     struct request q = {.cache = cache,
+                        .fetched = fetched,
                         .url = spec->url,
                         .field = "raster.url",
                         .bands_field = "raster.bands",
@@ -469,7 +474,7 @@ static void bounds(const struct rc_raster *r, double b[4])
 
 enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *cache,
                                   const struct rc_job_spec *spec, const struct rc_raster *values,
-                                  struct rc_raster **out, struct rc_error *err)
+                                  uint64_t *fetched, struct rc_raster **out, struct rc_error *err)
 {
     struct request q = {.cache = cache,
                         .url = spec->height_url,
@@ -478,6 +483,7 @@ enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *
                         .bands = &spec->height_band,
                         .band_count = 1,
                         .resampling = spec->resampling,
+                        .fetched = fetched,
                         .width = values->width,
                         .height = values->height};
     enum rc_err rc = load(cfg, &q, out, err);

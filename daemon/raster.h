@@ -35,7 +35,6 @@ struct rc_raster {
     float *values;               /* band_count planes of width*height, row 0 north; NaN = no data */
     double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
     size_t valid_count;
-    uint64_t fetched_bytes; /* remote rasters: body bytes read */
     bool has_geotransform;
     double geotransform[6]; /* GDAL's, of the source grid */
 };
@@ -47,20 +46,22 @@ struct rc_fetch_config;
 void rc_raster_fetch_config(const struct rc_config *cfg, struct rc_fetch_config *out);
 
 /* Loads the job's bands, through `cache` when given (may be NULL). The caller
- * gets one reference. */
+ * gets one reference. `fetched` (may be NULL) counts the job's remote body bytes:
+ * what it holds is spent from max_fetch_mb, and this read adds its own. */
 enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
-                           const struct rc_job_spec *spec, unsigned max_dim, struct rc_raster **out,
-                           struct rc_error *err);
+                           const struct rc_job_spec *spec, unsigned max_dim, uint64_t *fetched,
+                           struct rc_raster **out, struct rc_error *err);
 void rc_raster_ref(struct rc_raster *raster);
 void rc_raster_unref(struct rc_raster *raster);
 /* Bytes of decoded values. */
 size_t rc_raster_bytes(const struct rc_raster *raster);
 
 /* Reads raster.height (one band, its own nodata) onto exactly the grid of
- * `values`. When both files are georeferenced they must cover the same extent. */
+ * `values`. When both files are georeferenced they must cover the same extent.
+ * `fetched` as for rc_raster_load(): the remote byte budget is one per job. */
 enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *cache,
                                   const struct rc_job_spec *spec, const struct rc_raster *values,
-                                  struct rc_raster **out, struct rc_error *err);
+                                  uint64_t *fetched, struct rc_raster **out, struct rc_error *err);
 
 /* The value range the colormap spans: the job's rescale, its 2..98 percentile
  * ("auto"), or the valid minimum..maximum. */

@@ -228,14 +228,16 @@ static void run_job(struct worker *w, struct rc_job *job)
     double start = rc_clock_ms();
     double deadline = start + (double)cfg->max_job_seconds * 1e3;
 
-    enum rc_err rc = rc_raster_load(cfg, pool->cache, spec, raster_max_dim(w, spec), &raster, &err);
+    uint64_t fetched = 0; /* remote bytes: one max_fetch_mb budget for the whole job */
+    enum rc_err rc =
+        rc_raster_load(cfg, pool->cache, spec, raster_max_dim(w, spec), &fetched, &raster, &err);
     rc = rc ? rc : rc_job_spec_resolve_length(spec, cfg, raster->band_count, &err);
     times.load = rc_clock_ms() - start;
     double vmin = 0, vmax = 1;
     struct rc_overlay *overlay = NULL;
     struct rc_raster *heights = NULL;
     if (rc == RC_OK && spec->height_url[0]) {
-        rc = rc_raster_load_height(cfg, pool->cache, spec, raster, &heights, &err);
+        rc = rc_raster_load_height(cfg, pool->cache, spec, raster, &fetched, &heights, &err);
     }
     if (rc == RC_OK) {
         rc_raster_value_range(raster, spec, &vmin, &vmax);

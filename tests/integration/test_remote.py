@@ -145,6 +145,34 @@ class RemoteTest(unittest.TestCase):
         self.assertIn('"scheme"', err["message"])
 
 
+class JobBudgetTest(unittest.TestCase):
+    """max_fetch_mb is one budget for the whole job, heights included."""
+
+    def test_values_and_heights_share_the_budget(self):
+        import numpy as np
+        from harness import write_geotiff
+        folder = tempfile.mkdtemp(prefix="rasterclip-remote-")
+        field = np.random.default_rng(1).random((450, 450)).astype(np.float32)  # ~0.8 MB
+        write_geotiff(os.path.join(folder, "a.tif"), field)
+        write_geotiff(os.path.join(folder, "b.tif"), field)
+        server = RangeServer(folder)
+        daemon = Daemon("--allow-private", "--max-fetch-mb", "1")
+        try:
+            one = {"raster": {"url": server.url("/norange/a.tif")},
+                   "style": {"mode": "surface"},
+                   "output": {"width": 64, "height": 36, "frames": 1}}
+            self.assertEqual(daemon.render(one)[0], 200)
+            both = dict(one, raster={"url": server.url("/norange/a.tif"),
+                                     "height": {"url": server.url("/norange/b.tif")}})
+            status, _, body = daemon.render(dict(both, output=dict(one["output"], frames=2)))
+            self.assertEqual(status, 403, body)
+            self.assertIn(b"max_fetch_bytes", body)
+        finally:
+            daemon.stop()
+            server.close()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 class ConcurrentLoadTest(unittest.TestCase):
     """Two jobs wanting the same remote raster at once load it once."""
 
