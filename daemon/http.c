@@ -16,6 +16,7 @@
 #include <time.h>
 #include <vpx/vpx_codec.h>
 
+#include "access.h"
 #include "clock.h"
 #include "colormap.h"
 #include "ebml.h"
@@ -30,14 +31,6 @@ static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 enum { TTFB_BUCKETS = sizeof(ttfb_bounds) / sizeof(ttfb_bounds[0]) };
 static const double send_bounds[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
-enum { MAX_TOKENS = 64, MAX_TOKEN_BYTES = 256 };
-
-struct token_set {
-    char tokens[MAX_TOKENS][MAX_TOKEN_BYTES];
-    size_t count;
-    struct token_set *older;
-};
-
 /* Bodies up to this many times max_body_bytes are drained before the 413. */
 enum { BODY_DISCARD_FACTOR = 16 };
 
@@ -51,11 +44,10 @@ struct rc_http {
     atomic_bool draining;
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
-    struct rc_histogram ttfb;           /* request to first body byte */
-    struct rc_histogram send;           /* first to last body byte */
-    atomic_size_t streams;              /* streaming responses not yet destroyed */
-    _Atomic(struct token_set *) tokens; /* NULL: no authentication; replaced on reload */
-    struct token_set *retired;          /* older sets, freed with the server */
+    struct rc_histogram ttfb; /* request to first body byte */
+    struct rc_histogram send; /* first to last body byte */
+    atomic_size_t streams;    /* streaming responses not yet destroyed */
+    struct rc_access *access; /* bearer tokens */
 };
 
 enum route {
@@ -131,26 +123,14 @@ unsigned rc_http_status(enum rc_err code)
 static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
                      struct MHD_Response *resp)
 {
-    const char *allowed = config(http)->cors_origin;
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    if (!allowed[0] || !origin) {
+    const char *allow = rc_access_cors_origin(config(http)->cors_origin, origin);
+    if (!allow) {
         return;
     }
-    bool any = strcmp(allowed, "*") == 0;
-    bool listed = any;
-    size_t len = strlen(origin);
-    for (const char *p = allowed; !listed && *p;) {
-        p += strspn(p, ", ");
-        size_t n = strcspn(p, ", ");
-        listed = n == len && n > 0 && strncmp(p, origin, n) == 0;
-        p += n;
-    }
-    if (!listed) {
-        return;
-    }
-    MHD_add_response_header(resp, "Access-Control-Allow-Origin", any ? "*" : origin);
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", allow);
     MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-Id");
-    if (!any) {
+    if (strcmp(allow, "*") != 0) {
         MHD_add_response_header(resp, "Vary", "Origin");
     }
 }
@@ -579,98 +559,9 @@ static enum MHD_Result handle_get(struct rc_http *http, struct MHD_Connection *c
     return send_error_code(http, conn, RC_ERR_NOT_FOUND, "", "no such endpoint");
 }
 
-/* Compares a presented token with every configured one in time that does not
- * depend on where (or whether) they differ. */
-static bool token_accepted(const struct rc_http *http, struct MHD_Connection *conn)
-{
-    const struct token_set *set = atomic_load(&((struct rc_http *)http)->tokens);
-    if (!set) {
-        return true;
-    }
-    const char *auth =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
-        return false;
-    }
-    const char *given = auth + 7;
-    size_t given_len = strnlen(given, MAX_TOKEN_BYTES);
-    unsigned matched = 0;
-    for (size_t t = 0; t < set->count; t++) {
-        const char *want = set->tokens[t];
-        size_t want_len = strlen(want);
-        unsigned diff = (unsigned)(given_len ^ want_len);
-        for (size_t i = 0; i < MAX_TOKEN_BYTES; i++) {
-            unsigned char a = i < given_len ? (unsigned char)given[i] : 0;
-            unsigned char b = i < want_len ? (unsigned char)want[i] : 0;
-            diff |= (unsigned)(a ^ b);
-        }
-        matched |= diff == 0;
-    }
-    return matched != 0;
-}
-
-static enum rc_err load_tokens(const char *path, struct token_set **out, struct rc_error *err)
-{
-    *out = NULL;
-    struct token_set *set = calloc(1, sizeof(*set));
-    if (!set) {
-        return rc_error_set(err, RC_ERR_NOMEM, "token_file", "out of memory");
-    }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        free(set);
-        return rc_error_set(err, RC_ERR_INVALID, "token_file", "cannot open the token file");
-    }
-    char line[1024];
-    enum rc_err rc = RC_OK;
-    while (fgets(line, sizeof(line), f) && set->count < MAX_TOKENS) {
-        size_t n = strcspn(line, "\r\n");
-        line[n] = '\0';
-        if (n == 0 || line[0] == '#') {
-            continue;
-        }
-        if (n >= MAX_TOKEN_BYTES) {
-            rc = rc_error_set(err, RC_ERR_INVALID, "token_file", "a token is over %d bytes",
-                              MAX_TOKEN_BYTES - 1);
-            break;
-        }
-        memcpy(set->tokens[set->count++], line, n + 1);
-    }
-    fclose(f);
-    if (rc == RC_OK && set->count == 0) {
-        rc = rc_error_set(err, RC_ERR_INVALID, "token_file", "the token file has no tokens");
-    }
-    if (rc != RC_OK) {
-        free(set);
-        return rc;
-    }
-    *out = set;
-    return RC_OK;
-}
-
-/* Publishes the tokens the current config names; the old set stays until exit,
- * since a request may still be reading it. */
-static enum rc_err refresh_tokens(struct rc_http *http, struct rc_error *err)
-{
-    const struct rc_config *cfg = config(http);
-    struct token_set *set = NULL;
-    if (cfg->token_file[0]) {
-        enum rc_err rc = load_tokens(cfg->token_file, &set, err);
-        if (rc != RC_OK) {
-            return rc;
-        }
-    }
-    struct token_set *old = atomic_exchange(&http->tokens, set);
-    if (old) {
-        old->older = http->retired;
-        http->retired = old;
-    }
-    return RC_OK;
-}
-
 enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err)
 {
-    return refresh_tokens(http, err);
+    return rc_access_reload(http->access, config(http)->token_file, err);
 }
 
 /* CORS preflight: what a dashboard on another origin may send. */
@@ -716,7 +607,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         bool open_endpoint = !config(http)->auth_health &&
                              (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
                               strcmp(url, "/metrics") == 0);
-        if (!open_endpoint && !token_accepted(http, conn)) {
+        const char *auth =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!open_endpoint && !rc_access_allows(http->access, auth)) {
             return send_error_code(http, conn, RC_ERR_UNAUTHORIZED, "",
                                    "a valid bearer token is required");
         }
@@ -869,8 +762,7 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     http->cache = cache;
     rc_histogram_init(&http->ttfb, ttfb_bounds, TTFB_BUCKETS);
     rc_histogram_init(&http->send, send_bounds, sizeof(send_bounds) / sizeof(send_bounds[0]));
-    atomic_init(&http->tokens, NULL);
-    rc = refresh_tokens(http, err);
+    rc = rc_access_create(cfg->token_file, &http->access, err);
     if (rc != RC_OK) {
         free(http);
         return rc;
@@ -886,7 +778,7 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
                                     http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!http->daemon) {
-        free(atomic_load(&http->tokens));
+        rc_access_destroy(http->access);
         free(http);
         return rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s", cfg->listen);
     }
@@ -925,11 +817,6 @@ void rc_http_destroy(struct rc_http *http)
         return;
     }
     MHD_stop_daemon(http->daemon);
-    free(atomic_load(&http->tokens));
-    for (struct token_set *t = http->retired; t;) {
-        struct token_set *older = t->older;
-        free(t);
-        t = older;
-    }
+    rc_access_destroy(http->access);
     free(http);
 }
