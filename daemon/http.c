@@ -465,54 +465,60 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
     rc_workers_stats(http->workers, &st);
     struct rc_buf out;
     rc_buf_init(&out);
-    char line[256];
-#define EMIT(...)                                                                                  \
-    do {                                                                                           \
-        int n_ = snprintf(line, sizeof(line), __VA_ARGS__);                                        \
-        if (n_ > 0) {                                                                              \
-            rc_buf_append(&out, line, (size_t)n_ < sizeof(line) ? (size_t)n_ : sizeof(line) - 1);  \
-        }                                                                                          \
-    } while (0)
-    EMIT("# TYPE rasterclip_jobs_total counter\n");
-    EMIT("rasterclip_jobs_total{outcome=\"ok\"} %llu\n", (unsigned long long)st.jobs_ok);
-    EMIT("rasterclip_jobs_total{outcome=\"failed\"} %llu\n", (unsigned long long)st.jobs_failed);
-    EMIT("rasterclip_jobs_total{outcome=\"cancelled\"} %llu\n",
-         (unsigned long long)st.jobs_cancelled);
-    EMIT("rasterclip_jobs_total{outcome=\"rejected_busy\"} %llu\n",
-         (unsigned long long)atomic_load(&http->rejected_busy));
-    EMIT("# TYPE rasterclip_queue_depth gauge\nrasterclip_queue_depth %zu\n", st.queued);
-    EMIT("# TYPE rasterclip_workers gauge\nrasterclip_workers %zu\n", st.workers);
-    EMIT("# TYPE rasterclip_workers_busy gauge\nrasterclip_workers_busy %zu\n", st.busy);
-    EMIT("# TYPE rasterclip_frames_total counter\nrasterclip_frames_total %llu\n",
-         (unsigned long long)st.frames);
-    EMIT("# TYPE rasterclip_bytes_total counter\nrasterclip_bytes_total %llu\n",
-         (unsigned long long)st.bytes);
-    EMIT("# TYPE rasterclip_http_requests_total counter\nrasterclip_http_requests_total %llu\n",
-         (unsigned long long)atomic_load(&http->requests));
-    EMIT("# TYPE rasterclip_http_errors_total counter\n");
-    EMIT("rasterclip_http_errors_total{class=\"4xx\"} %llu\n",
-         (unsigned long long)atomic_load(&http->errors_4xx));
-    EMIT("rasterclip_http_errors_total{class=\"5xx\"} %llu\n",
-         (unsigned long long)atomic_load(&http->errors_5xx));
+    rc_metrics_printf(&out, "# TYPE rasterclip_jobs_total counter\n");
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"ok\"} %llu\n",
+                      (unsigned long long)st.jobs_ok);
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"failed\"} %llu\n",
+                      (unsigned long long)st.jobs_failed);
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"cancelled\"} %llu\n",
+                      (unsigned long long)st.jobs_cancelled);
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"rejected_busy\"} %llu\n",
+                      (unsigned long long)atomic_load(&http->rejected_busy));
+    rc_metrics_printf(&out, "# TYPE rasterclip_queue_depth gauge\nrasterclip_queue_depth %zu\n",
+                      st.queued);
+    rc_metrics_printf(&out, "# TYPE rasterclip_workers gauge\nrasterclip_workers %zu\n",
+                      st.workers);
+    rc_metrics_printf(&out, "# TYPE rasterclip_workers_busy gauge\nrasterclip_workers_busy %zu\n",
+                      st.busy);
+    rc_metrics_printf(&out,
+                      "# TYPE rasterclip_frames_total counter\nrasterclip_frames_total %llu\n",
+                      (unsigned long long)st.frames);
+    rc_metrics_printf(&out, "# TYPE rasterclip_bytes_total counter\nrasterclip_bytes_total %llu\n",
+                      (unsigned long long)st.bytes);
+    rc_metrics_printf(
+        &out,
+        "# TYPE rasterclip_http_requests_total counter\nrasterclip_http_requests_total %llu\n",
+        (unsigned long long)atomic_load(&http->requests));
+    rc_metrics_printf(&out, "# TYPE rasterclip_http_errors_total counter\n");
+    rc_metrics_printf(&out, "rasterclip_http_errors_total{class=\"4xx\"} %llu\n",
+                      (unsigned long long)atomic_load(&http->errors_4xx));
+    rc_metrics_printf(&out, "rasterclip_http_errors_total{class=\"5xx\"} %llu\n",
+                      (unsigned long long)atomic_load(&http->errors_5xx));
     if (http->cache) {
         struct rc_cache_stats cs;
         rc_cache_stats(http->cache, &cs);
-        EMIT("# TYPE rasterclip_cache_hits_total counter\nrasterclip_cache_hits_total %llu\n",
-             (unsigned long long)cs.hits);
-        EMIT("# TYPE rasterclip_cache_misses_total counter\nrasterclip_cache_misses_total %llu\n",
-             (unsigned long long)cs.misses);
-        EMIT("# TYPE rasterclip_cache_evictions_total counter\n"
-             "rasterclip_cache_evictions_total %llu\n",
-             (unsigned long long)cs.evictions);
-        EMIT("# TYPE rasterclip_cache_bytes gauge\nrasterclip_cache_bytes %zu\n", cs.bytes);
-        EMIT("# TYPE rasterclip_cache_entries gauge\nrasterclip_cache_entries %zu\n", cs.entries);
+        rc_metrics_printf(
+            &out, "# TYPE rasterclip_cache_hits_total counter\nrasterclip_cache_hits_total %llu\n",
+            (unsigned long long)cs.hits);
+        rc_metrics_printf(
+            &out,
+            "# TYPE rasterclip_cache_misses_total counter\nrasterclip_cache_misses_total %llu\n",
+            (unsigned long long)cs.misses);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_cache_evictions_total counter\n"
+                          "rasterclip_cache_evictions_total %llu\n",
+                          (unsigned long long)cs.evictions);
+        rc_metrics_printf(&out, "# TYPE rasterclip_cache_bytes gauge\nrasterclip_cache_bytes %zu\n",
+                          cs.bytes);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_cache_entries gauge\nrasterclip_cache_entries %zu\n",
+                          cs.entries);
     }
-    EMIT("# TYPE rasterclip_ttfb_seconds histogram\n");
+    rc_metrics_printf(&out, "# TYPE rasterclip_ttfb_seconds histogram\n");
     rc_histogram_write(&http->ttfb, "rasterclip_ttfb_seconds", "", &out);
-    EMIT("# TYPE rasterclip_send_seconds histogram\n");
+    rc_metrics_printf(&out, "# TYPE rasterclip_send_seconds histogram\n");
     rc_histogram_write(&http->send, "rasterclip_send_seconds", "", &out);
     rc_workers_write_metrics(http->workers, &out);
-#undef EMIT
     char *text = malloc(out.len + 1);
     if (!text) {
         rc_buf_finish(&out);
