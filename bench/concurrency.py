@@ -5,35 +5,15 @@ prints jobs per minute and the 50th/99th percentile time to first byte.
     /usr/bin/python3 bench/concurrency.py [--clients 8] [--jobs 6] [--workers 2] [--queue 8]
 """
 import argparse
-import json
 import os
-import re
-import socket
-import statistics
-import subprocess
+import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import client  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-
-
-def one_job(port, job):
-    body = json.dumps(job).encode()
-    start = time.monotonic()
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-    first, raw = None, b""
-    while True:
-        chunk = sock.recv(1 << 16)
-        if not chunk:
-            break
-        if first is None and raw == b"":
-            first = time.monotonic() - start
-        raw += chunk
-    sock.close()
-    status = int(raw.split(b" ", 2)[1])
-    return status, first, time.monotonic() - start
 
 
 def main():
@@ -44,28 +24,21 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--queue", type=int, default=8)
     args = ap.parse_args()
-    proc = subprocess.Popen([os.path.join(args.build, "rasterclipd"), "--listen", "127.0.0.1:0",
-                             "--data-root", os.path.join(ROOT, "demo"), "--workers",
-                             str(args.workers), "--queue", str(args.queue)],
-                            stderr=subprocess.PIPE, text=True)
-    port = None
-    for line in proc.stderr:
-        m = re.search(r"url=http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-            break
+    proc, port = client.start_daemon(os.path.join(args.build, "rasterclipd"), "--data-root",
+                                     os.path.join(ROOT, "demo"), "--workers", str(args.workers),
+                                     "--queue", str(args.queue))
     job = {"raster": {"url": "jacksboro_dem.tif"},
            "output": {"width": 640, "height": 360, "fps": 30, "frames": 60}}
     results, lock = [], threading.Lock()
 
-    def client():
+    def one_client():
         for _ in range(args.jobs):
-            r = one_job(port, job)
+            r = client.post_job(port, job)[:3]
             with lock:
                 results.append(r)
 
     start = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    threads = [threading.Thread(target=one_client) for _ in range(args.clients)]
     for t in threads:
         t.start()
     for t in threads:

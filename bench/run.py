@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from osgeo import gdal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chart  # noqa: E402
+import client  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -53,21 +53,10 @@ def make_rasters(folder):
 
 class Daemon:
     def __init__(self, binary, root):
-        self.proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--data-root", root],
-                                     stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        self.log = []
-        for line in self.proc.stderr:
-            self.log.append(line)
-            m = re.search(r'msg="listening" url=http://127\.0\.0\.1:(\d+)', line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        else:
-            raise RuntimeError("daemon did not start:\n" + "".join(self.log))
+        self.proc, self.port = client.start_daemon(binary, "--data-root", root)
 
     def job_line(self):
         for line in self.proc.stderr:
-            self.log.append(line)
             if " outcome=" in line and "job=" in line:
                 return line
         raise RuntimeError("no job line")
@@ -86,35 +75,9 @@ class Daemon:
 
 def run_job(port, job, out_path):
     """POSTs a job; returns (ttfb_s, total_s, bytes) and writes the clip's bytes."""
-    body = json.dumps(job).encode()
-    start = time.monotonic()
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-    raw = bytearray()
-    ttfb = None
-    while True:
-        chunk = sock.recv(1 << 16)
-        if not chunk:
-            break
-        raw += chunk
-        if ttfb is None:
-            head, sep, rest = bytes(raw).partition(b"\r\n\r\n")
-            if sep and rest.find(b"\r\n") >= 0 and len(rest) > rest.find(b"\r\n") + 2:
-                ttfb = time.monotonic() - start
-    total = time.monotonic() - start
-    sock.close()
-    head, _, rest = bytes(raw).partition(b"\r\n\r\n")
-    if b" 200 " not in head.split(b"\r\n")[0]:
-        raise RuntimeError("job failed: " + bytes(raw[:400]).decode(errors="replace"))
-    clip = bytearray()
-    while rest:
-        line, _, rest = rest.partition(b"\r\n")
-        n = int(line, 16)
-        if n == 0:
-            break
-        clip += rest[:n]
-        rest = rest[n + 2:]
+    status, ttfb, total, clip = client.post_job(port, job)
+    if status != 200:
+        raise RuntimeError("job failed with HTTP %d" % status)
     with open(out_path, "wb") as f:
         f.write(clip)
     return ttfb, total, len(clip)
