@@ -938,7 +938,7 @@ size_t rc_render_frame_bytes(const struct rc_render *render)
     return render->frame_bytes;
 }
 
-enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *index,
+enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *ctx, size_t *index,
                            struct rc_error *err)
 {
     struct rc_render *r = render;
@@ -960,7 +960,7 @@ enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *inde
         glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes, GL_MAP_READ_BIT);
     enum rc_err rc = RC_OK;
     if (mapped) {
-        memcpy(rgba, mapped, bytes);
+        take(ctx, mapped);
         glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
     } else {
         rc = rc_error_set(err, RC_ERR_INTERNAL, "", "mapping a readback buffer failed");

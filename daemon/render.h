@@ -88,9 +88,11 @@ size_t rc_render_in_flight(const struct rc_render *render);
 bool rc_render_frames_are_i420(const struct rc_render *render);
 size_t rc_render_frame_bytes(const struct rc_render *render);
 
-/* Waits for the oldest frame in flight and copies rc_render_frame_bytes() into
- * `rgba` (top row first); *index receives its frame number. */
-enum rc_err rc_render_read(struct rc_render *render, uint8_t *rgba, size_t *index,
+/* Waits for the oldest frame in flight and hands its rc_render_frame_bytes() pixels
+ * (top row first) to `take` while they are mapped; `take` must not keep the pointer.
+ * *index receives the frame's number. */
+typedef void (*rc_render_take)(void *ctx, const uint8_t *pixels);
+enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *ctx, size_t *index,
                            struct rc_error *err);
 
 void rc_render_end(struct rc_render *render);

@@ -35,7 +35,7 @@ static const char *const stage_names[STAGE_COUNT] = {"load",    "render", "readb
 static const double stage_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 
 struct frame {
-    uint8_t *rgba; /* NULL marks the end of the job's frames */
+    uint8_t *i420; /* Y, U, V planes back to back; NULL marks the end of the job's frames */
     size_t index;
 };
 
@@ -80,7 +80,6 @@ struct session {
     struct rc_error error;
     size_t encoded;
     double mux_ms;
-    bool i420; /* frames arrive converted (GPU) instead of RGBA */
 };
 
 static enum rc_err mux_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
@@ -103,11 +102,9 @@ static void *encode_main(void *arg)
 {
     struct session *s = arg;
     struct frame *f;
-    while ((f = rc_queue_pop(s->filled)) != NULL && f->rgba != NULL) {
+    while ((f = rc_queue_pop(s->filled)) != NULL && f->i420 != NULL) {
         if (s->status == RC_OK && !atomic_load(&s->job->cancel)) {
-            s->status = s->i420
-                            ? rc_encode_i420(s->enc, f->rgba, f->index, mux_packet, s, &s->error)
-                            : rc_encode_frame(s->enc, f->rgba, f->index, mux_packet, s, &s->error);
+            s->status = rc_encode_i420(s->enc, f->i420, f->index, mux_packet, s, &s->error);
             if (s->status == RC_OK) {
                 s->encoded++;
             } else {
@@ -132,7 +129,7 @@ static void frames_free(struct frame *frames)
         return;
     }
     for (size_t i = 0; i < FRAME_POOL; i++) {
-        free(frames[i].rgba);
+        free(frames[i].i420);
     }
     free(frames);
 }
@@ -145,8 +142,33 @@ static void fail_before_stream(struct rc_job *job, const struct rc_error *err)
 }
 
 struct job_times {
-    double load, draw, readback;
+    double load, draw, readback, convert;
 };
+
+/* Takes a mapped frame into a pool frame as I420: converted here from RGBA, on the
+ * draw thread, where it balances the encode thread's work; copied as it is when
+ * the GPU already converted it. */
+struct take_ctx {
+    uint8_t *dst;
+    unsigned width, height;
+    bool gpu_i420;
+    double convert_ms;
+};
+
+static void take_frame(void *ctx, const uint8_t *pixels)
+{
+    struct take_ctx *t = ctx;
+    size_t luma = (size_t)t->width * t->height;
+    if (t->gpu_i420) {
+        memcpy(t->dst, pixels, luma * 3 / 2);
+        return;
+    }
+    double t0 = rc_clock_ms();
+    unsigned cw = (t->width + 1) / 2;
+    rc_encode_rgba_to_i420(pixels, t->width, t->height, t->dst, (int)t->width, t->dst + luma,
+                           (int)cw, t->dst + luma + (size_t)cw * ((t->height + 1) / 2), (int)cw);
+    t->convert_ms += rc_clock_ms() - t0;
+}
 
 /* Draws every frame and hands it to the encode thread; returns RC_OK, the first
  * error, or RC_ERR_CANCELLED. */
@@ -174,9 +196,14 @@ static enum rc_err draw_frames(struct worker *w, struct session *s, double deadl
             continue;
         }
         struct frame *f = rc_queue_pop(s->free);
+        struct take_ctx take = {.dst = f->i420,
+                                .width = spec->width,
+                                .height = spec->height,
+                                .gpu_i420 = rc_render_frames_are_i420(w->render)};
         double t0 = rc_clock_ms();
-        rc = rc_render_read(w->render, f->rgba, &f->index, err);
-        t->readback += rc_clock_ms() - t0;
+        rc = rc_render_read(w->render, take_frame, &take, &f->index, err);
+        t->readback += rc_clock_ms() - t0 - take.convert_ms;
+        t->convert += take.convert_ms;
         rc_queue_push(s->filled, f);
     }
     return rc;
@@ -189,6 +216,7 @@ static void log_job(struct rc_workers *pool, const struct rc_job *job, const cha
     if (s->enc) {
         rc_encode_times(s->enc, &convert_ms, &encode_ms);
     }
+    convert_ms += t->convert;
     double ms[STAGE_COUNT] = {t->load, t->draw, t->readback, convert_ms, encode_ms, s->mux_ms};
     for (int i = 0; i < STAGE_COUNT; i++) {
         rc_histogram_observe(&pool->stages[i], ms[i] / 1e3);
@@ -279,11 +307,10 @@ static void run_job(struct worker *w, struct rc_job *job)
             rc = rc_error_set(&err, RC_ERR_NOMEM, "", "out of memory");
         }
     }
-    size_t frame_bytes = began ? rc_render_frame_bytes(w->render) : 0;
-    s.i420 = began && rc_render_frames_are_i420(w->render);
+    size_t frame_bytes = (size_t)spec->width * spec->height * 3 / 2;
     for (size_t i = 0; rc == RC_OK && i < FRAME_POOL; i++) {
-        frames[i].rgba = malloc(frame_bytes);
-        if (!frames[i].rgba) {
+        frames[i].i420 = malloc(frame_bytes);
+        if (!frames[i].i420) {
             rc = rc_error_set(&err, RC_ERR_NOMEM, "", "out of memory");
             break;
         }
