@@ -124,6 +124,24 @@ class Daemon:
             raise AssertionError("daemon exited %d:\n%s" % (code, log[-3000:]))
 
 
+def at_once(call, count, timeout=300):
+    """Runs `call()` on `count` threads at once; returns their results."""
+    results = []
+    lock = threading.Lock()
+
+    def run():
+        value = call()
+        with lock:
+            results.append(value)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results
+
+
 class DaemonTest(unittest.TestCase):
     """One daemon for the whole test class."""
     daemon_args = ()

@@ -7,13 +7,12 @@ import re
 import signal
 import socket
 import tempfile
-import threading
 import unittest
 import urllib.parse
 
 import yaml
 
-from harness import SOURCE, Daemon
+from harness import SOURCE, Daemon, at_once
 from rangeserver import RangeServer
 
 SPEC = os.path.join(SOURCE, "proto", "openapi.yaml")
@@ -111,13 +110,7 @@ class OpenApiTest(unittest.TestCase):
         # 429: one worker, a queue of one, five long jobs at once.
         long_job = {"raster": {"url": "jacksboro_dem.tif"},
                     "output": {"width": 640, "height": 360, "frames": 150}}
-        statuses = []
-        threads = [threading.Thread(target=lambda: statuses.append(self.post(long_job)[0]))
-                   for _ in range(5)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(300)
+        statuses = at_once(lambda: self.post(long_job)[0], 5)
         reached["429"] = 429 if 429 in statuses else statuses[0]
         # 503: a new job while a daemon drains (a long job keeps it draining).
         draining = Daemon("--token-file", self.tokens.name)

@@ -5,13 +5,12 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import unittest
 
 import numpy as np
 from osgeo import gdal
 
-from harness import SOURCE, Daemon, decode_frames, ffprobe
+from harness import SOURCE, Daemon, at_once, decode_frames, ffprobe
 from rangeserver import RangeServer
 
 
@@ -184,14 +183,7 @@ class ConcurrentLoadTest(unittest.TestCase):
         try:
             job = {"raster": {"url": server.url("/slow/shared_cog.tif")},
                    "output": {"width": 320, "height": 180, "frames": 2}}
-            results = []
-            threads = [threading.Thread(target=lambda: results.append(daemon.render(job)[0]))
-                       for _ in range(2)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
-            self.assertEqual(results, [200, 200])
+            self.assertEqual(at_once(lambda: daemon.render(job)[0], 2), [200, 200])
             _, _, text = daemon.request("GET", "/metrics")
             text = text.decode()
             self.assertRegex(text, r"rasterclip_cache_misses_total 1\b")

@@ -9,7 +9,7 @@ import threading
 import time
 import unittest
 
-from harness import Daemon, ffprobe
+from harness import Daemon, at_once, ffprobe
 
 
 class QueueTest(unittest.TestCase):
@@ -18,19 +18,7 @@ class QueueTest(unittest.TestCase):
         try:
             job = {"raster": {"url": "jacksboro_dem.tif"},
                    "output": {"width": 640, "height": 360, "fps": 30, "frames": 150}}
-            results = []
-            lock = threading.Lock()
-
-            def client():
-                status, headers, body = daemon.render(job)
-                with lock:
-                    results.append((status, headers, body))
-
-            threads = [threading.Thread(target=client) for _ in range(6)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(300)
+            results = at_once(lambda: daemon.render(job), 6)
             statuses = sorted(r[0] for r in results)
             self.assertEqual(len(statuses), 6)
             self.assertIn(429, statuses)
@@ -213,14 +201,7 @@ class DeviceTest(unittest.TestCase):
             self.assertGreaterEqual(renderer["egl_displays"], 1)
             job = {"raster": {"url": "byte_20x20.tif"},
                    "output": {"width": 64, "height": 36, "frames": 2}}
-            results = []
-            threads = [threading.Thread(target=lambda: results.append(daemon.render(job)[0]))
-                       for _ in range(2)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
-            self.assertEqual(results, [200, 200])
+            self.assertEqual(at_once(lambda: daemon.render(job)[0], 2), [200, 200])
         finally:
             daemon.stop()
         from harness import DAEMON
