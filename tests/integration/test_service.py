@@ -5,7 +5,6 @@ import os
 import re
 import socket
 import tempfile
-import threading
 import time
 import unittest
 
