@@ -3,9 +3,10 @@
  *
  * Each worker thread creates its own GL context (render.c) at start-up and keeps
  * it for life. It takes jobs in arrival order and owns each from raster load to
- * last frame: load, draw, asynchronous readback. Per job it starts an encode
- * thread (convert, encode, mux into the job's byte queue), fed through a bounded
- * frame queue, so drawing frame n+1 overlaps encoding frame n.
+ * last frame: load, draw, asynchronous readback, and conversion to I420 straight
+ * from the mapped readback (it balances the two threads' work). Per job it starts
+ * an encode thread (encode, mux into the job's byte queue), fed through a bounded
+ * queue of I420 frames, so drawing frame n+1 overlaps encoding frame n.
  *
  * The main thread creates and destroys the pool; HTTP threads call
  * rc_workers_submit() and the read-only accessors.
