@@ -12,11 +12,9 @@
 struct rc_encoder {
     vpx_codec_ctx_t codec;
     bool codec_open;
-    vpx_image_t image;
-    bool image_open;
     unsigned width, height;
     unsigned long deadline;
-    double convert_ms, encode_ms;
+    double encode_ms;
 };
 
 static enum rc_err codec_failed(struct rc_encoder *enc, const char *what, struct rc_error *err)
@@ -103,13 +101,6 @@ enum rc_err rc_encode_create(const struct rc_job_spec *spec, struct rc_encoder *
             goto out;
         }
     }
-    if (!vpx_img_alloc(&enc->image, VPX_IMG_FMT_I420, spec->width, spec->height, 32)) {
-        rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
-        goto out;
-    }
-    enc->image_open = true;
-    enc->image.cs = VPX_CS_BT_601;
-    enc->image.range = VPX_CR_STUDIO_RANGE;
     enc->width = spec->width;
     enc->height = spec->height;
     enc->deadline = realtime ? VPX_DL_REALTIME : VPX_DL_GOOD_QUALITY;
@@ -126,9 +117,6 @@ void rc_encode_destroy(struct rc_encoder *enc)
 {
     if (!enc) {
         return;
-    }
-    if (enc->image_open) {
-        vpx_img_free(&enc->image);
     }
     if (enc->codec_open) {
         vpx_codec_destroy(&enc->codec);
@@ -226,19 +214,6 @@ static enum rc_err encode_image(struct rc_encoder *enc, vpx_image_t *img, uint64
     return drain(enc, sink, ctx, err, &got);
 }
 
-enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_t pts,
-                            rc_encode_sink sink, void *ctx, struct rc_error *err)
-{
-    double t0 = rc_clock_ms();
-    vpx_image_t *img = &enc->image;
-    rc_encode_rgba_to_i420(rgba, enc->width, enc->height, img->planes[VPX_PLANE_Y],
-                           img->stride[VPX_PLANE_Y], img->planes[VPX_PLANE_U],
-                           img->stride[VPX_PLANE_U], img->planes[VPX_PLANE_V],
-                           img->stride[VPX_PLANE_V]);
-    enc->convert_ms += rc_clock_ms() - t0;
-    return encode_image(enc, img, pts, sink, ctx, err);
-}
-
 enum rc_err rc_encode_i420(struct rc_encoder *enc, const uint8_t *i420, uint64_t pts,
                            rc_encode_sink sink, void *ctx, struct rc_error *err)
 {
@@ -270,8 +245,7 @@ enum rc_err rc_encode_flush(struct rc_encoder *enc, rc_encode_sink sink, void *c
     return RC_OK;
 }
 
-void rc_encode_times(const struct rc_encoder *enc, double *convert_ms, double *encode_ms)
+double rc_encode_ms(const struct rc_encoder *enc)
 {
-    *convert_ms = enc->convert_ms;
-    *encode_ms = enc->encode_ms;
+    return enc->encode_ms;
 }

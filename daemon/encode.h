@@ -1,13 +1,12 @@
 /*
- * encode: RGBA frames to VP9 packets with libvpx.
- *
- * Colour: RGBA (top row first) becomes I420 in BT.601 limited range, which the
- * bitstream declares. Settings follow the job: realtime (lag 0, fast speed) or
- * good quality, bitrate or constant quality, keyframe interval; row-based
- * multithreading with as many threads as the host has cores.
+ * encode: I420 frames to VP9 packets with libvpx, and the RGBA to I420 conversion
+ * (BT.601 limited range, which the bitstream declares) the draw thread applies.
+ * Settings follow the job: realtime (lag 0, fast speed) or good quality, bitrate or
+ * constant quality, keyframe interval; row-based multithreading with as many
+ * threads as the host has cores.
  *
  * One thread per `struct rc_encoder` (the worker's encode thread). The caller owns
- * it. Each packet is passed to `sink` before rc_encode_frame() returns; the sink
+ * it. Each packet is passed to `sink` before rc_encode_i420() returns; the sink
  * may not keep the pointer.
  */
 #ifndef RC_ENCODE_H
@@ -29,19 +28,16 @@ enum rc_err rc_encode_create(const struct rc_job_spec *spec, struct rc_encoder *
                              struct rc_error *err);
 void rc_encode_destroy(struct rc_encoder *enc);
 
-/* Converts `rgba` (width*height*4, top row first) and encodes it as frame `pts`. */
-enum rc_err rc_encode_frame(struct rc_encoder *enc, const uint8_t *rgba, uint64_t pts,
-                            rc_encode_sink sink, void *ctx, struct rc_error *err);
-/* Encodes a frame already in I420 (Y, U, V planes back to back, strides width,
- * width/2, width/2), as the GPU conversion delivers it; no copy is made. */
+/* Encodes frame `pts`, given in I420 (Y, U, V planes back to back, strides width,
+ * width/2, width/2); no copy is made. */
 enum rc_err rc_encode_i420(struct rc_encoder *enc, const uint8_t *i420, uint64_t pts,
                            rc_encode_sink sink, void *ctx, struct rc_error *err);
 /* Drains packets the encoder still holds (good quality uses look-ahead). */
 enum rc_err rc_encode_flush(struct rc_encoder *enc, rc_encode_sink sink, void *ctx,
                             struct rc_error *err);
 
-/* Milliseconds spent in colour conversion and in libvpx so far. */
-void rc_encode_times(const struct rc_encoder *enc, double *convert_ms, double *encode_ms);
+/* Milliseconds spent in libvpx so far. */
+double rc_encode_ms(const struct rc_encoder *enc);
 
 /* RGBA to I420, BT.601 limited range; 2x2 chroma from the block's mean. */
 void rc_encode_rgba_to_i420(const uint8_t *rgba, unsigned width, unsigned height, uint8_t *y,

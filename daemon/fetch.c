@@ -161,27 +161,21 @@ static curl_socket_t on_open_socket(void *ctx, curlsocktype purpose, struct curl
     return socket(addr->family, addr->socktype, addr->protocol);
 }
 
-static enum rc_err fail(struct rc_fetch *f, struct rc_error *err, enum rc_err code,
-                        const char *message)
+/* Keeps `err` (already filled) as the file's first failure. */
+static enum rc_err remember(struct rc_fetch *f, const struct rc_error *err)
 {
-    rc_error_set(err, code, f->field, "%s", message);
     if (!f->failed) {
         f->failed = true;
         f->failure = *err;
     }
-    return code;
+    return err->code;
 }
 
-static enum rc_err keep_failure(struct rc_fetch *f, const struct rc_error *e, struct rc_error *err)
+static enum rc_err fail(struct rc_fetch *f, struct rc_error *err, enum rc_err code,
+                        const char *message)
 {
-    if (err) {
-        *err = *e;
-    }
-    if (!f->failed) {
-        f->failed = true;
-        f->failure = *e;
-    }
-    return e->code;
+    rc_error_set(err, code, f->field, "%s", message);
+    return remember(f, err);
 }
 
 /* One GET of [from, from + len) of `url` into r->buf (caller-sized). */
@@ -209,7 +203,8 @@ static enum rc_err request(struct rc_fetch *f, const char *url, uint64_t from, s
     f->requests++;
     CURLcode res = curl_easy_perform(c);
     if (r->refused) {
-        return keep_failure(f, &r->refusal, err);
+        *err = r->refusal;
+        return remember(f, err);
     }
     if (r->over_budget) {
         return fail(f, err, RC_ERR_FORBIDDEN,
@@ -255,14 +250,14 @@ static enum rc_err follow(struct rc_fetch *f, const char *location, struct rc_er
     } else {
         struct rc_url ignored;
         enum rc_err rc = rc_url_parse(location, f->field, &ignored, err);
-        return rc != RC_OK ? keep_failure(f, err, err)
+        return rc != RC_OK ? remember(f, err)
                            : fail(f, err, RC_ERR_UPSTREAM, "unsupported redirect");
     }
     struct rc_url u;
     enum rc_err rc = rc_url_parse(next, f->field, &u, err);
     rc = rc ? rc : rc_url_policy_check_host(&f->cfg.policy, u.host, f->field, err);
     if (rc != RC_OK) {
-        return keep_failure(f, err, err);
+        return remember(f, err);
     }
     snprintf(f->url, sizeof(f->url), "%s", next);
     return RC_OK;

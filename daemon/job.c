@@ -179,15 +179,28 @@ static enum rc_err parse_bands(struct rc_job_spec *spec, const struct rc_config 
     return RC_OK;
 }
 
+static enum rc_err copy_text(const json_t *v, const char *field, char *dst, size_t size,
+                             struct rc_error *err)
+{
+    if (!json_is_string(v)) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must be a string");
+    }
+    size_t len = json_string_length(v);
+    if (len >= size || strlen(json_string_value(v)) != len) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must be at most %zu bytes, no NUL",
+                            size - 1);
+    }
+    memcpy(dst, json_string_value(v), len + 1);
+    return RC_OK;
+}
+
 static enum rc_err copy_location(const json_t *url, const char *field, char *dst, size_t size,
                                  struct rc_error *err)
 {
-    if (!json_is_string(url) || json_string_length(url) == 0 || json_string_length(url) >= size ||
-        strlen(json_string_value(url)) != json_string_length(url)) {
+    if (json_is_string(url) && json_string_length(url) == 0) {
         return rc_error_set(err, RC_ERR_INVALID, field, "must be a non-empty string");
     }
-    memcpy(dst, json_string_value(url), json_string_length(url) + 1);
-    return RC_OK;
+    return copy_text(url, field, dst, size, err);
 }
 
 /* raster.height: {"url": ..., "band": n}, heights for surface mode. */
@@ -413,21 +426,6 @@ static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, stru
         parsed[i].position = json_number_value(pos);
     }
     return rc_colormap_from_stops(&spec->colormap, parsed, n, field, err);
-}
-
-static enum rc_err copy_text(const json_t *v, const char *field, char *dst, size_t size,
-                             struct rc_error *err)
-{
-    if (!json_is_string(v)) {
-        return rc_error_set(err, RC_ERR_INVALID, field, "must be a string");
-    }
-    size_t len = json_string_length(v);
-    if (len >= size || strlen(json_string_value(v)) != len) {
-        return rc_error_set(err, RC_ERR_INVALID, field, "must be at most %zu bytes, no NUL",
-                            size - 1);
-    }
-    memcpy(dst, json_string_value(v), len + 1);
-    return RC_OK;
 }
 
 static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)

@@ -212,11 +212,7 @@ static enum rc_err draw_frames(struct worker *w, struct session *s, double deadl
 static void log_job(struct rc_workers *pool, const struct rc_job *job, const char *outcome,
                     const struct session *s, const struct job_times *t, uint64_t bytes)
 {
-    double convert_ms = 0, encode_ms = 0;
-    if (s->enc) {
-        rc_encode_times(s->enc, &convert_ms, &encode_ms);
-    }
-    convert_ms += t->convert;
+    double convert_ms = t->convert, encode_ms = s->enc ? rc_encode_ms(s->enc) : 0;
     double ms[STAGE_COUNT] = {t->load, t->draw, t->readback, convert_ms, encode_ms, s->mux_ms};
     for (int i = 0; i < STAGE_COUNT; i++) {
         rc_histogram_observe(&pool->stages[i], ms[i] / 1e3);

@@ -1,5 +1,6 @@
 """Remote rasters from a range-honouring HTTP server on loopback: overviews and
 ranged reads, the cache and its revalidation, and upstream failures."""
+import contextlib
 import json
 import os
 import re
@@ -23,6 +24,29 @@ def make_cog(path, size):
     gdal.Translate(path, mem, format="COG",
                    creationOptions=["BLOCKSIZE=256", "COMPRESS=DEFLATE", "PREDICTOR=3",
                                     "OVERVIEW_RESAMPLING=AVERAGE"])
+
+
+@contextlib.contextmanager
+def served(fill, *daemon_args):
+    """A folder filled by `fill(folder)`, a range server on it and a daemon; all
+    three go away afterwards (the daemon's clean exit is asserted)."""
+    folder = tempfile.mkdtemp(prefix="rasterclip-remote-")
+    server = daemon = None
+    try:
+        fill(folder)
+        server = RangeServer(folder)
+        daemon = Daemon(*daemon_args)
+        yield server, daemon
+    finally:
+        if daemon:
+            daemon.stop()
+        if server:
+            server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def copy_test_raster(name):
+    return lambda folder: shutil.copy(os.path.join(SOURCE, "tests", "data", name), folder)
 
 
 class RemoteTest(unittest.TestCase):
@@ -150,13 +174,13 @@ class JobBudgetTest(unittest.TestCase):
     def test_values_and_heights_share_the_budget(self):
         import numpy as np
         from harness import write_geotiff
-        folder = tempfile.mkdtemp(prefix="rasterclip-remote-")
-        field = np.random.default_rng(1).random((450, 450)).astype(np.float32)  # ~0.8 MB
-        write_geotiff(os.path.join(folder, "a.tif"), field)
-        write_geotiff(os.path.join(folder, "b.tif"), field)
-        server = RangeServer(folder)
-        daemon = Daemon("--allow-private", "--max-fetch-mb", "1")
-        try:
+
+        def fill(folder):
+            field = np.random.default_rng(1).random((450, 450)).astype(np.float32)  # ~0.8 MB
+            write_geotiff(os.path.join(folder, "a.tif"), field)
+            write_geotiff(os.path.join(folder, "b.tif"), field)
+
+        with served(fill, "--allow-private", "--max-fetch-mb", "1") as (server, daemon):
             one = {"raster": {"url": server.url("/norange/a.tif")},
                    "style": {"mode": "surface"},
                    "output": {"width": 64, "height": 36, "frames": 1}}
@@ -166,21 +190,14 @@ class JobBudgetTest(unittest.TestCase):
             status, _, body = daemon.render(dict(both, output=dict(one["output"], frames=2)))
             self.assertEqual(status, 403, body)
             self.assertIn(b"max_fetch_bytes", body)
-        finally:
-            daemon.stop()
-            server.close()
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 class ConcurrentLoadTest(unittest.TestCase):
     """Two jobs wanting the same remote raster at once load it once."""
 
     def test_one_load_for_two_jobs(self):
-        folder = tempfile.mkdtemp(prefix="rasterclip-remote-")
-        make_cog(os.path.join(folder, "shared_cog.tif"), 1024)
-        server = RangeServer(folder)
-        daemon = Daemon("--allow-private", "--workers", "2")
-        try:
+        fill = lambda folder: make_cog(os.path.join(folder, "shared_cog.tif"), 1024)  # noqa: E731
+        with served(fill, "--allow-private", "--workers", "2") as (server, daemon):
             job = {"raster": {"url": server.url("/slow/shared_cog.tif")},
                    "output": {"width": 320, "height": 180, "frames": 2}}
             self.assertEqual(at_once(lambda: daemon.render(job)[0], 2), [200, 200])
@@ -194,21 +211,14 @@ class ConcurrentLoadTest(unittest.TestCase):
             data = [r for r in server.log if r[1] >= 65536]
             self.assertGreater(len(data), 0)
             self.assertEqual(len({(r[1], r[2]) for r in data}), len(data))
-        finally:
-            daemon.stop()
-            server.close()
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 class AllowListTest(unittest.TestCase):
     """A redirect from an allowed host to one off the allow-list is refused."""
 
     def test_redirect_to_a_host_off_the_list(self):
-        folder = tempfile.mkdtemp(prefix="rasterclip-remote-")
-        shutil.copy(os.path.join(SOURCE, "tests", "data", "byte_20x20.tif"), folder)
-        server = RangeServer(folder)
-        daemon = Daemon("--allow-private", "--allow-host", "127.0.0.1")
-        try:
+        with served(copy_test_raster("byte_20x20.tif"), "--allow-private", "--allow-host",
+                    "127.0.0.1") as (server, daemon):
             ok = "http://127.0.0.1:%d/files/byte_20x20.tif" % server.port
             job = {"raster": {"url": ok}, "output": {"width": 64, "height": 36, "frames": 1}}
             self.assertEqual(daemon.render(job)[0], 200)
@@ -217,10 +227,6 @@ class AllowListTest(unittest.TestCase):
             status, _, body = daemon.render(job)
             self.assertEqual(status, 403, body)
             self.assertIn('"host"', json.loads(body)["error"]["message"])
-        finally:
-            daemon.stop()
-            server.close()
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
