@@ -430,8 +430,11 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         json_array_append_new(ignored, json_string(*p));
     }
     json_object_set_new(body, "ignored_query_parameters", ignored);
-    json_object_set_new(json_object_get(body, "renderer"), "egl_displays",
-                        json_integer((json_int_t)rc_gpu_count(http->gpu)));
+    json_t *renderer = json_object_get(body, "renderer");
+    json_object_set_new(renderer, "egl_displays", json_integer((json_int_t)rc_gpu_count(http->gpu)));
+    json_object_set_new(renderer, "convert",
+                        json_string(rc_workers_gpu_convert(http->workers, config(http)) ? "gpu"
+                                                                                        : "cpu"));
     return send_json(http, conn, MHD_HTTP_OK, body, NULL);
 }
 
@@ -485,6 +488,11 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
                       (unsigned long long)st.frames);
     rc_metrics_printf(&out, "# TYPE rasterclip_bytes_total counter\nrasterclip_bytes_total %llu\n",
                       (unsigned long long)st.bytes);
+    rc_metrics_printf(&out, "# TYPE rasterclip_frames_converted_total counter\n");
+    rc_metrics_printf(&out, "rasterclip_frames_converted_total{where=\"gpu\"} %llu\n",
+                      (unsigned long long)st.converted_gpu);
+    rc_metrics_printf(&out, "rasterclip_frames_converted_total{where=\"cpu\"} %llu\n",
+                      (unsigned long long)st.converted_cpu);
     rc_metrics_printf(
         &out,
         "# TYPE rasterclip_http_requests_total counter\nrasterclip_http_requests_total %llu\n",

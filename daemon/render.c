@@ -443,9 +443,14 @@ static void release_job_objects(struct rc_render *r)
     glDeleteVertexArrays(1, &r->vao);
     r->vbo = r->ibo = r->vao = 0;
     r->index_count = 0;
-    glDeleteFramebuffers(1, &r->fbo);
+    GLuint targets[] = {r->color_tex, r->yuv_tex};
+    glDeleteTextures(2, targets);
+    GLuint framebuffers[] = {r->fbo, r->yuv_fbo};
+    glDeleteFramebuffers(2, framebuffers);
     glDeleteRenderbuffers(1, &r->depth_rb);
     r->values_tex = r->lut_tex = r->normals_tex = r->fbo = r->depth_rb = 0;
+    r->color_tex = r->yuv_tex = r->yuv_fbo = 0;
+    r->i420 = false;
     r->spec = NULL;
     r->drawn = r->read = 0;
 }
@@ -625,6 +630,7 @@ static enum rc_err make_target(struct rc_render *r, unsigned w, unsigned h, bool
 static void convert_to_i420(struct rc_render *r)
 {
     glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
+    glDisable(GL_CULL_FACE);
     glDisable(GL_DEPTH_TEST);
     glDisable(GL_BLEND);
     GLsizei tw = (GLsizei)(r->width / 4), th = (GLsizei)(r->height * 3 / 2);
@@ -723,6 +729,9 @@ static void draw_overlay(struct rc_render *r)
     if (!r->panel_count) {
         return;
     }
+    /* Surface mode culls back faces above the relief; the panels' quads are not
+     * part of it and must be drawn whatever their winding. */
+    glDisable(GL_CULL_FACE);
     glDisable(GL_DEPTH_TEST);
     glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
     glEnable(GL_BLEND);

@@ -66,6 +66,7 @@ struct rc_workers {
     struct rc_histogram stages[STAGE_COUNT]; /* seconds per job in each stage */
     atomic_size_t busy;
     atomic_uint_fast64_t jobs_ok, jobs_failed, jobs_cancelled, frames, bytes;
+    atomic_uint_fast64_t converted_gpu, converted_cpu; /* frames, by where RGBA became I420 */
 };
 
 /* One job's encode side: owned by run_job(), used by the encode thread. */
@@ -143,6 +144,7 @@ static void fail_before_stream(struct rc_job *job, const struct rc_error *err)
 
 struct job_times {
     double load, draw, readback, convert;
+    size_t converted_gpu, converted_cpu;
 };
 
 /* Takes a mapped frame into a pool frame as I420: converted here from RGBA, on the
@@ -204,6 +206,9 @@ static enum rc_err draw_frames(struct worker *w, struct session *s, double deadl
         rc = rc_render_read(w->render, take_frame, &take, &f->index, err);
         t->readback += rc_clock_ms() - t0 - take.convert_ms;
         t->convert += take.convert_ms;
+        if (rc == RC_OK) {
+            *(take.gpu_i420 ? &t->converted_gpu : &t->converted_cpu) += 1;
+        }
         rc_queue_push(s->filled, f);
     }
     return rc;
@@ -219,10 +224,16 @@ static void log_job(struct rc_workers *pool, const struct rc_job *job, const cha
     }
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
-           "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu",
+           "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s",
            job->id, outcome, job->spec.width, job->spec.height, job->spec.frames, s->encoded,
            t->load, t->draw, t->readback, convert_ms, encode_ms, s->mux_ms,
-           (unsigned long long)bytes);
+           (unsigned long long)bytes,
+           t->converted_gpu && t->converted_cpu ? "mixed"
+           : t->converted_gpu                   ? "gpu"
+           : t->converted_cpu                   ? "cpu"
+                                                : "none");
+    atomic_fetch_add(&pool->converted_gpu, t->converted_gpu);
+    atomic_fetch_add(&pool->converted_cpu, t->converted_cpu);
 }
 
 /* At the default camera the raster spans about half the output's height, so a
@@ -279,7 +290,8 @@ static void run_job(struct worker *w, struct rc_job *job)
                                      .vmin = vmin,
                                      .vmax = vmax,
                                      .heights = heights,
-                                     .overlay = overlay};
+                                     .overlay = overlay,
+                                     .gpu_convert = rc_workers_gpu_convert(pool, cfg)};
         rc = rc_render_begin(w->render, &in, &err);
         began = true;
     }
@@ -528,6 +540,16 @@ void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out)
     out->jobs_cancelled = atomic_load(&workers->jobs_cancelled);
     out->frames = atomic_load(&workers->frames);
     out->bytes = atomic_load(&workers->bytes);
+    out->converted_gpu = atomic_load(&workers->converted_gpu);
+    out->converted_cpu = atomic_load(&workers->converted_cpu);
+}
+
+bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_config *cfg)
+{
+    if (strcmp(cfg->convert, "auto") == 0) {
+        return rc_gpu_info(workers->gpu)->hardware;
+    }
+    return strcmp(cfg->convert, "gpu") == 0;
 }
 
 void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)

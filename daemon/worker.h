@@ -14,6 +14,7 @@
 #ifndef RC_WORKER_H
 #define RC_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,8 @@ struct rc_workers_stats {
     uint64_t jobs_cancelled;
     uint64_t frames;
     uint64_t bytes;
+    uint64_t converted_gpu; /* frames turned into I420 by the conversion shader */
+    uint64_t converted_cpu; /* ... by the CPU loop on the draw thread */
 };
 
 /* Starts `workers` threads (from the config in force) and waits until each has a
@@ -57,6 +60,9 @@ void rc_workers_destroy(struct rc_workers *workers);
 enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err);
 
 void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out);
+/* Whether jobs convert to I420 in a shader under `cfg` (--convert; "auto" picks the
+ * shader on hardware GPUs only). Sizes the shader cannot pack still use the CPU. */
+bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_config *cfg);
 /* Appends the per-stage time histograms (load, render, readback, convert, encode,
  * mux; seconds per job) in Prometheus text format. */
 void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out);

@@ -334,3 +334,41 @@ class PictureTest(DaemonTest):
             self.assertGreater(len(rows), 1000)
             self.assertGreater(rows.min(), title_bottom, "frame %d reaches the title" % f)
             self.assertLess(cols.max(), bar_cols.min() - 10, "frame %d reaches the bar" % f)
+
+
+class OverlayEveryModeTest(DaemonTest):
+    """The colorbar and title are drawn in both modes, whatever the elevation (surface
+    mode culls faces turned away while the camera is above the relief)."""
+
+    def test_colorbar_and_title_in_every_mode_and_elevation(self):
+        width, height = 640, 360
+        cmap = matplotlib.colormaps["viridis"]
+        with tempfile.TemporaryDirectory() as tmp:
+            for mode in ("image", "surface"):
+                for elevation in (15, 45, 90):
+                    with self.subTest(mode=mode, elevation=elevation):
+                        job = {"raster": {"url": "jacksboro_dem.tif"},
+                               "style": {"mode": mode, "colormap": "viridis",
+                                         "colorbar": {"label": "m"}, "title": "Jacksboro"},
+                               "camera": {"orbit": {"degrees": 0, "elevation": elevation}},
+                               "output": {"width": width, "height": height, "fps": 10,
+                                          "frames": 1, "crf": 4}}
+                        path = os.path.join(tmp, "%s%d.webm" % (mode, elevation))
+                        self.render_ok(job, path)
+                        frame = decode_frames(path, width, height)[0].astype(float)
+                        # The bar: the colourful columns in the right-hand panel.
+                        right = frame[:, int(width * 0.75):]
+                        hsv = matplotlib.colors.rgb_to_hsv(right / 255.0)
+                        colourful = hsv[..., 1] > 0.35
+                        cols = np.nonzero(colourful.mean(axis=0) > 0.35)[0]
+                        self.assertGreater(len(cols), 5, "no colorbar")
+                        x = int(np.median(cols))
+                        rows = np.nonzero(colourful[:, x])[0]
+                        top, bottom = rows.min(), rows.max()
+                        n = bottom - top + 1
+                        errors = [np.abs(right[y, x] - np.array(cmap((bottom - y + 0.5) / n)[:3])
+                                         * 255).max() for y in range(top + 2, bottom - 1)]
+                        self.assertLess(np.median(errors), 10)
+                        # The title: dark ink in the top band, on a white background.
+                        band = frame[: height // 10, width // 4: 3 * width // 4]
+                        self.assertGreater((band.max(axis=2) < 100).sum(), 40, "no title")

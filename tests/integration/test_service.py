@@ -326,7 +326,8 @@ class LifecycleTest(unittest.TestCase):
 
 
 class ConvertTest(unittest.TestCase):
-    """RGBA->I420 in a shader before readback gives exactly the CPU loop's bytes."""
+    """RGBA->I420 in a shader before readback gives exactly the CPU loop's bytes,
+    once each path is proven to have run (log field, /metrics, /v1/info)."""
 
     def test_gpu_and_cpu_conversion_agree(self):
         job = {"raster": {"url": "jacksboro_dem.tif"},
@@ -336,12 +337,22 @@ class ConvertTest(unittest.TestCase):
         for mode in ("gpu", "cpu"):
             daemon = Daemon("--convert", mode)
             try:
+                status, _, info = daemon.request("GET", "/v1/info")
+                self.assertEqual(json.loads(info)["renderer"]["convert"], mode)
                 status, _, clips[mode] = daemon.render(job)
                 self.assertEqual(status, 200)
+                daemon.wait_for_log(r"outcome=ok .*convert=%s" % mode)
+                status, _, metrics = daemon.request("GET", "/metrics")
+                counts = dict(re.findall(
+                    r'rasterclip_frames_converted_total\{where="(\w+)"\} (\d+)', metrics.decode()))
+                self.assertEqual(int(counts[mode]), 6)
+                self.assertEqual(int(counts["gpu" if mode == "cpu" else "cpu"]), 0)
                 # A width that is not a multiple of 8 falls back to the CPU path.
                 odd = dict(job, output=dict(job["output"], width=330, height=186))
                 status, _, body = daemon.render(odd)
                 self.assertEqual(status, 200)
+                daemon.wait_for_log(r"outcome=ok w=330 .*convert=cpu")
             finally:
                 daemon.stop()
+        self.assertGreater(len(clips["gpu"]), 1000)
         self.assertEqual(clips["gpu"], clips["cpu"])
