@@ -2,11 +2,23 @@
 # Installs what is missing, then builds and runs every test twice: under
 # AddressSanitizer + UBSan (build-asan/), then under ThreadSanitizer (build-tsan/).
 # Each pass runs the whole ctest suite: unit, fuzz-corpus replay, formatting, and
-# integration against the real daemon.
-set -euo pipefail
+# integration against the real daemon. Both passes run even when the first fails;
+# skipped tests are listed with their reasons after each pass.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh asan
-(cd build-asan && ctest --output-on-failure --timeout 900 "$@")
-bash scripts/build.sh tsan
-(cd build-tsan && ctest --output-on-failure --timeout 900 "$@")
+bash scripts/setup.sh || exit 1
+
+status=0
+for pass in asan tsan; do
+    if ! bash scripts/build.sh "$pass"; then
+        status=1
+        continue
+    fi
+    (cd "build-$pass" && ctest --output-on-failure --timeout 900 "$@") || status=1
+    log="build-$pass/Testing/Temporary/LastTest.log"
+    if grep -qE "skipped '|SKIPPED:" "$log" 2>/dev/null; then
+        echo "== $pass: skipped checks =="
+        grep -hE "skipped '|SKIPPED:" "$log" | sort -u
+    fi
+done
+exit "$status"

@@ -25,8 +25,15 @@ DAEMON = os.environ.get("RASTERCLIPD", os.path.join(SOURCE, "build", "rasterclip
 CLIENT = os.environ.get("RASTERCLIP", os.path.join(SOURCE, "build", "rasterclip"))
 SANITIZED = bool(os.environ.get("RC_SANITIZE"))
 
-# Rasters the repository ships (permissive licences) and the developer set, when present.
-REPO_DATA = [os.path.join(SOURCE, "tests", "data"), os.path.join(SOURCE, "demo")]
+# Rasters the repository ships (permissive licences) and the damaged ones that
+# scripts/make_test_data.py writes (ctest runs it into the build tree first).
+GENERATED = os.environ.get("RC_TEST_DATA")
+if not GENERATED:
+    GENERATED = tempfile.mkdtemp(prefix="rasterclip-generated-")
+if not os.path.exists(os.path.join(GENERATED, "broken_truncated.tif")):
+    subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "make_test_data.py"),
+                    GENERATED], check=True)
+REPO_DATA = [os.path.join(SOURCE, "tests", "data"), os.path.join(SOURCE, "demo"), GENERATED]
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "ThreadSanitizer")

@@ -2,10 +2,11 @@
 keeps serving afterwards."""
 import json
 import os
+import shutil
 import tempfile
 import unittest
 
-from harness import DaemonTest, ffprobe, shared_file
+from harness import DaemonTest, ffprobe
 
 GOOD = {"raster": {"url": "byte_20x20.tif"},
         "output": {"width": 160, "height": 90, "fps": 10, "frames": 5}}
@@ -77,9 +78,43 @@ class ErrorTest(DaemonTest):
                 self.assertNotIn(self.daemon.root, err["message"])  # no paths leak
 
     def test_damaged_raster(self):
-        if not shared_file("broken_truncated.tif"):
-            self.skipTest("SKIPPED: shared/data/broken_truncated.tif is not present")
-        self.check(job(raster__url="broken_truncated.tif"), 422, "impossible", "raster.url")
+        for name in ("broken_truncated.tif", "broken_empty.tif", "broken_header_only.tif",
+                     "broken_not_a_raster.tif"):
+            with self.subTest(name):
+                self.check(job(raster__url=name), 422, "impossible", "raster.url")
+
+    def test_leaving_the_root_is_403_whether_or_not_the_target_exists(self):
+        outside = tempfile.mkdtemp(prefix="rasterclip-outside-")
+        try:
+            with open(os.path.join(outside, "there.tif"), "wb") as f:
+                f.write(b"x")
+            os.symlink(outside, os.path.join(self.daemon.root, "linked_dir"))
+            os.symlink(os.path.join(outside, "there.tif"),
+                       os.path.join(self.daemon.root, "link_there.tif"))
+            os.symlink(os.path.join(outside, "absent.tif"),
+                       os.path.join(self.daemon.root, "link_absent.tif"))
+            up = "../" * 12
+            pairs = [(up + outside[1:] + "/there.tif", up + outside[1:] + "/absent.tif"),
+                     (outside + "/there.tif", outside + "/absent.tif"),
+                     ("file://" + outside + "/there.tif", "file://" + outside + "/absent.tif"),
+                     ("linked_dir/there.tif", "linked_dir/absent.tif"),
+                     ("link_there.tif", "link_absent.tif"),
+                     ("nowhere/../../there.tif", "nowhere/../../absent.tif")]
+            messages = set()
+            for existing, missing in pairs:
+                for url in (existing, missing):
+                    with self.subTest(url):
+                        err = self.check(job(raster__url=url), 403, "forbidden", "raster.url")
+                        messages.add(err["message"])
+            self.assertEqual(len(messages), 1)
+            # Inside the root, a missing file is 404 and ".." that stays inside is fine.
+            self.check(job(raster__url="nowhere/absent.tif"), 404, "not_found", "raster.url")
+            status, _, _ = self.daemon.render(job(raster__url="nowhere/../byte_20x20.tif"))
+            self.assertEqual(status, 200)
+        finally:
+            for name in ("linked_dir", "link_there.tif", "link_absent.tif"):
+                os.unlink(os.path.join(self.daemon.root, name))
+            shutil.rmtree(outside)
 
     def test_symlink_out_of_root(self):
         link = os.path.join(self.daemon.root, "escape.tif")

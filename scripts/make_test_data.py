@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""Writes the damaged rasters the tests need into OUTDIR (the build tree), so no
+test depends on files outside the repository:
+
+    broken_truncated.tif    a tiled, compressed GeoTIFF cut at 60 %: it opens, its
+                            pixels cannot all be read
+    broken_empty.tif        zero bytes
+    broken_header_only.tif  a TIFF header and nothing after it
+
+    /usr/bin/python3 scripts/make_test_data.py OUTDIR
+"""
+import os
+import sys
+
+import numpy as np
+from osgeo import gdal
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    gdal.UseExceptions()
+    values = (np.arange(256 * 256).reshape(256, 256) % 977).astype(np.float32)
+    mem = gdal.GetDriverByName("MEM").Create("", 256, 256, 1, gdal.GDT_Float32)
+    mem.GetRasterBand(1).WriteArray(values)
+    full = "/vsimem/full.tif"
+    gdal.GetDriverByName("GTiff").CreateCopy(
+        full, mem, options=["TILED=YES", "COMPRESS=DEFLATE", "BLOCKXSIZE=64", "BLOCKYSIZE=64"])
+    f = gdal.VSIFOpenL(full, "rb")
+    gdal.VSIFSeekL(f, 0, 2)
+    size = gdal.VSIFTellL(f)
+    gdal.VSIFSeekL(f, 0, 0)
+    data = gdal.VSIFReadL(1, size, f)
+    gdal.VSIFCloseL(f)
+    gdal.Unlink(full)
+    files = {"broken_truncated.tif": data[: len(data) * 6 // 10],
+             "broken_empty.tif": b"",
+             "broken_header_only.tif": data[:8]}
+    for name, body in files.items():
+        tmp = os.path.join(out, name + ".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(body)
+        os.replace(tmp, os.path.join(out, name))
+
+
+if __name__ == "__main__":
+    main()
