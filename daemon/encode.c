@@ -15,6 +15,7 @@ struct rc_encoder {
     unsigned width, height;
     unsigned long deadline;
     double encode_ms;
+    long fail_at; /* fault injection (test builds): frame whose encode libvpx rejects */
 };
 
 static enum rc_err codec_failed(struct rc_encoder *enc, const char *what, struct rc_error *err)
@@ -104,6 +105,15 @@ enum rc_err rc_encode_create(const struct rc_job_spec *spec, struct rc_encoder *
     enc->width = spec->width;
     enc->height = spec->height;
     enc->deadline = realtime ? VPX_DL_REALTIME : VPX_DL_GOOD_QUALITY;
+    enc->fail_at = -1;
+#ifdef RC_FAULT_INJECTION
+    /* Test builds only: RASTERCLIP_FAULT_ENCODE_FRAME=N hands libvpx a frame of the
+     * wrong size at frame N, so the failure path after streaming began is real. */
+    const char *fault = getenv("RASTERCLIP_FAULT_ENCODE_FRAME");
+    if (fault && *fault) {
+        enc->fail_at = strtol(fault, NULL, 10);
+    }
+#endif
 out:
     if (rc != RC_OK) {
         rc_encode_destroy(enc);
@@ -218,7 +228,8 @@ enum rc_err rc_encode_i420(struct rc_encoder *enc, const uint8_t *i420, uint64_t
                            rc_encode_sink sink, void *ctx, struct rc_error *err)
 {
     vpx_image_t img;
-    if (!vpx_img_wrap(&img, VPX_IMG_FMT_I420, enc->width, enc->height, 1, (unsigned char *)i420)) {
+    unsigned width = enc->fail_at >= 0 && pts == (uint64_t)enc->fail_at ? enc->width - 2 : enc->width;
+    if (!vpx_img_wrap(&img, VPX_IMG_FMT_I420, width, enc->height, 1, (unsigned char *)i420)) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "cannot wrap an I420 frame");
     }
     img.cs = VPX_CS_BT_601;

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "parse.h"
 
 #define VSI_PREFIX "/vsirasterclip/"
 
@@ -281,8 +282,13 @@ static enum rc_err probe(struct rc_fetch *f, struct rc_error *err)
             continue;
         }
         if (rc == RC_OK && r.status == 206) {
+            /* "bytes first-last/size"; the size must be given (RFC 9110, 14.4). */
             const char *slash = strchr(r.content_range, '/');
-            f->size = slash ? strtoull(slash + 1, NULL, 10) : r.len;
+            if (!slash || !rc_parse_u64(slash + 1, &f->size)) {
+                free(r.buf);
+                rc_log(RC_LOG_WARN, "msg=\"bad Content-Range\" value=\"%.80s\"", r.content_range);
+                return fail(f, err, RC_ERR_UPSTREAM, "the raster's server sent no usable size");
+            }
         } else if (rc == RC_OK && r.status == 200) {
             f->whole = true; /* no ranges: the body is the file */
             f->size = r.len;

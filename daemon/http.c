@@ -23,6 +23,7 @@
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
+#include "parse.h"
 #include "query.h"
 #include "shaders.h"
 
@@ -640,8 +641,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             }
             const char *length =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
-            unsigned long long limit = (unsigned long long)config(http)->max_body_bytes;
+            uint64_t declared = 0;
+            if (length && !rc_parse_u64(length, &declared)) {
+                return send_error_code(http, conn, RC_ERR_INVALID, "Content-Length",
+                                       "Content-Length must be a decimal byte count");
+            }
+            uint64_t limit = (uint64_t)config(http)->max_body_bytes;
             if (declared > limit) {
                 req->too_large = true;
                 /* A moderately large body is read and dropped so the client, still

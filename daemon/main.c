@@ -122,6 +122,9 @@ int main(int argc, char **argv)
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);
         goto out;
     }
+#ifdef RC_FAULT_INJECTION
+    rc_log(RC_LOG_WARN, "msg=\"fault injection built in\" note=\"a test build\"");
+#endif
     rc_log(RC_LOG_INFO, "msg=\"listening\" url=%s version=%s data_root=\"%s\"", rc_http_url(http),
            RC_VERSION, cfg.data_root);
     rc_notify("READY=1\nSTATUS=serving");

@@ -79,6 +79,7 @@ struct session {
     struct rc_buf out;       /* muxed bytes of one frame */
     enum rc_err status;      /* set by the encode thread */
     struct rc_error error;
+    atomic_bool failed;      /* the encode side failed: the draw side stops */
     size_t encoded;
     double mux_ms;
 };
@@ -109,8 +110,9 @@ static void *encode_main(void *arg)
             if (s->status == RC_OK) {
                 s->encoded++;
             } else {
-                /* Tell the draw side to stop; it still hands over every frame. */
-                atomic_store(&s->job->cancel, true);
+                /* Tell the draw side to stop; it still hands over every frame. The
+                 * job's cancel flag is the client's: a failure is not a cancel. */
+                atomic_store(&s->failed, true);
             }
         }
         rc_queue_push(s->free, f);
@@ -181,8 +183,8 @@ static enum rc_err draw_frames(struct worker *w, struct session *s, double deadl
     enum rc_err rc = RC_OK;
     size_t next = 0;
     while (rc == RC_OK && (next < spec->frames || rc_render_in_flight(w->render) > 0)) {
-        if (atomic_load(&s->job->cancel)) {
-            rc = RC_ERR_CANCELLED;
+        if (atomic_load(&s->job->cancel) || atomic_load(&s->failed)) {
+            rc = RC_ERR_CANCELLED; /* a failure's own error replaces it after the join */
             break;
         }
         if (rc_clock_ms() > deadline_ms) {
@@ -329,10 +331,13 @@ static void run_job(struct worker *w, struct rc_job *job)
         fail_before_stream(job, &err);
         goto out;
     }
-    rc_bytequeue_write(job->out, s.out.data, s.out.len);
     job->state = RC_JOB_STREAMING;
     streaming = true;
     job->on_ready(job, job->on_ready_ctx);
+    if (!rc_bytequeue_write(job->out, s.out.data, s.out.len)) {
+        rc = RC_ERR_CANCELLED; /* the client left before the header went out */
+        goto out;
+    }
 
     if (pthread_create(&encoder, NULL, encode_main, &s) != 0) {
         rc = rc_error_set(&err, RC_ERR_INTERNAL, "", "cannot start the encode thread");
@@ -342,7 +347,10 @@ static void run_job(struct worker *w, struct rc_job *job)
     /* The end marker; frames[FRAME_POOL] has no pixels. */
     rc_queue_push(s.filled, &frames[FRAME_POOL]);
     pthread_join(encoder, NULL);
-    if (rc == RC_OK && s.status != RC_OK) {
+    if (s.status != RC_OK && s.status != RC_ERR_CANCELLED) {
+        rc = s.status; /* the encoder's failure is why drawing stopped */
+        err = s.error;
+    } else if (rc == RC_OK && s.status != RC_OK) {
         rc = s.status;
         err = s.error;
     }

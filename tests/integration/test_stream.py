@@ -128,5 +128,39 @@ class StreamTest(DaemonTest):
         self.assertRegex(metrics.decode(), r"rasterclip_workers_busy 0\b")
 
 
+class EncoderFailureTest(unittest.TestCase):
+    """An encoder failure after streaming began is a failure, not a cancellation:
+    counted failed, its error logged, the stream left without its last chunk."""
+
+    def test_encoder_failure_is_counted_failed(self):
+        from harness import Daemon
+        daemon = Daemon(env={"RASTERCLIP_FAULT_ENCODE_FRAME": "5"})
+        try:
+            if "fault injection built in" not in daemon.log():
+                self.skipTest("SKIPPED: this build has no RC_FAULT_INJECTION (scripts/build.sh "
+                              "asan|tsan turn it on)")
+            job = {"raster": {"url": "jacksboro_dem.tif"},
+                   "output": {"width": 320, "height": 180, "fps": 10, "frames": 30}}
+            sock = post_raw(daemon.host, daemon.port, job)
+            raw = b""
+            while True:
+                got = sock.recv(65536)
+                if not got:
+                    break
+                raw += got
+            sock.close()
+            self.assertTrue(raw.startswith(b"HTTP/1.1 200"))
+            self.assertFalse(raw.endswith(b"0\r\n\r\n"))  # no terminating chunk
+            daemon.wait_for_log(r"outcome=failed w=320 h=180 frames=30 encoded=5 ")
+            self.assertRegex(daemon.log(), r'job failed" code=internal .*video encoder encode')
+            self.assertNotIn("outcome=cancelled", daemon.log())
+            status, _, metrics = daemon.request("GET", "/metrics")
+            text = metrics.decode()
+            self.assertRegex(text, r'rasterclip_jobs_total\{outcome="failed"\} 1\b')
+            self.assertRegex(text, r'rasterclip_jobs_total\{outcome="cancelled"\} 0\b')
+        finally:
+            daemon.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

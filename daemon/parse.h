@@ -1,0 +1,15 @@
+/*
+ * parse: strict number parsing for values that arrive from outside (headers,
+ * upstream responses): the whole string must be the number, no sign, no spaces,
+ * no overflow. Pure functions; any thread.
+ */
+#ifndef RC_PARSE_H
+#define RC_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Decimal digits only (at least one), value <= UINT64_MAX. */
+bool rc_parse_u64(const char *text, uint64_t *out);
+
+#endif
