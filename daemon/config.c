@@ -57,6 +57,8 @@ static const struct option_def options[] = {
     NUM(max_pixels, 256, 7680L * 4320, "8294400", true, "largest output width x height"),
     NUM(max_source_pixels, 1, 1L << 40, "17179869184", true,
         "largest raster (width x height of the file) a job may name"),
+    NUM(max_read_pixels, 1, 1L << 40, "1073741824", true,
+        "most source pixels a band's read may decode (the file, or the overview used)"),
     NUM(max_frames, 1, 1000000, "7200", true, "most frames in one clip"),
     NUM(max_fps, 1, 240, "60", true, "highest frame rate"),
     NUM(max_body_bytes, 1024, 64L << 20, "1048576", true, "largest request body"),
@@ -76,6 +78,7 @@ static const struct option_def options[] = {
     NUM(fetch_timeout_ms, 100, 3600000, "60000", true, "total time to read one remote raster"),
     NUM(max_fetch_mb, 1, 1L << 20, "512", true, "most bytes read from one remote raster"),
     NUM(cache_mb, 0, 1L << 20, "512", false, "memory for decoded rasters kept between jobs"),
+    NUM(gdal_cache_mb, 1, 1L << 20, "64", false, "memory for GDAL's block cache (file blocks)"),
     STR(convert, "auto",
         "colour conversion: gpu (a shader before readback), cpu, or auto (gpu on hardware)"),
     STR(cors_origin, "", "origins (comma-separated, or *) whose pages may fetch clips"),
@@ -420,7 +423,7 @@ enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, c
     static const size_t fixed[] = {
         offsetof(struct rc_config, listen),        offsetof(struct rc_config, workers),
         offsetof(struct rc_config, device),        offsetof(struct rc_config, queue),
-        offsetof(struct rc_config, cache_mb),      offsetof(struct rc_config, config_file),
+        offsetof(struct rc_config, cache_mb), offsetof(struct rc_config, gdal_cache_mb),      offsetof(struct rc_config, config_file),
         offsetof(struct rc_config, byte_queue_kb),
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {

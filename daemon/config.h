@@ -27,6 +27,7 @@ struct rc_config {
     long max_height;
     long max_pixels;        /* output width x height */
     long max_source_pixels; /* the raster file's width x height */
+    long max_read_pixels;   /* source pixels one band's read may decode */
     long max_frames;
     long max_fps;
     long max_body_bytes;
@@ -45,6 +46,7 @@ struct rc_config {
     long fetch_timeout_ms;
     long max_fetch_mb;
     long cache_mb;
+    long gdal_cache_mb; /* GDAL's block cache */
     char cors_origin[4096]; /* comma-separated origins, "*" for any, empty for none */
     char token_file[4096];  /* bearer tokens, one a line; empty: no authentication */
     long auth_health;       /* 0 or 1: tokens on /healthz, /readyz, /metrics too */

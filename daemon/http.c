@@ -1,7 +1,6 @@
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <gdal.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -423,7 +422,7 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         RC_VERSION, "renderer", "egl_platform", gi->platform, "egl_device", gi->device, "hardware",
         gi->hardware, "gl_renderer", rc_workers_gl_renderer(http->workers), "gl_version",
         rc_workers_gl_version(http->workers), "libraries", "libvpx", vpx_codec_version_str(),
-        "gdal", GDALVersionInfo("RELEASE_NAME"), "libmicrohttpd", MHD_get_version(), "jansson",
+        "gdal", rc_raster_library_version(), "libmicrohttpd", MHD_get_version(), "jansson",
         JANSSON_VERSION, "limits", limits, "workers", "count", (json_int_t)config(http)->workers,
         "queue", (json_int_t)config(http)->queue);
     json_t *ignored = json_array();
@@ -431,6 +430,8 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         json_array_append_new(ignored, json_string(*p));
     }
     json_object_set_new(body, "ignored_query_parameters", ignored);
+    json_object_set_new(body, "gdal_cache_bytes",
+                        json_integer((json_int_t)rc_raster_block_cache_bytes()));
     json_t *renderer = json_object_get(body, "renderer");
     json_object_set_new(renderer, "egl_displays", json_integer((json_int_t)rc_gpu_count(http->gpu)));
     json_object_set_new(renderer, "convert",

@@ -111,7 +111,7 @@ int main(int argc, char **argv)
     struct rc_http *http = NULL;
     struct rc_cache *cache = rc_cache_create((size_t)cfg.cache_mb << 20);
     struct rc_config_source *cfgs = rc_config_source_create(&cfg);
-    rc_raster_global_init();
+    rc_raster_global_init(&cfg);
     if (!cache || !cfgs) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"out of memory\"");
         goto out;

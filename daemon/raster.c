@@ -38,8 +38,11 @@ void rc_raster_fetch_config(const struct rc_config *cfg, struct rc_fetch_config 
     out->resolve = cfg->resolve;
 }
 
-void rc_raster_global_init(void)
+void rc_raster_global_init(const struct rc_config *cfg)
 {
+    /* GDAL's block cache would otherwise take 5 % of physical memory, outside every
+     * budget the configuration sets. */
+    GDALSetCacheMax64((GIntBig)cfg->gdal_cache_mb << 20);
     rc_fetch_global_init();
     GDALAllRegister();
     CPLSetErrorHandler(gdal_log);
@@ -47,6 +50,16 @@ void rc_raster_global_init(void)
     CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
     /* Statistics embedded in files are not trusted, and nothing is written back. */
     CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
+}
+
+const char *rc_raster_library_version(void)
+{
+    return GDALVersionInfo("RELEASE_NAME");
+}
+
+uint64_t rc_raster_block_cache_bytes(void)
+{
+    return (uint64_t)GDALGetCacheMax64();
 }
 
 /* Drivers that read a raster from its own bytes; formats that may point at other
@@ -235,8 +248,8 @@ static GDALRIOResampleAlg resample_alg(const char *name)
 }
 
 static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override,
-                             const char *resampling, float *dst, unsigned w, unsigned h,
-                             const char *field, struct rc_error *err)
+                             const char *resampling, long max_read_pixels, float *dst, unsigned w,
+                             unsigned h, const char *field, struct rc_error *err)
 {
     int has_file_nodata = 0;
     double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
@@ -258,6 +271,17 @@ static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override
             GDALGetRasterBandXSize(ov) < GDALGetRasterBandXSize(source)) {
             source = ov;
         }
+    }
+    /* A decimated read still decodes every source pixel: without an overview near
+     * the output's size, a huge file costs seconds of a worker and GDAL's block
+     * cache. Refused before any pixel is read. */
+    double source_pixels =
+        (double)GDALGetRasterBandXSize(source) * (double)GDALGetRasterBandYSize(source);
+    if (source_pixels > (double)max_read_pixels) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                            "reading this raster at %ux%u means decoding %.0f pixels a band (it "
+                            "has no overview near that size); at most %ld (max_read_pixels)",
+                            w, h, source_pixels, max_read_pixels);
     }
     CPLErrorReset();
     GDALRasterIOExtraArg extra;
@@ -345,9 +369,9 @@ static void cache_key(const struct rc_config *cfg, const struct request *q, cons
                      st.st_mtim.tv_nsec, (long long)st.st_size);
     }
     n += snprintf(key + n, n < (int)size ? size - (size_t)n : 0,
-                  "|cap=%u|grid=%ux%u|lim=%ld,%ld,%ld,%ld|%s|nodata=", q->max_dim, q->width,
-                  q->height, cfg->max_raster_pixels, cfg->max_source_pixels, cfg->max_bands,
-                  cfg->max_raster_mb, q->resampling ? q->resampling : "nearest");
+                  "|cap=%u|grid=%ux%u|lim=%ld,%ld,%ld,%ld,%ld|%s|nodata=", q->max_dim,
+                  q->width, q->height, cfg->max_raster_pixels, cfg->max_source_pixels,
+                  cfg->max_bands, cfg->max_raster_mb, cfg->max_read_pixels, q->resampling ? q->resampling : "nearest");
     if (q->nodata && n < (int)size) {
         n += snprintf(key + n, size - (size_t)n, "%.17g", *q->nodata);
     }
@@ -482,8 +506,8 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     r->has_geotransform = GDALGetGeoTransform(ds, r->geotransform) == CE_None;
     for (size_t i = 0; i < band_count; i++) {
         float *dst = r->values + i * plane;
-        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling, dst, w, h,
-                       q->field, err);
+        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling,
+                       cfg->max_read_pixels, dst, w, h, q->field, err);
         if (rc != RC_OK) {
             goto out;
         }

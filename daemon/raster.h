@@ -39,7 +39,12 @@ struct rc_raster {
     double geotransform[6]; /* GDAL's, of the source grid */
 };
 
-void rc_raster_global_init(void);
+/* Once, on the main thread: GDAL's drivers, error handler and block cache size. */
+void rc_raster_global_init(const struct rc_config *cfg);
+
+/* GDAL's release name, and the bytes its block cache may hold. */
+const char *rc_raster_library_version(void);
+uint64_t rc_raster_block_cache_bytes(void);
 
 struct rc_fetch_config;
 /* The remote-fetch settings the config asks for. */

@@ -6,6 +6,8 @@ test depends on files outside the repository:
                             pixels cannot all be read
     broken_empty.tif        zero bytes
     broken_header_only.tif  a TIFF header and nothing after it
+    huge_sparse.tif         100000 x 100000, no overviews, every tile absent (a few
+                            hundred KB): costly to read decimated, cheap to send
 
     /usr/bin/python3 scripts/make_test_data.py OUTDIR
 """
@@ -36,6 +38,15 @@ def main():
     files = {"broken_truncated.tif": data[: len(data) * 6 // 10],
              "broken_empty.tif": b"",
              "broken_header_only.tif": data[:8]}
+    huge = os.path.join(out, "huge_sparse.tif")
+    if not os.path.exists(huge):
+        ds = gdal.GetDriverByName("GTiff").Create(
+            huge + ".tmp.tif", 100000, 100000, 1, gdal.GDT_Byte,
+            options=["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "SPARSE_OK=TRUE",
+                     "COMPRESS=DEFLATE"])
+        ds.SetGeoTransform([0, 1, 0, 0, 0, -1])
+        ds = None
+        os.replace(huge + ".tmp.tif", huge)
     for name, body in files.items():
         tmp = os.path.join(out, name + ".tmp")
         with open(tmp, "wb") as fh:

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import unittest
 
 from harness import DaemonTest, ffprobe
@@ -115,6 +116,21 @@ class ErrorTest(DaemonTest):
             for name in ("linked_dir", "link_there.tif", "link_absent.tif"):
                 os.unlink(os.path.join(self.daemon.root, name))
             shutil.rmtree(outside)
+
+    def test_huge_raster_without_overviews_is_refused_quickly(self):
+        """A 10^10-pixel sparse file (a few hundred KB) would keep a worker for seconds
+        and fill GDAL's block cache: refused before any pixel is read, naming the limit."""
+        start = time.monotonic()
+        err = self.check(job(raster__url="huge_sparse.tif", output__width=320,
+                             output__height=180), 422, "impossible", "raster.url")
+        elapsed = time.monotonic() - start
+        print("\nhuge sparse raster refused in %.0f ms" % (elapsed * 1e3))
+        self.assertIn("max_read_pixels", err["message"])
+        self.assertLess(elapsed, 2.0)
+        status, _, data = self.daemon.request("GET", "/v1/info")
+        info = json.loads(data)
+        self.assertEqual(info["gdal_cache_bytes"], 64 << 20)
+        self.assertEqual(info["limits"]["max_read_pixels"], 1 << 30)
 
     def test_symlink_out_of_root(self):
         link = os.path.join(self.daemon.root, "escape.tif")
