@@ -3,6 +3,7 @@
 # Non-interactive and idempotent: packages already present are left alone, and
 # `apt-get update` runs once, only when something is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
     # build
@@ -20,6 +21,10 @@ packages=(
     # browser test: the demo page plays the stream
     chromium
 )
+# The OpenAPI validator runs on Node (npm packages in tests/openapi/); a Node that
+# came from elsewhere with its own npm is used as it is.
+command -v node > /dev/null || packages+=(nodejs)
+command -v npm > /dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,8 +33,16 @@ for p in "${packages[@]}"; do
     fi
 done
 
+node_tools() {
+    # Test tooling from the npm registry, pinned by tests/openapi/package-lock.json.
+    if [ ! -d tests/openapi/node_modules/@apidevtools/swagger-parser ]; then
+        npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error
+    fi
+}
+
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "setup: all ${#packages[@]} packages present"
+    node_tools
     exit 0
 fi
 
@@ -41,3 +54,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+node_tools
