@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "encode.h"
-#include "job.h"
+#include "encode/convert.h"
+#include "encode/encode.h"
 
 static double now_s(void)
 {
@@ -69,24 +69,26 @@ int main(int argc, char **argv)
     }
     fclose(f);
 
-    struct rc_job_spec spec = {.width = (unsigned)w,
-                               .height = (unsigned)h,
-                               .fps = (unsigned)fps,
-                               .frames = frames,
-                               .speed = RC_SPEED_REALTIME,
-                               .bitrate_kbps = 2000,
-                               .crf = -1,
-                               .keyframe_interval = 60};
+    /* A default job's settings (output.speed realtime, 2000 kbit/s, a keyframe
+     * every 60 frames), as the plan makes them. */
+    struct rc_encode_settings settings = {.width = (unsigned)w,
+                                          .height = (unsigned)h,
+                                          .fps = (unsigned)fps,
+                                          .realtime = true,
+                                          .bitrate_kbps = 2000,
+                                          .crf = -1,
+                                          .keyframe_interval = 60};
     struct rc_encoder *enc = NULL;
     struct rc_error err = {0};
-    if (rc_encode_create(&spec, &enc, &err) != RC_OK) {
+    if (rc_encode_create(&settings, &enc, &err) != RC_OK) {
         fprintf(stderr, "encode_ceiling: %s\n", err.message);
         free(all);
         return 1;
     }
     /* The daemon's work per frame: the same conversion, then the same encoder. */
-    size_t luma = (size_t)w * (size_t)h, chroma_w = (size_t)(w + 1) / 2;
-    uint8_t *i420 = malloc(luma + 2 * chroma_w * (size_t)((h + 1) / 2));
+    struct rc_i420_layout layout;
+    rc_i420_layout((unsigned)w, (unsigned)h, &layout);
+    uint8_t *i420 = malloc(layout.frame_bytes);
     if (!i420) {
         rc_encode_destroy(enc);
         free(all);
@@ -97,9 +99,7 @@ int main(int argc, char **argv)
     double start = now_s();
     for (size_t i = 0; i < frames; i++) {
         double t0 = now_s();
-        rc_encode_rgba_to_i420(all + i * frame_bytes, (unsigned)w, (unsigned)h, i420, (int)w,
-                               i420 + luma, (int)chroma_w,
-                               i420 + luma + chroma_w * (size_t)((h + 1) / 2), (int)chroma_w);
+        rc_convert_rgba_to_i420(all + i * frame_bytes, &layout, i420);
         convert_s += now_s() - t0;
         if (rc_encode_i420(enc, i420, i, count_bytes, &bytes, &err) != RC_OK) {
             fprintf(stderr, "encode_ceiling: %s\n", err.message);

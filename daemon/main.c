@@ -10,14 +10,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
-#include "config.h"
-#include "http.h"
-#include "log.h"
-#include "notify.h"
-#include "raster.h"
-#include "render.h"
-#include "worker.h"
+#include "base/cache.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/notify.h"
+#include "http/http.h"
+#include "pipeline/worker.h"
+#include "raster/raster.h"
+#include "render/render.h"
 
 enum { DRAIN_POLL_MS = 50 };
 
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
     struct rc_gpu *gpu = NULL;
     struct rc_workers *workers = NULL;
     struct rc_http *http = NULL;
-    struct rc_cache *cache = rc_cache_create((size_t)cfg.cache_mb << 20);
+    struct rc_cache *cache = rc_raster_cache_create((size_t)cfg.cache_mb << 20);
     struct rc_config_source *cfgs = rc_config_source_create(&cfg);
     rc_raster_global_init(&cfg);
     if (!cache || !cfgs) {

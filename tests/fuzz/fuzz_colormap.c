@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "colormap.h"
-#include "text.h"
+#include "base/colormap.h"
+#include "overlay/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

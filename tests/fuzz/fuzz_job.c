@@ -5,7 +5,8 @@
 #include <stdint.h>
 
 #include "fuzz_config.h"
-#include "job.h"
+#include "job/job.h"
+#include "job/timeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rc_job_spec spec;
     struct rc_error err;
     if (rc_job_spec_parse(&spec, cfg, (const char *)data, size, &err) == RC_OK) {
-        rc_job_spec_resolve_length(&spec, cfg, 3, &err);
+        struct rc_timeline timeline;
+        if (rc_timeline_init(&timeline, &spec, cfg, 3, &err) == RC_OK && timeline.frames > 0) {
+            struct rc_timeline_frame frame;
+            rc_timeline_at(&timeline, timeline.frames - 1, &frame);
+        }
         rc_job_spec_finish(&spec);
     }
     return 0;

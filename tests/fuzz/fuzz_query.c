@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "fuzz_config.h"
-#include "job.h"
-#include "query.h"
+#include "http/query.h"
+#include "job/job.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

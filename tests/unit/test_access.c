@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "check.h"
+#include "http/access.h"
 
 static void test_tokens(void)
 {

@@ -1,7 +1,7 @@
 /* Camera math: eye placement, projection, orbit and keyframe paths. */
 #include <math.h>
 
-#include "camera.h"
+#include "base/camera.h"
 #include "check.h"
 
 static const double PI = 3.14159265358979323846;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/colormap.h"
 #include "check.h"
-#include "colormap.h"
 
 static unsigned char byte_of(double x)
 {

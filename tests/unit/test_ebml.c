@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "ebml.h"
-#include "mux.h"
+#include "encode/ebml.h"
+#include "encode/mux.h"
 
 static int bytes_equal(const struct rc_buf *b, const unsigned char *want, size_t n)
 {

@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "job.h"
+#include "job/job.h"
+#include "job/timeline.h"
 
 static struct rc_config cfg;
 
@@ -46,8 +47,12 @@ static void test_defaults(void)
     CHECK(spec.camera.kind == RC_CAMERA_ORBIT && spec.camera.orbit_degrees == 360);
     CHECK(spec.camera.base.elevation_deg == 35 && spec.camera.base.distance == 2.2);
     CHECK(spec.keyframe_interval == 60 && spec.crf == -1 && spec.bitrate_kbps == 2000);
-    CHECK(rc_job_spec_resolve_length(&spec, &cfg, 1, &err) == RC_OK);
-    CHECK(spec.frames == 120); /* 4 s at 30 fps */
+    struct rc_timeline timeline;
+    CHECK(rc_timeline_init(&timeline, &spec, &cfg, 1, &err) == RC_OK);
+    CHECK(timeline.frames == 120); /* 4 s at 30 fps */
+    CHECK(spec.frames == 0);       /* the spec is never written */
+    CHECK(rc_timeline_init(&timeline, &spec, &cfg, 5, &err) == RC_OK);
+    CHECK(timeline.frames == 50); /* 10 frames a band */
     rc_job_spec_finish(&spec);
 
     CHECK(parse("{\"raster\":{\"url\":\"a.tif\",\"bands\":{\"first\":2,\"last\":5},"
@@ -61,13 +66,15 @@ static void test_defaults(void)
     CHECK(spec.has_nodata && spec.nodata == -9999);
     CHECK(spec.frames == 60);
     CHECK(spec.background[0] == 0);
-    size_t a, b;
-    float w;
-    rc_job_spec_band_at(&spec, 4, 4, &a, &b, &w); /* 4/3 of the way: band 1 to 2 */
-    CHECK(a == 1 && b == 2);
-    CHECK_NEAR(w, 1.0f / 3.0f, 1e-6f);
-    rc_job_spec_band_at(&spec, 4, 59, &a, &b, &w); /* past the end: held on the last */
-    CHECK(a == 3 && b == 3 && w == 0.0f);
+    CHECK(rc_timeline_init(&timeline, &spec, &cfg, 4, &err) == RC_OK);
+    CHECK(timeline.frames == 60);
+    struct rc_timeline_frame f;
+    rc_timeline_at(&timeline, 4, &f); /* 4/3 of the way: band 1 to 2 */
+    CHECK(f.band_a == 1 && f.band_b == 2);
+    CHECK_NEAR(f.blend, 1.0f / 3.0f, 1e-6f);
+    rc_timeline_at(&timeline, 59, &f); /* past the end: held on the last */
+    CHECK(f.band_a == 3 && f.band_b == 3 && f.blend == 0.0f);
+    CHECK(f.pose.elevation_deg == 35);
     rc_job_spec_finish(&spec);
 }
 

@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/colormap.h"
 #include "check.h"
-#include "colormap.h"
-#include "overlay.h"
-#include "text.h"
+#include "overlay/overlay.h"
+#include "overlay/text.h"
 
 static void test_ticks(void)
 {
@@ -58,14 +58,20 @@ static void test_layout(void)
     rc_text_measure(text, "Elevation", 12, &w, &ascent, &descent);
     CHECK(w > 30 && w < 100 && ascent > 5 && descent > 0);
 
-    struct rc_job_spec spec = {.width = 640, .height = 360, .colorbar = true};
+    struct rc_colormap viridis;
+    rc_colormap_from_name(&viridis, "viridis", "", NULL);
+    struct rc_overlay_settings spec = {.width = 640,
+                                       .height = 360,
+                                       .colorbar = true,
+                                       .colorbar_label = "m",
+                                       .title = "Title",
+                                       .colormap = &viridis,
+                                       .vmin = 236,
+                                       .vmax = 1076};
     memset(spec.background, 255, 4);
-    snprintf(spec.title, sizeof(spec.title), "Title");
-    snprintf(spec.colorbar_label, sizeof(spec.colorbar_label), "m");
-    rc_colormap_from_name(&spec.colormap, "viridis", "", NULL);
     CHECK(rc_overlay_wanted(&spec));
     struct rc_overlay *o = NULL;
-    CHECK(rc_overlay_create(&spec, 236, 1076, text, &o, &err) == RC_OK);
+    CHECK(rc_overlay_create(&spec, text, &o, &err) == RC_OK);
     CHECK(o->panel_count == 2);
     const struct rc_rect *title = &o->panels[0], *bar_panel = &o->panels[1];
     /* The scene is what the title and the bar leave. */
@@ -81,11 +87,11 @@ static void test_layout(void)
     CHECK(bar->x >= bar_panel->x && bar->y >= bar_panel->y && bar->h > 100);
     const uint8_t *bottom = o->canvas.rgba + 4 * ((size_t)(bar->y + bar->h - 1) * 640 + bar->x + 2);
     const uint8_t *top = o->canvas.rgba + 4 * ((size_t)bar->y * 640 + bar->x + 2);
-    CHECK(memcmp(bottom, spec.colormap.rgba[0], 3) == 0 && bottom[3] == 255);
-    CHECK(memcmp(top, spec.colormap.rgba[255], 3) == 0);
+    CHECK(memcmp(bottom, viridis.rgba[0], 3) == 0 && bottom[3] == 255);
+    CHECK(memcmp(top, viridis.rgba[255], 3) == 0);
     rc_overlay_destroy(o);
 
-    spec.title[0] = '\0';
+    spec.title = "";
     spec.colorbar = false;
     CHECK(!rc_overlay_wanted(&spec));
     rc_text_destroy(text);

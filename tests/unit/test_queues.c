@@ -2,9 +2,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "bytequeue.h"
+#include "base/bytequeue.h"
+#include "base/queue.h"
 #include "check.h"
-#include "queue.h"
 
 static void test_queue(void)
 {

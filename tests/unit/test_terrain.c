@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "terrain.h"
+#include "render/terrain.h"
 
 static void test_normalize(void)
 {

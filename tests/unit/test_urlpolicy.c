@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "urlpolicy.h"
+#include "raster/urlpolicy.h"
 
 static enum rc_addr_class class_of(const char *text)
 {

@@ -1,0 +1,52 @@
+#include "base/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void rc_buf_init(struct rc_buf *buf)
+{
+    buf->data = NULL;
+    buf->len = 0;
+    buf->cap = 0;
+}
+
+void rc_buf_finish(struct rc_buf *buf)
+{
+    if (!buf) {
+        return;
+    }
+    free(buf->data);
+    rc_buf_init(buf);
+}
+
+void rc_buf_reset(struct rc_buf *buf)
+{
+    buf->len = 0;
+}
+
+enum rc_err rc_buf_append(struct rc_buf *buf, const void *data, size_t len)
+{
+    if (len > SIZE_MAX - buf->len) {
+        return RC_ERR_NOMEM;
+    }
+    if (buf->len + len > buf->cap) {
+        size_t cap = buf->cap ? buf->cap : 256;
+        while (cap < buf->len + len) {
+            if (cap > SIZE_MAX / 2) {
+                return RC_ERR_NOMEM;
+            }
+            cap *= 2;
+        }
+        uint8_t *grown = realloc(buf->data, cap);
+        if (!grown) {
+            return RC_ERR_NOMEM;
+        }
+        buf->data = grown;
+        buf->cap = cap;
+    }
+    if (len) {
+        memcpy(buf->data + buf->len, data, len);
+    }
+    buf->len += len;
+    return RC_OK;
+}

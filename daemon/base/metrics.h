@@ -1,0 +1,33 @@
+/*
+ * metrics: Prometheus-style histograms, lock-free (atomic counters), written in the
+ * text exposition format. Any thread may observe; the owner inits and writes.
+ */
+#ifndef RC_METRICS_H
+#define RC_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+
+#define RC_HISTOGRAM_MAX_BUCKETS 16
+
+struct rc_histogram {
+    const double *bounds; /* upper bounds in seconds, ascending */
+    size_t bucket_count;
+    atomic_uint_fast64_t buckets[RC_HISTOGRAM_MAX_BUCKETS]; /* cumulative counts */
+    atomic_uint_fast64_t count;
+    atomic_uint_fast64_t sum_us;
+};
+
+void rc_histogram_init(struct rc_histogram *h, const double *bounds, size_t bucket_count);
+void rc_histogram_observe(struct rc_histogram *h, double seconds);
+/* Appends `name_bucket{labels,le=...}`, `_sum` and `_count` lines; `labels` is
+ * either "" or `key="value"` pairs without braces. */
+void rc_histogram_write(struct rc_histogram *h, const char *name, const char *labels,
+                        struct rc_buf *out);
+/* printf into a buffer (metrics text). */
+void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,173 @@
+#include "encode/mux.h"
+
+#include <stdlib.h>
+
+/* Element IDs from the Matroska specification (RFC 9559) and EBML (RFC 8794). */
+enum {
+    ID_EBML = 0x1A45DFA3,
+    ID_EBML_VERSION = 0x4286,
+    ID_EBML_READ_VERSION = 0x42F7,
+    ID_EBML_MAX_ID_LENGTH = 0x42F2,
+    ID_EBML_MAX_SIZE_LENGTH = 0x42F3,
+    ID_DOC_TYPE = 0x4282,
+    ID_DOC_TYPE_VERSION = 0x4287,
+    ID_DOC_TYPE_READ_VERSION = 0x4285,
+    ID_SEGMENT = 0x18538067,
+    ID_INFO = 0x1549A966,
+    ID_TIMECODE_SCALE = 0x2AD7B1,
+    ID_DURATION = 0x4489,
+    ID_MUXING_APP = 0x4D80,
+    ID_WRITING_APP = 0x5741,
+    ID_TRACKS = 0x1654AE6B,
+    ID_TRACK_ENTRY = 0xAE,
+    ID_TRACK_NUMBER = 0xD7,
+    ID_TRACK_UID = 0x73C5,
+    ID_TRACK_TYPE = 0x83,
+    ID_FLAG_LACING = 0x9C,
+    ID_CODEC_ID = 0x86,
+    ID_DEFAULT_DURATION = 0x23E383,
+    ID_VIDEO = 0xE0,
+    ID_PIXEL_WIDTH = 0xB0,
+    ID_PIXEL_HEIGHT = 0xBA,
+    ID_CLUSTER = 0x1F43B675,
+    ID_TIMECODE = 0xE7,
+    ID_SIMPLE_BLOCK = 0xA3,
+};
+
+enum {
+    TRACK_NUMBER = 1,
+    TRACK_TYPE_VIDEO = 1,
+    TIMECODE_SCALE_NS = 1000000, /* timecodes in milliseconds */
+    BLOCK_KEYFRAME = 0x80,       /* SimpleBlock flags: keyframe bit */
+};
+
+struct rc_mux {
+    struct rc_mux_settings settings;
+    bool cluster_open;
+    uint64_t cluster_timecode_ms;
+};
+
+struct rc_mux *rc_mux_create(const struct rc_mux_settings *settings)
+{
+    if (!settings->fps || !settings->width || !settings->height) {
+        return NULL;
+    }
+    struct rc_mux *mux = calloc(1, sizeof(*mux));
+    if (mux) {
+        mux->settings = *settings;
+    }
+    return mux;
+}
+
+void rc_mux_destroy(struct rc_mux *mux)
+{
+    free(mux);
+}
+
+uint64_t rc_mux_timecode_ms(const struct rc_mux *mux, uint64_t frame_index)
+{
+    /* Rounded to the nearest millisecond; exact for any fps that divides 1000. */
+    uint64_t fps = mux->settings.fps;
+    return (frame_index * 1000 + fps / 2) / fps;
+}
+
+static enum rc_err write_ebml_header(struct rc_buf *out)
+{
+    struct rc_buf body;
+    rc_buf_init(&body);
+    enum rc_err rc = rc_ebml_uint(&body, ID_EBML_VERSION, 1);
+    rc = rc ? rc : rc_ebml_uint(&body, ID_EBML_READ_VERSION, 1);
+    rc = rc ? rc : rc_ebml_uint(&body, ID_EBML_MAX_ID_LENGTH, 4);
+    rc = rc ? rc : rc_ebml_uint(&body, ID_EBML_MAX_SIZE_LENGTH, 8);
+    rc = rc ? rc : rc_ebml_string(&body, ID_DOC_TYPE, "webm");
+    rc = rc ? rc : rc_ebml_uint(&body, ID_DOC_TYPE_VERSION, 4);
+    rc = rc ? rc : rc_ebml_uint(&body, ID_DOC_TYPE_READ_VERSION, 2);
+    rc = rc ? rc : rc_ebml_master(out, ID_EBML, &body);
+    rc_buf_finish(&body);
+    return rc;
+}
+
+static enum rc_err write_info(const struct rc_mux *mux, struct rc_buf *out)
+{
+    const struct rc_mux_settings *s = &mux->settings;
+    struct rc_buf body;
+    rc_buf_init(&body);
+    double duration_ms = (double)s->frames * 1000.0 / (double)s->fps;
+    const char *app = s->writing_app ? s->writing_app : "rasterclip";
+    enum rc_err rc = rc_ebml_uint(&body, ID_TIMECODE_SCALE, TIMECODE_SCALE_NS);
+    rc = rc ? rc : rc_ebml_float(&body, ID_DURATION, duration_ms);
+    rc = rc ? rc : rc_ebml_string(&body, ID_MUXING_APP, "rasterclip mux");
+    rc = rc ? rc : rc_ebml_string(&body, ID_WRITING_APP, app);
+    rc = rc ? rc : rc_ebml_master(out, ID_INFO, &body);
+    rc_buf_finish(&body);
+    return rc;
+}
+
+static enum rc_err write_tracks(const struct rc_mux *mux, struct rc_buf *out)
+{
+    const struct rc_mux_settings *s = &mux->settings;
+    struct rc_buf video, entry, tracks;
+    rc_buf_init(&video);
+    rc_buf_init(&entry);
+    rc_buf_init(&tracks);
+    enum rc_err rc = rc_ebml_uint(&video, ID_PIXEL_WIDTH, s->width);
+    rc = rc ? rc : rc_ebml_uint(&video, ID_PIXEL_HEIGHT, s->height);
+    rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_NUMBER, TRACK_NUMBER);
+    rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_UID, 1);
+    rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_TYPE, TRACK_TYPE_VIDEO);
+    rc = rc ? rc : rc_ebml_uint(&entry, ID_FLAG_LACING, 0);
+    rc = rc ? rc : rc_ebml_string(&entry, ID_CODEC_ID, "V_VP9");
+    rc = rc ? rc : rc_ebml_uint(&entry, ID_DEFAULT_DURATION, 1000000000ull / s->fps);
+    rc = rc ? rc : rc_ebml_master(&entry, ID_VIDEO, &video);
+    rc = rc ? rc : rc_ebml_master(&tracks, ID_TRACK_ENTRY, &entry);
+    rc = rc ? rc : rc_ebml_master(out, ID_TRACKS, &tracks);
+    rc_buf_finish(&video);
+    rc_buf_finish(&entry);
+    rc_buf_finish(&tracks);
+    return rc;
+}
+
+enum rc_err rc_mux_write_header(struct rc_mux *mux, struct rc_buf *out)
+{
+    enum rc_err rc = write_ebml_header(out);
+    rc = rc ? rc : rc_ebml_id(out, ID_SEGMENT);
+    rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+    rc = rc ? rc : write_info(mux, out);
+    rc = rc ? rc : write_tracks(mux, out);
+    return rc;
+}
+
+enum rc_err rc_mux_write_frame(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
+                               bool keyframe, const void *data, size_t len)
+{
+    uint64_t timecode = rc_mux_timecode_ms(mux, frame_index);
+    if (!mux->cluster_open && !keyframe) {
+        return RC_ERR_INTERNAL;
+    }
+    /* SimpleBlock timecodes are signed 16-bit offsets from the Cluster's. */
+    bool fits = mux->cluster_open && timecode >= mux->cluster_timecode_ms &&
+                timecode - mux->cluster_timecode_ms <= INT16_MAX;
+    enum rc_err rc = RC_OK;
+    if (keyframe || !fits) {
+        rc = rc_ebml_id(out, ID_CLUSTER);
+        rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+        rc = rc ? rc : rc_ebml_uint(out, ID_TIMECODE, timecode);
+        if (rc != RC_OK) {
+            return rc;
+        }
+        mux->cluster_open = true;
+        mux->cluster_timecode_ms = timecode;
+    }
+    uint16_t relative = (uint16_t)(timecode - mux->cluster_timecode_ms);
+    uint8_t block_head[4] = {
+        0x80 | TRACK_NUMBER, /* track number as a 1-byte vint */
+        (uint8_t)(relative >> 8),
+        (uint8_t)relative,
+        keyframe ? BLOCK_KEYFRAME : 0,
+    };
+    rc = rc_ebml_id(out, ID_SIMPLE_BLOCK);
+    rc = rc ? rc : rc_ebml_size(out, sizeof(block_head) + len);
+    rc = rc ? rc : rc_buf_append(out, block_head, sizeof(block_head));
+    rc = rc ? rc : rc_buf_append(out, data, len);
+    return rc;
+}

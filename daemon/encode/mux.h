@@ -1,0 +1,48 @@
+/*
+ * mux: a live WebM (Matroska subset) writer for one VP9 video track.
+ *
+ * Layout: EBML header, then a Segment of unknown size holding Info (with the
+ * Duration known up front), Tracks, and Clusters of unknown size, one per keyframe
+ * (or sooner when a block's timecode would not fit the 16-bit relative field),
+ * each made of SimpleBlocks. Bytes are appended to a caller's buffer as soon as
+ * each frame arrives, so the stream can be sent while later frames are encoded.
+ * No Cues or SeekHead: the file is meant to be read front to back.
+ *
+ * One thread at a time per `struct rc_mux`; the caller owns it
+ * (rc_mux_create/rc_mux_destroy) and the output buffers.
+ */
+#ifndef RC_MUX_H
+#define RC_MUX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "encode/ebml.h"
+
+struct rc_mux_settings {
+    unsigned width;
+    unsigned height;
+    unsigned fps;
+    uint64_t frames; /* clip length, for Info/Duration */
+    const char *writing_app;
+};
+
+struct rc_mux;
+
+struct rc_mux *rc_mux_create(const struct rc_mux_settings *settings);
+void rc_mux_destroy(struct rc_mux *mux);
+
+/* Appends the EBML header, the Segment start, Info and Tracks to `out`. */
+enum rc_err rc_mux_write_header(struct rc_mux *mux, struct rc_buf *out);
+
+/* Appends one encoded frame (`frame_index` in 1/fps units) to `out`, opening a
+ * Cluster first when needed. The first frame must be a keyframe. */
+enum rc_err rc_mux_write_frame(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
+                               bool keyframe, const void *data, size_t len);
+
+/* Millisecond timecode of a frame index (TimecodeScale is 1 ms). */
+uint64_t rc_mux_timecode_ms(const struct rc_mux *mux, uint64_t frame_index);
+
+#endif

@@ -1,0 +1,183 @@
+#include "http/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/colormap.h"
+#include "encode/encode.h"
+#include "http/query.h"
+#include "pipeline/worker.h"
+#include "raster/raster.h"
+#include "render/render.h"
+#include "shaders.h"
+
+static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *conn)
+{
+    const struct rc_gpu_info *gi = rc_gpu_info(http->gpu);
+    json_t *limits = json_object();
+    for (size_t i = 0; i < rc_config_limits_count(); i++) {
+        json_object_set_new(limits, rc_config_limit_name(i),
+                            json_integer(rc_config_limit_value(rc_http_config(http), i)));
+    }
+    json_t *body = json_pack(
+        "{s:s, s:{s:s, s:s, s:b, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:I, s:I}}", "version",
+        RC_VERSION, "renderer", "egl_platform", gi->platform, "egl_device", gi->device, "hardware",
+        gi->hardware, "gl_renderer", rc_workers_gl_renderer(http->workers), "gl_version",
+        rc_workers_gl_version(http->workers), "libraries", "libvpx", rc_encode_library_version(),
+        "gdal", rc_raster_library_version(), "libmicrohttpd", MHD_get_version(), "jansson",
+        JANSSON_VERSION, "limits", limits, "workers", "count",
+        (json_int_t)rc_http_config(http)->workers, "queue",
+        (json_int_t)rc_http_config(http)->queue);
+    json_t *ignored = json_array();
+    for (const char *const *p = rc_query_ignored(); *p; p++) {
+        json_array_append_new(ignored, json_string(*p));
+    }
+    json_object_set_new(body, "ignored_query_parameters", ignored);
+    json_object_set_new(body, "gdal_cache_bytes",
+                        json_integer((json_int_t)rc_raster_block_cache_bytes()));
+    json_t *renderer = json_object_get(body, "renderer");
+    json_object_set_new(renderer, "egl_displays",
+                        json_integer((json_int_t)rc_gpu_count(http->gpu)));
+    json_object_set_new(
+        renderer, "convert",
+        json_string(rc_workers_gpu_convert(http->workers, rc_http_config(http)) ? "gpu" : "cpu"));
+    return rc_http_send_json(http, conn, MHD_HTTP_OK, body, NULL);
+}
+
+static enum MHD_Result handle_colormaps(struct rc_http *http, struct MHD_Connection *conn)
+{
+    /* Each map with 8 evenly spaced colours, enough for a swatch. */
+    json_t *list = json_array();
+    for (size_t i = 0; i < rc_colormap_count(); i++) {
+        struct rc_colormap map;
+        if (rc_colormap_from_name(&map, rc_colormap_name(i), "", NULL) != RC_OK) {
+            continue;
+        }
+        json_t *preview = json_array();
+        for (unsigned k = 0; k < 8; k++) {
+            const uint8_t *c = map.rgba[rc_colormap_index(&map, (k + 0.5) / 8.0)];
+            char hex[8];
+            snprintf(hex, sizeof(hex), "#%02x%02x%02x", c[0], c[1], c[2]);
+            json_array_append_new(preview, json_string(hex));
+        }
+        json_array_append_new(list, json_pack("{s:s, s:i, s:o}", "name", rc_colormap_name(i),
+                                              "entries", (int)map.entries, "preview", preview));
+    }
+    return rc_http_send_json(
+        http, conn, MHD_HTTP_OK,
+        json_pack("{s:o, s:s}", "colormaps", list, "reversed", "append _r to any name"), NULL);
+}
+
+static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connection *conn)
+{
+    struct rc_workers_stats st;
+    rc_workers_stats(http->workers, &st);
+    struct rc_buf out;
+    rc_buf_init(&out);
+    rc_metrics_printf(&out, "# TYPE rasterclip_jobs_total counter\n");
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"ok\"} %llu\n",
+                      (unsigned long long)st.jobs_ok);
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"failed\"} %llu\n",
+                      (unsigned long long)st.jobs_failed);
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"cancelled\"} %llu\n",
+                      (unsigned long long)st.jobs_cancelled);
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"rejected_busy\"} %llu\n",
+                      (unsigned long long)atomic_load(&http->rejected_busy));
+    rc_metrics_printf(&out, "# TYPE rasterclip_queue_depth gauge\nrasterclip_queue_depth %zu\n",
+                      st.queued);
+    rc_metrics_printf(&out, "# TYPE rasterclip_workers gauge\nrasterclip_workers %zu\n",
+                      st.workers);
+    rc_metrics_printf(&out, "# TYPE rasterclip_workers_busy gauge\nrasterclip_workers_busy %zu\n",
+                      st.busy);
+    rc_metrics_printf(&out,
+                      "# TYPE rasterclip_frames_total counter\nrasterclip_frames_total %llu\n",
+                      (unsigned long long)st.frames);
+    rc_metrics_printf(&out, "# TYPE rasterclip_bytes_total counter\nrasterclip_bytes_total %llu\n",
+                      (unsigned long long)st.bytes);
+    rc_metrics_printf(&out, "# TYPE rasterclip_frames_converted_total counter\n");
+    rc_metrics_printf(&out, "rasterclip_frames_converted_total{where=\"gpu\"} %llu\n",
+                      (unsigned long long)st.converted_gpu);
+    rc_metrics_printf(&out, "rasterclip_frames_converted_total{where=\"cpu\"} %llu\n",
+                      (unsigned long long)st.converted_cpu);
+    rc_metrics_printf(
+        &out,
+        "# TYPE rasterclip_http_requests_total counter\nrasterclip_http_requests_total %llu\n",
+        (unsigned long long)atomic_load(&http->requests));
+    rc_metrics_printf(&out, "# TYPE rasterclip_http_errors_total counter\n");
+    rc_metrics_printf(&out, "rasterclip_http_errors_total{class=\"4xx\"} %llu\n",
+                      (unsigned long long)atomic_load(&http->errors_4xx));
+    rc_metrics_printf(&out, "rasterclip_http_errors_total{class=\"5xx\"} %llu\n",
+                      (unsigned long long)atomic_load(&http->errors_5xx));
+    if (http->cache) {
+        struct rc_cache_stats cs;
+        rc_cache_stats(http->cache, &cs);
+        rc_metrics_printf(
+            &out, "# TYPE rasterclip_cache_hits_total counter\nrasterclip_cache_hits_total %llu\n",
+            (unsigned long long)cs.hits);
+        rc_metrics_printf(
+            &out,
+            "# TYPE rasterclip_cache_misses_total counter\nrasterclip_cache_misses_total %llu\n",
+            (unsigned long long)cs.misses);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_cache_evictions_total counter\n"
+                          "rasterclip_cache_evictions_total %llu\n",
+                          (unsigned long long)cs.evictions);
+        rc_metrics_printf(&out, "# TYPE rasterclip_cache_bytes gauge\nrasterclip_cache_bytes %zu\n",
+                          cs.bytes);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_cache_entries gauge\nrasterclip_cache_entries %zu\n",
+                          cs.entries);
+    }
+    rc_metrics_printf(&out, "# TYPE rasterclip_ttfb_seconds histogram\n");
+    rc_histogram_write(&http->ttfb, "rasterclip_ttfb_seconds", "", &out);
+    rc_metrics_printf(&out, "# TYPE rasterclip_send_seconds histogram\n");
+    rc_histogram_write(&http->send, "rasterclip_send_seconds", "", &out);
+    rc_workers_write_metrics(http->workers, &out);
+    char *text = malloc(out.len + 1);
+    if (!text) {
+        rc_buf_finish(&out);
+        return MHD_NO;
+    }
+    memcpy(text, out.data, out.len);
+    text[out.len] = '\0';
+    rc_buf_finish(&out);
+    return rc_http_send_text(http, conn, MHD_HTTP_OK, text, "text/plain; version=0.0.4", NULL);
+}
+
+enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *conn,
+                                   const char *url)
+{
+    if (strcmp(url, "/") == 0) {
+        char *page = strdup(rc_shader_demo_html);
+        return page ? rc_http_send_text(http, conn, MHD_HTTP_OK, page, "text/html; charset=utf-8",
+                                        NULL)
+                    : MHD_NO;
+    }
+    if (strcmp(url, "/healthz") == 0) {
+        return rc_http_send_json(http, conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
+    }
+    if (strcmp(url, "/readyz") == 0) {
+        struct rc_workers_stats st;
+        rc_workers_stats(http->workers, &st);
+        bool full = st.queued >=
+                    (size_t)(rc_http_config(http)->queue > 0 ? rc_http_config(http)->queue : 1);
+        bool draining = atomic_load(&http->draining);
+        unsigned status = draining || full ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+        return rc_http_send_json(http, conn, status,
+                                 json_pack("{s:s, s:b, s:b}", "status",
+                                           status == MHD_HTTP_OK ? "ready" : "not ready",
+                                           "draining", draining, "queue_full", full),
+                                 NULL);
+    }
+    if (strcmp(url, "/v1/info") == 0) {
+        return handle_info(http, conn);
+    }
+    if (strcmp(url, "/v1/colormaps") == 0) {
+        return handle_colormaps(http, conn);
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        return handle_metrics(http, conn);
+    }
+    return rc_http_send_error_code(http, conn, RC_ERR_NOT_FOUND, "", "no such endpoint");
+}

@@ -1,0 +1,98 @@
+/*
+ * internal: what the files of http/ share — the server's state, one request's
+ * state, and the reply helpers. Response headers are written in one place,
+ * rc_http_queue(). Not for use outside http/.
+ */
+#ifndef RC_HTTP_INTERNAL_H
+#define RC_HTTP_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "base/buf.h"
+#include "base/metrics.h"
+#include "http/access.h"
+#include "http/http.h"
+#include "job/job.h"
+
+struct rc_http {
+    struct rc_config_source *cfgs; /* the config in force: read per request */
+    struct rc_workers *workers;
+    const struct rc_gpu *gpu;
+    struct rc_cache *cache;
+    struct MHD_Daemon *daemon;
+    char url[300];
+    atomic_bool draining;
+    /* metrics */
+    atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
+    struct rc_histogram ttfb; /* request to first body byte */
+    struct rc_histogram send; /* first to last body byte */
+    atomic_size_t streams;    /* streaming responses not yet destroyed */
+    struct rc_access *access; /* bearer tokens */
+};
+
+enum route {
+    ROUTE_NONE,
+    ROUTE_RENDER,       /* POST, JSON body */
+    ROUTE_RENDER_QUERY, /* GET or HEAD, query parameters */
+};
+
+/* Per-request state, from the first access-handler call to request completion. */
+struct request {
+    struct rc_http *http;
+    struct MHD_Connection *conn;
+    enum route route;
+    bool head;
+    struct rc_buf body;
+    bool too_large;
+    double start_ms;
+    struct rc_job *job; /* one reference, dropped at completion */
+    pthread_mutex_t lock;
+    bool suspended; /* under lock: waiting for the worker */
+    bool ready;     /* under lock: the worker has called job_ready */
+};
+
+/* The streaming response's state; lives until the response is destroyed. */
+struct stream {
+    struct rc_http *http;
+    struct MHD_Connection *conn;
+    struct rc_job *job; /* one reference */
+    double start_ms;
+    double first_byte_ms;
+    bool first_byte_seen;
+};
+
+static inline const struct rc_config *rc_http_config(const struct rc_http *http)
+{
+    return rc_config_current(http->cfgs);
+}
+
+/* Queues `resp` (NULL: MHD_NO) with the headers every answer carries: for a body,
+ * its Content-Type, no-store and nosniff; CORS; X-Request-Id when given;
+ * WWW-Authenticate on 401, Retry-After on 429 and 503, the preflight's on 204. */
+enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn, unsigned status,
+                              struct MHD_Response *resp, const char *content_type,
+                              const char *request_id);
+/* Takes `text` (malloc'ed). */
+enum MHD_Result rc_http_send_text(struct rc_http *http, struct MHD_Connection *conn,
+                                  unsigned status, char *text, const char *content_type,
+                                  const char *request_id);
+/* Takes `body`. */
+enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *conn,
+                                  unsigned status, json_t *body, const char *request_id);
+enum MHD_Result rc_http_send_error(struct rc_http *http, struct MHD_Connection *conn,
+                                   const struct rc_error *err, const char *request_id);
+enum MHD_Result rc_http_send_error_code(struct rc_http *http, struct MHD_Connection *conn,
+                                        enum rc_err code, const char *field, const char *message);
+enum MHD_Result rc_http_send_preflight(struct rc_http *http, struct MHD_Connection *conn);
+
+/* POST, GET and HEAD /v1/render (http/render_route.c), called again on resume. */
+enum MHD_Result rc_http_handle_render(struct request *req);
+/* Every other GET: the demo page, health, info, colormaps, metrics (http/endpoints.c). */
+enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *conn,
+                                   const char *url);
+
+#endif

@@ -1,0 +1,301 @@
+#include "http/query.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum kind {
+    K_STRING,
+    K_NUMBER,
+    K_INT,
+    K_BOOL,
+    K_BANDS,    /* repeatable integers: a list */
+    K_RESCALE,  /* min,max or [min,max] (repeatable: their union) or auto */
+    K_NODATA,   /* number, nan, inf, -inf */
+    K_COLOR,    /* rrggbb[aa] with or without # */
+    K_COLORBAR, /* true, false, or a label */
+    K_COLORMAP  /* TiTiler's JSON: {value: colour} or [[[min, max], colour], ...] */
+};
+
+struct param {
+    const char *name;
+    const char *field; /* dotted path in the JSON job */
+    enum kind kind;
+};
+
+static const struct param params[] = {
+    {"url", "raster.url", K_STRING},
+    {"bidx", "raster.bands", K_BANDS},
+    {"rescale", "raster.rescale", K_RESCALE},
+    {"nodata", "raster.nodata", K_NODATA},
+    {"resampling", "raster.resampling", K_STRING},
+    {"colormap_name", "style.colormap", K_STRING},
+    {"colormap", "style.colormap", K_COLORMAP},
+    {"mode", "style.mode", K_STRING},
+    {"reverse", "style.reverse", K_BOOL},
+    {"nan_color", "style.nan_color", K_COLOR},
+    {"background", "style.background", K_COLOR},
+    {"exaggeration", "style.exaggeration", K_NUMBER},
+    {"lighting", "style.lighting", K_BOOL},
+    {"colorbar", "style.colorbar", K_COLORBAR},
+    {"title", "style.title", K_STRING},
+    {"orbit", "camera.orbit.degrees", K_NUMBER},
+    {"azimuth", "camera.orbit.start", K_NUMBER},
+    {"elevation", "camera.orbit.elevation", K_NUMBER},
+    {"distance", "camera.orbit.distance", K_NUMBER},
+    {"fov", "camera.orbit.fov", K_NUMBER},
+    {"frames_per_band", "timeline.frames_per_band", K_INT},
+    {"blend", "timeline.blend", K_BOOL},
+    {"width", "output.width", K_INT},
+    {"height", "output.height", K_INT},
+    {"fps", "output.fps", K_INT},
+    {"frames", "output.frames", K_INT},
+    {"duration", "output.duration", K_NUMBER},
+    {"speed", "output.speed", K_STRING},
+    {"bitrate_kbps", "output.bitrate_kbps", K_INT},
+    {"crf", "output.crf", K_INT},
+    {"keyframe_interval", "output.keyframe_interval", K_INT},
+};
+
+enum { PARAM_COUNT = sizeof(params) / sizeof(params[0]) };
+
+/* TiTiler parameters with no meaning for a clip. */
+static const char *const ignored[] = {"return_mask", "max_size", "format", "tilesize",
+                                      "buffer",      "padding",  NULL};
+
+const char *const *rc_query_ignored(void)
+{
+    return ignored;
+}
+
+const char *rc_query_param_for_field(const char *field)
+{
+    if (strcmp(field, "raster") == 0) {
+        return "url";
+    }
+    if (strncmp(field, "style.colormap.values", 21) == 0 ||
+        strncmp(field, "style.colormap.intervals", 24) == 0) {
+        return "colormap"; /* colormap_name shares style.colormap */
+    }
+    for (size_t i = 0; i < PARAM_COUNT; i++) {
+        size_t n = strlen(params[i].field);
+        if (strncmp(field, params[i].field, n) == 0 &&
+            (field[n] == '\0' || field[n] == '.' || field[n] == '[')) {
+            return params[i].name;
+        }
+    }
+    return field;
+}
+
+static const struct param *find(const char *key)
+{
+    for (size_t i = 0; i < PARAM_COUNT; i++) {
+        if (strcmp(params[i].name, key) == 0) {
+            return &params[i];
+        }
+    }
+    return NULL;
+}
+
+static bool is_ignored(const char *key)
+{
+    for (size_t i = 0; ignored[i]; i++) {
+        if (strcmp(ignored[i], key) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Sets `value` at a dotted path, creating objects on the way; takes `value`. */
+static int set_path(json_t *root, const char *path, json_t *value)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", path);
+    json_t *node = root;
+    char *part = buf;
+    for (char *dot; (dot = strchr(part, '.')) != NULL; part = dot + 1) {
+        *dot = '\0';
+        json_t *child = json_object_get(node, part);
+        if (!child) {
+            child = json_object();
+            json_object_set_new(node, part, child);
+        }
+        node = child;
+    }
+    return json_object_set_new(node, part, value);
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(d)) {
+        return false;
+    }
+    *out = d;
+    return true;
+}
+
+static bool parse_long(const char *s, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end != '\0') {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* "0,1" or "[0,1]" into two numbers. */
+static bool parse_pair(const char *s, double *lo, double *hi)
+{
+    char buf[128];
+    size_t len = strlen(s);
+    if (len >= sizeof(buf)) {
+        return false;
+    }
+    memcpy(buf, s, len + 1);
+    char *p = buf;
+    if (*p == '[' && len > 1 && buf[len - 1] == ']') {
+        buf[len - 1] = '\0';
+        p++;
+    }
+    char *comma = strchr(p, ',');
+    if (!comma) {
+        return false;
+    }
+    *comma = '\0';
+    return parse_double(p, lo) && parse_double(comma + 1, hi);
+}
+
+static json_t *convert(const struct param *p, const char *v, json_t *previous)
+{
+    double d, lo, hi;
+    long long i;
+    switch (p->kind) {
+    case K_STRING:
+        return json_string(v);
+    case K_NUMBER:
+        return parse_double(v, &d) ? json_real(d) : NULL;
+    case K_INT:
+        return parse_long(v, &i) ? json_integer(i) : NULL;
+    case K_BOOL:
+        if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+            return json_true();
+        }
+        return strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 ? json_false() : NULL;
+    case K_BANDS: {
+        if (!parse_long(v, &i)) {
+            return NULL;
+        }
+        json_t *list = previous ? json_incref(previous) : json_array();
+        json_array_append_new(list, json_integer(i));
+        return list;
+    }
+    case K_RESCALE:
+        if (strcasecmp(v, "auto") == 0) {
+            return json_string("auto");
+        }
+        if (!parse_pair(v, &lo, &hi)) {
+            return NULL;
+        }
+        if (previous && json_is_array(previous)) {
+            lo = fmin(lo, json_number_value(json_array_get(previous, 0)));
+            hi = fmax(hi, json_number_value(json_array_get(previous, 1)));
+        }
+        return json_pack("[f,f]", lo, hi);
+    case K_NODATA:
+        if (strcasecmp(v, "nan") == 0 || strcasecmp(v, "inf") == 0 || strcasecmp(v, "-inf") == 0) {
+            return json_string(v);
+        }
+        return parse_double(v, &d) ? json_real(d) : NULL;
+    case K_COLOR: {
+        char hex[16];
+        if (strlen(v) > 9) {
+            return NULL;
+        }
+        snprintf(hex, sizeof(hex), "%s%s", v[0] == '#' ? "" : "#", v);
+        return json_string(hex);
+    }
+    case K_COLORBAR:
+        if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+            return json_true();
+        }
+        if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+            return json_false();
+        }
+        return json_pack("{s:s}", "label", v);
+    case K_COLORMAP: {
+        json_t *parsed = json_loads(v, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(parsed)) {
+            return json_pack("{s:o}", "values", parsed);
+        }
+        if (json_is_array(parsed)) {
+            return json_pack("{s:o}", "intervals", parsed);
+        }
+        json_decref(parsed);
+        return NULL;
+    }
+    }
+    return NULL;
+}
+
+static json_t *get_path(json_t *root, const char *path)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", path);
+    json_t *node = root;
+    char *part = buf;
+    for (char *dot; node && (dot = strchr(part, '.')) != NULL; part = dot + 1) {
+        *dot = '\0';
+        node = json_object_get(node, part);
+    }
+    return node ? json_object_get(node, part) : NULL;
+}
+
+enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char **json,
+                            struct rc_error *err)
+{
+    *json = NULL;
+    json_t *root = json_object();
+    enum rc_err rc = RC_OK;
+    for (size_t k = 0; k < count && rc == RC_OK; k++) {
+        const char *key = qp[k].key, *value = qp[k].value ? qp[k].value : "";
+        if (is_ignored(key)) {
+            continue;
+        }
+        const struct param *p = find(key);
+        if (!p) {
+            rc = rc_error_set(err, RC_ERR_INVALID, key, "unknown query parameter");
+            break;
+        }
+        json_t *previous = get_path(root, p->field);
+        if (previous && p->kind != K_BANDS && p->kind != K_RESCALE) {
+            rc = rc_error_set(err, RC_ERR_INVALID, key, "given more than once");
+            break;
+        }
+        json_t *v = convert(p, value, previous);
+        if (!v) {
+            rc = rc_error_set(err, RC_ERR_INVALID, key, "malformed value");
+            break;
+        }
+        set_path(root, p->field, v);
+    }
+    if (rc == RC_OK) {
+        *json = json_dumps(root, JSON_COMPACT);
+        if (!*json) {
+            rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        }
+    }
+    json_decref(root);
+    return rc;
+}

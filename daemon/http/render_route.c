@@ -1,0 +1,202 @@
+#include "http/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "http/query.h"
+#include "pipeline/worker.h"
+
+static void stream_park(void *ctx)
+{
+    struct stream *s = ctx;
+    MHD_suspend_connection(s->conn);
+}
+
+static void stream_wake(void *ctx)
+{
+    struct stream *s = ctx;
+    MHD_resume_connection(s->conn);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct stream *s = cls;
+    size_t copied = 0;
+    switch (rc_bytequeue_read(s->job->out, buf, max, &copied)) {
+    case RC_BQ_DATA:
+        if (!s->first_byte_seen) {
+            s->first_byte_seen = true;
+            s->first_byte_ms = rc_clock_ms();
+            rc_histogram_observe(&s->http->ttfb, (s->first_byte_ms - s->start_ms) / 1e3);
+        }
+        return (ssize_t)copied;
+    case RC_BQ_PARKED:
+        return 0; /* suspended; the next write resumes the connection */
+    case RC_BQ_END:
+        rc_histogram_observe(&s->http->send, (rc_clock_ms() - s->first_byte_ms) / 1e3);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    case RC_BQ_FAILED:
+        break;
+    }
+    /* No terminating chunk: the client sees an incomplete transfer. */
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *s = cls;
+    atomic_fetch_sub(&s->http->streams, 1);
+    /* Finished or not, the client is gone: stop the job at its next frame. */
+    atomic_store(&s->job->cancel, true);
+    rc_bytequeue_abort(s->job->out);
+    rc_job_unref(s->job);
+    free(s);
+}
+
+static enum MHD_Result start_stream(struct request *req)
+{
+    struct stream *s = calloc(1, sizeof(*s));
+    if (!s) {
+        return MHD_NO;
+    }
+    s->http = req->http;
+    s->conn = req->conn;
+    s->job = req->job;
+    s->start_ms = req->start_ms;
+    rc_job_ref(s->job);
+    atomic_fetch_add(&s->http->streams, 1);
+    struct rc_bytequeue_waker waker = {.park = stream_park, .wake = stream_wake, .ctx = s};
+    rc_bytequeue_set_waker(s->job->out, &waker);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_free);
+    if (!resp) {
+        stream_free(s);
+        return MHD_NO;
+    }
+    return rc_http_queue(req->http, req->conn, MHD_HTTP_OK, resp, "video/webm", s->job->id);
+}
+
+/* Called by the worker once the job streams or has failed. */
+static void job_ready(struct rc_job *job, void *ctx)
+{
+    (void)job;
+    struct request *req = ctx;
+    pthread_mutex_lock(&req->lock);
+    req->ready = true;
+    if (req->suspended) {
+        req->suspended = false;
+        MHD_resume_connection(req->conn);
+    }
+    pthread_mutex_unlock(&req->lock);
+}
+
+enum { MAX_QUERY_PARAMS = 64 };
+
+struct query_args {
+    struct rc_query_param params[MAX_QUERY_PARAMS];
+    size_t count;
+    bool overflow;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct query_args *q = cls;
+    if (q->count == MAX_QUERY_PARAMS) {
+        q->overflow = true;
+        return MHD_NO;
+    }
+    q->params[q->count].key = key;
+    q->params[q->count].value = value;
+    q->count++;
+    return MHD_YES;
+}
+
+/* The GET form: query parameters into the JSON job; errors name the parameter. */
+static enum rc_err query_job(struct request *req, char **json, struct rc_error *err)
+{
+    struct query_args q = {.count = 0};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    if (q.overflow) {
+        return rc_error_set(err, RC_ERR_TOO_LARGE, "", "more than %d query parameters",
+                            MAX_QUERY_PARAMS);
+    }
+    return rc_query_to_job(q.params, q.count, json, err);
+}
+
+enum MHD_Result rc_http_handle_render(struct request *req)
+{
+    struct rc_http *http = req->http;
+    if (req->job) {
+        /* Resumed: the worker has decided (it wrote the state before job_ready). */
+        pthread_mutex_lock(&req->lock);
+        enum rc_job_state state = req->job->state;
+        pthread_mutex_unlock(&req->lock);
+        if (state == RC_JOB_FAILED) {
+            return rc_http_send_error(http, req->conn, &req->job->error, req->job->id);
+        }
+        return start_stream(req);
+    }
+    if (req->too_large) {
+        return rc_http_send_error_code(http, req->conn, RC_ERR_TOO_LARGE, "",
+                                       "the request body exceeds max_body_bytes");
+    }
+    if (atomic_load(&http->draining)) {
+        return rc_http_send_error_code(http, req->conn, RC_ERR_DRAINING, "",
+                                       "the server is shutting down");
+    }
+    struct rc_job_spec spec;
+    struct rc_error err = {0};
+    char *query_json = NULL;
+    if (req->route == ROUTE_RENDER_QUERY) {
+        if (query_job(req, &query_json, &err) != RC_OK) {
+            return rc_http_send_error(http, req->conn, &err, NULL);
+        }
+    }
+    const char *text = query_json ? query_json : (const char *)req->body.data;
+    size_t len = query_json ? strlen(query_json) : req->body.len;
+    enum rc_err parsed = rc_job_spec_parse(&spec, rc_http_config(http), text, len, &err);
+    free(query_json);
+    if (parsed != RC_OK) {
+        if (req->route == ROUTE_RENDER_QUERY && err.field[0]) {
+            char param[sizeof(err.field)];
+            snprintf(param, sizeof(param), "%s", rc_query_param_for_field(err.field));
+            snprintf(err.field, sizeof(err.field), "%s", param);
+        }
+        return rc_http_send_error(http, req->conn, &err, NULL);
+    }
+    if (req->head) {
+        /* HEAD: the job is valid; say what a GET would send, render nothing. */
+        rc_job_spec_finish(&spec);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        return rc_http_queue(http, req->conn, MHD_HTTP_OK, resp, "video/webm", NULL);
+    }
+    req->job = rc_job_create(&spec, (size_t)rc_http_config(http)->byte_queue_kb * 1024);
+    if (!req->job) {
+        rc_job_spec_finish(&spec);
+        return rc_http_send_error_code(http, req->conn, RC_ERR_NOMEM, "", "out of memory");
+    }
+    req->job->on_ready = job_ready;
+    req->job->on_ready_ctx = req;
+    /* Suspend before the worker can possibly call job_ready. */
+    pthread_mutex_lock(&req->lock);
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+    pthread_mutex_unlock(&req->lock);
+    if (rc_workers_submit(http->workers, req->job, &err) != RC_OK) {
+        pthread_mutex_lock(&req->lock);
+        req->suspended = false;
+        MHD_resume_connection(req->conn);
+        pthread_mutex_unlock(&req->lock);
+        atomic_fetch_add(&http->rejected_busy, 1);
+        /* The job never ran: answer on the next call, when the connection runs again. */
+        req->job->state = RC_JOB_FAILED;
+        req->job->error = err;
+    }
+    return MHD_YES;
+}

@@ -1,0 +1,284 @@
+#include "http/internal.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/colormap.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/parse.h"
+#include "http/access.h"
+#include "http/query.h"
+#include "job/job.h"
+#include "shaders.h"
+
+/* Time-to-first-byte histogram bounds in seconds (Prometheus `le` labels). */
+static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+enum { TTFB_BUCKETS = sizeof(ttfb_bounds) / sizeof(ttfb_bounds[0]) };
+static const double send_bounds[] = {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+
+/* Bodies up to this many times max_body_bytes are drained before the 413. */
+enum { BODY_DISCARD_FACTOR = 16 };
+
+enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err)
+{
+    return rc_access_reload(http->access, rc_http_config(http)->token_file, err);
+}
+
+/* ---- libmicrohttpd callbacks -------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct rc_http *http = cls;
+    struct request *req = *con_cls;
+    if (!req) {
+        req = calloc(1, sizeof(*req));
+        if (!req) {
+            return MHD_NO;
+        }
+        req->http = http;
+        req->conn = conn;
+        req->start_ms = rc_clock_ms();
+        rc_buf_init(&req->body);
+        pthread_mutex_init(&req->lock, NULL);
+        *con_cls = req;
+        atomic_fetch_add(&http->requests, 1);
+        if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
+            return rc_http_send_preflight(http, conn);
+        }
+        bool open_endpoint = !rc_http_config(http)->auth_health &&
+                             (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
+                              strcmp(url, "/metrics") == 0);
+        const char *auth =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!open_endpoint && !rc_access_allows(http->access, auth)) {
+            return rc_http_send_error_code(http, conn, RC_ERR_UNAUTHORIZED, "",
+                                           "a valid bearer token is required");
+        }
+        if (strcmp(url, "/v1/render") == 0) {
+            req->route = ROUTE_RENDER;
+            req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+            if (req->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+                req->route = ROUTE_RENDER_QUERY;
+                return rc_http_handle_render(req);
+            }
+            if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+                return rc_http_send_error_code(
+                    http, conn, RC_ERR_INVALID, "",
+                    "use POST with a JSON job, or GET with query parameters");
+            }
+            const char *length =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            uint64_t declared = 0;
+            if (length && !rc_parse_u64(length, &declared)) {
+                return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Length",
+                                               "Content-Length must be a decimal byte count");
+            }
+            uint64_t limit = (uint64_t)rc_http_config(http)->max_body_bytes;
+            if (declared > limit) {
+                req->too_large = true;
+                /* A moderately large body is read and dropped so the client, still
+                 * sending, gets the 413; a huge one is answered at once. */
+                if (declared / BODY_DISCARD_FACTOR > limit) {
+                    return rc_http_send_error_code(http, conn, RC_ERR_TOO_LARGE, "",
+                                                   "the request body exceeds max_body_bytes");
+                }
+            }
+            return MHD_YES; /* the body follows */
+        }
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+            return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "", "method not allowed");
+        }
+        return rc_http_handle_get(http, conn, url);
+    }
+    if (*upload_data_size > 0) {
+        if (!req->too_large) {
+            if (req->body.len + *upload_data_size > (size_t)rc_http_config(http)->max_body_bytes) {
+                req->too_large = true;
+                rc_buf_finish(&req->body);
+            } else if (rc_buf_append(&req->body, upload_data, *upload_data_size) != RC_OK) {
+                return MHD_NO;
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->route == ROUTE_RENDER || req->route == ROUTE_RENDER_QUERY) {
+        return rc_http_handle_render(req);
+    }
+    return MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct request *req = *con_cls;
+    if (!req) {
+        return;
+    }
+    if (req->job) {
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+            atomic_store(&req->job->cancel, true);
+            rc_bytequeue_abort(req->job->out);
+        }
+        rc_job_unref(req->job);
+    }
+    rc_buf_finish(&req->body);
+    pthread_mutex_destroy(&req->lock);
+    free(req);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r')) {
+        msg[--len] = '\0';
+    }
+    rc_log(RC_LOG_DEBUG, "msg=\"libmicrohttpd\" detail=\"%s\"", msg);
+}
+
+static enum rc_err parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
+                                struct rc_error *err)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen) {
+        return rc_error_set(err, RC_ERR_INVALID, "listen", "must be ADDR:PORT");
+    }
+    size_t host_len = (size_t)(colon - listen);
+    if (host_len >= sizeof(host)) {
+        return rc_error_set(err, RC_ERR_INVALID, "listen", "address too long");
+    }
+    memcpy(host, listen, host_len);
+    host[host_len] = '\0';
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (!end || *end != '\0' || end == colon + 1 || port < 0 || port > 65535) {
+        return rc_error_set(err, RC_ERR_INVALID, "listen", "bad port");
+    }
+    memset(addr, 0, sizeof(*addr));
+    if (host[0] == '[' && host_len > 2 && host[host_len - 1] == ']') {
+        host[host_len - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
+            return rc_error_set(err, RC_ERR_INVALID, "listen", "bad IPv6 address");
+        }
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*a6);
+        return RC_OK;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+    if (strcmp(host, "localhost") == 0) {
+        snprintf(host, sizeof(host), "127.0.0.1");
+    }
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+        return rc_error_set(err, RC_ERR_INVALID, "listen", "bad IPv4 address");
+    }
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *len = sizeof(*a4);
+    return RC_OK;
+}
+
+enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *workers,
+                           const struct rc_gpu *gpu, struct rc_cache *cache, struct rc_http **out,
+                           struct rc_error *err)
+{
+    *out = NULL;
+    const struct rc_config *cfg = rc_config_current(cfgs);
+    struct sockaddr_storage addr;
+    socklen_t addr_len = 0;
+    enum rc_err rc = parse_listen(cfg->listen, &addr, &addr_len, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    struct rc_http *http = calloc(1, sizeof(*http));
+    if (!http) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    http->cfgs = cfgs;
+    http->workers = workers;
+    http->gpu = gpu;
+    http->cache = cache;
+    rc_histogram_init(&http->ttfb, ttfb_bounds, TTFB_BUCKETS);
+    rc_histogram_init(&http->send, send_bounds, sizeof(send_bounds) / sizeof(send_bounds[0]));
+    rc = rc_access_create(cfg->token_file, &http->access, err);
+    if (rc != RC_OK) {
+        free(http);
+        return rc;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR,
+                                    (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
+                                    on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                                    http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+    if (!http->daemon) {
+        rc_access_destroy(http->access);
+        free(http);
+        return rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s", cfg->listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : 0;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, host, sizeof(host));
+        snprintf(http->url, sizeof(http->url), "http://[%s]:%u", host, port);
+    } else {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, host, sizeof(host));
+        snprintf(http->url, sizeof(http->url), "http://%s:%u", host, port);
+    }
+    *out = http;
+    return RC_OK;
+}
+
+const char *rc_http_url(const struct rc_http *http)
+{
+    return http->url;
+}
+
+void rc_http_drain(struct rc_http *http)
+{
+    atomic_store(&http->draining, true);
+}
+
+size_t rc_http_active_streams(struct rc_http *http)
+{
+    return atomic_load(&http->streams);
+}
+
+void rc_http_destroy(struct rc_http *http)
+{
+    if (!http) {
+        return;
+    }
+    MHD_stop_daemon(http->daemon);
+    rc_access_destroy(http->access);
+    free(http);
+}

@@ -1,0 +1,43 @@
+/*
+ * fields: typed readers of a JSON job's fields, each checking type and range and
+ * naming the field ("output.width") in its error. Internal to job/.
+ */
+#ifndef RC_FIELDS_H
+#define RC_FIELDS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+/* Field path of the value being parsed, for error messages ("output.width"). */
+struct rc_field_path {
+    char text[64];
+};
+
+void rc_field_path_join(struct rc_field_path *out, const char *parent, const char *key);
+enum rc_err rc_field_check_keys(const json_t *obj, const char *parent, const char *const *allowed,
+                                struct rc_error *err);
+enum rc_err rc_field_get_object(const json_t *parent, const char *key, const char *parent_path,
+                                const json_t **out, struct rc_error *err);
+enum rc_err rc_field_get_number(const json_t *obj, const char *key, const char *parent, double min,
+                                double max, double *out, struct rc_error *err);
+enum rc_err rc_field_get_uint(const json_t *obj, const char *key, const char *parent, long min,
+                              long max, unsigned *out, struct rc_error *err);
+enum rc_err rc_field_get_bool(const json_t *obj, const char *key, const char *parent, bool *out,
+                              struct rc_error *err);
+enum rc_err rc_field_get_color(const json_t *obj, const char *key, const char *parent,
+                               uint8_t rgba[4], struct rc_error *err);
+enum rc_err rc_field_copy_text(const json_t *v, const char *field, char *dst, size_t size,
+                               struct rc_error *err);
+enum rc_err rc_field_copy_location(const json_t *url, const char *field, char *dst, size_t size,
+                                   struct rc_error *err);
+
+struct rc_job_spec;
+/* The job's "style" object (job/style.c). */
+enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style,
+                                struct rc_error *err);
+
+#endif

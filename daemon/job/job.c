@@ -1,0 +1,42 @@
+#include "job/job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rc_job *rc_job_create(struct rc_job_spec *spec, size_t byte_queue_bytes)
+{
+    static atomic_uint_fast64_t next_id;
+    struct rc_job *job = calloc(1, sizeof(*job));
+    if (!job) {
+        return NULL;
+    }
+    job->out = rc_bytequeue_create(byte_queue_bytes);
+    if (!job->out) {
+        free(job);
+        return NULL;
+    }
+    atomic_init(&job->refs, 1);
+    atomic_init(&job->cancel, false);
+    uint64_t n = atomic_fetch_add(&next_id, 1) + 1;
+    snprintf(job->id, sizeof(job->id), "%08llx", (unsigned long long)n);
+    job->spec = *spec;
+    memset(spec, 0, sizeof(*spec));
+    job->state = RC_JOB_QUEUED;
+    return job;
+}
+
+void rc_job_ref(struct rc_job *job)
+{
+    atomic_fetch_add(&job->refs, 1);
+}
+
+void rc_job_unref(struct rc_job *job)
+{
+    if (!job || atomic_fetch_sub(&job->refs, 1) != 1) {
+        return;
+    }
+    rc_job_spec_finish(&job->spec);
+    rc_bytequeue_destroy(job->out);
+    free(job);
+}

@@ -1,0 +1,109 @@
+/*
+ * job: a render job, from its JSON text to the object the pipeline shares.
+ *
+ * rc_job_spec_parse() turns a request body into a validated `struct rc_job_spec`
+ * (every field of wire contract v1, unknown fields refused by name). The spec is
+ * plain data owned by its caller; rc_job_spec_finish() frees what it holds.
+ *
+ * `struct rc_job` is one running job, shared by the HTTP connection that asked for
+ * it and the worker that renders it, so it is reference-counted: rc_job_create()
+ * returns one reference, rc_job_ref()/rc_job_unref() add and drop one, and the
+ * last unref frees it with its spec and byte queue. `cancel` may be set by any
+ * thread; the worker checks it once a frame.
+ */
+#ifndef RC_JOB_H
+#define RC_JOB_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytequeue.h"
+#include "base/camera.h"
+#include "base/colormap.h"
+#include "base/config.h"
+#include "base/error.h"
+
+enum rc_mode {
+    RC_MODE_IMAGE,
+    RC_MODE_SURFACE,
+};
+
+enum rc_speed {
+    RC_SPEED_REALTIME,
+    RC_SPEED_GOOD,
+};
+
+struct rc_job_spec {
+    /* raster */
+    char url[4096];
+    unsigned *bands; /* 1-based band numbers; NULL with band_count 0 means all */
+    size_t band_count;
+    bool has_nodata;
+    double nodata;
+    bool rescale_auto; /* 2nd..98th percentile of the valid values */
+    bool has_rescale;
+    double rescale_min, rescale_max;
+    char resampling[16];   /* how rasters are downsampled: nearest (default), bilinear, ... */
+    char height_url[4096]; /* raster.height: heights from another raster; empty: none */
+    unsigned height_band;
+    /* style */
+    enum rc_mode mode;
+    struct rc_colormap colormap;
+    bool colormap_sets_range; /* colours given in data values: normalise over cmap_vmin..max */
+    double cmap_vmin, cmap_vmax;
+    uint8_t nan_color[4];
+    uint8_t background[4];
+    double exaggeration;
+    bool lighting;
+    bool colorbar;
+    char colorbar_label[128]; /* UTF-8; empty: none */
+    char title[256];          /* UTF-8; empty: none */
+    /* camera */
+    struct rc_camera_path camera;
+    /* timeline */
+    unsigned frames_per_band; /* 0: not given */
+    bool blend;
+    /* output */
+    unsigned width, height, fps;
+    size_t frames; /* from output.frames or duration; 0: from the bands (job/timeline.h) */
+    enum rc_speed speed;
+    unsigned bitrate_kbps; /* 0 with crf >= 0: constant quality */
+    int crf;               /* -1: bitrate mode */
+    unsigned keyframe_interval;
+};
+
+/* Parses and validates a JSON job. On failure `err` names the field. */
+enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *cfg,
+                              const char *text, size_t len, struct rc_error *err);
+void rc_job_spec_finish(struct rc_job_spec *spec);
+
+enum rc_job_state {
+    RC_JOB_QUEUED,
+    RC_JOB_STREAMING, /* raster loaded; bytes flow */
+    RC_JOB_FAILED,    /* failed before the first byte: `error` says why */
+};
+
+struct rc_job;
+typedef void (*rc_job_ready_fn)(struct rc_job *job, void *ctx);
+
+struct rc_job {
+    atomic_int refs;
+    atomic_bool cancel;
+    char id[24];
+    struct rc_job_spec spec;  /* owned; read-only once queued */
+    struct rc_bytequeue *out; /* owned; encoder writes, HTTP reads */
+    /* Written by the worker before it calls on_ready, read by HTTP after. */
+    enum rc_job_state state;
+    struct rc_error error;
+    rc_job_ready_fn on_ready; /* set before queueing; called once, from the worker */
+    void *on_ready_ctx;
+};
+
+/* Takes `spec` (its contents move into the job; the caller's copy is cleared). */
+struct rc_job *rc_job_create(struct rc_job_spec *spec, size_t byte_queue_bytes);
+void rc_job_ref(struct rc_job *job);
+void rc_job_unref(struct rc_job *job);
+
+#endif

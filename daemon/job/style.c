@@ -1,0 +1,203 @@
+#include "job/job.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job/fields.h"
+
+/* A colour as "#rrggbb[aa]" or [r, g, b(, a)] with 0..255 components. */
+static bool parse_colour_value(const json_t *v, uint8_t rgba[4])
+{
+    if (json_is_string(v)) {
+        return rc_color_parse(json_string_value(v), rgba);
+    }
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n < 3 || n > 4) {
+        return false;
+    }
+    rgba[3] = 255;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_array_get(v, i);
+        if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > 255) {
+            return false;
+        }
+        rgba[i] = (uint8_t)json_integer_value(c);
+    }
+    return true;
+}
+
+enum { MAX_VALUE_COLOURS = 256 };
+
+/* {"values": {"1": colour, ...}} or {"intervals": [[[min, max], colour], ...]}: colours
+ * for data values, as TiTiler's colormap parameter gives them. */
+static enum rc_err parse_value_colours(struct rc_job_spec *spec, const json_t *obj,
+                                       struct rc_error *err)
+{
+    const json_t *values = json_object_get(obj, "values");
+    const json_t *intervals = json_object_get(obj, "intervals");
+    const char *field = values ? "style.colormap.values" : "style.colormap.intervals";
+    struct rc_value_colour list[MAX_VALUE_COLOURS];
+    size_t n = 0;
+    if (values) {
+        const char *key;
+        const json_t *colour;
+        if (!json_is_object(values) || json_object_size(values) > MAX_VALUE_COLOURS) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "must map up to %d values to colours",
+                                MAX_VALUE_COLOURS);
+        }
+        json_object_foreach((json_t *)values, key, colour)
+        {
+            char *end = NULL;
+            double v = strtod(key, &end);
+            if (!end || *end || end == key || !parse_colour_value(colour, list[n].rgba)) {
+                return rc_error_set(err, RC_ERR_INVALID, field,
+                                    "each entry is \"value\": colour (\"#rrggbb\" or [r,g,b,a])");
+            }
+            list[n].lo = v;
+            list[n].hi = v + 1.0; /* integer data: the value itself */
+            n++;
+        }
+    } else {
+        size_t count = json_array_size(intervals);
+        if (!json_is_array(intervals) || count > MAX_VALUE_COLOURS) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "must be up to %d intervals",
+                                MAX_VALUE_COLOURS);
+        }
+        for (size_t i = 0; i < count; i++) {
+            const json_t *item = json_array_get(intervals, i);
+            const json_t *range = json_array_get(item, 0);
+            if (json_array_size(item) != 2 || json_array_size(range) != 2 ||
+                !json_is_number(json_array_get(range, 0)) ||
+                !json_is_number(json_array_get(range, 1)) ||
+                !parse_colour_value(json_array_get(item, 1), list[n].rgba)) {
+                return rc_error_set(err, RC_ERR_INVALID, field,
+                                    "each interval is [[min, max], colour]");
+            }
+            list[n].lo = json_number_value(json_array_get(range, 0));
+            list[n].hi = json_number_value(json_array_get(range, 1));
+            n++;
+        }
+    }
+    enum rc_err rc = rc_colormap_from_values(&spec->colormap, list, n, &spec->cmap_vmin,
+                                             &spec->cmap_vmax, field, err);
+    spec->colormap_sets_range = rc == RC_OK;
+    return rc;
+}
+
+static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, struct rc_error *err)
+{
+    static const char *const keys[] = {"stops", "values", "intervals", NULL};
+    static const char field[] = "style.colormap.stops";
+    enum rc_err rc = rc_field_check_keys(obj, "style.colormap", keys, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (json_object_size(obj) != 1) {
+        return rc_error_set(err, RC_ERR_INVALID, "style.colormap",
+                            "give one of stops, values or intervals");
+    }
+    if (!json_object_get(obj, "stops")) {
+        return parse_value_colours(spec, obj, err);
+    }
+    const json_t *stops = json_object_get(obj, "stops");
+    if (!json_is_array(stops)) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "must be a list of [position, colour]");
+    }
+    size_t n = json_array_size(stops);
+    if (n < 2 || n > RC_COLORMAP_MAX_STOPS) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "needs 2..%d stops", RC_COLORMAP_MAX_STOPS);
+    }
+    struct rc_color_stop parsed[RC_COLORMAP_MAX_STOPS];
+    for (size_t i = 0; i < n; i++) {
+        const json_t *s = json_array_get(stops, i);
+        const json_t *pos = json_array_get(s, 0), *color = json_array_get(s, 1);
+        if (!json_is_array(s) || json_array_size(s) != 2 || !json_is_number(pos) ||
+            !json_is_string(color) || !rc_color_parse(json_string_value(color), parsed[i].rgba)) {
+            return rc_error_set(err, RC_ERR_INVALID, field, "each stop is [position, \"#rrggbb\"]");
+        }
+        parsed[i].position = json_number_value(pos);
+    }
+    return rc_colormap_from_stops(&spec->colormap, parsed, n, field, err);
+}
+
+static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
+{
+    static const char *const colorbar_keys[] = {"label", NULL};
+    const json_t *colorbar = json_object_get(style, "colorbar");
+    enum rc_err rc = RC_OK;
+    if (json_is_boolean(colorbar)) {
+        spec->colorbar = json_is_true(colorbar);
+    } else if (json_is_object(colorbar)) {
+        spec->colorbar = true;
+        rc = rc_field_check_keys(colorbar, "style.colorbar", colorbar_keys, err);
+        const json_t *label = json_object_get(colorbar, "label");
+        if (rc == RC_OK && label) {
+            rc = rc_field_copy_text(label, "style.colorbar.label", spec->colorbar_label,
+                                    sizeof(spec->colorbar_label), err);
+        }
+    } else if (colorbar) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "style.colorbar",
+                          "must be true, false or {\"label\": \"...\"}");
+    }
+    const json_t *title = json_object_get(style, "title");
+    if (rc == RC_OK && title) {
+        rc = rc_field_copy_text(title, "style.title", spec->title, sizeof(spec->title), err);
+    }
+    return rc;
+}
+
+enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
+{
+    static const char *const keys[] = {
+        "mode",         "colormap", "reverse",  "nan_color", "background",
+        "exaggeration", "lighting", "colorbar", "title",     NULL};
+    enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
+    if (rc != RC_OK || !style) {
+        return rc;
+    }
+    rc = rc_field_check_keys(style, "style", keys, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    const json_t *mode = json_object_get(style, "mode");
+    if (mode) {
+        const char *m = json_is_string(mode) ? json_string_value(mode) : "";
+        if (strcmp(m, "image") == 0) {
+            spec->mode = RC_MODE_IMAGE;
+        } else if (strcmp(m, "surface") == 0) {
+            spec->mode = RC_MODE_SURFACE;
+        } else {
+            return rc_error_set(err, RC_ERR_INVALID, "style.mode",
+                                "must be \"image\" or \"surface\"");
+        }
+    }
+    const json_t *cmap = json_object_get(style, "colormap");
+    if (cmap && json_is_string(cmap)) {
+        rc = rc_colormap_from_name(&spec->colormap, json_string_value(cmap), "style.colormap", err);
+    } else if (cmap && json_is_object(cmap)) {
+        rc = parse_stops(spec, cmap, err);
+    } else if (cmap) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "style.colormap",
+                          "must be a colormap name or {\"stops\": [...]}");
+    }
+    bool reverse = false;
+    rc = rc ? rc : rc_field_get_bool(style, "reverse", "style", &reverse, err);
+    rc = rc ? rc : rc_field_get_color(style, "nan_color", "style", spec->nan_color, err);
+    rc = rc ? rc : rc_field_get_color(style, "background", "style", spec->background, err);
+    rc = rc ? rc
+            : rc_field_get_number(style, "exaggeration", "style", 0.0, 1000.0, &spec->exaggeration,
+                                  err);
+    rc = rc ? rc : rc_field_get_bool(style, "lighting", "style", &spec->lighting, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (reverse) {
+        rc_colormap_reverse(&spec->colormap);
+    }
+    return parse_labels(spec, style, err);
+}
+
+/* Pose fields shared by orbit and keyframes; `fields` limits which are allowed. */

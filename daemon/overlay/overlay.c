@@ -1,0 +1,264 @@
+#include "overlay/overlay.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/colormap.h"
+
+/* Sizes at 360 output rows; everything scales with the output height. */
+enum {
+    TITLE_BAND = 30,
+    TITLE_PX = 15,
+    TICK_PX = 11,
+    LABEL_PX = 12,
+    BAR_WIDTH = 14,
+    MARGIN = 10,
+    TICK_LENGTH = 4,
+    TICK_GAP = 3,
+    MIN_PX = 8,
+};
+
+static int scaled(int v, double s)
+{
+    int r = (int)lround(v * s);
+    return r > 1 ? r : 1;
+}
+
+static unsigned font_px(int v, double s)
+{
+    int r = scaled(v, s);
+    return (unsigned)(r < MIN_PX ? MIN_PX : r);
+}
+
+bool rc_overlay_wanted(const struct rc_overlay_settings *st)
+{
+    return st->colorbar || st->title[0] != '\0';
+}
+
+size_t rc_overlay_ticks(double vmin, double vmax, size_t max, double *out)
+{
+    double span = vmax - vmin;
+    if (!(span > 0) || !isfinite(span) || max == 0) {
+        return 0;
+    }
+    static const double nice[] = {1, 2, 2.5, 5, 10};
+    double raw = span / 4.0;
+    double magnitude = pow(10.0, floor(log10(raw)));
+    double step = magnitude * 10;
+    for (size_t i = 0; i < sizeof(nice) / sizeof(nice[0]); i++) {
+        if (nice[i] * magnitude >= raw) {
+            step = nice[i] * magnitude;
+            break;
+        }
+    }
+    size_t n = 0;
+    for (double v = ceil(vmin / step) * step; v < vmax && n < max; v += step) {
+        if (v > vmin + span * 1e-9) {
+            out[n++] = fabs(v) < step * 1e-9 ? 0.0 : v;
+        }
+    }
+    return n;
+}
+
+void rc_overlay_format(double value, double step, char *buf, size_t size)
+{
+    double a = fabs(value);
+    if (a != 0 && (a >= 1e6 || a < 1e-3)) {
+        snprintf(buf, size, "%.3g", value);
+        return;
+    }
+    int decimals = step > 0 ? (int)ceil(-log10(step) - 1e-9) : 0;
+    if (step > 0 && fabs(step * pow(10.0, decimals) - round(step * pow(10.0, decimals))) > 1e-6) {
+        decimals++; /* 2.5, 0.25 ... */
+    }
+    decimals = decimals < 0 ? 0 : decimals > 6 ? 6 : decimals;
+    snprintf(buf, size, "%.*f", decimals, value);
+}
+
+static void fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
+{
+    for (int y = r.y; y < r.y + r.h; y++) {
+        for (int x = r.x; x < r.x + r.w; x++) {
+            if (x >= 0 && y >= 0 && x < c->width && y < c->height) {
+                memcpy(c->rgba + 4 * ((size_t)y * (size_t)c->width + (size_t)x), rgba, 4);
+            }
+        }
+    }
+}
+
+/* The ramp: row by row from the bottom, each the colour matplotlib gives the
+ * normalised value at the row's centre, over the background for translucent maps. */
+static void draw_ramp(struct rc_canvas *c, struct rc_rect bar, const struct rc_overlay_settings *st)
+{
+    for (int i = 0; i < bar.h; i++) {
+        double t = (i + 0.5) / bar.h;
+        const uint8_t *m = st->colormap->rgba[rc_colormap_index(st->colormap, t)];
+        uint8_t px[4] = {0, 0, 0, 255};
+        for (int k = 0; k < 3; k++) {
+            px[k] = (uint8_t)((m[k] * m[3] + st->background[k] * (255 - m[3]) + 127) / 255);
+        }
+        struct rc_rect row = {bar.x, bar.y + bar.h - 1 - i, bar.w, 1};
+        fill(c, row, px);
+    }
+}
+
+static void text_colour(const struct rc_overlay_settings *st, uint8_t rgb[3])
+{
+    const uint8_t *b = st->background;
+    double luma = 0.299 * b[0] + 0.587 * b[1] + 0.114 * b[2];
+    uint8_t v = luma > 128 ? 32 : 235;
+    rgb[0] = rgb[1] = rgb[2] = v;
+}
+
+struct tick_label {
+    double value;
+    char text[32];
+};
+
+/* The min and max labels: at the ticks' precision when that shows them exactly,
+ * otherwise with three significant digits (0.59 is not "1"). */
+static void format_end(double value, double step, char *buf, size_t size)
+{
+    rc_overlay_format(value, step, buf, size);
+    char *end = NULL;
+    double shown = strtod(buf, &end);
+    if (fabs(shown - value) > fabs(step) * 1e-6) {
+        snprintf(buf, size, "%.3g", value);
+    }
+}
+
+static size_t colorbar_labels(double vmin, double vmax, struct tick_label *out)
+{
+    double ticks[RC_OVERLAY_MAX_TICKS];
+    size_t n = rc_overlay_ticks(vmin, vmax, RC_OVERLAY_MAX_TICKS, ticks);
+    double step = n >= 2 ? ticks[1] - ticks[0] : (vmax - vmin) / 4;
+    size_t k = 0;
+    out[k].value = vmin;
+    format_end(vmin, step, out[k++].text, sizeof(out[0].text));
+    for (size_t i = 0; i < n; i++) {
+        out[k].value = ticks[i];
+        rc_overlay_format(ticks[i], step, out[k++].text, sizeof(out[0].text));
+    }
+    out[k].value = vmax;
+    format_end(vmax, step, out[k++].text, sizeof(out[0].text));
+    return k;
+}
+
+static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings *st, double vmin,
+                          double vmax, struct rc_text *text, double s, int top,
+                          const uint8_t ink[3])
+{
+    struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
+    size_t count = colorbar_labels(vmin, vmax, labels);
+    unsigned tick_px = font_px(TICK_PX, s), label_px = font_px(LABEL_PX, s);
+    int widest = 0, ascent = 0, descent = 0, w;
+    for (size_t i = 0; i < count; i++) {
+        rc_text_measure(text, labels[i].text, tick_px, &w, &ascent, &descent);
+        widest = w > widest ? w : widest;
+    }
+    int label_w = 0, label_ascent = 0, label_descent = 0;
+    if (st->colorbar_label[0]) {
+        rc_text_measure(text, st->colorbar_label, label_px, &label_w, &label_ascent,
+                        &label_descent);
+    }
+    int margin = scaled(MARGIN, s), bar_w = scaled(BAR_WIDTH, s);
+    int tick_len = scaled(TICK_LENGTH, s), gap = scaled(TICK_GAP, s);
+    int panel_w = margin + bar_w + tick_len + gap + widest + margin;
+    if (label_w + 2 * margin > panel_w) {
+        panel_w = label_w + 2 * margin;
+    }
+    /* Never more than a third of the frame. */
+    if (panel_w > o->canvas.width / 3) {
+        panel_w = o->canvas.width / 3;
+    }
+    struct rc_rect panel = {o->canvas.width - panel_w, top, panel_w, o->canvas.height - top};
+    int label_band = st->colorbar_label[0] ? label_ascent + label_descent + margin : 0;
+    int avail = panel.h - 2 * margin - label_band - (ascent + descent);
+    int bar_h = (int)(avail * 0.8);
+    bar_h = bar_h > 2 ? bar_h : 2;
+    o->bar = (struct rc_rect){
+        panel.x + margin,
+        panel.y + margin + label_band + (ascent + descent) / 2 + (avail - bar_h) / 2, bar_w, bar_h};
+    draw_ramp(&o->canvas, o->bar, st);
+    uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
+    /* Outline, one pixel. */
+    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y - 1, bar_w + 2, 1}, ink_rgba);
+    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y + bar_h, bar_w + 2, 1}, ink_rgba);
+    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y, 1, bar_h}, ink_rgba);
+    fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, o->bar.y, 1, bar_h}, ink_rgba);
+    int text_h = ascent + descent;
+    int last_y = -text_h * 2;
+    for (size_t i = 0; i < count; i++) {
+        double f = (labels[i].value - vmin) / (vmax - vmin);
+        int y = o->bar.y + bar_h - 1 - (int)lround(f * (bar_h - 1));
+        bool end = i == 0 || i + 1 == count;
+        /* Interior ticks give way to the min and max labels when they would touch. */
+        int to_max = y - (o->bar.y);
+        if (!end && (abs(last_y - y) < text_h || to_max < text_h)) {
+            continue;
+        }
+        last_y = y;
+        fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, y, tick_len, 1}, ink_rgba);
+        rc_text_draw(text, &o->canvas, o->bar.x + bar_w + tick_len + gap,
+                     y + (ascent - descent) / 2, labels[i].text, tick_px, ink);
+    }
+    if (st->colorbar_label[0]) {
+        rc_text_draw(text, &o->canvas, panel.x + (panel.w - label_w) / 2,
+                     panel.y + margin + label_ascent, st->colorbar_label, label_px, ink);
+    }
+    o->panels[o->panel_count++] = panel;
+    o->scene.w -= panel_w;
+}
+
+enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_text *text,
+                              struct rc_overlay **out, struct rc_error *err)
+{
+    double vmin = st->vmin, vmax = st->vmax;
+    *out = NULL;
+    struct rc_overlay *o = calloc(1, sizeof(*o));
+    if (!o) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    o->canvas.width = (int)st->width;
+    o->canvas.height = (int)st->height;
+    o->canvas.rgba = calloc((size_t)st->width * st->height, 4);
+    if (!o->canvas.rgba) {
+        free(o);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    double s = st->height / 360.0;
+    uint8_t ink[3];
+    text_colour(st, ink);
+    o->scene = (struct rc_rect){0, 0, (int)st->width, (int)st->height};
+    int top = 0;
+    if (st->title[0]) {
+        unsigned px = font_px(TITLE_PX, s);
+        int w, ascent, descent;
+        rc_text_measure(text, st->title, px, &w, &ascent, &descent);
+        int band = scaled(TITLE_BAND, s);
+        band = band > ascent + descent + 4 ? band : ascent + descent + 4;
+        int x = ((int)st->width - w) / 2;
+        rc_text_draw(text, &o->canvas, x > 2 ? x : 2, (band + ascent - descent) / 2, st->title, px,
+                     ink);
+        o->panels[o->panel_count++] = (struct rc_rect){0, 0, (int)st->width, band};
+        top = band;
+        o->scene.y = band;
+        o->scene.h -= band;
+    }
+    if (st->colorbar && isfinite(vmin) && isfinite(vmax) && vmax > vmin) {
+        draw_colorbar(o, st, vmin, vmax, text, s, top, ink);
+    }
+    *out = o;
+    return RC_OK;
+}
+
+void rc_overlay_destroy(struct rc_overlay *overlay)
+{
+    if (!overlay) {
+        return;
+    }
+    free(overlay->canvas.rgba);
+    free(overlay);
+}

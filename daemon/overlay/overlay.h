@@ -1,0 +1,62 @@
+/*
+ * overlay: the colorbar and the title, composed once per job on the CPU into a
+ * premultiplied RGBA canvas the size of the output, plus the layout that keeps
+ * them off the scene: the 3D view is drawn only inside `scene`, so neither the bar
+ * nor the title can cover the raster, whatever the camera does.
+ *
+ * Any thread; the caller owns the overlay (rc_overlay_create/_destroy) and lends
+ * it a `struct rc_text` for the duration of the call.
+ */
+#ifndef RC_OVERLAY_H
+#define RC_OVERLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/colormap.h"
+#include "base/error.h"
+#include "overlay/text.h"
+
+struct rc_rect {
+    int x, y, w, h; /* pixels, origin top-left */
+};
+
+#define RC_OVERLAY_MAX_PANELS 2
+#define RC_OVERLAY_MAX_TICKS 8
+
+struct rc_overlay {
+    struct rc_canvas canvas;                      /* owned; output size */
+    struct rc_rect scene;                         /* where the 3D view is drawn */
+    struct rc_rect panels[RC_OVERLAY_MAX_PANELS]; /* canvas parts with content */
+    size_t panel_count;
+    struct rc_rect bar; /* the colour ramp, min at the bottom */
+};
+
+/* What one job's overlay shows; made by the plan (pipeline/plan.h). Borrowed
+ * pointers, needed only during rc_overlay_create(). */
+struct rc_overlay_settings {
+    unsigned width, height;             /* the output's */
+    bool colorbar;                      /* drawn when [vmin, vmax] is finite and not empty */
+    const char *colorbar_label;         /* UTF-8; "" for none */
+    const char *title;                  /* UTF-8; "" for none */
+    const struct rc_colormap *colormap; /* the bar's colours */
+    uint8_t background[4];              /* what translucent colours and the ink are set against */
+    double vmin, vmax;                  /* the bar's range: the scene's colour range */
+};
+
+/* True when the settings ask for a colorbar or a title. */
+bool rc_overlay_wanted(const struct rc_overlay_settings *settings);
+
+enum rc_err rc_overlay_create(const struct rc_overlay_settings *settings, struct rc_text *text,
+                              struct rc_overlay **out, struct rc_error *err);
+void rc_overlay_destroy(struct rc_overlay *overlay);
+
+/* "Nice" tick values (1, 2, 2.5 or 5 times a power of ten) strictly inside
+ * (vmin, vmax), at most `max` of them, ascending. Returns how many. */
+size_t rc_overlay_ticks(double vmin, double vmax, size_t max, double *out);
+
+/* Formats a tick label with as many decimals as `step` needs. */
+void rc_overlay_format(double value, double step, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * text: anti-aliased text into an RGBA canvas with FreeType and the embedded font.
+ *
+ * A `struct rc_text` holds a FreeType library and face; it belongs to one thread
+ * at a time (each render worker makes its own). A `struct rc_canvas` is caller
+ * memory holding premultiplied RGBA8, top row first.
+ */
+#ifndef RC_TEXT_H
+#define RC_TEXT_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+
+struct rc_text;
+
+struct rc_canvas {
+    uint8_t *rgba; /* premultiplied alpha */
+    int width, height;
+};
+
+enum rc_err rc_text_create(struct rc_text **out, struct rc_error *err);
+void rc_text_destroy(struct rc_text *text);
+
+/* Width in pixels and the face's ascent and descent (both positive) at `px`. */
+void rc_text_measure(struct rc_text *text, const char *utf8, unsigned px, int *width, int *ascent,
+                     int *descent);
+
+/* Draws `utf8` with its baseline at `baseline_y`, starting at `x`, in `rgb`
+ * (straight colour), clipped to the canvas. Invalid UTF-8 shows as U+FFFD. */
+void rc_text_draw(struct rc_text *text, struct rc_canvas *canvas, int x, int baseline_y,
+                  const char *utf8, unsigned px, const uint8_t rgb[3]);
+
+/* Decodes one UTF-8 code point at *s, advancing *s; U+FFFD for bad bytes. */
+uint32_t rc_utf8_next(const char **s);
+
+#endif

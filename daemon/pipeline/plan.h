@@ -1,0 +1,64 @@
+/*
+ * plan: the one place where the wire contract (job/job.h) becomes each stage's own
+ * settings. Stages downstream of it — raster, render, overlay, encode, mux — never
+ * see the job spec.
+ *
+ * Before the raster is loaded, rc_plan_raster_request() says what to read (the grid
+ * no larger than the output needs). Once it is loaded, rc_plan_make() decides the
+ * rest: the clip's length (job/timeline.h), the value range the colours span
+ * (rescale, "auto" percentiles, or the colormap's own intervals, decided here
+ * only), and the render, overlay, encoder and muxer settings. rc_plan_frame()
+ * gives what each frame draws.
+ *
+ * A plan borrows from the spec and the rasters it was made from (strings, the
+ * colormap, band lists): they must outlive it. Pure data; the worker thread that
+ * owns the job uses it.
+ */
+#ifndef RC_PLAN_H
+#define RC_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/config.h"
+#include "base/error.h"
+#include "encode/encode.h"
+#include "encode/mux.h"
+#include "job/job.h"
+#include "job/timeline.h"
+#include "overlay/overlay.h"
+#include "raster/raster.h"
+#include "render/render.h"
+
+/* Surface relief: the full value range rises this many world units (the raster's
+ * longer side is 1) before style.exaggeration. */
+#define RC_PLAN_SURFACE_RELIEF 0.2
+/* Surface meshes get one cell per this many output pixels along the output's
+ * longer side, so a frame's cost follows the output size, not the raster's. */
+#define RC_PLAN_SURFACE_PIXELS_PER_CELL 16
+
+struct rc_plan {
+    struct rc_timeline timeline;
+    double vmin, vmax; /* the value range the colormap spans */
+    bool has_overlay;
+    struct rc_overlay_settings overlay;
+    struct rc_render_settings render; /* values, heights, overlay: set by the worker */
+    struct rc_encode_settings encode;
+    struct rc_mux_settings mux;
+};
+
+/* What to read for the job's values (`max_texture`: the renderer's largest side),
+ * and for its heights (false when the job has none). */
+void rc_plan_raster_request(const struct rc_job_spec *spec, unsigned max_texture,
+                            struct rc_raster_request *out);
+bool rc_plan_height_request(const struct rc_job_spec *spec, struct rc_raster_request *out);
+
+/* Every stage's settings for the loaded `values`. */
+enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
+                         const struct rc_raster *values, bool gpu_convert, struct rc_plan *plan,
+                         struct rc_error *err);
+
+/* What frame `index` (< plan->timeline.frames) draws. */
+void rc_plan_frame(const struct rc_plan *plan, size_t index, struct rc_render_frame *out);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * worker: the render workers and the queue of jobs waiting for them.
+ *
+ * Each worker thread creates its own GL context (render.c) at start-up and keeps
+ * it for life. It takes jobs in arrival order and owns each from raster load to
+ * last frame: load, draw, asynchronous readback, and conversion to I420 straight
+ * from the mapped readback (it balances the two threads' work). Per job it starts
+ * an encode thread (encode, mux into the job's byte queue), fed through a bounded
+ * queue of I420 frames, so drawing frame n+1 overlaps encoding frame n.
+ *
+ * The main thread creates and destroys the pool; HTTP threads call
+ * rc_workers_submit() and the read-only accessors.
+ */
+#ifndef RC_WORKER_H
+#define RC_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/cache.h"
+#include "base/config.h"
+#include "base/error.h"
+#include "job/job.h"
+#include "render/render.h"
+
+struct rc_workers;
+
+struct rc_workers_stats {
+    size_t workers;
+    size_t busy;
+    size_t queued;
+    uint64_t jobs_ok;
+    uint64_t jobs_failed;
+    uint64_t jobs_cancelled;
+    uint64_t frames;
+    uint64_t bytes;
+    uint64_t converted_gpu; /* frames turned into I420 by the conversion shader */
+    uint64_t converted_cpu; /* ... by the CPU loop on the draw thread */
+};
+
+/* Starts `workers` threads (from the config in force) and waits until each has a
+ * GL context. `cfgs` and `cache` (may be NULL) must outlive the pool. */
+enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
+                              struct rc_cache *cache, struct rc_workers **out,
+                              struct rc_error *err);
+/* Lets queued and running jobs finish and joins every thread; new jobs are
+ * refused as busy. The pool stays readable (stats) until destroyed. */
+void rc_workers_drain(struct rc_workers *workers);
+/* Ends what is left at a drain's deadline: queued jobs fail as draining (503),
+ * running ones are cancelled at their next frame. */
+void rc_workers_cancel_all(struct rc_workers *workers);
+/* Drains if needed, then frees. Nothing may use the pool afterwards. */
+void rc_workers_destroy(struct rc_workers *workers);
+
+/* Queues `job` (taking a new reference) or fails with RC_ERR_BUSY when the queue is
+ * full. job->on_ready must be set: the worker calls it once the job either
+ * streams or has failed. */
+enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err);
+
+void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out);
+/* Whether jobs convert to I420 in a shader under `cfg` (--convert; "auto" picks the
+ * shader on hardware GPUs only). Sizes the shader cannot pack still use the CPU. */
+bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_config *cfg);
+/* Appends the per-stage time histograms (load, render, readback, convert, encode,
+ * mux; seconds per job) in Prometheus text format. */
+void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out);
+const char *rc_workers_gl_renderer(const struct rc_workers *workers);
+const char *rc_workers_gl_version(const struct rc_workers *workers);
+
+#endif

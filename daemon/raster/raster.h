@@ -1,0 +1,88 @@
+/*
+ * raster: reads the chosen bands of a raster into memory with GDAL.
+ *
+ * Locations: a path under the data root (raster/root.h) or an http(s) URL read
+ * through raster/fetch.h under the URL policy (raster/urlpolicy.h). Values become float32 with the
+ * nodata value (the job's, else the file's) and NaN both stored as NaN; scale and offset are
+ * applied. Rasters larger than the configured pixel budget or `max_dim` are read
+ * downsampled (GDAL picks overviews when the file has them).
+ *
+ * Called from a render worker thread. Rasters are reference-counted and shared
+ * through the cache (cache.h). rc_raster_global_init() runs once on the main thread
+ * before any worker starts.
+ */
+#ifndef RC_RASTER_H
+#define RC_RASTER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/config.h"
+#include "base/error.h"
+
+struct rc_cache;
+
+/* Immutable once loaded and shared by reference count (the cache holds one). */
+struct rc_raster {
+    atomic_int refs;
+    unsigned width, height; /* of the stored grid */
+    unsigned source_width, source_height;
+    size_t band_count;
+    float *values;               /* band_count planes of width*height, row 0 north; NaN = no data */
+    double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
+    size_t valid_count;
+    bool has_geotransform;
+    double geotransform[6]; /* GDAL's, of the source grid */
+};
+
+/* Once, on the main thread: GDAL's drivers, error handler and block cache size. */
+void rc_raster_global_init(const struct rc_config *cfg);
+
+/* GDAL's release name, and the bytes its block cache may hold. */
+const char *rc_raster_library_version(void);
+uint64_t rc_raster_block_cache_bytes(void);
+
+struct rc_fetch_config;
+/* The remote-fetch settings the config asks for. */
+void rc_raster_fetch_config(const struct rc_config *cfg, struct rc_fetch_config *out);
+
+/* What to read: the plan makes it from the job (pipeline/plan.h). Borrowed
+ * pointers; they need only outlive the call. */
+struct rc_raster_request {
+    const char *url;       /* a location under the data root, file:// or http(s):// */
+    const unsigned *bands; /* 1-based; NULL: every band */
+    size_t band_count;
+    const double *nodata;    /* overrides the file's; NULL: the file's */
+    const char *resampling;  /* GDAL's name for downsampling; NULL: nearest */
+    unsigned max_dim;        /* the stored grid's longer side at most (0: no cap) */
+    const char *field;       /* the job field errors about the location name */
+    const char *bands_field; /* ... and errors about the bands */
+};
+
+/* Loads the request's bands, through `cache` when given (may be NULL). The caller
+ * gets one reference. `fetched` (may be NULL) counts the job's remote body bytes:
+ * what it holds is spent from max_fetch_mb, and this read adds its own. */
+enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
+                           const struct rc_raster_request *req, uint64_t *fetched,
+                           struct rc_raster **out, struct rc_error *err);
+/* A cache of decoded rasters (base/cache.h holding rc_raster references), keyed by
+ * the source's identity — a local file's real path, modification time and size; a
+ * remote URL and its current ETag or Last-Modified, learnt afresh by every job —
+ * plus the bands, nodata override, grid size and limits. */
+struct rc_cache *rc_raster_cache_create(size_t budget_bytes);
+void rc_raster_ref(struct rc_raster *raster);
+void rc_raster_unref(struct rc_raster *raster);
+/* Bytes of decoded values. */
+size_t rc_raster_bytes(const struct rc_raster *raster);
+
+/* Reads one band (req->bands[0]) onto exactly the grid of `values` (max_dim is
+ * not used). When both files are georeferenced they must cover the same extent.
+ * `fetched` as for rc_raster_load(): the remote byte budget is one per job. */
+enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *cache,
+                                  const struct rc_raster_request *req,
+                                  const struct rc_raster *values, uint64_t *fetched,
+                                  struct rc_raster **out, struct rc_error *err);
+
+#endif

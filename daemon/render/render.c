@@ -1,0 +1,978 @@
+#include "render/render.h"
+
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GLES3/gl3.h>
+
+/* After gl3.h, which it extends (KHR_debug entry points). */
+#include <GLES2/gl2ext.h>
+
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "render/terrain.h"
+#include "shaders.h"
+
+struct gpu_display {
+    EGLDisplay display;
+    struct rc_gpu_info info;
+    bool no_config_context;
+};
+
+struct rc_gpu {
+    struct gpu_display displays[RC_GPU_MAX_DEVICES];
+    size_t count;
+};
+
+struct slot {
+    GLuint pbo;
+    GLsync fence;
+    size_t index;
+};
+
+struct rc_render {
+    struct rc_gpu *gpu;
+    struct gpu_display *display; /* the EGL display this worker uses */
+    EGLContext context;
+    pthread_t owner;
+    char renderer[256];
+    char version[256];
+    GLint max_texture;
+    GLuint program;
+    GLuint overlay_program;
+    GLint o_rect, o_canvas, o_canvas_tex;
+    GLuint yuv_program; /* overlay.vert + yuv.frag */
+    GLint y_rect, y_canvas, y_scene, y_width, y_height;
+    GLuint quad_vao, quad_vbo;
+    GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
+        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_dir, u_normals,
+        u_heights, u_has_heights, u_normal_a, u_normal_b;
+    /* per job */
+    bool surface, lighting;
+    float height_scale; /* world units of the full value range */
+    size_t band_count;
+    GLuint values_tex, lut_tex, normals_tex, heights_tex;
+    bool has_heights;
+    GLuint vao, vbo, ibo; /* the job's grid */
+    GLuint overlay_tex;
+    struct rc_rect scene;
+    struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
+    size_t panel_count;
+    GLsizei index_count;
+    GLuint fbo, color_tex, depth_rb;
+    bool i420;               /* frames leave as I420, converted on the GPU */
+    GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */
+    size_t frame_bytes;
+    unsigned width, height;
+    float extent[2];
+    struct slot ring[RC_RENDER_RING];
+    size_t drawn; /* frames drawn this job */
+    size_t read;  /* frames read this job */
+};
+
+/* Exact token match in a space-separated extension list (a bare strstr would
+ * also match longer names that start the same way). */
+static bool has_ext(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ' ');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, len) == 0) {
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* Opens every hardware EGL device (or only the `pin`-th one when pin >= 0);
+ * software devices are left to the surfaceless platform. */
+static void open_device_displays(struct rc_gpu *gpu, long pin)
+{
+    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+    if (!has_ext(client, "EGL_EXT_platform_device") ||
+        !(has_ext(client, "EGL_EXT_device_enumeration") ||
+          has_ext(client, "EGL_EXT_device_base"))) {
+        return;
+    }
+    PFNEGLQUERYDEVICESEXTPROC query_devices =
+        (PFNEGLQUERYDEVICESEXTPROC)eglGetProcAddress("eglQueryDevicesEXT");
+    PFNEGLQUERYDEVICESTRINGEXTPROC query_string =
+        (PFNEGLQUERYDEVICESTRINGEXTPROC)eglGetProcAddress("eglQueryDeviceStringEXT");
+    PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
+        (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+    if (!query_devices || !query_string || !get_display) {
+        return;
+    }
+    EGLDeviceEXT devices[RC_GPU_MAX_DEVICES];
+    EGLint count = 0;
+    if (!query_devices(RC_GPU_MAX_DEVICES, devices, &count)) {
+        return;
+    }
+    long hardware_index = -1;
+    for (EGLint i = 0; i < count && gpu->count < RC_GPU_MAX_DEVICES; i++) {
+        const char *exts = query_string(devices[i], EGL_EXTENSIONS);
+        if (has_ext(exts, "EGL_MESA_device_software")) {
+            continue; /* llvmpipe: the surfaceless platform serves it */
+        }
+        hardware_index++;
+        if (pin >= 0 && hardware_index != pin) {
+            continue;
+        }
+        EGLDisplay d = get_display(EGL_PLATFORM_DEVICE_EXT, devices[i], NULL);
+        EGLint major, minor;
+        if (d == EGL_NO_DISPLAY || !eglInitialize(d, &major, &minor)) {
+            rc_log(RC_LOG_WARN, "msg=\"EGL device unusable\" device=%ld egl_error=0x%x",
+                   hardware_index, (unsigned)eglGetError());
+            continue;
+        }
+        struct gpu_display *g = &gpu->displays[gpu->count++];
+        const char *drm = has_ext(exts, "EGL_EXT_device_drm")
+                              ? query_string(devices[i], EGL_DRM_DEVICE_FILE_EXT)
+                              : NULL;
+        g->display = d;
+        snprintf(g->info.device, sizeof(g->info.device), "%s", drm ? drm : "egl-device");
+        snprintf(g->info.platform, sizeof(g->info.platform), "device");
+        g->info.hardware = true;
+    }
+}
+
+static EGLDisplay open_surfaceless_display(struct rc_gpu_info *info)
+{
+    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+    if (!has_ext(client, "EGL_MESA_platform_surfaceless")) {
+        return EGL_NO_DISPLAY;
+    }
+    PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
+        (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+    if (!get_display) {
+        return EGL_NO_DISPLAY;
+    }
+    EGLDisplay d = get_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+    EGLint major, minor;
+    if (d == EGL_NO_DISPLAY || !eglInitialize(d, &major, &minor)) {
+        return EGL_NO_DISPLAY;
+    }
+    snprintf(info->platform, sizeof(info->platform), "surfaceless");
+    snprintf(info->device, sizeof(info->device), "mesa");
+    info->hardware = false;
+    return d;
+}
+
+enum rc_err rc_gpu_create(long device, struct rc_gpu **out, struct rc_error *err)
+{
+    *out = NULL;
+    struct rc_gpu *gpu = calloc(1, sizeof(*gpu));
+    if (!gpu) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    open_device_displays(gpu, device);
+    if (gpu->count == 0 && device >= 0) {
+        free(gpu);
+        return rc_error_set(err, RC_ERR_INVALID, "device", "there is no usable EGL device %ld",
+                            device);
+    }
+    if (gpu->count == 0) {
+        struct gpu_display *g = &gpu->displays[0];
+        g->display = open_surfaceless_display(&g->info);
+        if (g->display == EGL_NO_DISPLAY) {
+            free(gpu);
+            return rc_error_set(err, RC_ERR_INTERNAL, "",
+                                "no EGL display: neither a hardware EGL device nor "
+                                "EGL_MESA_platform_surfaceless is available (egl_error=0x%x)",
+                                (unsigned)eglGetError());
+        }
+        gpu->count = 1;
+    }
+    for (size_t i = 0; i < gpu->count; i++) {
+        struct gpu_display *g = &gpu->displays[i];
+        const char *exts = eglQueryString(g->display, EGL_EXTENSIONS);
+        if (!has_ext(exts, "EGL_KHR_surfaceless_context")) {
+            free(gpu);
+            return rc_error_set(err, RC_ERR_INTERNAL, "", "EGL_KHR_surfaceless_context missing");
+        }
+        g->no_config_context = has_ext(exts, "EGL_KHR_no_config_context");
+        rc_log(RC_LOG_INFO,
+               "msg=\"EGL display\" index=%zu platform=%s device=%s hardware=%d vendor=\"%s\" "
+               "version=\"%s\"",
+               i, g->info.platform, g->info.device, (int)g->info.hardware,
+               eglQueryString(g->display, EGL_VENDOR), eglQueryString(g->display, EGL_VERSION));
+    }
+    *out = gpu;
+    return RC_OK;
+}
+
+void rc_gpu_destroy(struct rc_gpu *gpu)
+{
+    if (!gpu) {
+        return;
+    }
+    /* The display is deliberately not eglTerminate()d: the process is exiting, and
+     * Mesa's terminate path drops allocations inside a driver it has already
+     * unloaded, which leak checkers then report without a module to blame. */
+    eglReleaseThread();
+    free(gpu);
+}
+
+const struct rc_gpu_info *rc_gpu_info(const struct rc_gpu *gpu)
+{
+    return &gpu->displays[0].info;
+}
+
+size_t rc_gpu_count(const struct rc_gpu *gpu)
+{
+    return gpu->count;
+}
+
+static void assert_current(const struct rc_render *r)
+{
+    assert(pthread_equal(pthread_self(), r->owner));
+    assert(eglGetCurrentContext() == r->context);
+    (void)r;
+}
+
+static void GL_APIENTRY debug_message(GLenum source, GLenum type, GLuint id, GLenum severity,
+                                      GLsizei length, const GLchar *message, const void *user)
+{
+    (void)source;
+    (void)length;
+    (void)user;
+    enum rc_log_level level = RC_LOG_DEBUG;
+    if (type == GL_DEBUG_TYPE_ERROR_KHR || severity == GL_DEBUG_SEVERITY_HIGH_KHR) {
+        level = RC_LOG_WARN;
+    }
+    rc_log(level, "msg=\"gl\" type=0x%x id=%u severity=0x%x detail=\"%.300s\"", (unsigned)type,
+           (unsigned)id, (unsigned)severity, message);
+}
+
+static GLuint compile(GLenum stage, const char *name, const char *source, struct rc_error *err)
+{
+    GLuint shader = glCreateShader(stage);
+    glShaderSource(shader, 1, &source, NULL);
+    glCompileShader(shader);
+    GLint ok = GL_FALSE;
+    glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
+    if (!ok) {
+        char log[1024] = "";
+        glGetShaderInfoLog(shader, sizeof(log), NULL, log);
+        rc_log(RC_LOG_ERROR, "msg=\"shader compile failed\" shader=%s log=\"%s\"", name, log);
+        rc_error_set(err, RC_ERR_INTERNAL, "", "shader %s failed to compile", name);
+        glDeleteShader(shader);
+        return 0;
+    }
+    return shader;
+}
+
+static GLuint link_program(const char *name, const char *vs_src, const char *fs_src,
+                           struct rc_error *err)
+{
+    GLuint vs = compile(GL_VERTEX_SHADER, name, vs_src, err);
+    GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, name, fs_src, err) : 0;
+    if (!fs) {
+        glDeleteShader(vs);
+        return 0;
+    }
+    GLuint program = glCreateProgram();
+    glAttachShader(program, vs);
+    glAttachShader(program, fs);
+    glLinkProgram(program);
+    glDeleteShader(vs);
+    glDeleteShader(fs);
+    GLint ok = GL_FALSE;
+    glGetProgramiv(program, GL_LINK_STATUS, &ok);
+    if (!ok) {
+        char log[1024] = "";
+        glGetProgramInfoLog(program, sizeof(log), NULL, log);
+        rc_log(RC_LOG_ERROR, "msg=\"program link failed\" program=%s log=\"%s\"", name, log);
+        rc_error_set(err, RC_ERR_INTERNAL, "", "program %s failed to link", name);
+        glDeleteProgram(program);
+        return 0;
+    }
+    return program;
+}
+
+static enum rc_err make_context(struct rc_render *r, struct rc_error *err)
+{
+    EGLDisplay d = r->display->display;
+    if (!eglBindAPI(EGL_OPENGL_ES_API)) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglBindAPI failed (0x%x)",
+                            (unsigned)eglGetError());
+    }
+    EGLConfig config = EGL_NO_CONFIG_KHR;
+    if (!r->display->no_config_context) {
+        static const EGLint wanted[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
+        EGLint n = 0;
+        if (!eglChooseConfig(d, wanted, &config, 1, &n) || n < 1) {
+            return rc_error_set(err, RC_ERR_INTERNAL, "", "no GLES 3 EGL config");
+        }
+    }
+    EGLint attribs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 0, EGL_NONE};
+    r->context = eglCreateContext(d, config, EGL_NO_CONTEXT, attribs);
+    if (r->context == EGL_NO_CONTEXT) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglCreateContext failed (0x%x)",
+                            (unsigned)eglGetError());
+    }
+    if (!eglMakeCurrent(d, EGL_NO_SURFACE, EGL_NO_SURFACE, r->context)) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglMakeCurrent failed (0x%x)",
+                            (unsigned)eglGetError());
+    }
+    r->owner = pthread_self();
+    return RC_OK;
+}
+
+static void enable_debug_output(void)
+{
+    const char *exts = (const char *)glGetString(GL_EXTENSIONS);
+    if (!has_ext(exts, "GL_KHR_debug")) {
+        return;
+    }
+    PFNGLDEBUGMESSAGECALLBACKKHRPROC set_callback =
+        (PFNGLDEBUGMESSAGECALLBACKKHRPROC)eglGetProcAddress("glDebugMessageCallbackKHR");
+    if (set_callback) {
+        set_callback(debug_message, NULL);
+        glEnable(GL_DEBUG_OUTPUT_KHR);
+    }
+}
+
+enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render **out,
+                             struct rc_error *err)
+{
+    *out = NULL;
+    struct rc_render *r = calloc(1, sizeof(*r));
+    if (!r) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    r->gpu = gpu;
+    r->display = &gpu->displays[slot % gpu->count];
+    enum rc_err rc = make_context(r, err);
+    if (rc != RC_OK) {
+        goto out;
+    }
+    enable_debug_output();
+    snprintf(r->renderer, sizeof(r->renderer), "%s", (const char *)glGetString(GL_RENDERER));
+    snprintf(r->version, sizeof(r->version), "%s", (const char *)glGetString(GL_VERSION));
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &r->max_texture);
+
+    r->program = link_program("scene", rc_shader_scene_vert, rc_shader_scene_frag, err);
+    if (!r->program) {
+        rc = err ? err->code : RC_ERR_INTERNAL;
+        goto out;
+    }
+#define UNIFORM(name) r->name = glGetUniformLocation(r->program, #name)
+    UNIFORM(u_view_projection);
+    UNIFORM(u_extent);
+    UNIFORM(u_values);
+    UNIFORM(u_lut);
+    UNIFORM(u_lut_size);
+    UNIFORM(u_band_a);
+    UNIFORM(u_band_b);
+    UNIFORM(u_blend);
+    UNIFORM(u_background);
+    UNIFORM(u_nodata_rgb);
+    UNIFORM(u_surface);
+    UNIFORM(u_height_scale);
+    UNIFORM(u_normals);
+    UNIFORM(u_lighting);
+    UNIFORM(u_light_dir);
+    UNIFORM(u_heights);
+    UNIFORM(u_has_heights);
+    UNIFORM(u_normal_a);
+    UNIFORM(u_normal_b);
+#undef UNIFORM
+    r->overlay_program =
+        link_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
+    if (!r->overlay_program) {
+        rc = err ? err->code : RC_ERR_INTERNAL;
+        goto out;
+    }
+    r->yuv_program = link_program("yuv", rc_shader_overlay_vert, rc_shader_yuv_frag, err);
+    if (!r->yuv_program) {
+        rc = err ? err->code : RC_ERR_INTERNAL;
+        goto out;
+    }
+    r->y_rect = glGetUniformLocation(r->yuv_program, "u_rect");
+    r->y_canvas = glGetUniformLocation(r->yuv_program, "u_canvas");
+    r->y_scene = glGetUniformLocation(r->yuv_program, "u_scene");
+    r->y_width = glGetUniformLocation(r->yuv_program, "u_width");
+    r->y_height = glGetUniformLocation(r->yuv_program, "u_height");
+    r->o_rect = glGetUniformLocation(r->overlay_program, "u_rect");
+    r->o_canvas = glGetUniformLocation(r->overlay_program, "u_canvas");
+    r->o_canvas_tex = glGetUniformLocation(r->overlay_program, "u_canvas_tex");
+    static const float corners[] = {0, 0, 1, 0, 0, 1, 1, 1};
+    glGenVertexArrays(1, &r->quad_vao);
+    glBindVertexArray(r->quad_vao);
+    glGenBuffers(1, &r->quad_vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->quad_vbo);
+    glBufferData(GL_ARRAY_BUFFER, sizeof(corners), corners, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+    glBindVertexArray(0);
+out:
+    if (rc != RC_OK) {
+        rc_render_destroy(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+static void release_job_objects(struct rc_render *r)
+{
+    for (size_t i = 0; i < RC_RENDER_RING; i++) {
+        if (r->ring[i].fence) {
+            glDeleteSync(r->ring[i].fence);
+        }
+        if (r->ring[i].pbo) {
+            glDeleteBuffers(1, &r->ring[i].pbo);
+        }
+        memset(&r->ring[i], 0, sizeof(r->ring[i]));
+    }
+    GLuint textures[] = {r->values_tex, r->lut_tex, r->normals_tex, r->overlay_tex, r->heights_tex};
+    glDeleteTextures(5, textures);
+    r->heights_tex = 0;
+    r->has_heights = false;
+    r->overlay_tex = 0;
+    r->panel_count = 0;
+    GLuint buffers[] = {r->vbo, r->ibo};
+    glDeleteBuffers(2, buffers);
+    glDeleteVertexArrays(1, &r->vao);
+    r->vbo = r->ibo = r->vao = 0;
+    r->index_count = 0;
+    GLuint targets[] = {r->color_tex, r->yuv_tex};
+    glDeleteTextures(2, targets);
+    GLuint framebuffers[] = {r->fbo, r->yuv_fbo};
+    glDeleteFramebuffers(2, framebuffers);
+    glDeleteRenderbuffers(1, &r->depth_rb);
+    r->values_tex = r->lut_tex = r->normals_tex = r->fbo = r->depth_rb = 0;
+    r->color_tex = r->yuv_tex = r->yuv_fbo = 0;
+    r->i420 = false;
+    r->drawn = r->read = 0;
+}
+
+void rc_render_destroy(struct rc_render *render)
+{
+    if (!render) {
+        return;
+    }
+    if (render->context != EGL_NO_CONTEXT && eglGetCurrentContext() == render->context) {
+        release_job_objects(render);
+        glDeleteProgram(render->program);
+        glDeleteProgram(render->overlay_program);
+        glDeleteProgram(render->yuv_program);
+        glDeleteBuffers(1, &render->quad_vbo);
+        glDeleteVertexArrays(1, &render->quad_vao);
+        eglMakeCurrent(render->display->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    }
+    if (render->context != EGL_NO_CONTEXT) {
+        eglDestroyContext(render->display->display, render->context);
+    }
+    eglReleaseThread();
+    free(render);
+}
+
+const char *rc_render_renderer(const struct rc_render *render)
+{
+    return render->renderer;
+}
+
+const char *rc_render_version(const struct rc_render *render)
+{
+    return render->version;
+}
+
+unsigned rc_render_max_texture_size(const struct rc_render *render)
+{
+    return (unsigned)render->max_texture;
+}
+
+static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, size_t layers,
+                          GLint filter)
+{
+    glGenTextures(1, tex);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, *tex);
+    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, format, (GLsizei)w, (GLsizei)h, (GLsizei)layers);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
+
+/* Uploads every band of `raster` normalised to 0..1 over [vmin, vmax] (no data:
+ * -1) into *values_tex and, when `normals_tex` is given, the bands' normals for
+ * `height_scale`. Grid vertices over missing data are marked in `missing`. */
+static enum rc_err upload_layers(struct rc_render *r, const struct rc_raster *raster, double vmin,
+                                 double vmax, GLuint *values_tex, GLuint *normals_tex,
+                                 float height_scale, unsigned cols, unsigned rows, uint8_t *missing,
+                                 struct rc_error *err)
+{
+    unsigned w = raster->width, h = raster->height;
+    size_t plane = (size_t)w * h;
+    float *t = malloc(plane * sizeof(float));
+    uint8_t *normals = normals_tex ? malloc(plane * 4) : NULL;
+    if (!t || (normals_tex && !normals)) {
+        free(t);
+        free(normals);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    /* R32F is not filterable in GLES 3.0; nearest also keeps pixels crisp. */
+    array_texture(values_tex, GL_R32F, w, h, raster->band_count, GL_NEAREST);
+    if (normals_tex) {
+        array_texture(normals_tex, GL_RGBA8, w, h, raster->band_count, GL_LINEAR);
+    }
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    for (size_t b = 0; b < raster->band_count; b++) {
+        rc_terrain_normalize(raster->values + b * plane, plane, vmin, vmax, t);
+        if (missing) {
+            rc_terrain_mark_missing(t, w, h, cols, rows, missing);
+        }
+        glBindTexture(GL_TEXTURE_2D_ARRAY, *values_tex);
+        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1, GL_RED,
+                        GL_FLOAT, t);
+        if (normals_tex) {
+            rc_terrain_normals(t, w, h, r->extent[0], r->extent[1], height_scale, normals);
+            glBindTexture(GL_TEXTURE_2D_ARRAY, *normals_tex);
+            glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1,
+                            GL_RGBA, GL_UNSIGNED_BYTE, normals);
+        }
+    }
+    free(t);
+    free(normals);
+    return RC_OK;
+}
+
+static void upload_lut(struct rc_render *r, const struct rc_colormap *map)
+{
+    glGenTextures(1, &r->lut_tex);
+    glBindTexture(GL_TEXTURE_2D, r->lut_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)map->entries, 1);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, (GLsizei)map->entries, 1, GL_RGBA, GL_UNSIGNED_BYTE,
+                    map->rgba);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+}
+
+static GLuint texture_2d(GLenum format, unsigned w, unsigned h)
+{
+    GLuint tex;
+    glGenTextures(1, &tex);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, format, (GLsizei)w, (GLsizei)h);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    return tex;
+}
+
+static enum rc_err check_framebuffer(struct rc_error *err)
+{
+    GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+    if (status != GL_FRAMEBUFFER_COMPLETE) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "framebuffer incomplete (0x%x)",
+                            (unsigned)status);
+    }
+    return RC_OK;
+}
+
+/* The frame's framebuffer (a texture, so it can be converted), the I420 target
+ * when the size allows packing four bytes a texel, and the readback ring. */
+static enum rc_err make_target(struct rc_render *r, unsigned w, unsigned h, bool gpu_convert,
+                               struct rc_error *err)
+{
+    r->color_tex = texture_2d(GL_RGBA8, w, h);
+    glGenRenderbuffers(1, &r->depth_rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, r->depth_rb);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, (GLsizei)w, (GLsizei)h);
+    glGenFramebuffers(1, &r->fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->color_tex, 0);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->depth_rb);
+    enum rc_err rc = check_framebuffer(err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    r->i420 = gpu_convert && w % 8 == 0 && h % 4 == 0;
+    if (r->i420) {
+        r->yuv_tex = texture_2d(GL_RGBA8, w / 4, h * 3 / 2);
+        glGenFramebuffers(1, &r->yuv_fbo);
+        glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->yuv_tex, 0);
+        rc = check_framebuffer(err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    r->frame_bytes = r->i420 ? (size_t)w * h * 3 / 2 : (size_t)w * h * 4;
+    for (size_t i = 0; i < RC_RENDER_RING; i++) {
+        glGenBuffers(1, &r->ring[i].pbo);
+        glBindBuffer(GL_PIXEL_PACK_BUFFER, r->ring[i].pbo);
+        glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)r->frame_bytes, NULL, GL_STREAM_READ);
+    }
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    r->width = w;
+    r->height = h;
+    return RC_OK;
+}
+
+/* The finished frame, packed as I420 bytes into the width/4 x 3h/2 target. */
+static void convert_to_i420(struct rc_render *r)
+{
+    glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
+    glDisable(GL_CULL_FACE);
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_BLEND);
+    GLsizei tw = (GLsizei)(r->width / 4), th = (GLsizei)(r->height * 3 / 2);
+    glViewport(0, 0, tw, th);
+    glUseProgram(r->yuv_program);
+    glActiveTexture(GL_TEXTURE5);
+    glBindTexture(GL_TEXTURE_2D, r->color_tex);
+    glUniform1i(r->y_scene, 5);
+    glUniform1i(r->y_width, (GLint)r->width);
+    glUniform1i(r->y_height, (GLint)r->height);
+    glUniform4f(r->y_rect, 0.0f, 0.0f, (float)tw, (float)th);
+    glUniform2f(r->y_canvas, (float)tw, (float)th);
+    glBindVertexArray(r->quad_vao);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    glBindVertexArray(0);
+}
+
+/* A grid of cols x rows cells over uv [0,1]^2 as indexed triangles, in every
+ * draw order; cells touching a `missing` vertex are left out. */
+static enum rc_err make_grid(struct rc_render *r, unsigned cols, unsigned rows,
+                             const uint8_t *missing, struct rc_error *err)
+{
+    size_t verts = (size_t)(cols + 1) * (rows + 1);
+    size_t per_order = (size_t)cols * rows * 6;
+    float *uv = malloc(verts * 2 * sizeof(float));
+    uint32_t *idx = malloc(per_order * RC_GRID_ORDERS * sizeof(uint32_t));
+    if (!uv || !idx) {
+        free(uv);
+        free(idx);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    for (unsigned y = 0; y <= rows; y++) {
+        for (unsigned x = 0; x <= cols; x++) {
+            float *p = uv + 2 * ((size_t)y * (cols + 1) + x);
+            p[0] = (float)x / (float)cols;
+            p[1] = (float)y / (float)rows;
+        }
+    }
+    size_t count = 0;
+    for (int order = 0; order < RC_GRID_ORDERS; order++) {
+        count = rc_terrain_grid_indices(cols, rows, missing, (enum rc_grid_order)order,
+                                        idx + count * (size_t)order);
+    }
+    glGenVertexArrays(1, &r->vao);
+    glBindVertexArray(r->vao);
+    glGenBuffers(1, &r->vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(verts * 2 * sizeof(float)), uv, GL_STATIC_DRAW);
+    glGenBuffers(1, &r->ibo);
+    glBindBuffer(GL_ELEMENT_ARRAY_BUFFER, r->ibo);
+    glBufferData(GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr)(count * RC_GRID_ORDERS * sizeof(uint32_t)),
+                 idx, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+    glBindVertexArray(0);
+    free(uv);
+    free(idx);
+    r->index_count = (GLsizei)count;
+    return RC_OK;
+}
+
+/* The mesh: `cells` along the raster's longer side, as square as the raster's
+ * cells allow (never more cells than raster pixels). */
+static void grid_size(unsigned cells, const struct rc_raster *raster, unsigned *cols,
+                      unsigned *rows)
+{
+    unsigned ras_long = raster->width > raster->height ? raster->width : raster->height;
+    cells = cells < ras_long ? cells : ras_long;
+    cells = cells > 1 ? cells : 1;
+    double per_pixel = (double)cells / (double)ras_long;
+    *cols = (unsigned)fmax(1.0, round(raster->width * per_pixel));
+    *rows = (unsigned)fmax(1.0, round(raster->height * per_pixel));
+}
+
+static void upload_overlay(struct rc_render *r, const struct rc_overlay *o)
+{
+    glGenTextures(1, &r->overlay_tex);
+    glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, o->canvas.width, o->canvas.height);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, o->canvas.width, o->canvas.height, GL_RGBA,
+                    GL_UNSIGNED_BYTE, o->canvas.rgba);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    r->scene = o->scene;
+    r->panel_count = o->panel_count;
+    memcpy(r->panels, o->panels, sizeof(r->panels));
+}
+
+/* The overlay's panels over the finished scene, premultiplied alpha. */
+static void draw_overlay(struct rc_render *r)
+{
+    if (!r->panel_count) {
+        return;
+    }
+    /* Surface mode culls back faces above the relief; the panels' quads are not
+     * part of it and must be drawn whatever their winding. */
+    glDisable(GL_CULL_FACE);
+    glDisable(GL_DEPTH_TEST);
+    glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
+    glEnable(GL_BLEND);
+    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+    glUseProgram(r->overlay_program);
+    glUniform1i(r->o_canvas_tex, 3);
+    glUniform2f(r->o_canvas, (float)r->width, (float)r->height);
+    glActiveTexture(GL_TEXTURE3);
+    glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
+    glBindVertexArray(r->quad_vao);
+    for (size_t i = 0; i < r->panel_count; i++) {
+        const struct rc_rect *p = &r->panels[i];
+        glUniform4f(r->o_rect, (float)p->x, (float)p->y, (float)p->w, (float)p->h);
+        glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    }
+    glBindVertexArray(0);
+    glDisable(GL_BLEND);
+}
+
+enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_settings *in,
+                            struct rc_error *err)
+{
+    struct rc_render *r = render;
+    const struct rc_raster *raster = in->values;
+    assert_current(r);
+    release_job_objects(r);
+    r->surface = in->surface;
+    r->lighting = in->lighting;
+    r->height_scale = (float)in->height_scale;
+    r->band_count = raster->band_count;
+    double longest = raster->width > raster->height ? raster->width : raster->height;
+    r->extent[0] = (float)(raster->width / longest);
+    r->extent[1] = (float)(raster->height / longest);
+    GLint max_layers = 0;
+    glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
+    if (raster->band_count > (size_t)max_layers) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+                            "at most %d bands on this renderer", (int)max_layers);
+    }
+    unsigned cols, rows;
+    grid_size(in->surface ? in->mesh_cells : 1, raster, &cols, &rows);
+    bool surface = in->surface;
+    bool lit = surface && in->lighting;
+    float height_scale = r->height_scale;
+    uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
+    if (surface && !missing) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    /* Normals come from whatever gives the heights. */
+    enum rc_err rc = upload_layers(r, raster, in->vmin, in->vmax, &r->values_tex,
+                                   lit && !in->heights ? &r->normals_tex : NULL, height_scale, cols,
+                                   rows, missing, err);
+    if (rc == RC_OK && in->heights) {
+        rc = upload_layers(r, in->heights, in->heights->valid_min, in->heights->valid_max,
+                           &r->heights_tex, lit ? &r->normals_tex : NULL, height_scale, cols, rows,
+                           missing, err);
+    }
+    if (rc == RC_OK) {
+        rc = make_grid(r, cols, rows, missing, err);
+    }
+    free(missing);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    r->has_heights = in->heights != NULL;
+    upload_lut(r, in->colormap);
+    rc = make_target(r, in->width, in->height, in->gpu_convert, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    glUseProgram(r->program);
+    glUniform1i(r->u_surface, surface);
+    glUniform1i(r->u_lighting, in->lighting);
+    glUniform1f(r->u_height_scale, height_scale);
+    glUniform1i(r->u_has_heights, r->has_heights);
+    glUniform1i(r->u_heights, 4);
+    if (surface) {
+        glEnable(GL_DEPTH_TEST);
+        glDepthFunc(GL_LESS);
+    } else {
+        glDisable(GL_DEPTH_TEST);
+    }
+    glUniform1i(r->u_values, 0);
+    glUniform1i(r->u_lut, 1);
+    glUniform1i(r->u_normals, 2);
+    glUniform1i(r->u_lut_size, (GLint)in->colormap->entries);
+    glUniform2f(r->u_extent, r->extent[0], r->extent[1]);
+    float bg[3], nd[3];
+    float alpha = in->nan_color[3] / 255.0f;
+    for (int c = 0; c < 3; c++) {
+        bg[c] = in->background[c] / 255.0f;
+        nd[c] = bg[c] * (1.0f - alpha) + in->nan_color[c] / 255.0f * alpha;
+    }
+    glUniform3fv(r->u_background, 1, bg);
+    glUniform3fv(r->u_nodata_rgb, 1, nd);
+    glClearColor(bg[0], bg[1], bg[2], 1.0f);
+    r->scene = (struct rc_rect){0, 0, (int)in->width, (int)in->height};
+    if (in->overlay) {
+        upload_overlay(r, in->overlay);
+    }
+    glPixelStorei(GL_PACK_ALIGNMENT, 4);
+    GLenum gl_err = glGetError();
+    if (gl_err != GL_NO_ERROR) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "GL setup failed (0x%x)", (unsigned)gl_err);
+    }
+    return RC_OK;
+}
+
+size_t rc_render_in_flight(const struct rc_render *render)
+{
+    return render->drawn - render->read;
+}
+
+enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_frame *frame,
+                           struct rc_error *err)
+{
+    struct rc_render *r = render;
+    assert_current(r);
+    if (rc_render_in_flight(r) >= RC_RENDER_RING) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "readback ring full");
+    }
+    if (frame->band_a >= r->band_count || frame->band_b >= r->band_count) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "frame %zu names a band not loaded",
+                            frame->index);
+    }
+    const struct rc_camera_pose pose = frame->pose;
+    float m[16];
+    rc_camera_matrix(&pose, (double)r->scene.w / (double)r->scene.h, m);
+    /* Flip clip-space y so the framebuffer's first row is the image's top row and
+     * readback needs no flip. */
+    for (int col = 0; col < 4; col++) {
+        m[col * 4 + 1] = -m[col * 4 + 1];
+    }
+    size_t a = frame->band_a, b = frame->band_b;
+    float weight = frame->blend;
+
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
+    /* Image mode draws one flat plane without a depth test: no depth to clear. */
+    glClear(GL_COLOR_BUFFER_BIT | (r->surface ? GL_DEPTH_BUFFER_BIT : 0));
+    /* Framebuffer rows are image rows (see the flip above), so the top-left scene
+     * rectangle is the viewport as it stands. */
+    glViewport(r->scene.x, r->scene.y, r->scene.w, r->scene.h);
+    if (r->surface) {
+        glEnable(GL_DEPTH_TEST);
+    }
+    glUseProgram(r->program);
+    glUniformMatrix4fv(r->u_view_projection, 1, GL_FALSE, m);
+    /* A directional headlight: from the target towards the eye. */
+    double eye[3], dir[3], len = 0;
+    rc_camera_eye(&pose, eye);
+    /* Seen from above its highest point, a height field's first hit along every ray
+     * is its upper side, so faces turned away can be skipped without changing the
+     * picture. Up-facing cells are counter-clockwise from above, clockwise on screen
+     * after the y flip. */
+    if (r->surface && eye[2] > r->height_scale) {
+        glEnable(GL_CULL_FACE);
+        glFrontFace(GL_CW);
+        glCullFace(GL_BACK);
+    } else {
+        glDisable(GL_CULL_FACE);
+    }
+    for (int i = 0; i < 3; i++) {
+        dir[i] = eye[i] - pose.target[i];
+        len += dir[i] * dir[i];
+    }
+    len = sqrt(len);
+    glUniform3f(r->u_light_dir, (float)(dir[0] / len), (float)(dir[1] / len),
+                (float)(dir[2] / len));
+    glUniform1i(r->u_band_a, (GLint)a);
+    glUniform1i(r->u_band_b, (GLint)b);
+    glUniform1i(r->u_normal_a, r->has_heights ? 0 : (GLint)a);
+    glUniform1i(r->u_normal_b, r->has_heights ? 0 : (GLint)b);
+    glUniform1f(r->u_blend, weight);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
+    glActiveTexture(GL_TEXTURE1);
+    glBindTexture(GL_TEXTURE_2D, r->lut_tex);
+    glActiveTexture(GL_TEXTURE2);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->normals_tex);
+    glActiveTexture(GL_TEXTURE4);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, r->heights_tex);
+    glBindVertexArray(r->vao);
+    size_t order = rc_terrain_order_for(pose.azimuth_deg);
+    glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT,
+                   (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
+    glBindVertexArray(0);
+    draw_overlay(r);
+    if (r->i420) {
+        convert_to_i420(r);
+    }
+
+    struct slot *s = &r->ring[r->drawn % RC_RENDER_RING];
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
+    if (r->i420) {
+        glReadPixels(0, 0, (GLsizei)(r->width / 4), (GLsizei)(r->height * 3 / 2), GL_RGBA,
+                     GL_UNSIGNED_BYTE, NULL);
+    } else {
+        glReadPixels(0, 0, (GLsizei)r->width, (GLsizei)r->height, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    }
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    s->fence = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    s->index = frame->index;
+    glFlush();
+    r->drawn++;
+    return RC_OK;
+}
+
+bool rc_render_frames_are_i420(const struct rc_render *render)
+{
+    return render->i420;
+}
+
+size_t rc_render_frame_bytes(const struct rc_render *render)
+{
+    return render->frame_bytes;
+}
+
+enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *ctx, size_t *index,
+                           struct rc_error *err)
+{
+    struct rc_render *r = render;
+    assert_current(r);
+    if (rc_render_in_flight(r) == 0) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "no frame in flight");
+    }
+    struct slot *s = &r->ring[r->read % RC_RENDER_RING];
+    const GLuint64 timeout_ns = 10ull * 1000 * 1000 * 1000;
+    GLenum waited = glClientWaitSync(s->fence, GL_SYNC_FLUSH_COMMANDS_BIT, timeout_ns);
+    glDeleteSync(s->fence);
+    s->fence = NULL;
+    if (waited == GL_TIMEOUT_EXPIRED || waited == GL_WAIT_FAILED) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "GPU did not finish a frame");
+    }
+    size_t bytes = r->frame_bytes;
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
+    const void *mapped =
+        glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes, GL_MAP_READ_BIT);
+    enum rc_err rc = RC_OK;
+    if (mapped) {
+        take(ctx, mapped);
+        glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
+    } else {
+        rc = rc_error_set(err, RC_ERR_INTERNAL, "", "mapping a readback buffer failed");
+    }
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    *index = s->index;
+    r->read++;
+    return rc;
+}
+
+void rc_render_end(struct rc_render *render)
+{
+    assert_current(render);
+    release_job_objects(render);
+}
