@@ -1,12 +1,5 @@
 #include "render/render.h"
 
-#include <EGL/egl.h>
-#include <EGL/eglext.h>
-#include <GLES3/gl3.h>
-
-/* After gl3.h, which it extends (KHR_debug entry points). */
-#include <GLES2/gl2ext.h>
-
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
@@ -15,329 +8,15 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "render/gl.h"
 #include "render/terrain.h"
 #include "shaders.h"
 
-struct gpu_display {
-    EGLDisplay display;
-    struct rc_gpu_info info;
-    bool no_config_context;
-};
-
-struct rc_gpu {
-    struct gpu_display displays[RC_GPU_MAX_DEVICES];
-    size_t count;
-};
-
-struct slot {
-    GLuint pbo;
-    GLsync fence;
-    size_t index;
-};
-
-struct rc_render {
-    struct rc_gpu *gpu;
-    struct gpu_display *display; /* the EGL display this worker uses */
-    EGLContext context;
-    pthread_t owner;
-    char renderer[256];
-    char version[256];
-    GLint max_texture;
-    GLuint program;
-    GLuint overlay_program;
-    GLint o_rect, o_canvas, o_canvas_tex;
-    GLuint yuv_program; /* overlay.vert + yuv.frag */
-    GLint y_rect, y_canvas, y_scene, y_width, y_height;
-    GLuint quad_vao, quad_vbo;
-    GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
-        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_dir, u_normals,
-        u_heights, u_has_heights, u_normal_a, u_normal_b;
-    /* per job */
-    bool surface, lighting;
-    float height_scale; /* world units of the full value range */
-    size_t band_count;
-    GLuint values_tex, lut_tex, normals_tex, heights_tex;
-    bool has_heights;
-    GLuint vao, vbo, ibo; /* the job's grid */
-    GLuint overlay_tex;
-    struct rc_rect scene;
-    struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
-    size_t panel_count;
-    GLsizei index_count;
-    GLuint fbo, color_tex, depth_rb;
-    bool i420;               /* frames leave as I420, converted on the GPU */
-    GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */
-    size_t frame_bytes;
-    unsigned width, height;
-    float extent[2];
-    struct slot ring[RC_RENDER_RING];
-    size_t drawn; /* frames drawn this job */
-    size_t read;  /* frames read this job */
-};
-
-/* Exact token match in a space-separated extension list (a bare strstr would
- * also match longer names that start the same way). */
-static bool has_ext(const char *list, const char *name)
-{
-    size_t len = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ' ');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == len && strncmp(p, name, len) == 0) {
-            return true;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
-/* Opens every hardware EGL device (or only the `pin`-th one when pin >= 0);
- * software devices are left to the surfaceless platform. */
-static void open_device_displays(struct rc_gpu *gpu, long pin)
-{
-    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
-    if (!has_ext(client, "EGL_EXT_platform_device") ||
-        !(has_ext(client, "EGL_EXT_device_enumeration") ||
-          has_ext(client, "EGL_EXT_device_base"))) {
-        return;
-    }
-    PFNEGLQUERYDEVICESEXTPROC query_devices =
-        (PFNEGLQUERYDEVICESEXTPROC)eglGetProcAddress("eglQueryDevicesEXT");
-    PFNEGLQUERYDEVICESTRINGEXTPROC query_string =
-        (PFNEGLQUERYDEVICESTRINGEXTPROC)eglGetProcAddress("eglQueryDeviceStringEXT");
-    PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
-        (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
-    if (!query_devices || !query_string || !get_display) {
-        return;
-    }
-    EGLDeviceEXT devices[RC_GPU_MAX_DEVICES];
-    EGLint count = 0;
-    if (!query_devices(RC_GPU_MAX_DEVICES, devices, &count)) {
-        return;
-    }
-    long hardware_index = -1;
-    for (EGLint i = 0; i < count && gpu->count < RC_GPU_MAX_DEVICES; i++) {
-        const char *exts = query_string(devices[i], EGL_EXTENSIONS);
-        if (has_ext(exts, "EGL_MESA_device_software")) {
-            continue; /* llvmpipe: the surfaceless platform serves it */
-        }
-        hardware_index++;
-        if (pin >= 0 && hardware_index != pin) {
-            continue;
-        }
-        EGLDisplay d = get_display(EGL_PLATFORM_DEVICE_EXT, devices[i], NULL);
-        EGLint major, minor;
-        if (d == EGL_NO_DISPLAY || !eglInitialize(d, &major, &minor)) {
-            rc_log(RC_LOG_WARN, "msg=\"EGL device unusable\" device=%ld egl_error=0x%x",
-                   hardware_index, (unsigned)eglGetError());
-            continue;
-        }
-        struct gpu_display *g = &gpu->displays[gpu->count++];
-        const char *drm = has_ext(exts, "EGL_EXT_device_drm")
-                              ? query_string(devices[i], EGL_DRM_DEVICE_FILE_EXT)
-                              : NULL;
-        g->display = d;
-        snprintf(g->info.device, sizeof(g->info.device), "%s", drm ? drm : "egl-device");
-        snprintf(g->info.platform, sizeof(g->info.platform), "device");
-        g->info.hardware = true;
-    }
-}
-
-static EGLDisplay open_surfaceless_display(struct rc_gpu_info *info)
-{
-    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
-    if (!has_ext(client, "EGL_MESA_platform_surfaceless")) {
-        return EGL_NO_DISPLAY;
-    }
-    PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
-        (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
-    if (!get_display) {
-        return EGL_NO_DISPLAY;
-    }
-    EGLDisplay d = get_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
-    EGLint major, minor;
-    if (d == EGL_NO_DISPLAY || !eglInitialize(d, &major, &minor)) {
-        return EGL_NO_DISPLAY;
-    }
-    snprintf(info->platform, sizeof(info->platform), "surfaceless");
-    snprintf(info->device, sizeof(info->device), "mesa");
-    info->hardware = false;
-    return d;
-}
-
-enum rc_err rc_gpu_create(long device, struct rc_gpu **out, struct rc_error *err)
-{
-    *out = NULL;
-    struct rc_gpu *gpu = calloc(1, sizeof(*gpu));
-    if (!gpu) {
-        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
-    }
-    open_device_displays(gpu, device);
-    if (gpu->count == 0 && device >= 0) {
-        free(gpu);
-        return rc_error_set(err, RC_ERR_INVALID, "device", "there is no usable EGL device %ld",
-                            device);
-    }
-    if (gpu->count == 0) {
-        struct gpu_display *g = &gpu->displays[0];
-        g->display = open_surfaceless_display(&g->info);
-        if (g->display == EGL_NO_DISPLAY) {
-            free(gpu);
-            return rc_error_set(err, RC_ERR_INTERNAL, "",
-                                "no EGL display: neither a hardware EGL device nor "
-                                "EGL_MESA_platform_surfaceless is available (egl_error=0x%x)",
-                                (unsigned)eglGetError());
-        }
-        gpu->count = 1;
-    }
-    for (size_t i = 0; i < gpu->count; i++) {
-        struct gpu_display *g = &gpu->displays[i];
-        const char *exts = eglQueryString(g->display, EGL_EXTENSIONS);
-        if (!has_ext(exts, "EGL_KHR_surfaceless_context")) {
-            free(gpu);
-            return rc_error_set(err, RC_ERR_INTERNAL, "", "EGL_KHR_surfaceless_context missing");
-        }
-        g->no_config_context = has_ext(exts, "EGL_KHR_no_config_context");
-        rc_log(RC_LOG_INFO,
-               "msg=\"EGL display\" index=%zu platform=%s device=%s hardware=%d vendor=\"%s\" "
-               "version=\"%s\"",
-               i, g->info.platform, g->info.device, (int)g->info.hardware,
-               eglQueryString(g->display, EGL_VENDOR), eglQueryString(g->display, EGL_VERSION));
-    }
-    *out = gpu;
-    return RC_OK;
-}
-
-void rc_gpu_destroy(struct rc_gpu *gpu)
-{
-    if (!gpu) {
-        return;
-    }
-    /* The display is deliberately not eglTerminate()d: the process is exiting, and
-     * Mesa's terminate path drops allocations inside a driver it has already
-     * unloaded, which leak checkers then report without a module to blame. */
-    eglReleaseThread();
-    free(gpu);
-}
-
-const struct rc_gpu_info *rc_gpu_info(const struct rc_gpu *gpu)
-{
-    return &gpu->displays[0].info;
-}
-
-size_t rc_gpu_count(const struct rc_gpu *gpu)
-{
-    return gpu->count;
-}
-
-static void assert_current(const struct rc_render *r)
+void rc_render_assert_current(const struct rc_render *r)
 {
     assert(pthread_equal(pthread_self(), r->owner));
     assert(eglGetCurrentContext() == r->context);
     (void)r;
-}
-
-static void GL_APIENTRY debug_message(GLenum source, GLenum type, GLuint id, GLenum severity,
-                                      GLsizei length, const GLchar *message, const void *user)
-{
-    (void)source;
-    (void)length;
-    (void)user;
-    enum rc_log_level level = RC_LOG_DEBUG;
-    if (type == GL_DEBUG_TYPE_ERROR_KHR || severity == GL_DEBUG_SEVERITY_HIGH_KHR) {
-        level = RC_LOG_WARN;
-    }
-    rc_log(level, "msg=\"gl\" type=0x%x id=%u severity=0x%x detail=\"%.300s\"", (unsigned)type,
-           (unsigned)id, (unsigned)severity, message);
-}
-
-static GLuint compile(GLenum stage, const char *name, const char *source, struct rc_error *err)
-{
-    GLuint shader = glCreateShader(stage);
-    glShaderSource(shader, 1, &source, NULL);
-    glCompileShader(shader);
-    GLint ok = GL_FALSE;
-    glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetShaderInfoLog(shader, sizeof(log), NULL, log);
-        rc_log(RC_LOG_ERROR, "msg=\"shader compile failed\" shader=%s log=\"%s\"", name, log);
-        rc_error_set(err, RC_ERR_INTERNAL, "", "shader %s failed to compile", name);
-        glDeleteShader(shader);
-        return 0;
-    }
-    return shader;
-}
-
-static GLuint link_program(const char *name, const char *vs_src, const char *fs_src,
-                           struct rc_error *err)
-{
-    GLuint vs = compile(GL_VERTEX_SHADER, name, vs_src, err);
-    GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, name, fs_src, err) : 0;
-    if (!fs) {
-        glDeleteShader(vs);
-        return 0;
-    }
-    GLuint program = glCreateProgram();
-    glAttachShader(program, vs);
-    glAttachShader(program, fs);
-    glLinkProgram(program);
-    glDeleteShader(vs);
-    glDeleteShader(fs);
-    GLint ok = GL_FALSE;
-    glGetProgramiv(program, GL_LINK_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetProgramInfoLog(program, sizeof(log), NULL, log);
-        rc_log(RC_LOG_ERROR, "msg=\"program link failed\" program=%s log=\"%s\"", name, log);
-        rc_error_set(err, RC_ERR_INTERNAL, "", "program %s failed to link", name);
-        glDeleteProgram(program);
-        return 0;
-    }
-    return program;
-}
-
-static enum rc_err make_context(struct rc_render *r, struct rc_error *err)
-{
-    EGLDisplay d = r->display->display;
-    if (!eglBindAPI(EGL_OPENGL_ES_API)) {
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglBindAPI failed (0x%x)",
-                            (unsigned)eglGetError());
-    }
-    EGLConfig config = EGL_NO_CONFIG_KHR;
-    if (!r->display->no_config_context) {
-        static const EGLint wanted[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
-        EGLint n = 0;
-        if (!eglChooseConfig(d, wanted, &config, 1, &n) || n < 1) {
-            return rc_error_set(err, RC_ERR_INTERNAL, "", "no GLES 3 EGL config");
-        }
-    }
-    EGLint attribs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 0, EGL_NONE};
-    r->context = eglCreateContext(d, config, EGL_NO_CONTEXT, attribs);
-    if (r->context == EGL_NO_CONTEXT) {
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglCreateContext failed (0x%x)",
-                            (unsigned)eglGetError());
-    }
-    if (!eglMakeCurrent(d, EGL_NO_SURFACE, EGL_NO_SURFACE, r->context)) {
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "eglMakeCurrent failed (0x%x)",
-                            (unsigned)eglGetError());
-    }
-    r->owner = pthread_self();
-    return RC_OK;
-}
-
-static void enable_debug_output(void)
-{
-    const char *exts = (const char *)glGetString(GL_EXTENSIONS);
-    if (!has_ext(exts, "GL_KHR_debug")) {
-        return;
-    }
-    PFNGLDEBUGMESSAGECALLBACKKHRPROC set_callback =
-        (PFNGLDEBUGMESSAGECALLBACKKHRPROC)eglGetProcAddress("glDebugMessageCallbackKHR");
-    if (set_callback) {
-        set_callback(debug_message, NULL);
-        glEnable(GL_DEBUG_OUTPUT_KHR);
-    }
 }
 
 enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render **out,
@@ -350,16 +29,17 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
     }
     r->gpu = gpu;
     r->display = &gpu->displays[slot % gpu->count];
-    enum rc_err rc = make_context(r, err);
+    enum rc_err rc = rc_gl_context_create(r->display, &r->context, err);
     if (rc != RC_OK) {
         goto out;
     }
-    enable_debug_output();
+    r->owner = pthread_self();
+    rc_gl_enable_debug();
     snprintf(r->renderer, sizeof(r->renderer), "%s", (const char *)glGetString(GL_RENDERER));
     snprintf(r->version, sizeof(r->version), "%s", (const char *)glGetString(GL_VERSION));
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &r->max_texture);
 
-    r->program = link_program("scene", rc_shader_scene_vert, rc_shader_scene_frag, err);
+    r->program = rc_gl_program("scene", rc_shader_scene_vert, rc_shader_scene_frag, err);
     if (!r->program) {
         rc = err ? err->code : RC_ERR_INTERNAL;
         goto out;
@@ -386,12 +66,12 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
     UNIFORM(u_normal_b);
 #undef UNIFORM
     r->overlay_program =
-        link_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
+        rc_gl_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
     if (!r->overlay_program) {
         rc = err ? err->code : RC_ERR_INTERNAL;
         goto out;
     }
-    r->yuv_program = link_program("yuv", rc_shader_overlay_vert, rc_shader_yuv_frag, err);
+    r->yuv_program = rc_gl_program("yuv", rc_shader_overlay_vert, rc_shader_yuv_frag, err);
     if (!r->yuv_program) {
         rc = err ? err->code : RC_ERR_INTERNAL;
         goto out;
@@ -557,89 +237,6 @@ static void upload_lut(struct rc_render *r, const struct rc_colormap *map)
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
 }
 
-static GLuint texture_2d(GLenum format, unsigned w, unsigned h)
-{
-    GLuint tex;
-    glGenTextures(1, &tex);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, format, (GLsizei)w, (GLsizei)h);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    return tex;
-}
-
-static enum rc_err check_framebuffer(struct rc_error *err)
-{
-    GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
-    if (status != GL_FRAMEBUFFER_COMPLETE) {
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "framebuffer incomplete (0x%x)",
-                            (unsigned)status);
-    }
-    return RC_OK;
-}
-
-/* The frame's framebuffer (a texture, so it can be converted), the I420 target
- * when the size allows packing four bytes a texel, and the readback ring. */
-static enum rc_err make_target(struct rc_render *r, unsigned w, unsigned h, bool gpu_convert,
-                               struct rc_error *err)
-{
-    r->color_tex = texture_2d(GL_RGBA8, w, h);
-    glGenRenderbuffers(1, &r->depth_rb);
-    glBindRenderbuffer(GL_RENDERBUFFER, r->depth_rb);
-    glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, (GLsizei)w, (GLsizei)h);
-    glGenFramebuffers(1, &r->fbo);
-    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->color_tex, 0);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->depth_rb);
-    enum rc_err rc = check_framebuffer(err);
-    if (rc != RC_OK) {
-        return rc;
-    }
-    r->i420 = gpu_convert && w % 8 == 0 && h % 4 == 0;
-    if (r->i420) {
-        r->yuv_tex = texture_2d(GL_RGBA8, w / 4, h * 3 / 2);
-        glGenFramebuffers(1, &r->yuv_fbo);
-        glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
-        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->yuv_tex, 0);
-        rc = check_framebuffer(err);
-        if (rc != RC_OK) {
-            return rc;
-        }
-    }
-    r->frame_bytes = r->i420 ? (size_t)w * h * 3 / 2 : (size_t)w * h * 4;
-    for (size_t i = 0; i < RC_RENDER_RING; i++) {
-        glGenBuffers(1, &r->ring[i].pbo);
-        glBindBuffer(GL_PIXEL_PACK_BUFFER, r->ring[i].pbo);
-        glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)r->frame_bytes, NULL, GL_STREAM_READ);
-    }
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-    r->width = w;
-    r->height = h;
-    return RC_OK;
-}
-
-/* The finished frame, packed as I420 bytes into the width/4 x 3h/2 target. */
-static void convert_to_i420(struct rc_render *r)
-{
-    glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
-    glDisable(GL_CULL_FACE);
-    glDisable(GL_DEPTH_TEST);
-    glDisable(GL_BLEND);
-    GLsizei tw = (GLsizei)(r->width / 4), th = (GLsizei)(r->height * 3 / 2);
-    glViewport(0, 0, tw, th);
-    glUseProgram(r->yuv_program);
-    glActiveTexture(GL_TEXTURE5);
-    glBindTexture(GL_TEXTURE_2D, r->color_tex);
-    glUniform1i(r->y_scene, 5);
-    glUniform1i(r->y_width, (GLint)r->width);
-    glUniform1i(r->y_height, (GLint)r->height);
-    glUniform4f(r->y_rect, 0.0f, 0.0f, (float)tw, (float)th);
-    glUniform2f(r->y_canvas, (float)tw, (float)th);
-    glBindVertexArray(r->quad_vao);
-    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-    glBindVertexArray(0);
-}
-
 /* A grid of cols x rows cells over uv [0,1]^2 as indexed triangles, in every
  * draw order; cells touching a `missing` vertex are left out. */
 static enum rc_err make_grid(struct rc_render *r, unsigned cols, unsigned rows,
@@ -744,7 +341,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
 {
     struct rc_render *r = render;
     const struct rc_raster *raster = in->values;
-    assert_current(r);
+    rc_render_assert_current(r);
     release_job_objects(r);
     r->surface = in->surface;
     r->lighting = in->lighting;
@@ -786,7 +383,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     }
     r->has_heights = in->heights != NULL;
     upload_lut(r, in->colormap);
-    rc = make_target(r, in->width, in->height, in->gpu_convert, err);
+    rc = rc_target_create(r, in->width, in->height, in->gpu_convert, err);
     if (rc != RC_OK) {
         return rc;
     }
@@ -828,16 +425,11 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     return RC_OK;
 }
 
-size_t rc_render_in_flight(const struct rc_render *render)
-{
-    return render->drawn - render->read;
-}
-
 enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_frame *frame,
                            struct rc_error *err)
 {
     struct rc_render *r = render;
-    assert_current(r);
+    rc_render_assert_current(r);
     if (rc_render_in_flight(r) >= RC_RENDER_RING) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "readback ring full");
     }
@@ -908,71 +500,12 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
                    (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
     draw_overlay(r);
-    if (r->i420) {
-        convert_to_i420(r);
-    }
-
-    struct slot *s = &r->ring[r->drawn % RC_RENDER_RING];
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
-    if (r->i420) {
-        glReadPixels(0, 0, (GLsizei)(r->width / 4), (GLsizei)(r->height * 3 / 2), GL_RGBA,
-                     GL_UNSIGNED_BYTE, NULL);
-    } else {
-        glReadPixels(0, 0, (GLsizei)r->width, (GLsizei)r->height, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
-    }
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-    s->fence = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
-    s->index = frame->index;
-    glFlush();
-    r->drawn++;
+    rc_target_read_back(r, frame->index);
     return RC_OK;
-}
-
-bool rc_render_frames_are_i420(const struct rc_render *render)
-{
-    return render->i420;
-}
-
-size_t rc_render_frame_bytes(const struct rc_render *render)
-{
-    return render->frame_bytes;
-}
-
-enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *ctx, size_t *index,
-                           struct rc_error *err)
-{
-    struct rc_render *r = render;
-    assert_current(r);
-    if (rc_render_in_flight(r) == 0) {
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "no frame in flight");
-    }
-    struct slot *s = &r->ring[r->read % RC_RENDER_RING];
-    const GLuint64 timeout_ns = 10ull * 1000 * 1000 * 1000;
-    GLenum waited = glClientWaitSync(s->fence, GL_SYNC_FLUSH_COMMANDS_BIT, timeout_ns);
-    glDeleteSync(s->fence);
-    s->fence = NULL;
-    if (waited == GL_TIMEOUT_EXPIRED || waited == GL_WAIT_FAILED) {
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "GPU did not finish a frame");
-    }
-    size_t bytes = r->frame_bytes;
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
-    const void *mapped =
-        glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes, GL_MAP_READ_BIT);
-    enum rc_err rc = RC_OK;
-    if (mapped) {
-        take(ctx, mapped);
-        glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
-    } else {
-        rc = rc_error_set(err, RC_ERR_INTERNAL, "", "mapping a readback buffer failed");
-    }
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-    *index = s->index;
-    r->read++;
-    return rc;
 }
 
 void rc_render_end(struct rc_render *render)
 {
-    assert_current(render);
+    rc_render_assert_current(render);
     release_job_objects(render);
 }

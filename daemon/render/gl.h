@@ -1,0 +1,102 @@
+/*
+ * gl: EGL and GL ES plumbing shared by render/'s files — the displays opened at
+ * start-up (struct rc_gpu), a worker's surfaceless context, program linking with
+ * its info log, and KHR_debug routed to the log. Not for use outside render/.
+ */
+#ifndef RC_GL_H
+#define RC_GL_H
+
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GLES3/gl3.h>
+
+/* After gl3.h, which it extends (KHR_debug entry points). */
+#include <GLES2/gl2ext.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "render/render.h"
+
+struct rc_gpu_display {
+    EGLDisplay display;
+    struct rc_gpu_info info;
+    bool no_config_context;
+};
+
+struct rc_gpu {
+    struct rc_gpu_display displays[RC_GPU_MAX_DEVICES];
+    size_t count;
+};
+
+struct slot {
+    GLuint pbo;
+    GLsync fence;
+    size_t index;
+};
+
+struct rc_render {
+    struct rc_gpu *gpu;
+    struct rc_gpu_display *display; /* the EGL display this worker uses */
+    EGLContext context;
+    pthread_t owner;
+    char renderer[256];
+    char version[256];
+    GLint max_texture;
+    GLuint program;
+    GLuint overlay_program;
+    GLint o_rect, o_canvas, o_canvas_tex;
+    GLuint yuv_program; /* overlay.vert + yuv.frag */
+    GLint y_rect, y_canvas, y_scene, y_width, y_height;
+    GLuint quad_vao, quad_vbo;
+    GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
+        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_dir, u_normals,
+        u_heights, u_has_heights, u_normal_a, u_normal_b;
+    /* per job */
+    bool surface, lighting;
+    float height_scale; /* world units of the full value range */
+    size_t band_count;
+    GLuint values_tex, lut_tex, normals_tex, heights_tex;
+    bool has_heights;
+    GLuint vao, vbo, ibo; /* the job's grid */
+    GLuint overlay_tex;
+    struct rc_rect scene;
+    struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
+    size_t panel_count;
+    GLsizei index_count;
+    GLuint fbo, color_tex, depth_rb;
+    bool i420;               /* frames leave as I420, converted on the GPU */
+    GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */
+    size_t frame_bytes;
+    unsigned width, height;
+    float extent[2];
+    struct slot ring[RC_RENDER_RING];
+    size_t drawn; /* frames drawn this job */
+    size_t read;  /* frames read this job */
+};
+
+/* Exact token match in a space-separated extension list. */
+bool rc_gl_has_ext(const char *list, const char *name);
+/* A GLES 3.0 context on `display`, made current on the calling thread. */
+enum rc_err rc_gl_context_create(const struct rc_gpu_display *display, EGLContext *out,
+                                 struct rc_error *err);
+/* Routes GL_KHR_debug messages to the log, when the context offers it. */
+void rc_gl_enable_debug(void);
+/* Compiles and links; 0 with `err` set (and the info log in the log) on failure. */
+GLuint rc_gl_program(const char *name, const char *vs_src, const char *fs_src,
+                     struct rc_error *err);
+
+/* The job's output framebuffer (a texture, so it can be converted), the I420
+ * target when the size allows packing four bytes a texel, and the readback ring
+ * (render/target.c). */
+enum rc_err rc_target_create(struct rc_render *r, unsigned w, unsigned h, bool gpu_convert,
+                             struct rc_error *err);
+/* After a frame is drawn into the framebuffer: converts it on the GPU when asked,
+ * then queues its asynchronous readback into the next ring slot. */
+void rc_target_read_back(struct rc_render *r, size_t index);
+void rc_render_assert_current(const struct rc_render *r);
+
+#endif
