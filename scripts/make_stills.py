@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Renders the README's example stills: one frame of each example job, saved as
-PNG under docs/. Starts its own rasterclipd (release build) on 127.0.0.1:0.
+PNG under docs/ (or --out). Starts its own rasterclipd on 127.0.0.1:0. The test
+suite runs it into a temporary folder and compares the result with docs/, so the
+stills cannot go stale (tests/integration/test_pictures.py).
 
-    /usr/bin/python3 scripts/make_stills.py [--build build]
+    /usr/bin/python3 scripts/make_stills.py [--build build] [--daemon PATH] [--out DIR]
 """
 import argparse
 import json
@@ -20,12 +22,15 @@ STILLS = [("timeseries.json", "still_image.png", 30), ("surface.json", "still_su
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--daemon", help="rasterclipd to run (default: BUILD/rasterclipd)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs"))
     args = ap.parse_args()
+    daemon = args.daemon or os.path.join(args.build, "rasterclipd")
     with tempfile.TemporaryDirectory() as tmp:
         for folder in ("demo", os.path.join("tests", "data")):
             for name in os.listdir(os.path.join(ROOT, folder)):
                 shutil.copy(os.path.join(ROOT, folder, name), tmp)
-        proc = subprocess.Popen([os.path.join(args.build, "rasterclipd"), "--listen",
+        proc = subprocess.Popen([daemon, "--listen",
                                  "127.0.0.1:0", "--data-root", tmp],
                                 stderr=subprocess.PIPE, text=True)
         try:
@@ -45,8 +50,8 @@ def main():
                     shutil.copyfileobj(resp, out)
                 subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", clip, "-vf",
                                 "select=eq(n\\,%d)" % frame, "-frames:v", "1",
-                                os.path.join(ROOT, "docs", png)], check=True)
-                print("docs/%s from proto/examples/%s, frame %d" % (png, example, frame))
+                                os.path.join(args.out, png)], check=True)
+                print("%s/%s from proto/examples/%s, frame %d" % (args.out, png, example, frame))
         finally:
             proc.terminate()
             proc.wait()

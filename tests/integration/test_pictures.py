@@ -4,6 +4,7 @@ colorbar and title beside the scene."""
 import math
 import os
 import tempfile
+import unittest
 
 import matplotlib
 import numpy as np
@@ -372,3 +373,33 @@ class OverlayEveryModeTest(DaemonTest):
                         # The title: dark ink in the top band, on a white background.
                         band = frame[: height // 10, width // 4: 3 * width // 4]
                         self.assertGreater((band.max(axis=2) < 100).sum(), 40, "no title")
+
+
+class StillsTest(unittest.TestCase):
+    """The README's stills are what scripts/make_stills.py makes now: rendered again
+    by this build and compared with docs/ (PSNR; realtime encoding is not byte-exact)."""
+
+    def test_readme_stills_are_current(self):
+        import subprocess
+        from harness import DAEMON, SOURCE
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "make_stills.py"),
+                            "--daemon", DAEMON, "--out", out], check=True, capture_output=True)
+            for name in ("still_image.png", "still_surface.png"):
+                fresh = decode_png(os.path.join(out, name))
+                shipped = decode_png(os.path.join(SOURCE, "docs", name))
+                self.assertEqual(fresh.shape, shipped.shape)
+                value = psnr(fresh, shipped)
+                print("\n%s: %.1f dB against docs/" % (name, value))
+                self.assertGreater(value, 28, name + " is stale: run scripts/make_stills.py")
+
+
+def decode_png(path):
+    import subprocess
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height",
+                            "-of", "csv=p=0", path], check=True, capture_output=True,
+                           text=True).stdout.strip().split(",")
+    width, height = int(probe[0]), int(probe[1])
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt",
+                          "rgb24", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(height, width, 3).astype(float)
