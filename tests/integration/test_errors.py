@@ -57,7 +57,6 @@ CASES = [
 
 
 class ErrorTest(DaemonTest):
-    shared = ("broken_truncated.tif",)
 
     def check(self, body, status, code, field):
         got_status, headers, data = self.daemon.render(body)
