@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/colormap.h"
+#include "base/config.h"
 
 void rc_field_path_join(struct rc_field_path *out, const char *parent, const char *key)
 {
@@ -143,3 +144,39 @@ enum rc_err rc_field_copy_location(const json_t *url, const char *field, char *d
 }
 
 /* raster.height: {"url": ..., "band": n}, heights for surface mode. */
+
+enum rc_err rc_field_read(const json_t *obj, const char *parent, const struct rc_field *table,
+                          size_t count, const struct rc_config *cfg, void *dst,
+                          struct rc_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        const struct rc_field *f = &table[i];
+        char *at = (char *)dst + f->offset;
+        double max = f->max;
+        if (f->limit && cfg) {
+            long limit;
+            memcpy(&limit, (const char *)cfg + (f->limit - 1), sizeof(limit));
+            max = (double)limit;
+        }
+        enum rc_err rc = RC_OK;
+        switch (f->kind) {
+        case RC_FIELD_UINT:
+            rc = rc_field_get_uint(obj, f->key, parent, (long)f->min, (long)max, (unsigned *)at,
+                                   err);
+            break;
+        case RC_FIELD_NUMBER:
+            rc = rc_field_get_number(obj, f->key, parent, f->min, max, (double *)at, err);
+            break;
+        case RC_FIELD_BOOL:
+            rc = rc_field_get_bool(obj, f->key, parent, (bool *)at, err);
+            break;
+        case RC_FIELD_COLOR:
+            rc = rc_field_get_color(obj, f->key, parent, (uint8_t *)at, err);
+            break;
+        }
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    return RC_OK;
+}

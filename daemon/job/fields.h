@@ -35,6 +35,34 @@ enum rc_err rc_field_copy_text(const json_t *v, const char *field, char *dst, si
 enum rc_err rc_field_copy_location(const json_t *url, const char *field, char *dst, size_t size,
                                    struct rc_error *err);
 
+/* A field table: scalar fields of one JSON object read into one C struct, each
+ * checked for type and range, in table order (the first error wins). */
+enum rc_field_kind {
+    RC_FIELD_UINT,   /* unsigned */
+    RC_FIELD_NUMBER, /* double */
+    RC_FIELD_BOOL,   /* bool */
+    RC_FIELD_COLOR,  /* uint8_t[4] */
+};
+
+struct rc_field {
+    const char *key;
+    enum rc_field_kind kind;
+    size_t offset; /* of the destination in the struct being filled */
+    double min, max;
+    /* When non-zero, the maximum is this configured limit instead of `max`:
+     * RC_FIELD_LIMIT(max_fps). */
+    size_t limit;
+};
+
+#define RC_FIELD_LIMIT(name) (offsetof(struct rc_config, name) + 1)
+
+struct rc_config;
+/* Reads every field of `table` present in `obj` into `dst`; absent ones keep their
+ * values (the defaults). `cfg` may be NULL when no field names a limit. */
+enum rc_err rc_field_read(const json_t *obj, const char *parent, const struct rc_field *table,
+                          size_t count, const struct rc_config *cfg, void *dst,
+                          struct rc_error *err);
+
 struct rc_job_spec;
 /* The job's "style" object (job/style.c). */
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style,

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,13 +176,26 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
     return RC_OK;
 }
 
+#define FIELD(type, key, kind, member, lo, hi)                                                     \
+    {                                                                                              \
+        key, kind, offsetof(type, member), lo, hi, 0                                               \
+    }
+#define FIELD_LIMIT(type, key, member, lo, limit)                                                  \
+    {                                                                                              \
+        key, RC_FIELD_UINT, offsetof(type, member), lo, 0, RC_FIELD_LIMIT(limit)                   \
+    }
+#define COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+static const struct rc_field pose_fields[] = {
+    FIELD(struct rc_camera_pose, "elevation", RC_FIELD_NUMBER, elevation_deg, -90.0, 90.0),
+    FIELD(struct rc_camera_pose, "distance", RC_FIELD_NUMBER, distance, 1e-3, 1000.0),
+    FIELD(struct rc_camera_pose, "fov", RC_FIELD_NUMBER, fov_deg, 0.0, 180.0),
+};
+
 static enum rc_err parse_pose(const json_t *obj, const char *path, struct rc_camera_pose *pose,
                               struct rc_error *err)
 {
-    enum rc_err rc =
-        rc_field_get_number(obj, "elevation", path, -90.0, 90.0, &pose->elevation_deg, err);
-    rc = rc ? rc : rc_field_get_number(obj, "distance", path, 1e-3, 1000.0, &pose->distance, err);
-    rc = rc ? rc : rc_field_get_number(obj, "fov", path, 0.0, 180.0, &pose->fov_deg, err);
+    enum rc_err rc = rc_field_read(obj, path, pose_fields, COUNT(pose_fields), NULL, pose, err);
     if (rc == RC_OK && !(pose->fov_deg > 0.0 && pose->fov_deg < 180.0)) {
         struct rc_field_path p;
         rc_field_path_join(&p, path, "fov");
@@ -231,10 +245,12 @@ static enum rc_err parse_keyframes(struct rc_job_spec *spec, const json_t *keys_
         key->pose = i > 0 ? cam->keys[i - 1].pose : cam->base;
         key->t_s = -1;
         enum rc_err rc = rc_field_check_keys(k, path, keys, err);
-        rc = rc ? rc : rc_field_get_number(k, "t", path, 0.0, 86400.0, &key->t_s, err);
-        rc = rc ? rc
-                : rc_field_get_number(k, "azimuth", path, -36000.0, 36000.0, &key->pose.azimuth_deg,
-                                      err);
+        static const struct rc_field key_fields[] = {
+            FIELD(struct rc_camera_keyframe, "t", RC_FIELD_NUMBER, t_s, 0.0, 86400.0),
+            FIELD(struct rc_camera_keyframe, "azimuth", RC_FIELD_NUMBER, pose.azimuth_deg, -36000.0,
+                  36000.0),
+        };
+        rc = rc ? rc : rc_field_read(k, path, key_fields, COUNT(key_fields), NULL, key, err);
         rc = rc ? rc : parse_pose(k, path, &key->pose, err);
         if (rc != RC_OK) {
             return rc;
@@ -279,12 +295,15 @@ static enum rc_err parse_camera(struct rc_job_spec *spec, const json_t *camera,
     if (orbit) {
         rc = rc_field_get_object(camera, "orbit", "camera", &orbit, err);
         rc = rc ? rc : rc_field_check_keys(orbit, "camera.orbit", orbit_keys, err);
+        static const struct rc_field orbit_fields[] = {
+            FIELD(struct rc_camera_path, "start", RC_FIELD_NUMBER, base.azimuth_deg, -36000.0,
+                  36000.0),
+            FIELD(struct rc_camera_path, "degrees", RC_FIELD_NUMBER, orbit_degrees, -36000.0,
+                  36000.0),
+        };
         rc = rc ? rc
-                : rc_field_get_number(orbit, "start", "camera.orbit", -36000.0, 36000.0,
-                                      &cam->base.azimuth_deg, err);
-        rc = rc ? rc
-                : rc_field_get_number(orbit, "degrees", "camera.orbit", -36000.0, 36000.0,
-                                      &cam->orbit_degrees, err);
+                : rc_field_read(orbit, "camera.orbit", orbit_fields, COUNT(orbit_fields), NULL, cam,
+                                err);
         rc = rc ? rc : parse_pose(orbit, "camera.orbit", &cam->base, err);
     } else if (keyframes) {
         rc = parse_keyframes(spec, keyframes, err);
@@ -313,12 +332,12 @@ static enum rc_err parse_timeline(struct rc_job_spec *spec, const json_t *timeli
     if (!timeline) {
         return RC_OK;
     }
+    static const struct rc_field fields[] = {
+        FIELD(struct rc_job_spec, "frames_per_band", RC_FIELD_UINT, frames_per_band, 1, 100000),
+        FIELD(struct rc_job_spec, "blend", RC_FIELD_BOOL, blend, 0, 1),
+    };
     enum rc_err rc = rc_field_check_keys(timeline, "timeline", keys, err);
-    rc = rc ? rc
-            : rc_field_get_uint(timeline, "frames_per_band", "timeline", 1, 100000,
-                                &spec->frames_per_band, err);
-    rc = rc ? rc : rc_field_get_bool(timeline, "blend", "timeline", &spec->blend, err);
-    return rc;
+    return rc ? rc : rc_field_read(timeline, "timeline", fields, COUNT(fields), NULL, spec, err);
 }
 
 static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
@@ -343,16 +362,14 @@ static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config
     if (!output) {
         return RC_OK;
     }
+    static const struct rc_field fields[] = {
+        FIELD_LIMIT(struct rc_job_spec, "width", width, 16, max_width),
+        FIELD_LIMIT(struct rc_job_spec, "height", height, 16, max_height),
+        FIELD_LIMIT(struct rc_job_spec, "fps", fps, 1, max_fps),
+        FIELD(struct rc_job_spec, "keyframe_interval", RC_FIELD_UINT, keyframe_interval, 1, 100000),
+    };
     enum rc_err rc = rc_field_check_keys(output, "output", keys, err);
-    rc = rc ? rc
-            : rc_field_get_uint(output, "width", "output", 16, cfg->max_width, &spec->width, err);
-    rc =
-        rc ? rc
-           : rc_field_get_uint(output, "height", "output", 16, cfg->max_height, &spec->height, err);
-    rc = rc ? rc : rc_field_get_uint(output, "fps", "output", 1, cfg->max_fps, &spec->fps, err);
-    rc = rc ? rc
-            : rc_field_get_uint(output, "keyframe_interval", "output", 1, 100000,
-                                &spec->keyframe_interval, err);
+    rc = rc ? rc : rc_field_read(output, "output", fields, COUNT(fields), cfg, spec, err);
     if (rc != RC_OK) {
         return rc;
     }

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,12 +186,16 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
     }
     bool reverse = false;
     rc = rc ? rc : rc_field_get_bool(style, "reverse", "style", &reverse, err);
-    rc = rc ? rc : rc_field_get_color(style, "nan_color", "style", spec->nan_color, err);
-    rc = rc ? rc : rc_field_get_color(style, "background", "style", spec->background, err);
+    static const struct rc_field fields[] = {
+        {"nan_color", RC_FIELD_COLOR, offsetof(struct rc_job_spec, nan_color), 0, 0, 0},
+        {"background", RC_FIELD_COLOR, offsetof(struct rc_job_spec, background), 0, 0, 0},
+        {"exaggeration", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, exaggeration), 0.0, 1000.0,
+         0},
+        {"lighting", RC_FIELD_BOOL, offsetof(struct rc_job_spec, lighting), 0, 1, 0},
+    };
     rc = rc ? rc
-            : rc_field_get_number(style, "exaggeration", "style", 0.0, 1000.0, &spec->exaggeration,
-                                  err);
-    rc = rc ? rc : rc_field_get_bool(style, "lighting", "style", &spec->lighting, err);
+            : rc_field_read(style, "style", fields, sizeof(fields) / sizeof(fields[0]), NULL, spec,
+                            err);
     if (rc != RC_OK) {
         return rc;
     }
