@@ -1,12 +1,14 @@
 /*
  * worker: the render workers and the queue of jobs waiting for them.
  *
- * Each worker thread creates its own GL context (render.c) at start-up and keeps
- * it for life. It takes jobs in arrival order and owns each from raster load to
- * last frame: load, draw, asynchronous readback, and conversion to I420 straight
- * from the mapped readback (it balances the two threads' work). Per job it starts
- * an encode thread (encode, mux into the job's byte queue), fed through a bounded
- * queue of I420 frames, so drawing frame n+1 overlaps encoding frame n.
+ * Each worker thread creates its own GL context (render/render.h) at start-up and
+ * keeps it for life. It takes jobs in arrival order and owns each from raster load
+ * to last frame: load, plan (pipeline/plan.h), draw, asynchronous readback and the
+ * conversion to I420 (in the shader or from the mapped readback). Per job a session
+ * (pipeline/session.h) runs the encode thread — encode, mux into the job's byte
+ * queue — fed through a bounded pool of I420 frames, so drawing frame n+1 overlaps
+ * encoding frame n. Every job ends in one place, which counts it ok, failed or
+ * cancelled, logs it and releases what it held.
  *
  * The main thread creates and destroys the pool; HTTP threads call
  * rc_workers_submit() and the read-only accessors.
