@@ -16,6 +16,8 @@ uniform int u_band_b;
 uniform float u_blend;           // weight of band b
 uniform vec3 u_background;
 uniform vec3 u_nodata_rgb;       // nan_color already composited over the background
+uniform bool u_transparent;      // a transparent background: colours keep their alpha
+uniform vec4 u_nodata_rgba;      // ... and no data is nan_color itself
 uniform bool u_surface;
 uniform bool u_lighting;
 uniform vec3 u_light_dir;         // towards the light: a headlight along the view
@@ -42,7 +44,7 @@ void main()
     float a = texture(u_values, vec3(v_uv, float(u_band_a))).r;
     float b = u_band_b != u_band_a ? texture(u_values, vec3(v_uv, float(u_band_b))).r : a;
     if (a < 0.0 || b < 0.0) {
-        o_color = vec4(u_nodata_rgb, 1.0);
+        o_color = u_transparent ? u_nodata_rgba : vec4(u_nodata_rgb, 1.0);
         return;
     }
     float t = mix(a, b, u_blend);
@@ -52,5 +54,5 @@ void main()
     if (u_surface && u_lighting) {
         rgb *= AMBIENT + DIFFUSE * abs(dot(surface_normal(), u_light_dir));
     }
-    o_color = vec4(mix(u_background, rgb, c.a), 1.0);
+    o_color = u_transparent ? vec4(rgb, c.a) : vec4(mix(u_background, rgb, c.a), 1.0);
 }

@@ -98,10 +98,15 @@ enum rc_err rc_colormap_from_values(struct rc_colormap *map, const struct rc_val
         inner = (unsigned)(hi - lo); /* one entry per integer value */
     }
     double bin = (hi - lo) / inner;
+    /* Class values (unit-wide) too far apart for one entry each: the table moves
+     * half an entry down so that each value falls in the middle of an entry, not on
+     * the edge between two, and each class colours the entry its value is in. */
+    bool sparse_classes = unit_wide && bin > 1.0;
+    double shift = sparse_classes ? 0.5 : 0.0;
     map->entries = inner + 2;
     memset(map->rgba, 0, sizeof(map->rgba));
     for (unsigned i = 0; i < inner; i++) {
-        double v = lo + (i + 0.5) * bin;
+        double v = lo + (i + 0.5 - shift) * bin;
         for (size_t k = 0; k < count; k++) {
             if (v >= list[k].lo && v < list[k].hi) {
                 memcpy(map->rgba[i + 1], list[k].rgba, 4);
@@ -109,8 +114,13 @@ enum rc_err rc_colormap_from_values(struct rc_colormap *map, const struct rc_val
             }
         }
     }
-    *vmin = lo - bin;
-    *vmax = hi + bin;
+    for (size_t k = 0; sparse_classes && k < count; k++) {
+        double at = floor((list[k].lo - lo) / bin + shift);
+        unsigned i = at < 0 ? 0 : at >= inner ? inner - 1 : (unsigned)at;
+        memcpy(map->rgba[i + 1], list[k].rgba, 4);
+    }
+    *vmin = lo - (1.0 + shift) * bin;
+    *vmax = hi + (1.0 - shift) * bin;
     return RC_OK;
 }
 
@@ -152,6 +162,10 @@ static int hex_digit(char c)
 
 bool rc_color_parse(const char *text, uint8_t rgba[4])
 {
+    if (text && strcmp(text, "transparent") == 0) {
+        rgba[0] = rgba[1] = rgba[2] = rgba[3] = 0;
+        return true;
+    }
     if (!text || text[0] != '#') {
         return false;
     }

@@ -60,6 +60,7 @@ void rc_colormap_reverse(struct rc_colormap *map);
 unsigned rc_colormap_index(const struct rc_colormap *map, double t);
 
 /* Parses "#rgb", "#rrggbb" or "#rrggbbaa" (alpha 255 when absent). */
+/* "#rgb", "#rrggbb", "#rrggbbaa" or "transparent" (all zero). */
 bool rc_color_parse(const char *text, uint8_t rgba[4]);
 
 /* The registered base names (without "_r"), for listings. */

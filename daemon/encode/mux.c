@@ -32,6 +32,14 @@ enum {
     ID_CLUSTER = 0x1F43B675,
     ID_TIMECODE = 0xE7,
     ID_SIMPLE_BLOCK = 0xA3,
+    ID_ALPHA_MODE = 0x53C0,
+    ID_BLOCK_GROUP = 0xA0,
+    ID_BLOCK = 0xA1,
+    ID_REFERENCE_BLOCK = 0xFB,
+    ID_BLOCK_ADDITIONS = 0x75A1,
+    ID_BLOCK_MORE = 0xA6,
+    ID_BLOCK_ADD_ID = 0xEE,
+    ID_BLOCK_ADDITIONAL = 0xA5,
 };
 
 enum {
@@ -45,6 +53,7 @@ struct rc_mux {
     struct rc_mux_settings settings;
     bool cluster_open;
     uint64_t cluster_timecode_ms;
+    uint64_t previous_timecode_ms; /* of the last block, for ReferenceBlock */
 };
 
 struct rc_mux *rc_mux_create(const struct rc_mux_settings *settings)
@@ -112,6 +121,11 @@ static enum rc_err write_tracks(const struct rc_mux *mux, struct rc_buf *out)
     rc_buf_init(&tracks);
     enum rc_err rc = rc_ebml_uint(&video, ID_PIXEL_WIDTH, s->width);
     rc = rc ? rc : rc_ebml_uint(&video, ID_PIXEL_HEIGHT, s->height);
+    if (s->alpha) {
+        /* The alpha channel travels in BlockAdditional 1 of each block (WebM's
+         * "VP9 with alpha", as Chromium and libwebm read it). */
+        rc = rc ? rc : rc_ebml_uint(&video, ID_ALPHA_MODE, 1);
+    }
     rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_NUMBER, TRACK_NUMBER);
     rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_UID, 1);
     rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_TYPE, TRACK_TYPE_VIDEO);
@@ -137,26 +151,36 @@ enum rc_err rc_mux_write_header(struct rc_mux *mux, struct rc_buf *out)
     return rc;
 }
 
+/* Opens a Cluster at keyframes, or when the block's 16-bit relative timecode
+ * would not fit. */
+static enum rc_err cluster_for(struct rc_mux *mux, struct rc_buf *out, uint64_t timecode,
+                               bool keyframe)
+{
+    if (!mux->cluster_open && !keyframe) {
+        return RC_ERR_INTERNAL;
+    }
+    bool fits = mux->cluster_open && timecode >= mux->cluster_timecode_ms &&
+                timecode - mux->cluster_timecode_ms <= INT16_MAX;
+    if (!keyframe && fits) {
+        return RC_OK;
+    }
+    enum rc_err rc = rc_ebml_id(out, ID_CLUSTER);
+    rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+    rc = rc ? rc : rc_ebml_uint(out, ID_TIMECODE, timecode);
+    if (rc == RC_OK) {
+        mux->cluster_open = true;
+        mux->cluster_timecode_ms = timecode;
+    }
+    return rc;
+}
+
 enum rc_err rc_mux_write_frame(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
                                bool keyframe, const void *data, size_t len)
 {
     uint64_t timecode = rc_mux_timecode_ms(mux, frame_index);
-    if (!mux->cluster_open && !keyframe) {
-        return RC_ERR_INTERNAL;
-    }
-    /* SimpleBlock timecodes are signed 16-bit offsets from the Cluster's. */
-    bool fits = mux->cluster_open && timecode >= mux->cluster_timecode_ms &&
-                timecode - mux->cluster_timecode_ms <= INT16_MAX;
-    enum rc_err rc = RC_OK;
-    if (keyframe || !fits) {
-        rc = rc_ebml_id(out, ID_CLUSTER);
-        rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
-        rc = rc ? rc : rc_ebml_uint(out, ID_TIMECODE, timecode);
-        if (rc != RC_OK) {
-            return rc;
-        }
-        mux->cluster_open = true;
-        mux->cluster_timecode_ms = timecode;
+    enum rc_err rc = cluster_for(mux, out, timecode, keyframe);
+    if (rc != RC_OK) {
+        return rc;
     }
     uint16_t relative = (uint16_t)(timecode - mux->cluster_timecode_ms);
     uint8_t block_head[4] = {
@@ -169,5 +193,52 @@ enum rc_err rc_mux_write_frame(struct rc_mux *mux, struct rc_buf *out, uint64_t 
     rc = rc ? rc : rc_ebml_size(out, sizeof(block_head) + len);
     rc = rc ? rc : rc_buf_append(out, block_head, sizeof(block_head));
     rc = rc ? rc : rc_buf_append(out, data, len);
+    mux->previous_timecode_ms = timecode;
+    return rc;
+}
+
+enum rc_err rc_mux_write_frame_alpha(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
+                                     bool keyframe, const void *data, size_t len, const void *alpha,
+                                     size_t alpha_len)
+{
+    uint64_t timecode = rc_mux_timecode_ms(mux, frame_index);
+    enum rc_err rc = cluster_for(mux, out, timecode, keyframe);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    uint16_t relative = (uint16_t)(timecode - mux->cluster_timecode_ms);
+    /* A Block has no keyframe flag: a block without ReferenceBlock is one. */
+    uint8_t block_head[4] = {0x80 | TRACK_NUMBER, (uint8_t)(relative >> 8), (uint8_t)relative, 0};
+    struct rc_buf group, block, more, additions;
+    rc_buf_init(&group);
+    rc_buf_init(&block);
+    rc_buf_init(&more);
+    rc_buf_init(&additions);
+    rc = rc_buf_append(&block, block_head, sizeof(block_head));
+    rc = rc ? rc : rc_buf_append(&block, data, len);
+    rc = rc ? rc : rc_ebml_master(&group, ID_BLOCK, &block);
+    rc = rc ? rc : rc_ebml_uint(&more, ID_BLOCK_ADD_ID, 1);
+    rc = rc ? rc : rc_ebml_binary(&more, ID_BLOCK_ADDITIONAL, alpha, alpha_len);
+    rc = rc ? rc : rc_ebml_master(&additions, ID_BLOCK_MORE, &more);
+    rc = rc ? rc : rc_ebml_master(&group, ID_BLOCK_ADDITIONS, &additions);
+    if (rc == RC_OK && !keyframe) {
+        /* The previous frame, as a (negative) offset: a signed integer element. */
+        int64_t back = (int64_t)mux->previous_timecode_ms - (int64_t)timecode;
+        uint8_t ref[8];
+        size_t n = 1;
+        while (n < 8 && (back < -(1LL << (8 * n - 1)) || back >= (1LL << (8 * n - 1)))) {
+            n++;
+        }
+        for (size_t i = 0; i < n; i++) {
+            ref[i] = (uint8_t)((uint64_t)back >> (8 * (n - 1 - i)));
+        }
+        rc = rc_ebml_binary(&group, ID_REFERENCE_BLOCK, ref, n);
+    }
+    rc = rc ? rc : rc_ebml_master(out, ID_BLOCK_GROUP, &group);
+    rc_buf_finish(&group);
+    rc_buf_finish(&block);
+    rc_buf_finish(&more);
+    rc_buf_finish(&additions);
+    mux->previous_timecode_ms = timecode;
     return rc;
 }

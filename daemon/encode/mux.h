@@ -4,7 +4,8 @@
  * Layout: EBML header, then a Segment of unknown size holding Info (with the
  * Duration known up front), Tracks, and Clusters of unknown size, one per keyframe
  * (or sooner when a block's timecode would not fit the 16-bit relative field),
- * each made of SimpleBlocks. Bytes are appended to a caller's buffer as soon as
+ * each made of SimpleBlocks (BlockGroups with the alpha channel in BlockAdditions when
+ * the clip has one). Bytes are appended to a caller's buffer as soon as
  * each frame arrives, so the stream can be sent while later frames are encoded.
  * No Cues or SeekHead: the file is meant to be read front to back.
  *
@@ -27,6 +28,7 @@ struct rc_mux_settings {
     unsigned fps;
     uint64_t frames; /* clip length, for Info/Duration */
     const char *writing_app;
+    bool alpha; /* frames carry an alpha channel (rc_mux_write_frame_alpha) */
 };
 
 struct rc_mux;
@@ -41,6 +43,12 @@ enum rc_err rc_mux_write_header(struct rc_mux *mux, struct rc_buf *out);
  * Cluster first when needed. The first frame must be a keyframe. */
 enum rc_err rc_mux_write_frame(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
                                bool keyframe, const void *data, size_t len);
+
+/* Appends one frame with its alpha channel (a second VP9 frame, BlockAddID 1)
+ * as a BlockGroup; non-keyframes reference the previous block. */
+enum rc_err rc_mux_write_frame_alpha(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
+                                     bool keyframe, const void *data, size_t len, const void *alpha,
+                                     size_t alpha_len);
 
 /* Millisecond timecode of a frame index (TimecodeScale is 1 ms). */
 uint64_t rc_mux_timecode_ms(const struct rc_mux *mux, uint64_t frame_index);

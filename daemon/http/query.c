@@ -19,7 +19,8 @@ enum kind {
     K_NODATA,   /* number, nan, inf, -inf */
     K_COLOR,    /* rrggbb[aa] with or without # */
     K_COLORBAR, /* true, false, or a label */
-    K_COLORMAP  /* TiTiler's JSON: {value: colour} or [[[min, max], colour], ...] */
+    K_COLORMAP, /* TiTiler's JSON: {value: colour} or [[[min, max], colour], ...] */
+    K_FORMAT    /* a clip format; TiTiler's still-image formats are accepted and ignored */
 };
 
 struct param {
@@ -60,13 +61,29 @@ static const struct param params[] = {
     {"bitrate_kbps", "output.bitrate_kbps", K_INT},
     {"crf", "output.crf", K_INT},
     {"keyframe_interval", "output.keyframe_interval", K_INT},
+    {"format", "output.format", K_FORMAT},
+    {"dither", "output.dither", K_STRING},
 };
 
 enum { PARAM_COUNT = sizeof(params) / sizeof(params[0]) };
 
 /* TiTiler parameters with no meaning for a clip. */
-static const char *const ignored[] = {"return_mask", "max_size", "format", "tilesize",
+static const char *const ignored[] = {"return_mask", "max_size", "tilesize",
                                       "buffer",      "padding",  NULL};
+
+/* TiTiler's still-image formats: `format=png` asks for nothing a clip can be. */
+static const char *const still_formats[] = {"png", "npy",  "tif",    "jpeg", "jpg",
+                                            "jp2", "webp", "pngraw", NULL};
+
+static bool is_still_format(const char *v)
+{
+    for (size_t i = 0; still_formats[i]; i++) {
+        if (strcasecmp(still_formats[i], v) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 const char *const *rc_query_ignored(void)
 {
@@ -220,12 +237,17 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
         return parse_double(v, &d) ? json_real(d) : NULL;
     case K_COLOR: {
         char hex[16];
+        if (strcmp(v, "transparent") == 0) {
+            return json_string(v);
+        }
         if (strlen(v) > 9) {
             return NULL;
         }
         snprintf(hex, sizeof(hex), "%s%s", v[0] == '#' ? "" : "#", v);
         return json_string(hex);
     }
+    case K_FORMAT:
+        return json_string(v); /* still formats never get here (rc_query_to_job) */
     case K_COLORBAR:
         if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0) {
             return json_true();
@@ -270,7 +292,7 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
     enum rc_err rc = RC_OK;
     for (size_t k = 0; k < count && rc == RC_OK; k++) {
         const char *key = qp[k].key, *value = qp[k].value ? qp[k].value : "";
-        if (is_ignored(key)) {
+        if (is_ignored(key) || (strcmp(key, "format") == 0 && is_still_format(value))) {
             continue;
         }
         const struct param *p = find(key);

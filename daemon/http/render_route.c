@@ -76,7 +76,8 @@ static enum MHD_Result start_stream(struct request *req)
         stream_free(s);
         return MHD_NO;
     }
-    return rc_http_queue(req->http, req->conn, MHD_HTTP_OK, resp, "video/webm", s->job->id);
+    return rc_http_queue(req->http, req->conn, MHD_HTTP_OK, resp,
+                         rc_format_content_type(s->job->spec.format), s->job->id);
 }
 
 /* Called by the worker once the job streams or has failed. */
@@ -171,10 +172,11 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     }
     if (req->head) {
         /* HEAD: the job is valid; say what a GET would send, render nothing. */
+        const char *type = rc_format_content_type(spec.format);
         rc_job_spec_finish(&spec);
         struct MHD_Response *resp =
             MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        return rc_http_queue(http, req->conn, MHD_HTTP_OK, resp, "video/webm", NULL);
+        return rc_http_queue(http, req->conn, MHD_HTTP_OK, resp, type, NULL);
     }
     req->job = rc_job_create(&spec, (size_t)rc_http_config(http)->byte_queue_kb * 1024);
     if (!req->job) {

@@ -40,3 +40,29 @@ void rc_job_unref(struct rc_job *job)
     rc_bytequeue_destroy(job->out);
     free(job);
 }
+
+const char *rc_format_content_type(enum rc_format format)
+{
+    switch (format) {
+    case RC_FORMAT_MP4:
+        return "video/mp4";
+    case RC_FORMAT_GIF:
+        return "image/gif";
+    case RC_FORMAT_WEBM:
+        break;
+    }
+    return "video/webm";
+}
+
+const char *rc_format_name(enum rc_format format)
+{
+    switch (format) {
+    case RC_FORMAT_MP4:
+        return "mp4";
+    case RC_FORMAT_GIF:
+        return "gif";
+    case RC_FORMAT_WEBM:
+        break;
+    }
+    return "webm";
+}

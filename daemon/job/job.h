@@ -35,6 +35,25 @@ enum rc_speed {
     RC_SPEED_GOOD,
 };
 
+/* output.format: the clip's container and codec. */
+enum rc_format {
+    RC_FORMAT_WEBM, /* VP9 (with an alpha plane on a transparent background) */
+    RC_FORMAT_MP4,  /* H.264 in fragmented MP4 */
+    RC_FORMAT_GIF,  /* animated GIF, one global palette */
+};
+
+/* output.dither (GIF only): how colours between palette entries are drawn. */
+enum rc_job_dither {
+    RC_JOB_DITHER_AUTO, /* ordered where the palette cannot be exact (lit surfaces), else none */
+    RC_JOB_DITHER_ORDERED,
+    RC_JOB_DITHER_DIFFUSION,
+    RC_JOB_DITHER_NONE,
+};
+
+/* The Content-Type of a clip, and the format's name in a job. */
+const char *rc_format_content_type(enum rc_format format);
+const char *rc_format_name(enum rc_format format);
+
 struct rc_job_spec {
     /* raster */
     char url[4096];
@@ -54,7 +73,7 @@ struct rc_job_spec {
     bool colormap_sets_range; /* colours given in data values: normalise over cmap_vmin..max */
     double cmap_vmin, cmap_vmax;
     uint8_t nan_color[4];
-    uint8_t background[4];
+    uint8_t background[4]; /* alpha 0 ("transparent") or 255 */
     double exaggeration;
     bool lighting;
     bool colorbar;
@@ -72,6 +91,8 @@ struct rc_job_spec {
     unsigned bitrate_kbps; /* 0 with crf >= 0: constant quality */
     int crf;               /* -1: bitrate mode */
     unsigned keyframe_interval;
+    enum rc_format format;
+    enum rc_job_dither dither;
 };
 
 /* Parses and validates a JSON job. On failure `err` names the field. */

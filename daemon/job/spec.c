@@ -340,19 +340,62 @@ static enum rc_err parse_timeline(struct rc_job_spec *spec, const json_t *timeli
     return rc ? rc : rc_field_read(timeline, "timeline", fields, COUNT(fields), NULL, spec, err);
 }
 
+/* Picks `*out` from `names` by the string at obj[key]; absent keeps the default. */
+static enum rc_err get_choice(const json_t *obj, const char *key, const char *field,
+                              const char *const *names, int *out, struct rc_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v) {
+        return RC_OK;
+    }
+    const char *s = json_is_string(v) ? json_string_value(v) : "";
+    for (int i = 0; names[i]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return RC_OK;
+        }
+    }
+    char list[128] = "";
+    for (int i = 0; names[i]; i++) {
+        size_t n = strlen(list);
+        snprintf(list + n, sizeof(list) - n, "%s\"%s\"", i ? ", " : "", names[i]);
+    }
+    return rc_error_set(err, RC_ERR_INVALID, field, "must be one of %s", list);
+}
+
+/* output.format and output.dither, and the combinations no format can carry. */
+static enum rc_err parse_format(struct rc_job_spec *spec, const json_t *output,
+                                struct rc_error *err)
+{
+    static const char *const formats[] = {"webm", "mp4", "gif", NULL};
+    static const char *const dithers[] = {"auto", "ordered", "diffusion", "none", NULL};
+    int format = RC_FORMAT_WEBM, dither = RC_JOB_DITHER_AUTO;
+    enum rc_err rc = get_choice(output, "format", "output.format", formats, &format, err);
+    rc = rc ? rc : get_choice(output, "dither", "output.dither", dithers, &dither, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    spec->format = (enum rc_format)format;
+    spec->dither = (enum rc_job_dither)dither;
+    if (json_object_get(output, "dither") && spec->format != RC_FORMAT_GIF) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "output.dither",
+                            "only applies to output.format \"gif\"");
+    }
+    if (spec->format == RC_FORMAT_GIF && spec->fps > 50) {
+        /* GIF delays are whole hundredths, and browsers slow anything under 2 to 10. */
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "output.fps",
+                            "a GIF plays at most 50 frames a second, got %u", spec->fps);
+    }
+    return RC_OK;
+}
+
 static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
                                 const json_t *output, struct rc_error *err)
 {
-    static const char *const keys[] = {"width",
-                                       "height",
-                                       "fps",
-                                       "frames",
-                                       "duration",
-                                       "speed",
-                                       "bitrate_kbps",
-                                       "crf",
-                                       "keyframe_interval",
-                                       NULL};
+    static const char *const keys[] = {"width",        "height",   "fps",
+                                       "frames",       "duration", "speed",
+                                       "bitrate_kbps", "crf",      "keyframe_interval",
+                                       "format",       "dither",   NULL};
     spec->width = 1280;
     spec->height = 720;
     spec->fps = 30;
@@ -413,6 +456,10 @@ static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config
                                 "must be \"realtime\" or \"good\"");
         }
     }
+    rc = rc ? rc : parse_format(spec, output, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
     if (json_object_get(output, "bitrate_kbps") && json_object_get(output, "crf")) {
         return rc_error_set(err, RC_ERR_INVALID, "output.crf",
                             "give either bitrate_kbps or crf, not both");
@@ -427,6 +474,22 @@ static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config
         spec->bitrate_kbps = 0;
     }
     return rc;
+}
+
+/* What the sections allow one by one but not together. */
+static enum rc_err check_combinations(const struct rc_job_spec *spec, struct rc_error *err)
+{
+    uint8_t alpha = spec->background[3];
+    if (alpha != 0 && alpha != 255) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.background",
+                            "must be opaque or \"transparent\" (alpha 0), got alpha %u", alpha);
+    }
+    if (alpha == 0 && spec->format == RC_FORMAT_MP4) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.background",
+                            "H.264 MP4 has no alpha: a transparent background needs "
+                            "output.format \"webm\" or \"gif\"");
+    }
+    return RC_OK;
 }
 
 enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *cfg,
@@ -462,6 +525,7 @@ enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *
     rc = rc ? rc : parse_camera(spec, camera, err);
     rc = rc ? rc : parse_timeline(spec, timeline, err);
     rc = rc ? rc : parse_output(spec, cfg, output, err);
+    rc = rc ? rc : check_combinations(spec, err);
     if (rc == RC_OK && spec->height_url[0] && spec->mode != RC_MODE_SURFACE) {
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.height",
                           "heights only apply to style.mode \"surface\"");

@@ -1,6 +1,8 @@
 #include "pipeline/plan.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "raster/range.h"
 
@@ -90,25 +92,48 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
         .values = values,
         .vmin = plan->vmin,
         .vmax = plan->vmax,
-        .gpu_convert = gpu_convert,
     };
     for (int c = 0; c < 4; c++) {
         r->background[c] = spec->background[c];
         r->nan_color[c] = spec->nan_color[c];
     }
 
-    plan->encode = (struct rc_encode_settings){.width = spec->width,
-                                               .height = spec->height,
-                                               .fps = spec->fps,
-                                               .realtime = spec->speed == RC_SPEED_REALTIME,
-                                               .bitrate_kbps = spec->bitrate_kbps,
-                                               .crf = spec->crf,
-                                               .keyframe_interval = spec->keyframe_interval};
-    plan->mux = (struct rc_mux_settings){.width = spec->width,
-                                         .height = spec->height,
-                                         .fps = spec->fps,
-                                         .frames = plan->timeline.frames,
-                                         .writing_app = "rasterclip " RC_VERSION};
+    bool transparent = spec->background[3] == 0;
+    r->transparent = transparent;
+    struct rc_output *o = &plan->output;
+    o->format = spec->format;
+    o->frame = spec->format == RC_FORMAT_GIF ? RC_FRAME_RGBA
+               : transparent                 ? RC_FRAME_I420A
+                                             : RC_FRAME_I420;
+    /* The conversion shader makes opaque I420 only. */
+    r->gpu_convert = gpu_convert && o->frame == RC_FRAME_I420;
+    o->encode = (struct rc_encode_settings){.width = spec->width,
+                                            .height = spec->height,
+                                            .fps = spec->fps,
+                                            .realtime = spec->speed == RC_SPEED_REALTIME,
+                                            .bitrate_kbps = spec->bitrate_kbps,
+                                            .crf = spec->crf,
+                                            .keyframe_interval = spec->keyframe_interval};
+    o->webm = (struct rc_mux_settings){.width = spec->width,
+                                       .height = spec->height,
+                                       .fps = spec->fps,
+                                       .frames = plan->timeline.frames,
+                                       .writing_app = "rasterclip " RC_VERSION,
+                                       .alpha = transparent && spec->format == RC_FORMAT_WEBM};
+    bool lit = surface && spec->lighting;
+    static const enum rc_dither dithers[] = {
+        [RC_JOB_DITHER_AUTO] = RC_DITHER_ORDERED,
+        [RC_JOB_DITHER_ORDERED] = RC_DITHER_ORDERED,
+        [RC_JOB_DITHER_DIFFUSION] = RC_DITHER_DIFFUSION,
+        [RC_JOB_DITHER_NONE] = RC_DITHER_NONE,
+    };
+    o->gif = (struct rc_gif_settings){.width = spec->width,
+                                      .height = spec->height,
+                                      .fps = spec->fps,
+                                      .dither = spec->dither == RC_JOB_DITHER_AUTO && !lit
+                                                    ? RC_DITHER_NONE
+                                                    : dithers[spec->dither],
+                                      .transparent = transparent};
     return RC_OK;
 }
 
@@ -118,4 +143,100 @@ void rc_plan_frame(const struct rc_plan *plan, size_t index, struct rc_render_fr
     rc_timeline_at(&plan->timeline, index, &t);
     *out = (struct rc_render_frame){
         .index = index, .pose = t.pose, .band_a = t.band_a, .band_b = t.band_b, .blend = t.blend};
+}
+
+/* Grows a list of colours with their weights. */
+struct colours {
+    uint8_t (*rgb)[3];
+    uint32_t *weight;
+    size_t count, cap;
+    bool failed;
+};
+
+static void add_colour(struct colours *c, const uint8_t rgb[3], uint32_t weight)
+{
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        uint8_t(*grown_rgb)[3] = realloc(c->rgb, cap * sizeof(*c->rgb));
+        if (grown_rgb) {
+            c->rgb = grown_rgb;
+        }
+        uint32_t *grown_weight = realloc(c->weight, cap * sizeof(*c->weight));
+        if (grown_weight) {
+            c->weight = grown_weight;
+        }
+        if (!grown_rgb || !grown_weight) {
+            c->failed = true;
+            return;
+        }
+        c->cap = cap;
+    }
+    memcpy(c->rgb[c->count], rgb, 3);
+    c->weight[c->count++] = weight;
+}
+
+/* `rgb` at opacity alpha/255 over `under` (the shader's mix()), rounded. */
+static void over(const uint8_t rgb[3], unsigned alpha, const uint8_t under[3], uint8_t out[3])
+{
+    for (int k = 0; k < 3; k++) {
+        out[k] = (uint8_t)((rgb[k] * alpha + under[k] * (255 - alpha) + 127) / 255);
+    }
+}
+
+/* The shades the lighting gives (ambient 0.35 + diffuse 0.65, scene.frag). */
+enum { SHADES = 8 };
+
+void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
+                     const struct rc_overlay *overlay)
+{
+    struct colours c = {0};
+    bool transparent = plan->output.gif.transparent;
+    bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
+    const uint8_t *bg = spec->background;
+    const struct rc_colormap *map = &spec->colormap;
+    for (unsigned i = 0; i < map->entries; i++) {
+        for (int s = lit ? 0 : SHADES - 1; s < SHADES; s++) {
+            double shade = 0.35 + 0.65 * s / (SHADES - 1);
+            uint8_t rgb[3], shown[3];
+            for (int k = 0; k < 3; k++) {
+                rgb[k] = (uint8_t)(map->rgba[i][k] * shade + 0.5);
+            }
+            over(rgb, transparent ? 255 : map->rgba[i][3], bg, shown);
+            add_colour(&c, shown, lit ? 8 : 64);
+        }
+    }
+    if (!transparent) {
+        add_colour(&c, bg, 256);
+    }
+    if (spec->nan_color[3] > 0) {
+        uint8_t shown[3];
+        over(spec->nan_color, transparent ? 255 : spec->nan_color[3], bg, shown);
+        add_colour(&c, shown, 16);
+    }
+    for (size_t p = 0; overlay && p < overlay->panel_count; p++) {
+        const struct rc_rect *r = &overlay->panels[p];
+        for (int y = r->y; y < r->y + r->h; y++) {
+            for (int x = r->x; x < r->x + r->w; x++) {
+                const uint8_t *px = overlay->canvas.rgba +
+                                    4 * ((size_t)y * (size_t)overlay->canvas.width + (size_t)x);
+                if (px[3] == 0) {
+                    continue;
+                }
+                /* Premultiplied over the background, as the overlay is blended. */
+                uint8_t shown[3];
+                for (int k = 0; k < 3; k++) {
+                    unsigned under = transparent ? 0 : bg[k];
+                    shown[k] = (uint8_t)(px[k] + (under * (255u - px[3]) + 127) / 255);
+                }
+                add_colour(&c, shown, 1);
+            }
+        }
+    }
+    size_t max = transparent ? 255 : 256;
+    if (c.failed) {
+        c.count = c.count < max ? c.count : max; /* a palette of what was gathered */
+    }
+    rc_palette_build((const uint8_t(*)[3])c.rgb, c.weight, c.count, max, &plan->output.gif.palette);
+    free(c.rgb);
+    free(c.weight);
 }

@@ -27,6 +27,7 @@
 #include "job/job.h"
 #include "job/timeline.h"
 #include "overlay/overlay.h"
+#include "pipeline/session.h"
 #include "raster/raster.h"
 #include "render/render.h"
 
@@ -43,8 +44,7 @@ struct rc_plan {
     bool has_overlay;
     struct rc_overlay_settings overlay;
     struct rc_render_settings render; /* values, heights, overlay: set by the worker */
-    struct rc_encode_settings encode;
-    struct rc_mux_settings mux;
+    struct rc_output output;          /* format, frames, encoder and container */
 };
 
 /* What to read for the job's values (`max_texture`: the renderer's largest side),
@@ -57,6 +57,12 @@ bool rc_plan_height_request(const struct rc_job_spec *spec, struct rc_raster_req
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
                          const struct rc_raster *values, bool gpu_convert, struct rc_plan *plan,
                          struct rc_error *err);
+
+/* The GIF's palette, from the colours the clip can show: the colormap over the
+ * background (in every shade of the lighting, in surface mode), the nan colour, the
+ * background and the overlay's pixels. Exact when they are few enough. */
+void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
+                     const struct rc_overlay *overlay);
 
 /* What frame `index` (< plan->timeline.frames) draws. */
 void rc_plan_frame(const struct rc_plan *plan, size_t index, struct rc_render_frame *out);

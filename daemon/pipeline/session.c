@@ -2,18 +2,38 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/queue.h"
 #include "encode/convert.h"
+#include "encode/h264.h"
+#include "encode/mp4.h"
 
-/* I420 frames between the draw and encode threads: enough for both to keep busy. */
+/* Frames between the draw and encode threads: enough for both to keep busy. */
 enum { FRAME_POOL = 3 };
+/* Colour packets waiting for their alpha packet: the encoders' look-ahead. */
+enum { PENDING_MAX = 32 };
+
+struct pending {
+    struct rc_buf data;
+    uint64_t pts;
+    bool key;
+};
 
 struct rc_session {
-    struct rc_encoder *enc;
-    struct rc_mux *mux;
+    struct rc_output output;
+    struct rc_i420_layout layout;
+    /* one encoder and writer, by format */
+    struct rc_encoder *vp9, *vp9_alpha;
+    struct rc_mux *webm;
+    struct rc_h264 *h264;
+    struct rc_mp4 *mp4;
+    struct rc_gif *gif;
+    uint8_t *alpha_i420; /* the alpha plane as a grey I420 frame */
+    struct pending pending[PENDING_MAX];
+    size_t pending_first, pending_count;
     struct rc_bytequeue *out; /* not owned */
     const atomic_bool *cancel;
     struct rc_session_frame frames[FRAME_POOL + 1]; /* the last, pixel-less, ends the stream */
@@ -30,8 +50,65 @@ struct rc_session {
     atomic_bool failed; /* any thread */
 };
 
-enum rc_err rc_session_create(const struct rc_encode_settings *encode,
-                              const struct rc_mux_settings *mux, struct rc_bytequeue *out,
+size_t rc_frame_bytes(enum rc_frame_kind kind, unsigned width, unsigned height)
+{
+    struct rc_i420_layout l;
+    rc_i420_layout(width, height, &l);
+    switch (kind) {
+    case RC_FRAME_I420A:
+        return l.frame_bytes + l.y_bytes;
+    case RC_FRAME_RGBA:
+        return (size_t)width * height * 4;
+    case RC_FRAME_I420:
+        break;
+    }
+    return l.frame_bytes;
+}
+
+static enum rc_err create_codecs(struct rc_session *s, struct rc_error *err)
+{
+    const struct rc_output *o = &s->output;
+    enum rc_err rc = RC_OK;
+    switch (o->format) {
+    case RC_FORMAT_WEBM:
+        rc = rc_encode_create(&o->encode, &s->vp9, err);
+        if (rc == RC_OK && o->webm.alpha) {
+            rc = rc_encode_create(&o->encode, &s->vp9_alpha, err);
+            s->alpha_i420 = rc == RC_OK ? malloc(s->layout.frame_bytes) : NULL;
+            if (rc == RC_OK && !s->alpha_i420) {
+                rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+            }
+            if (rc == RC_OK) {
+                /* Grey chroma: only the luma plane carries the alpha. */
+                memset(s->alpha_i420 + s->layout.u_offset, 128, 2 * s->layout.chroma_bytes);
+            }
+        }
+        if (rc == RC_OK && !(s->webm = rc_mux_create(&o->webm))) {
+            rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        }
+        return rc;
+    case RC_FORMAT_MP4: {
+        rc = rc_h264_create(&o->encode, &s->h264, err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+        struct rc_mp4_settings ms = {.width = o->webm.width,
+                                     .height = o->webm.height,
+                                     .fps = o->webm.fps,
+                                     .frames = o->webm.frames};
+        rc_h264_parameter_sets(s->h264, &ms.sps, &ms.sps_len, &ms.pps, &ms.pps_len);
+        if (!(s->mp4 = rc_mp4_create(&ms))) {
+            rc = rc_error_set(err, RC_ERR_INTERNAL, "", "the MP4 writer refused the stream");
+        }
+        return rc;
+    }
+    case RC_FORMAT_GIF:
+        return rc_gif_create(&o->gif, &s->gif, err);
+    }
+    return rc_error_set(err, RC_ERR_INTERNAL, "", "unknown format");
+}
+
+enum rc_err rc_session_create(const struct rc_output *output, struct rc_bytequeue *out,
                               const atomic_bool *cancel, struct rc_session **session,
                               struct rc_error *err)
 {
@@ -40,26 +117,29 @@ enum rc_err rc_session_create(const struct rc_encode_settings *encode,
     if (!s) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
+    s->output = *output;
     s->out = out;
     s->cancel = cancel;
     atomic_init(&s->failed, false);
     rc_buf_init(&s->bytes);
-    enum rc_err rc = rc_encode_create(encode, &s->enc, err);
+    for (size_t i = 0; i < PENDING_MAX; i++) {
+        rc_buf_init(&s->pending[i].data);
+    }
+    rc_i420_layout(output->webm.width, output->webm.height, &s->layout);
+    enum rc_err rc = create_codecs(s, err);
     if (rc != RC_OK) {
         goto out;
     }
-    struct rc_i420_layout layout;
-    rc_i420_layout(encode->width, encode->height, &layout);
-    s->mux = rc_mux_create(mux);
     s->filled = rc_queue_create(FRAME_POOL + 1);
     s->free = rc_queue_create(FRAME_POOL + 1);
-    if (!s->mux || !s->filled || !s->free) {
+    if (!s->filled || !s->free) {
         rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
         goto out;
     }
+    size_t frame_bytes = rc_frame_bytes(output->frame, output->webm.width, output->webm.height);
     for (size_t i = 0; i < FRAME_POOL; i++) {
-        s->frames[i].i420 = malloc(layout.frame_bytes);
-        if (!s->frames[i].i420) {
+        s->frames[i].pixels = malloc(frame_bytes);
+        if (!s->frames[i].pixels) {
             rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
             goto out;
         }
@@ -80,59 +160,180 @@ void rc_session_destroy(struct rc_session *session)
         return;
     }
     for (size_t i = 0; i < FRAME_POOL; i++) {
-        free(session->frames[i].i420);
+        free(session->frames[i].pixels);
+    }
+    for (size_t i = 0; i < PENDING_MAX; i++) {
+        rc_buf_finish(&session->pending[i].data);
     }
     rc_queue_destroy(session->filled);
     rc_queue_destroy(session->free);
-    rc_mux_destroy(session->mux);
-    rc_encode_destroy(session->enc);
+    rc_mux_destroy(session->webm);
+    rc_encode_destroy(session->vp9);
+    rc_encode_destroy(session->vp9_alpha);
+    free(session->alpha_i420);
+    rc_mp4_destroy(session->mp4);
+    rc_h264_destroy(session->h264);
+    rc_gif_destroy(session->gif);
     rc_buf_finish(&session->bytes);
     free(session);
 }
 
-bool rc_session_write_header(struct rc_session *session)
+/* Sends what `bytes` holds to the client; cancelled when the client has gone. */
+static enum rc_err send_bytes(struct rc_session *s)
 {
-    rc_buf_reset(&session->bytes);
-    if (rc_mux_write_header(session->mux, &session->bytes) != RC_OK) {
-        return false;
+    if (!rc_bytequeue_write(s->out, s->bytes.data, s->bytes.len)) {
+        return RC_ERR_CANCELLED;
     }
-    return rc_bytequeue_write(session->out, session->bytes.data, session->bytes.len);
+    return RC_OK;
 }
 
-/* The encoder's sink: one packet muxed and queued for the client. */
-static enum rc_err mux_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
+bool rc_session_write_header(struct rc_session *session)
+{
+    struct rc_session *s = session;
+    rc_buf_reset(&s->bytes);
+    enum rc_err rc = RC_ERR_INTERNAL;
+    switch (s->output.format) {
+    case RC_FORMAT_WEBM:
+        rc = rc_mux_write_header(s->webm, &s->bytes);
+        break;
+    case RC_FORMAT_MP4:
+        rc = rc_mp4_write_header(s->mp4, &s->bytes);
+        break;
+    case RC_FORMAT_GIF:
+        rc = rc_gif_write_header(s->gif, &s->bytes);
+        break;
+    }
+    return rc == RC_OK && send_bytes(s) == RC_OK;
+}
+
+/* ---- the encoders' sinks: one packet muxed and queued for the client -------- */
+
+static enum rc_err webm_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
 {
     struct rc_session *s = ctx;
     double t0 = rc_clock_ms();
     rc_buf_reset(&s->bytes);
-    enum rc_err rc = rc_mux_write_frame(s->mux, &s->bytes, pts, key, data, len);
+    enum rc_err rc = rc_mux_write_frame(s->webm, &s->bytes, pts, key, data, len);
     s->mux_ms += rc_clock_ms() - t0;
-    if (rc != RC_OK) {
-        return rc;
+    return rc ? rc : send_bytes(s);
+}
+
+/* With alpha, a colour packet waits for the alpha packet of the same frame. */
+static enum rc_err colour_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
+{
+    struct rc_session *s = ctx;
+    if (s->pending_count == PENDING_MAX) {
+        return RC_ERR_INTERNAL;
     }
-    if (!rc_bytequeue_write(s->out, s->bytes.data, s->bytes.len)) {
-        return RC_ERR_CANCELLED; /* the client has gone */
+    struct pending *p = &s->pending[(s->pending_first + s->pending_count) % PENDING_MAX];
+    rc_buf_reset(&p->data);
+    enum rc_err rc = rc_buf_append(&p->data, data, len);
+    if (rc == RC_OK) {
+        p->pts = pts;
+        p->key = key;
+        s->pending_count++;
     }
-    return RC_OK;
+    return rc;
+}
+
+static enum rc_err alpha_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
+{
+    (void)key;
+    struct rc_session *s = ctx;
+    if (s->pending_count == 0 || s->pending[s->pending_first].pts != pts) {
+        return RC_ERR_INTERNAL; /* the two encoders got out of step */
+    }
+    struct pending *p = &s->pending[s->pending_first];
+    double t0 = rc_clock_ms();
+    rc_buf_reset(&s->bytes);
+    enum rc_err rc = rc_mux_write_frame_alpha(s->webm, &s->bytes, pts, p->key, p->data.data,
+                                              p->data.len, data, len);
+    s->mux_ms += rc_clock_ms() - t0;
+    s->pending_first = (s->pending_first + 1) % PENDING_MAX;
+    s->pending_count--;
+    return rc ? rc : send_bytes(s);
+}
+
+static enum rc_err mp4_packet(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
+{
+    struct rc_session *s = ctx;
+    double t0 = rc_clock_ms();
+    rc_buf_reset(&s->bytes);
+    enum rc_err rc = rc_mp4_write_frame(s->mp4, &s->bytes, pts, key, data, len);
+    s->mux_ms += rc_clock_ms() - t0;
+    return rc ? rc : send_bytes(s);
+}
+
+static enum rc_err encode_frame(struct rc_session *s, const struct rc_session_frame *f)
+{
+    struct rc_error *err = &s->error;
+    switch (s->output.format) {
+    case RC_FORMAT_WEBM:
+        if (!s->vp9_alpha) {
+            return rc_encode_i420(s->vp9, f->pixels, f->index, webm_packet, s, err);
+        } else {
+            enum rc_err rc = rc_encode_i420(s->vp9, f->pixels, f->index, colour_packet, s, err);
+            memcpy(s->alpha_i420, f->pixels + s->layout.frame_bytes, s->layout.y_bytes);
+            return rc ? rc
+                      : rc_encode_i420(s->vp9_alpha, s->alpha_i420, f->index, alpha_packet, s, err);
+        }
+    case RC_FORMAT_MP4:
+        return rc_h264_encode(s->h264, f->pixels, f->index, mp4_packet, s, err);
+    case RC_FORMAT_GIF: {
+        rc_buf_reset(&s->bytes);
+        enum rc_err rc = rc_gif_write_frame(s->gif, &s->bytes, f->index, f->pixels);
+        if (rc != RC_OK) {
+            return rc_error_set(err, rc, "", "the GIF writer failed");
+        }
+        return send_bytes(s);
+    }
+    }
+    return RC_ERR_INTERNAL;
+}
+
+/* Drains look-ahead and closes the container. */
+static enum rc_err finish_stream(struct rc_session *s)
+{
+    struct rc_error *err = &s->error;
+    switch (s->output.format) {
+    case RC_FORMAT_WEBM: {
+        if (!s->vp9_alpha) {
+            return rc_encode_flush(s->vp9, webm_packet, s, err);
+        }
+        enum rc_err rc = rc_encode_flush(s->vp9, colour_packet, s, err);
+        return rc ? rc : rc_encode_flush(s->vp9_alpha, alpha_packet, s, err);
+    }
+    case RC_FORMAT_MP4:
+        return RC_OK; /* no look-ahead: every frame has left */
+    case RC_FORMAT_GIF: {
+        rc_buf_reset(&s->bytes);
+        enum rc_err rc = rc_gif_write_trailer(s->gif, &s->bytes);
+        return rc ? rc_error_set(err, rc, "", "the GIF writer failed") : send_bytes(s);
+    }
+    }
+    return RC_ERR_INTERNAL;
 }
 
 static void *encode_main(void *arg)
 {
     struct rc_session *s = arg;
     struct rc_session_frame *f;
-    while ((f = rc_queue_pop(s->filled)) != NULL && f->i420 != NULL) {
+    while ((f = rc_queue_pop(s->filled)) != NULL && f->pixels != NULL) {
         if (s->status == RC_OK && !atomic_load(s->cancel)) {
-            s->status = rc_encode_i420(s->enc, f->i420, f->index, mux_packet, s, &s->error);
+            s->status = encode_frame(s, f);
             if (s->status == RC_OK) {
                 s->encoded++;
-            } else {
+            } else if (s->status != RC_ERR_CANCELLED) {
                 atomic_store(&s->failed, true); /* the draw side still hands over every frame */
             }
         }
         rc_queue_push(s->free, f);
     }
     if (s->status == RC_OK && !atomic_load(s->cancel)) {
-        s->status = rc_encode_flush(s->enc, mux_packet, s, &s->error);
+        s->status = finish_stream(s);
+    }
+    if (s->status != RC_OK && s->status != RC_ERR_CANCELLED && !s->error.message[0]) {
+        rc_error_set(&s->error, s->status, "", "the clip could not be written");
     }
     return NULL;
 }
@@ -169,11 +370,12 @@ enum rc_err rc_session_finish(struct rc_session *session, struct rc_error *err)
     rc_queue_push(session->filled, &session->frames[FRAME_POOL]); /* the end marker */
     pthread_join(session->thread, NULL);
     session->started = false;
-    if (session->status != RC_OK) {
+    if (session->status != RC_OK && session->status != RC_ERR_CANCELLED) {
         *err = session->error;
         return session->status;
     }
-    return atomic_load(session->cancel) ? RC_ERR_CANCELLED : RC_OK;
+    return session->status == RC_ERR_CANCELLED || atomic_load(session->cancel) ? RC_ERR_CANCELLED
+                                                                               : RC_OK;
 }
 
 size_t rc_session_encoded(const struct rc_session *session)
@@ -183,7 +385,12 @@ size_t rc_session_encoded(const struct rc_session *session)
 
 double rc_session_encode_ms(const struct rc_session *session)
 {
-    return session->enc ? rc_encode_ms(session->enc) : 0;
+    double ms = 0;
+    ms += session->vp9 ? rc_encode_ms(session->vp9) : 0;
+    ms += session->vp9_alpha ? rc_encode_ms(session->vp9_alpha) : 0;
+    ms += session->h264 ? rc_h264_ms(session->h264) : 0;
+    ms += session->gif ? rc_gif_ms(session->gif) : 0;
+    return ms;
 }
 
 double rc_session_mux_ms(const struct rc_session *session)

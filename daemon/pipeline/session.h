@@ -1,7 +1,12 @@
 /*
- * session: one job's encode side — the encoder, the muxer and the thread that runs
- * them — fed by the draw thread through a bounded pool of I420 frames
- * (encode/convert.h), writing muxed bytes into the job's byte queue.
+ * session: one job's encode side — the encoder and container writer of its
+ * format, and the thread that runs them — fed by the draw thread through a
+ * bounded pool of frames, writing the clip's bytes into the job's byte queue.
+ *
+ *   webm: VP9 (encode/encode.h) in live WebM (encode/mux.h); with an alpha channel,
+ *         a second VP9 encoder for it, its frames in BlockAdditional 1
+ *   mp4:  H.264 (encode/h264.h) in fragmented MP4 (encode/mp4.h)
+ *   gif:  a palette-mapped animated GIF (encode/gif.h)
  *
  * The worker (draw thread) creates the session, writes the header, starts the
  * thread, takes free frames with rc_session_frame(), hands them back filled with
@@ -21,24 +26,44 @@
 #include "base/bytequeue.h"
 #include "base/error.h"
 #include "encode/encode.h"
+#include "encode/gif.h"
 #include "encode/mux.h"
+#include "job/job.h"
+
+/* What the draw thread hands over for each frame. */
+enum rc_frame_kind {
+    RC_FRAME_I420,  /* rc_i420_layout() */
+    RC_FRAME_I420A, /* the same, then a full-size alpha plane */
+    RC_FRAME_RGBA,  /* 4 bytes a pixel, top row first */
+};
+
+/* The clip's format and each part's settings, made by the plan. */
+struct rc_output {
+    enum rc_format format;
+    enum rc_frame_kind frame;
+    struct rc_encode_settings encode; /* VP9 or H.264 */
+    struct rc_mux_settings webm;
+    struct rc_gif_settings gif;
+};
+
+/* Bytes of one frame of `kind` at width x height. */
+size_t rc_frame_bytes(enum rc_frame_kind kind, unsigned width, unsigned height);
 
 struct rc_session;
 
 struct rc_session_frame {
-    uint8_t *i420; /* owned by the session; rc_i420_layout() of the clip's size */
+    uint8_t *pixels; /* owned by the session; rc_frame_bytes() of the clip */
     size_t index;
 };
 
 /* `out` and `cancel` (the client's flag: stop quietly) must outlive the session. */
-enum rc_err rc_session_create(const struct rc_encode_settings *encode,
-                              const struct rc_mux_settings *mux, struct rc_bytequeue *out,
+enum rc_err rc_session_create(const struct rc_output *output, struct rc_bytequeue *out,
                               const atomic_bool *cancel, struct rc_session **session,
                               struct rc_error *err);
 void rc_session_destroy(struct rc_session *session);
 
 /* Writes the container's header into the byte queue: false when the client has
- * already gone. */
+ * already gone or memory ran short. */
 bool rc_session_write_header(struct rc_session *session);
 enum rc_err rc_session_start(struct rc_session *session, struct rc_error *err);
 
@@ -48,8 +73,9 @@ void rc_session_submit(struct rc_session *session, struct rc_session_frame *fram
 /* True once encoding failed: the draw side should stop drawing. */
 bool rc_session_failed(const struct rc_session *session);
 
-/* Ends the frame stream, waits for the encoder to drain and returns its outcome:
- * RC_OK, RC_ERR_CANCELLED (the client left or cancelled) or the encoder's error. */
+/* Ends the frame stream, waits for the encoder to drain and the container to
+ * close, and returns the outcome: RC_OK, RC_ERR_CANCELLED (the client left or
+ * cancelled) or the encoder's error. */
 enum rc_err rc_session_finish(struct rc_session *session, struct rc_error *err);
 
 /* Frames encoded, and milliseconds spent encoding and muxing. */

@@ -84,6 +84,7 @@ struct run {
 struct take_ctx {
     uint8_t *dst;
     const struct rc_i420_layout *layout;
+    enum rc_frame_kind kind;
     bool gpu_i420;
     double convert_ms;
 };
@@ -95,8 +96,18 @@ static void take_frame(void *ctx, const uint8_t *pixels)
         memcpy(t->dst, pixels, t->layout->frame_bytes);
         return;
     }
+    if (t->kind == RC_FRAME_RGBA) {
+        memcpy(t->dst, pixels, t->layout->y_bytes * 4);
+        return;
+    }
     double t0 = rc_clock_ms();
     rc_convert_rgba_to_i420(pixels, t->layout, t->dst);
+    if (t->kind == RC_FRAME_I420A) {
+        uint8_t *alpha = t->dst + t->layout->frame_bytes;
+        for (size_t i = 0; i < t->layout->y_bytes; i++) {
+            alpha[i] = pixels[4 * i + 3];
+        }
+    }
     t->convert_ms += rc_clock_ms() - t0;
 }
 
@@ -131,13 +142,15 @@ static enum rc_err draw_frames(struct run *run, double deadline_ms, struct rc_er
             continue;
         }
         struct rc_session_frame *f = rc_session_frame(run->session);
-        struct take_ctx take = {
-            .dst = f->i420, .layout = &layout, .gpu_i420 = rc_render_frames_are_i420(render)};
+        struct take_ctx take = {.dst = f->pixels,
+                                .layout = &layout,
+                                .kind = run->plan.output.frame,
+                                .gpu_i420 = rc_render_frames_are_i420(render)};
         double t0 = rc_clock_ms();
         rc = rc_render_read(render, take_frame, &take, &f->index, err);
         run->readback_ms += rc_clock_ms() - t0 - take.convert_ms;
         run->convert_ms += take.convert_ms;
-        if (rc == RC_OK) {
+        if (rc == RC_OK && take.kind != RC_FRAME_RGBA) {
             *(take.gpu_i420 ? &run->converted_gpu : &run->converted_cpu) += 1;
         }
         rc_session_submit(run->session, f);
@@ -166,6 +179,9 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     if (rc == RC_OK && run->plan.has_overlay) {
         rc = rc_overlay_create(&run->plan.overlay, run->w->text, &run->overlay, err);
     }
+    if (rc == RC_OK && spec->format == RC_FORMAT_GIF) {
+        rc_plan_palette(&run->plan, spec, run->overlay);
+    }
     if (rc == RC_OK) {
         run->plan.render.heights = run->heights;
         run->plan.render.overlay = run->overlay;
@@ -182,8 +198,8 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     run->plan.render.values = run->plan.render.heights = NULL;
     run->plan.render.overlay = NULL;
     if (rc == RC_OK) {
-        rc = rc_session_create(&run->plan.encode, &run->plan.mux, run->job->out, &run->job->cancel,
-                               &run->session, err);
+        rc = rc_session_create(&run->plan.output, run->job->out, &run->job->cancel, &run->session,
+                               err);
     }
     return rc;
 }
@@ -231,10 +247,11 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     }
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
-           "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s",
+           "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s "
+           "format=%s",
            job->id, outcome, job->spec.width, job->spec.height, run->plan.timeline.frames, encoded,
            run->load_ms, run->draw_ms, run->readback_ms, run->convert_ms, encode_ms, mux_ms,
-           (unsigned long long)bytes, convert_name(run));
+           (unsigned long long)bytes, convert_name(run), rc_format_name(job->spec.format));
     rc_session_destroy(run->session);
     run->session = NULL;
 #ifdef __GLIBC__

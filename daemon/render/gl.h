@@ -54,7 +54,7 @@ struct rc_render {
     GLuint quad_vao, quad_vbo;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
         u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_dir, u_normals,
-        u_heights, u_has_heights, u_normal_a, u_normal_b;
+        u_heights, u_has_heights, u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
     /* per job */
     bool surface, lighting;
     float height_scale; /* world units of the full value range */

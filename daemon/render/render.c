@@ -64,6 +64,8 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
     UNIFORM(u_has_heights);
     UNIFORM(u_normal_a);
     UNIFORM(u_normal_b);
+    UNIFORM(u_transparent);
+    UNIFORM(u_nodata_rgba);
 #undef UNIFORM
     r->overlay_program =
         rc_gl_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
@@ -412,7 +414,10 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     }
     glUniform3fv(r->u_background, 1, bg);
     glUniform3fv(r->u_nodata_rgb, 1, nd);
-    glClearColor(bg[0], bg[1], bg[2], 1.0f);
+    glUniform1i(r->u_transparent, in->transparent);
+    glUniform4f(r->u_nodata_rgba, in->nan_color[0] / 255.0f, in->nan_color[1] / 255.0f,
+                in->nan_color[2] / 255.0f, alpha);
+    glClearColor(bg[0], bg[1], bg[2], in->transparent ? 0.0f : 1.0f);
     r->scene = (struct rc_rect){0, 0, (int)in->width, (int)in->height};
     if (in->overlay) {
         upload_overlay(r, in->overlay);

@@ -76,6 +76,7 @@ struct rc_render_settings {
     const struct rc_raster *heights;  /* surface heights; NULL: from the values */
     const struct rc_overlay *overlay; /* colorbar/title; NULL: none */
     bool gpu_convert;                 /* convert to I420 in a shader when the size allows */
+    bool transparent;                 /* background alpha 0: frames keep an alpha channel */
 };
 
 /* One frame: the timeline's answer for frame `index` (pipeline/plan.h). */

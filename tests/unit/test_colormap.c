@@ -99,8 +99,29 @@ static void test_stops_and_colors(void)
     CHECK(rc_colormap_from_stops(&m, stops, 2, "style.colormap.stops", NULL) == RC_ERR_INVALID);
 }
 
+/* Class values spread wider than the table: each class still shows its colour
+ * where the shader looks it up (index = floor(t * entries), t over vmin..vmax). */
+static void test_sparse_classes(void)
+{
+    static const double classes[] = {250, 500, 750, 1000};
+    struct rc_value_colour list[4];
+    for (int k = 0; k < 4; k++) {
+        list[k] =
+            (struct rc_value_colour){classes[k], classes[k] + 1, {(uint8_t)(k + 1), 0, 0, 255}};
+    }
+    struct rc_colormap map;
+    double vmin, vmax;
+    CHECK(rc_colormap_from_values(&map, list, 4, &vmin, &vmax, "", NULL) == RC_OK);
+    for (int k = 0; k < 4; k++) {
+        double t = (classes[k] - vmin) / (vmax - vmin);
+        const uint8_t *c = map.rgba[rc_colormap_index(&map, t)];
+        CHECK(c[0] == k + 1 && c[3] == 255);
+    }
+}
+
 int main(void)
 {
+    test_sparse_classes();
     test_published_values();
     test_names();
     test_index_rule();
