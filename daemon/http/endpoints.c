@@ -6,6 +6,8 @@
 
 #include "base/colormap.h"
 #include "encode/encode.h"
+#include "encode/gif.h"
+#include "encode/h264.h"
 #include "http/query.h"
 #include "pipeline/worker.h"
 #include "raster/raster.h"
@@ -34,6 +36,16 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
         json_array_append_new(ignored, json_string(*p));
     }
     json_object_set_new(body, "ignored_query_parameters", ignored);
+    json_t *libraries = json_object_get(body, "libraries");
+    json_object_set_new(libraries, "openh264", json_string(rc_h264_library_version()));
+    json_object_set_new(libraries, "giflib", json_string(rc_gif_library_version()));
+    json_t *formats = json_array();
+    for (int f = RC_FORMAT_WEBM; f <= RC_FORMAT_GIF; f++) {
+        json_array_append_new(formats, json_pack("{s:s, s:s}", "name",
+                                                 rc_format_name((enum rc_format)f), "content_type",
+                                                 rc_format_content_type((enum rc_format)f)));
+    }
+    json_object_set_new(body, "formats", formats);
     json_object_set_new(body, "gdal_cache_bytes",
                         json_integer((json_int_t)rc_raster_block_cache_bytes()));
     json_t *renderer = json_object_get(body, "renderer");

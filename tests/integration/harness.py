@@ -165,10 +165,15 @@ class DaemonTest(unittest.TestCase):
     def render_ok(self, job, path):
         status, headers, body = self.daemon.render(job)
         self.assertEqual(status, 200, body[:500])
-        self.assertEqual(headers.get("content-type"), "video/webm")
+        fmt = job.get("output", {}).get("format", "webm") if isinstance(job, dict) else "webm"
+        self.assertEqual(headers.get("content-type"), CONTENT_TYPES[fmt])
         with open(path, "wb") as f:
             f.write(body)
         return headers, body
+
+
+CONTENT_TYPES = {"webm": "video/webm", "mp4": "video/mp4", "gif": "image/gif"}
+CODECS = {"webm": "vp9", "mp4": "h264", "gif": "gif"}
 
 
 def ffprobe(path):

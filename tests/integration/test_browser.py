@@ -37,3 +37,54 @@ class BrowserTest(DaemonTest):
                 self.assertEqual((state["width"], state["height"]), ("320", "180"))
                 self.assertGreaterEqual(float(state["time"]), 1.9, state)
                 self.assertFalse(state["state"].startswith("error"), state)
+
+    def test_demo_page_plays_mp4_and_shows_gif(self):
+        if not CHROMIUM:
+            raise AssertionError("chromium is missing: scripts/setup.sh installs it")
+        state = self.play("width=320&height=180&duration=2&mode=image&format=mp4")
+        self.assertEqual(state["duration"], "2")
+        self.assertEqual((state["width"], state["height"]), ("320", "180"))
+        self.assertGreaterEqual(float(state["time"]), 1.9, state)
+        self.assertFalse(state["state"].startswith("error"), state)
+        self.assertRegex(self.daemon.log(), r"outcome=ok w=320 h=180 frames=60 .*format=mp4")
+        state = self.play("width=320&height=180&duration=1&mode=image&format=gif")
+        self.assertEqual(state["state"], "loaded", state)
+        self.assertEqual((state["width"], state["height"]), ("320", "180"))
+        self.assertRegex(self.daemon.log(), r"outcome=ok w=320 h=180 frames=30 .*format=gif")
+
+    def test_transparent_webm_shows_the_page_through(self):
+        """Chromium plays a transparent WebM over a magenta page: the page shows where
+        the raster has no data and around it; the raster's colours elsewhere."""
+        if not CHROMIUM:
+            raise AssertionError("chromium is missing: scripts/setup.sh installs it")
+        import numpy as np
+        from harness import write_geotiff
+        values = np.full((60, 60), 5.0, np.float32)
+        values[20:40, 20:40] = -9999
+        write_geotiff(os.path.join(self.daemon.root, "holed.tif"), values, nodata=-9999)
+        src = (self.daemon.url + "/v1/render?url=holed.tif&background=transparent&colormap_name="
+               "gray_r&orbit=0&elevation=90&distance=1.5&width=320&height=180&duration=2")
+        with tempfile.TemporaryDirectory() as tmp:
+            page = os.path.join(tmp, "page.html")
+            with open(page, "w") as f:
+                f.write('<!doctype html><html><body style="margin:0;background:#ff00ff">'
+                        '<video src="%s" autoplay muted style="display:block;width:320px;'
+                        'height:180px"></video></body></html>' % src)
+            shot = os.path.join(tmp, "shot.png")
+            subprocess.run(
+                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--user-data-dir=" + tmp + "/profile",
+                 "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=5000",
+                 "--hide-scrollbars", "--window-size=320,180", "--screenshot=" + shot,
+                 "file://" + page], capture_output=True, timeout=120)
+            self.assertTrue(os.path.exists(shot), "no screenshot")
+            raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
+                                  "-pix_fmt", "rgb24", "-"], check=True,
+                                 capture_output=True).stdout
+            frame = np.frombuffer(raw, np.uint8).reshape(180, 320, 3).astype(int)
+        magenta = np.array([255, 0, 255])
+        self.assertLess(np.abs(frame[90, 160] - magenta).max(), 40)  # the hole
+        self.assertLess(np.abs(frame[90, 10] - magenta).max(), 40)   # off the raster
+        on_raster = frame[90, 210]
+        self.assertGreater(np.abs(on_raster - magenta).max(), 100, on_raster)

@@ -80,6 +80,7 @@ class OpenApiTest(unittest.TestCase):
             example = p["example"]
             value = str(example[0]) if isinstance(example, list) else str(example)
             query = {"url": "byte_20x20.tif"}
+            query.update(p.get("x-with", {}))  # parameters that only apply beside another
             query[p["name"]] = value
             status, _, body = self.daemon.request(
                 "HEAD", "/v1/render?" + urllib.parse.urlencode(query), headers=self.AUTH)

@@ -13,7 +13,7 @@ import matplotlib
 import numpy as np
 from osgeo import gdal
 
-from harness import (SOURCE, DaemonTest, decode_frames, ffprobe, patch_mean, raster_cell_centre,
+from harness import (CODECS, SOURCE, DaemonTest, decode_frames, ffprobe, patch_mean, raster_cell_centre,
                      top_down_pixel)
 
 EXAMPLES = sorted(glob.glob(os.path.join(SOURCE, "proto", "examples", "*.json")))
@@ -52,14 +52,15 @@ class RenderTest(DaemonTest):
                 with open(example) as f:
                     job = json.load(f)
                 jsonschema.validate(job, schema, cls=jsonschema.Draft202012Validator)
-                clip = self.path("example.webm")
+                kind = job["output"].get("format", "webm")
+                clip = self.path("example." + kind)
                 self.render_ok(job, clip)
                 raster = gdal.Open(os.path.join(self.daemon.root, job["raster"]["url"]))
                 bands = job["raster"].get("bands")
                 count = (bands["last"] - bands["first"] + 1) if isinstance(bands, dict) else (
                     len(bands) if bands else raster.RasterCount)
                 stream, fmt = ffprobe(clip)
-                self.assertEqual(stream["codec_name"], "vp9")
+                self.assertEqual(stream["codec_name"], CODECS[kind])
                 self.assertEqual(stream["width"], job["output"]["width"])
                 self.assertEqual(stream["height"], job["output"]["height"])
                 self.assertEqual(int(stream["nb_read_frames"]), expected_frames(job, count))
