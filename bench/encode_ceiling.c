@@ -1,10 +1,18 @@
 /*
  * encode_ceiling: the encoder-only ceiling for the benchmark. Reads raw RGBA
- * frames (as the daemon would hand them to its encode thread) and encodes them
- * with exactly the daemon's encoder settings for the given job size, nothing else
- * running. Prints one JSON object: frames, seconds, fps, per-stage milliseconds.
+ * frames (as the daemon's draw thread has them after readback) and turns them into
+ * a clip of FORMAT with exactly the daemon's encoder settings for a default job of
+ * that size, nothing else running:
  *
- *   encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS
+ *   webm  RGBA to I420, VP9 (libvpx), WebM muxing
+ *   mp4   RGBA to I420, H.264 (OpenH264), fragmented MP4 writing
+ *   gif   palette mapping and LZW (giflib), without dithering (the daemon's choice
+ *         for unlit clips); the palette, by median cut over the frames' colours, is
+ *         made before the clock starts, as the daemon makes it before the first frame
+ *
+ * Prints one JSON object: frames, seconds, fps, per-stage milliseconds, bytes.
+ *
+ *   encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS [webm|mp4|gif]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,23 +20,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "encode/convert.h"
 #include "encode/encode.h"
+#include "encode/gif.h"
+#include "encode/h264.h"
+#include "encode/mp4.h"
+#include "encode/mux.h"
+#include "encode/palette.h"
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static enum rc_err count_bytes(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
-{
-    (void)data;
-    (void)pts;
-    (void)key;
-    *(size_t *)ctx += len;
-    return RC_OK;
 }
 
 static long parse_long(const char *s)
@@ -39,13 +44,149 @@ static long parse_long(const char *s)
     return errno || !end || *end ? -1 : v;
 }
 
+/* Container output, counted and dropped frame by frame. */
+struct sink {
+    struct rc_mux *webm;
+    struct rc_mp4 *mp4;
+    struct rc_buf buf;
+    size_t bytes;
+};
+
+static enum rc_err to_container(void *ctx, const void *data, size_t len, uint64_t pts, bool key)
+{
+    struct sink *s = ctx;
+    rc_buf_reset(&s->buf);
+    enum rc_err rc = s->webm ? rc_mux_write_frame(s->webm, &s->buf, pts, key, data, len)
+                             : rc_mp4_write_frame(s->mp4, &s->buf, pts, key, data, len);
+    s->bytes += s->buf.len;
+    return rc;
+}
+
+struct run {
+    const uint8_t *frames;
+    size_t count, frame_bytes;
+    unsigned width, height, fps;
+    double convert_s, encode_ms;
+    double start; /* when the clock started: after any set-up the daemon does up front */
+    size_t bytes;
+};
+
+static const struct rc_encode_settings *default_settings(const struct run *r)
+{
+    /* A default job's settings (output.speed realtime, 2000 kbit/s, a keyframe
+     * every 60 frames), as the plan makes them. */
+    static struct rc_encode_settings s;
+    s = (struct rc_encode_settings){.width = r->width,
+                                    .height = r->height,
+                                    .fps = r->fps,
+                                    .realtime = true,
+                                    .bitrate_kbps = 2000,
+                                    .crf = -1,
+                                    .keyframe_interval = 60};
+    return &s;
+}
+
+static int run_video(struct run *r, bool mp4)
+{
+    struct rc_error err = {0};
+    struct rc_encoder *vp9 = NULL;
+    struct rc_h264 *h264 = NULL;
+    struct sink sink = {0};
+    rc_buf_init(&sink.buf);
+    struct rc_mux_settings ms = {
+        .width = r->width, .height = r->height, .fps = r->fps, .frames = r->count};
+    enum rc_err rc;
+    if (mp4) {
+        rc = rc_h264_create(default_settings(r), &h264, &err);
+        if (rc == RC_OK) {
+            struct rc_mp4_settings mp = {
+                .width = r->width, .height = r->height, .fps = r->fps, .frames = r->count};
+            rc_h264_parameter_sets(h264, &mp.sps, &mp.sps_len, &mp.pps, &mp.pps_len);
+            sink.mp4 = rc_mp4_create(&mp);
+            rc = sink.mp4 ? rc_mp4_write_header(sink.mp4, &sink.buf) : RC_ERR_INTERNAL;
+        }
+    } else {
+        rc = rc_encode_create(default_settings(r), &vp9, &err);
+        sink.webm = rc == RC_OK ? rc_mux_create(&ms) : NULL;
+        rc = rc == RC_OK && sink.webm ? rc_mux_write_header(sink.webm, &sink.buf) : rc;
+    }
+    sink.bytes = sink.buf.len;
+    struct rc_i420_layout layout;
+    rc_i420_layout(r->width, r->height, &layout);
+    uint8_t *i420 = malloc(layout.frame_bytes);
+    for (size_t i = 0; rc == RC_OK && i420 && i < r->count; i++) {
+        double t0 = now_s();
+        rc_convert_rgba_to_i420(r->frames + i * r->frame_bytes, &layout, i420);
+        r->convert_s += now_s() - t0;
+        rc = mp4 ? rc_h264_encode(h264, i420, i, to_container, &sink, &err)
+                 : rc_encode_i420(vp9, i420, i, to_container, &sink, &err);
+    }
+    if (rc == RC_OK && vp9) {
+        rc = rc_encode_flush(vp9, to_container, &sink, &err);
+    }
+    r->encode_ms = mp4 ? (h264 ? rc_h264_ms(h264) : 0) : (vp9 ? rc_encode_ms(vp9) : 0);
+    r->bytes = sink.bytes;
+    free(i420);
+    rc_encode_destroy(vp9);
+    rc_h264_destroy(h264);
+    rc_mux_destroy(sink.webm);
+    rc_mp4_destroy(sink.mp4);
+    rc_buf_finish(&sink.buf);
+    if (rc != RC_OK) {
+        fprintf(stderr, "encode_ceiling: %s\n", err.message[0] ? err.message : "encoder failed");
+        return 1;
+    }
+    return 0;
+}
+
+/* The GIF's palette: median cut over every 97th pixel of every frame. */
+static void sample_palette(const struct run *r, struct rc_palette *palette)
+{
+    size_t pixels = r->count * (size_t)r->width * r->height, n = pixels / 97 + 1;
+    uint8_t(*rgb)[3] = malloc(n * sizeof(*rgb));
+    size_t k = 0;
+    for (size_t p = 0; rgb && p < pixels && k < n; p += 97) {
+        memcpy(rgb[k++], r->frames + 4 * p, 3);
+    }
+    rc_palette_build((const uint8_t(*)[3])rgb, NULL, rgb ? k : 0, 256, palette);
+    free(rgb);
+}
+
+static int run_gif(struct run *r)
+{
+    struct rc_gif_settings gs = {.width = r->width, .height = r->height, .fps = r->fps};
+    sample_palette(r, &gs.palette);
+    gs.dither = RC_DITHER_NONE; /* the daemon's choice for unlit clips (dither auto) */
+    r->start = now_s();
+    struct rc_gif *gif = NULL;
+    struct rc_error err = {0};
+    struct rc_buf buf;
+    rc_buf_init(&buf);
+    enum rc_err rc = rc_gif_create(&gs, &gif, &err);
+    rc = rc ? rc : rc_gif_write_header(gif, &buf);
+    for (size_t i = 0; rc == RC_OK && i < r->count; i++) {
+        rc = rc_gif_write_frame(gif, &buf, i, r->frames + i * r->frame_bytes);
+    }
+    rc = rc ? rc : rc_gif_write_trailer(gif, &buf);
+    r->encode_ms = gif ? rc_gif_ms(gif) : 0;
+    r->bytes = buf.len;
+    rc_gif_destroy(gif);
+    rc_buf_finish(&buf);
+    if (rc != RC_OK) {
+        fprintf(stderr, "encode_ceiling: the GIF writer failed\n");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS [webm|mp4|gif]\n");
         return 2;
     }
     long w = parse_long(argv[2]), h = parse_long(argv[3]), fps = parse_long(argv[4]);
+    const char *format = argc == 6 ? argv[5] : "webm";
     if (w < 16 || h < 16 || fps < 1) {
         fprintf(stderr, "encode_ceiling: bad size or fps\n");
         return 2;
@@ -68,52 +209,29 @@ int main(int argc, char **argv)
         return 1;
     }
     fclose(f);
-
-    /* A default job's settings (output.speed realtime, 2000 kbit/s, a keyframe
-     * every 60 frames), as the plan makes them. */
-    struct rc_encode_settings settings = {.width = (unsigned)w,
-                                          .height = (unsigned)h,
-                                          .fps = (unsigned)fps,
-                                          .realtime = true,
-                                          .bitrate_kbps = 2000,
-                                          .crf = -1,
-                                          .keyframe_interval = 60};
-    struct rc_encoder *enc = NULL;
-    struct rc_error err = {0};
-    if (rc_encode_create(&settings, &enc, &err) != RC_OK) {
-        fprintf(stderr, "encode_ceiling: %s\n", err.message);
-        free(all);
-        return 1;
+    struct run r = {.frames = all,
+                    .count = frames,
+                    .frame_bytes = frame_bytes,
+                    .width = (unsigned)w,
+                    .height = (unsigned)h,
+                    .fps = (unsigned)fps};
+    r.start = now_s();
+    int status;
+    if (strcmp(format, "gif") == 0) {
+        status = run_gif(&r);
+    } else if (strcmp(format, "mp4") == 0 || strcmp(format, "webm") == 0) {
+        status = run_video(&r, strcmp(format, "mp4") == 0);
+    } else {
+        fprintf(stderr, "encode_ceiling: format must be webm, mp4 or gif\n");
+        status = 2;
     }
-    /* The daemon's work per frame: the same conversion, then the same encoder. */
-    struct rc_i420_layout layout;
-    rc_i420_layout((unsigned)w, (unsigned)h, &layout);
-    uint8_t *i420 = malloc(layout.frame_bytes);
-    if (!i420) {
-        rc_encode_destroy(enc);
-        free(all);
-        return 1;
+    double seconds = now_s() - r.start;
+    if (status == 0) {
+        printf("{\"format\": \"%s\", \"frames\": %zu, \"seconds\": %.4f, \"fps\": %.2f, "
+               "\"ms_convert\": %.1f, \"ms_encode\": %.1f, \"bytes\": %zu}\n",
+               format, frames, seconds, (double)frames / seconds, r.convert_s * 1e3, r.encode_ms,
+               r.bytes);
     }
-    size_t bytes = 0;
-    double convert_s = 0;
-    double start = now_s();
-    for (size_t i = 0; i < frames; i++) {
-        double t0 = now_s();
-        rc_convert_rgba_to_i420(all + i * frame_bytes, &layout, i420);
-        convert_s += now_s() - t0;
-        if (rc_encode_i420(enc, i420, i, count_bytes, &bytes, &err) != RC_OK) {
-            fprintf(stderr, "encode_ceiling: %s\n", err.message);
-            break;
-        }
-    }
-    rc_encode_flush(enc, count_bytes, &bytes, &err);
-    double seconds = now_s() - start;
-    double convert_ms = convert_s * 1e3, encode_ms = rc_encode_ms(enc);
-    free(i420);
-    printf("{\"frames\": %zu, \"seconds\": %.4f, \"fps\": %.2f, \"ms_convert\": %.1f, "
-           "\"ms_encode\": %.1f, \"bytes\": %zu}\n",
-           frames, seconds, (double)frames / seconds, convert_ms, encode_ms, bytes);
-    rc_encode_destroy(enc);
     free(all);
-    return 0;
+    return status;
 }

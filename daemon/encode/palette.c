@@ -227,26 +227,39 @@ static uint8_t nearest(const struct rc_palette *p, int r, int g, int b)
     return (uint8_t)best;
 }
 
+static size_t cell_of(int r, int g, int b)
+{
+    return (size_t)(r >> (8 - CACHE_BITS)) << (2 * CACHE_BITS) |
+           (size_t)(g >> (8 - CACHE_BITS)) << CACHE_BITS | (size_t)(b >> (8 - CACHE_BITS));
+}
+
 static uint8_t lookup(struct rc_mapper *m, int r, int g, int b)
 {
+    size_t cell = cell_of(r, g, b);
+    int16_t cached = m->cache[cell];
     if (m->palette.exact) {
-        /* Exact palettes: the colour is an entry, found by its value. */
+        /* Exact palettes: the colour is an entry, found by its value; the cell
+         * remembers the last one found there, which neighbouring pixels share. */
+        const uint8_t *c = cached >= 0 ? m->palette.rgb[cached] : NULL;
+        if (c && c[0] == r && c[1] == g && c[2] == b) {
+            return (uint8_t)cached;
+        }
         uint32_t key = ((uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b) + 1;
         for (size_t slot = exact_slot(key); m->exact_keys[slot]; slot = (slot + 1) % EXACT_SLOTS) {
             if (m->exact_keys[slot] == key) {
+                m->cache[cell] = m->exact_index[slot];
                 return m->exact_index[slot];
             }
         }
         return nearest(&m->palette, r, g, b); /* a colour the clip was not expected to show */
     }
-    size_t cell = (size_t)(r >> (8 - CACHE_BITS)) << (2 * CACHE_BITS) |
-                  (size_t)(g >> (8 - CACHE_BITS)) << CACHE_BITS | (size_t)(b >> (8 - CACHE_BITS));
-    if (m->cache[cell] < 0) {
+    if (cached < 0) {
         int half = 1 << (7 - CACHE_BITS); /* the cell's centre */
-        m->cache[cell] = nearest(&m->palette, (r & ~(2 * half - 1)) + half,
-                                 (g & ~(2 * half - 1)) + half, (b & ~(2 * half - 1)) + half);
+        cached = nearest(&m->palette, (r & ~(2 * half - 1)) + half, (g & ~(2 * half - 1)) + half,
+                         (b & ~(2 * half - 1)) + half);
+        m->cache[cell] = cached;
     }
-    return (uint8_t)m->cache[cell];
+    return (uint8_t)cached;
 }
 
 static int clamp8(int v)
