@@ -41,9 +41,9 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
     json_object_set_new(libraries, "giflib", json_string(rc_gif_library_version()));
     json_t *formats = json_array();
     for (int f = RC_FORMAT_WEBM; f <= RC_FORMAT_GIF; f++) {
-        json_array_append_new(formats, json_pack("{s:s, s:s}", "name",
-                                                 rc_format_name((enum rc_format)f), "content_type",
-                                                 rc_format_content_type((enum rc_format)f)));
+        json_array_append_new(formats,
+                              json_pack("{s:s, s:s}", "name", rc_format_name((enum rc_format)f),
+                                        "content_type", rc_format_content_type((enum rc_format)f)));
     }
     json_object_set_new(body, "formats", formats);
     json_object_set_new(body, "gdal_cache_bytes",
