@@ -10,7 +10,7 @@ packages=(
     build-essential cmake pkg-config glslang-tools clang-format
     # libraries
     libmicrohttpd-dev libjansson-dev libgdal-dev libvpx-dev libcurl4-openssl-dev
-    libopenh264-dev libgif-dev
+    libopenh264-dev libgif-dev libssl-dev
     libfreetype-dev libegl-dev libgles-dev
     # software rendering when no GPU is present
     libegl-mesa0 libgl1-mesa-dri libgles2

@@ -62,6 +62,8 @@ static const struct option_def options[] = {
     NUM(max_frames, 1, 1000000, "7200", true, "most frames in one clip"),
     NUM(max_fps, 1, 240, "60", true, "highest frame rate"),
     NUM(max_body_bytes, 1024, 64L << 20, "1048576", true, "largest request body"),
+    NUM(max_upload_mb, 1, 1L << 16, "256", true,
+        "largest raster (and heights) uploaded with a job, in MiB; more is a 413"),
     NUM(max_raster_pixels, 1, 1L << 40, "67108864", true,
         "most pixels per band kept in memory; larger rasters are downsampled"),
     NUM(max_raster_mb, 1, 1L << 20, "1024", true, "most decoded raster megabytes per job"),

@@ -31,6 +31,7 @@ struct rc_config {
     long max_frames;
     long max_fps;
     long max_body_bytes;
+    long max_upload_mb;     /* uploaded raster and heights together */
     long max_raster_pixels; /* per band, after any downsampling */
     long max_raster_mb;     /* decoded bytes of all chosen bands */
     long max_bands;

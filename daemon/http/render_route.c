@@ -143,8 +143,13 @@ enum MHD_Result rc_http_handle_render(struct request *req)
         return start_stream(req);
     }
     if (req->too_large) {
-        return rc_http_send_error_code(http, req->conn, RC_ERR_TOO_LARGE, "",
-                                       "the request body exceeds max_body_bytes");
+        return rc_http_send_error_code(
+            http, req->conn, RC_ERR_TOO_LARGE, "",
+            req->too_large_what ? req->too_large_what : "the request body exceeds max_body_bytes");
+    }
+    if (req->unknown_part[0]) {
+        return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, req->unknown_part,
+                                       "unknown part: the parts are job, raster and heights");
     }
     if (atomic_load(&http->draining)) {
         return rc_http_send_error_code(http, req->conn, RC_ERR_DRAINING, "",
@@ -153,17 +158,38 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     struct rc_job_spec spec;
     struct rc_error err = {0};
     char *query_json = NULL;
-    if (req->route == ROUTE_RENDER_QUERY) {
+    bool from_query = req->route == ROUTE_RENDER_QUERY || req->kind == BODY_RASTER;
+    if (from_query) {
         if (query_job(req, &query_json, &err) != RC_OK) {
             return rc_http_send_error(http, req->conn, &err, NULL);
         }
     }
+    /* The job's text and the uploads that came with it. */
+    struct rc_buf *raster = NULL, *heights = NULL;
     const char *text = query_json ? query_json : (const char *)req->body.data;
     size_t len = query_json ? strlen(query_json) : req->body.len;
-    enum rc_err parsed = rc_job_spec_parse(&spec, rc_http_config(http), text, len, &err);
+    if (req->kind == BODY_MULTIPART) {
+        if (!req->parts[PART_JOB].len) {
+            return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "job",
+                                           "the part \"job\" (the JSON job) is missing");
+        }
+        text = (const char *)req->parts[PART_JOB].data;
+        len = req->parts[PART_JOB].len;
+        raster = req->parts[PART_RASTER].len ? &req->parts[PART_RASTER] : NULL;
+        heights = req->parts[PART_HEIGHTS].len ? &req->parts[PART_HEIGHTS] : NULL;
+    } else if (req->kind == BODY_RASTER && req->route == ROUTE_RENDER) {
+        raster = req->body.len ? &req->body : NULL;
+        if (!raster) {
+            free(query_json);
+            return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "raster",
+                                           "the raster upload is empty");
+        }
+    }
+    enum rc_err parsed = rc_job_spec_parse_uploads(&spec, rc_http_config(http), text, len,
+                                                   raster != NULL, heights != NULL, &err);
     free(query_json);
     if (parsed != RC_OK) {
-        if (req->route == ROUTE_RENDER_QUERY && err.field[0]) {
+        if (from_query && err.field[0]) {
             char param[sizeof(err.field)];
             snprintf(param, sizeof(param), "%s", rc_query_param_for_field(err.field));
             snprintf(err.field, sizeof(err.field), "%s", param);
@@ -182,6 +208,15 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     if (!req->job) {
         rc_job_spec_finish(&spec);
         return rc_http_send_error_code(http, req->conn, RC_ERR_NOMEM, "", "out of memory");
+    }
+    /* The uploads move into the job, which frees them. */
+    if (raster) {
+        req->job->raster = (struct rc_upload){raster->data, raster->len};
+        rc_buf_init(raster);
+    }
+    if (heights) {
+        req->job->heights = (struct rc_upload){heights->data, heights->len};
+        rc_buf_init(heights);
     }
     req->job->on_ready = job_ready;
     req->job->on_ready_ctx = req;

@@ -12,6 +12,8 @@ unsigned rc_http_status(enum rc_err code)
         return MHD_HTTP_BAD_REQUEST;
     case RC_ERR_TOO_LARGE:
         return MHD_HTTP_CONTENT_TOO_LARGE;
+    case RC_ERR_UNSUPPORTED:
+        return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
     case RC_ERR_UNAUTHORIZED:
         return MHD_HTTP_UNAUTHORIZED;
     case RC_ERR_IMPOSSIBLE:

@@ -37,6 +37,145 @@ enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err)
     return rc_access_reload(http->access, rc_http_config(http)->token_file, err);
 }
 
+/* ---- request bodies ------------------------------------------------------ */
+
+static uint64_t upload_limit(const struct rc_http *http)
+{
+    return (uint64_t)rc_http_config(http)->max_upload_mb << 20;
+}
+
+static void too_large(struct request *req, const char *what)
+{
+    req->too_large = true;
+    req->too_large_what = what;
+    rc_buf_finish(&req->body);
+    for (int i = 0; i < PART_COUNT; i++) {
+        rc_buf_finish(&req->parts[i]);
+    }
+}
+
+/* One chunk of a multipart part (libmicrohttpd's post processor). */
+static enum MHD_Result take_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *filename, const char *content_type,
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
+{
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)transfer_encoding;
+    (void)off;
+    struct request *req = cls;
+    static const char *const names[PART_COUNT] = {"job", "raster", "heights"};
+    int part = -1;
+    for (int i = 0; key && i < PART_COUNT; i++) {
+        part = strcmp(key, names[i]) == 0 ? i : part;
+    }
+    if (part < 0) {
+        if (!req->unknown_part[0]) {
+            snprintf(req->unknown_part, sizeof(req->unknown_part), "%s", key ? key : "");
+        }
+        return MHD_YES; /* read and dropped; the answer is a 400 naming it */
+    }
+    if (req->too_large || size == 0) {
+        return MHD_YES;
+    }
+    size_t uploads = req->parts[PART_RASTER].len + req->parts[PART_HEIGHTS].len;
+    if (part == PART_JOB &&
+        req->parts[PART_JOB].len + size > (size_t)rc_http_config(req->http)->max_body_bytes) {
+        too_large(req, "the job part exceeds max_body_bytes");
+    } else if (part != PART_JOB && uploads + size > upload_limit(req->http)) {
+        too_large(req, "the upload exceeds max_upload_mb");
+    } else if (rc_buf_append(&req->parts[part], data, size) != RC_OK) {
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* The start of a POST /v1/render: what the body is, and whether it may come. */
+static enum MHD_Result start_body(struct request *req)
+{
+    struct rc_http *http = req->http;
+    struct MHD_Connection *conn = req->conn;
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t declared = 0;
+    if (length && !rc_parse_u64(length, &declared)) {
+        return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Length",
+                                       "Content-Length must be a decimal byte count");
+    }
+    const char *type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    char media[64] = "";
+    if (type) {
+        size_t n = strcspn(type, "; \t");
+        snprintf(media, sizeof(media), "%.*s", (int)(n < sizeof(media) ? n : sizeof(media) - 1),
+                 type);
+    }
+    static const char *const raster_types[] = {"image/tiff",           "image/geotiff",
+                                               "application/x-npy",    "application/octet-stream",
+                                               "application/x-netcdf", NULL};
+    uint64_t limit = (uint64_t)rc_http_config(http)->max_body_bytes;
+    const char *what = "the request body exceeds max_body_bytes";
+    if (!type || strcasecmp(media, "application/json") == 0) {
+        req->kind = BODY_JSON;
+    } else if (strcasecmp(media, "multipart/form-data") == 0) {
+        req->kind = BODY_MULTIPART;
+        req->post = MHD_create_post_processor(conn, 64 * 1024, take_part, req);
+        if (!req->post) {
+            return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Type",
+                                           "multipart/form-data needs a boundary");
+        }
+        limit += upload_limit(http);
+        what = "the upload exceeds max_upload_mb";
+    } else {
+        bool raster = false;
+        for (size_t i = 0; raster_types[i]; i++) {
+            raster = raster || strcasecmp(media, raster_types[i]) == 0;
+        }
+        if (!raster) {
+            return rc_http_send_error_code(
+                http, conn, RC_ERR_UNSUPPORTED, "Content-Type",
+                "POST a JSON job (application/json), multipart/form-data with parts job, raster "
+                "and heights, or a raster (image/tiff, application/x-npy) with the job in the "
+                "query string");
+        }
+        req->kind = BODY_RASTER;
+        limit = upload_limit(http);
+        what = "the upload exceeds max_upload_mb";
+    }
+    if (declared > limit) {
+        req->too_large = true;
+        req->too_large_what = what;
+        /* A moderately large job is read and dropped so the client, still sending,
+         * gets the 413; a huge one, or any upload, is answered at once. */
+        if (declared / BODY_DISCARD_FACTOR > limit || req->kind != BODY_JSON) {
+            return rc_http_send_error_code(http, conn, RC_ERR_TOO_LARGE, "", what);
+        }
+    }
+    return MHD_YES; /* the body follows */
+}
+
+/* A chunk of a POST body. */
+static enum MHD_Result take_body(struct request *req, const char *data, size_t size)
+{
+    if (req->kind == BODY_MULTIPART) {
+        return req->post ? MHD_post_process(req->post, data, size) : MHD_YES;
+    }
+    if (req->too_large) {
+        return MHD_YES;
+    }
+    uint64_t limit = req->kind == BODY_RASTER ? upload_limit(req->http)
+                                              : (uint64_t)rc_http_config(req->http)->max_body_bytes;
+    if (req->body.len + size > limit) {
+        too_large(req, req->kind == BODY_RASTER ? "the upload exceeds max_upload_mb"
+                                                : "the request body exceeds max_body_bytes");
+    } else if (rc_buf_append(&req->body, data, size) != RC_OK) {
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -82,24 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                     http, conn, RC_ERR_INVALID, "",
                     "use POST with a JSON job, or GET with query parameters");
             }
-            const char *length =
-                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            uint64_t declared = 0;
-            if (length && !rc_parse_u64(length, &declared)) {
-                return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Length",
-                                               "Content-Length must be a decimal byte count");
-            }
-            uint64_t limit = (uint64_t)rc_http_config(http)->max_body_bytes;
-            if (declared > limit) {
-                req->too_large = true;
-                /* A moderately large body is read and dropped so the client, still
-                 * sending, gets the 413; a huge one is answered at once. */
-                if (declared / BODY_DISCARD_FACTOR > limit) {
-                    return rc_http_send_error_code(http, conn, RC_ERR_TOO_LARGE, "",
-                                                   "the request body exceeds max_body_bytes");
-                }
-            }
-            return MHD_YES; /* the body follows */
+            return start_body(req);
         }
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
             return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "", "method not allowed");
@@ -107,16 +229,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return rc_http_handle_get(http, conn, url);
     }
     if (*upload_data_size > 0) {
-        if (!req->too_large) {
-            if (req->body.len + *upload_data_size > (size_t)rc_http_config(http)->max_body_bytes) {
-                req->too_large = true;
-                rc_buf_finish(&req->body);
-            } else if (rc_buf_append(&req->body, upload_data, *upload_data_size) != RC_OK) {
-                return MHD_NO;
-            }
-        }
+        enum MHD_Result ret = take_body(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        return MHD_YES;
+        return ret;
     }
     if (req->route == ROUTE_RENDER || req->route == ROUTE_RENDER_QUERY) {
         return rc_http_handle_render(req);
@@ -141,6 +256,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         rc_job_unref(req->job);
     }
     rc_buf_finish(&req->body);
+    for (int i = 0; i < PART_COUNT; i++) {
+        rc_buf_finish(&req->parts[i]);
+    }
+    if (req->post) {
+        MHD_destroy_post_processor(req->post);
+    }
     pthread_mutex_destroy(&req->lock);
     free(req);
     *con_cls = NULL;

@@ -38,7 +38,15 @@ void rc_job_unref(struct rc_job *job)
     }
     rc_job_spec_finish(&job->spec);
     rc_bytequeue_destroy(job->out);
+    rc_job_drop_uploads(job);
     free(job);
+}
+
+void rc_job_drop_uploads(struct rc_job *job)
+{
+    free(job->raster.data);
+    free(job->heights.data);
+    job->raster = job->heights = (struct rc_upload){0};
 }
 
 const char *rc_format_content_type(enum rc_format format)

@@ -66,6 +66,8 @@ struct rc_job_spec {
     double rescale_min, rescale_max;
     char resampling[16];   /* how rasters are downsampled: nearest (default), bilinear, ... */
     char height_url[4096]; /* raster.height: heights from another raster; empty: none */
+    bool raster_upload;    /* the raster came with the request (struct rc_job.uploads) */
+    bool heights_upload;   /* ... and so did the heights */
     unsigned height_band;
     /* style */
     enum rc_mode mode;
@@ -98,6 +100,11 @@ struct rc_job_spec {
 /* Parses and validates a JSON job. On failure `err` names the field. */
 enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *cfg,
                               const char *text, size_t len, struct rc_error *err);
+/* The same for a job whose raster (and heights) came with the request: raster.url
+ * (raster.height.url) must then be absent. */
+enum rc_err rc_job_spec_parse_uploads(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                      const char *text, size_t len, bool raster_upload,
+                                      bool heights_upload, struct rc_error *err);
 void rc_job_spec_finish(struct rc_job_spec *spec);
 
 enum rc_job_state {
@@ -109,12 +116,19 @@ enum rc_job_state {
 struct rc_job;
 typedef void (*rc_job_ready_fn)(struct rc_job *job, void *ctx);
 
+/* Bytes that came with the request; owned by the job, freed with it. */
+struct rc_upload {
+    uint8_t *data;
+    size_t len;
+};
+
 struct rc_job {
     atomic_int refs;
     atomic_bool cancel;
     char id[24];
-    struct rc_job_spec spec;  /* owned; read-only once queued */
-    struct rc_bytequeue *out; /* owned; encoder writes, HTTP reads */
+    struct rc_job_spec spec;          /* owned; read-only once queued */
+    struct rc_bytequeue *out;         /* owned; encoder writes, HTTP reads */
+    struct rc_upload raster, heights; /* owned; set before queueing, read-only after */
     /* Written by the worker before it calls on_ready, read by HTTP after. */
     enum rc_job_state state;
     struct rc_error error;
@@ -126,5 +140,7 @@ struct rc_job {
 struct rc_job *rc_job_create(struct rc_job_spec *spec, size_t byte_queue_bytes);
 void rc_job_ref(struct rc_job *job);
 void rc_job_unref(struct rc_job *job);
+/* Frees the uploads (the worker, once they are decoded; the last unref otherwise). */
+void rc_job_drop_uploads(struct rc_job *job);
 
 #endif

@@ -79,12 +79,17 @@ static enum rc_err parse_height(struct rc_job_spec *spec, const json_t *height,
     spec->height_band = 1;
     enum rc_err rc = rc_field_check_keys(height, "raster.height", keys, err);
     const json_t *url = json_object_get(height, "url");
-    if (rc == RC_OK && !url) {
+    if (rc == RC_OK && url && spec->heights_upload) {
+        return rc_error_set(err, RC_ERR_INVALID, "raster.height.url",
+                            "give either raster.height.url or a heights upload, not both");
+    }
+    if (rc == RC_OK && !url && !spec->heights_upload) {
         return rc_error_set(err, RC_ERR_INVALID, "raster.height.url", "is required");
     }
-    rc = rc ? rc
-            : rc_field_copy_location(url, "raster.height.url", spec->height_url,
-                                     sizeof(spec->height_url), err);
+    if (rc == RC_OK && url) {
+        rc = rc_field_copy_location(url, "raster.height.url", spec->height_url,
+                                    sizeof(spec->height_url), err);
+    }
     rc = rc ? rc
             : rc_field_get_uint(height, "band", "raster.height", 1, INT32_MAX, &spec->height_band,
                                 err);
@@ -96,6 +101,9 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
 {
     static const char *const keys[] = {"url",    "bands",      "nodata", "rescale",
                                        "height", "resampling", NULL};
+    if (!raster && spec->raster_upload) {
+        return RC_OK; /* everything from the upload, with the defaults */
+    }
     if (!raster) {
         return rc_error_set(err, RC_ERR_INVALID, "raster", "is required");
     }
@@ -104,10 +112,16 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
         return rc;
     }
     const json_t *url = json_object_get(raster, "url");
-    if (!url) {
+    if (url && spec->raster_upload) {
+        return rc_error_set(err, RC_ERR_INVALID, "raster.url",
+                            "give either raster.url or a raster upload, not both");
+    }
+    if (!url && !spec->raster_upload) {
         return rc_error_set(err, RC_ERR_INVALID, "raster.url", "is required");
     }
-    rc = rc_field_copy_location(url, "raster.url", spec->url, sizeof(spec->url), err);
+    if (url) {
+        rc = rc_field_copy_location(url, "raster.url", spec->url, sizeof(spec->url), err);
+    }
     rc = rc ? rc : parse_height(spec, json_object_get(raster, "height"), err);
     if (rc != RC_OK) {
         return rc;
@@ -495,12 +509,22 @@ static enum rc_err check_combinations(const struct rc_job_spec *spec, struct rc_
 enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *cfg,
                               const char *text, size_t len, struct rc_error *err)
 {
+    return rc_job_spec_parse_uploads(spec, cfg, text, len, false, false, err);
+}
+
+enum rc_err rc_job_spec_parse_uploads(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                      const char *text, size_t len, bool raster_upload,
+                                      bool heights_upload, struct rc_error *err)
+{
     static const char *const keys[] = {"raster", "style", "camera", "timeline", "output", NULL};
     memset(spec, 0, sizeof(*spec));
     spec->background[0] = spec->background[1] = spec->background[2] = spec->background[3] = 255;
     spec->exaggeration = 1.0;
     spec->lighting = true;
     spec->blend = false;
+    spec->raster_upload = raster_upload;
+    spec->heights_upload = heights_upload;
+    spec->height_band = 1;
 
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -526,9 +550,11 @@ enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *
     rc = rc ? rc : parse_timeline(spec, timeline, err);
     rc = rc ? rc : parse_output(spec, cfg, output, err);
     rc = rc ? rc : check_combinations(spec, err);
-    if (rc == RC_OK && spec->height_url[0] && spec->mode != RC_MODE_SURFACE) {
-        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.height",
-                          "heights only apply to style.mode \"surface\"");
+    if (rc == RC_OK && (spec->height_url[0] || spec->heights_upload) &&
+        spec->mode != RC_MODE_SURFACE) {
+        rc =
+            rc_error_set(err, RC_ERR_IMPOSSIBLE, spec->heights_upload ? "heights" : "raster.height",
+                         "heights only apply to style.mode \"surface\"");
     }
 out:
     json_decref(root);

@@ -10,29 +10,36 @@
  * grid as long as the output's longer side already oversamples the screen about
  * twice; more detail costs texture bandwidth every frame and shows nowhere. Larger
  * rasters are read downsampled (GDAL uses overviews when the file has them). */
-void rc_plan_raster_request(const struct rc_job_spec *spec, unsigned max_texture,
+void rc_plan_raster_request(const struct rc_job *job, unsigned max_texture,
                             struct rc_raster_request *out)
 {
+    const struct rc_job_spec *spec = &job->spec;
     unsigned cap = spec->width > spec->height ? spec->width : spec->height;
     *out = (struct rc_raster_request){.url = spec->url,
+                                      .data = job->raster.data,
+                                      .data_len = job->raster.len,
                                       .bands = spec->bands,
                                       .band_count = spec->band_count,
                                       .nodata = spec->has_nodata ? &spec->nodata : NULL,
                                       .resampling = spec->resampling,
                                       .max_dim = cap < max_texture ? cap : max_texture,
-                                      .field = "raster.url",
+                                      .field = spec->raster_upload ? "raster" : "raster.url",
                                       .bands_field = "raster.bands"};
 }
 
-bool rc_plan_height_request(const struct rc_job_spec *spec, struct rc_raster_request *out)
+bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *out)
 {
-    *out = (struct rc_raster_request){.url = spec->height_url,
-                                      .bands = &spec->height_band,
-                                      .band_count = 1,
-                                      .resampling = spec->resampling,
-                                      .field = "raster.height.url",
-                                      .bands_field = "raster.height.band"};
-    return spec->height_url[0] != '\0';
+    const struct rc_job_spec *spec = &job->spec;
+    *out =
+        (struct rc_raster_request){.url = spec->height_url,
+                                   .data = job->heights.data,
+                                   .data_len = job->heights.len,
+                                   .bands = &spec->height_band,
+                                   .band_count = 1,
+                                   .resampling = spec->resampling,
+                                   .field = spec->heights_upload ? "heights" : "raster.height.url",
+                                   .bands_field = "raster.height.band"};
+    return spec->height_url[0] != '\0' || spec->heights_upload;
 }
 
 /* The value range the colormap spans: colours given for data values set it

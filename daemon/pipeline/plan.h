@@ -10,8 +10,8 @@
  * only), and the render, overlay, encoder and muxer settings. rc_plan_frame()
  * gives what each frame draws.
  *
- * A plan borrows from the spec and the rasters it was made from (strings, the
- * colormap, band lists): they must outlive it. Pure data; the worker thread that
+ * A plan borrows from the job and the rasters it was made from (strings, the
+ * colormap, band lists, uploads): they must outlive it. Pure data; the worker thread that
  * owns the job uses it.
  */
 #ifndef RC_PLAN_H
@@ -49,9 +49,9 @@ struct rc_plan {
 
 /* What to read for the job's values (`max_texture`: the renderer's largest side),
  * and for its heights (false when the job has none). */
-void rc_plan_raster_request(const struct rc_job_spec *spec, unsigned max_texture,
+void rc_plan_raster_request(const struct rc_job *job, unsigned max_texture,
                             struct rc_raster_request *out);
-bool rc_plan_height_request(const struct rc_job_spec *spec, struct rc_raster_request *out);
+bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *out);
 
 /* Every stage's settings for the loaded `values`. */
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,

@@ -166,15 +166,16 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     double start = rc_clock_ms();
     uint64_t fetched = 0; /* remote bytes: one max_fetch_mb budget for the whole job */
     struct rc_raster_request req;
-    rc_plan_raster_request(spec, rc_render_max_texture_size(run->w->render), &req);
+    rc_plan_raster_request(run->job, rc_render_max_texture_size(run->w->render), &req);
     enum rc_err rc = rc_raster_load(run->cfg, pool->cache, &req, &fetched, &run->values, err);
     rc = rc ? rc
             : rc_plan_make(spec, run->cfg, run->values, rc_workers_gpu_convert(pool, run->cfg),
                            &run->plan, err);
-    if (rc == RC_OK && rc_plan_height_request(spec, &req)) {
+    if (rc == RC_OK && rc_plan_height_request(run->job, &req)) {
         rc = rc_raster_load_height(run->cfg, pool->cache, &req, run->values, &fetched,
                                    &run->heights, err);
     }
+    rc_job_drop_uploads(run->job); /* decoded (or refused): the bytes are not needed again */
     run->load_ms = rc_clock_ms() - start;
     if (rc == RC_OK && run->plan.has_overlay) {
         rc = rc_overlay_create(&run->plan.overlay, run->w->text, &run->overlay, err);

@@ -15,6 +15,7 @@
 #include "base/cache.h"
 #include "base/log.h"
 #include "raster/fetch.h"
+#include "raster/memory.h"
 #include "raster/root.h"
 
 static void gdal_log(CPLErr level, CPLErrorNum num, const char *msg)
@@ -236,7 +237,9 @@ struct request {
     size_t band_count;
     const double *nodata;
     const char *resampling;
-    uint64_t *fetched; /* the job's remote bytes so far; this read adds its own */
+    uint64_t *fetched;   /* the job's remote bytes so far; this read adds its own */
+    const uint8_t *data; /* an upload instead of `url` */
+    size_t data_len;
     unsigned max_dim;
     unsigned width, height;
     struct rc_cache *cache;
@@ -251,7 +254,9 @@ static void cache_key(const struct rc_config *cfg, const struct request *q, cons
                       const struct rc_fetch *fetch, char *key, size_t size)
 {
     int n;
-    if (fetch) {
+    if (q->data) {
+        n = snprintf(key, size, "upload=%s", path); /* `path` holds the upload's digest */
+    } else if (fetch) {
         const char *validator = rc_fetch_validator(fetch);
         if (!validator[0]) {
             key[0] = '\0';
@@ -310,8 +315,12 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     char path[PATH_MAX];
     *out = NULL;
     struct rc_fetch *fetch = NULL;
-    enum rc_err rc;
-    if (is_remote(q->url)) {
+    struct rc_memory_source memory = {0};
+    const char *const *drivers = allowed_drivers;
+    enum rc_err rc = RC_OK;
+    if (q->data) {
+        rc_memory_digest(q->data, q->data_len, path); /* the cache key's identity */
+    } else if (is_remote(q->url)) {
         struct rc_fetch_config fc;
         rc_raster_fetch_config(cfg, &fc);
         /* One budget per job: what earlier reads of the job took is spent. */
@@ -341,7 +350,15 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
             goto out; /* a hit: nothing to open or read */
         }
     }
-    ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, allowed_drivers, NULL, NULL);
+    if (q->data) {
+        rc = rc_memory_open(q->data, q->data_len, q->field, allowed_drivers, &memory, err);
+        if (rc != RC_OK) {
+            goto out;
+        }
+        snprintf(path, sizeof(path), "%s", memory.path);
+        drivers = memory.drivers;
+    }
+    ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, NULL);
     if (!ds) {
         rc_log(RC_LOG_INFO, "msg=\"raster open failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "not a raster this server can read");
@@ -421,6 +438,7 @@ out:
     if (ds) {
         GDALClose(ds);
     }
+    rc_memory_close(&memory);
     if (claimed) {
         if (rc == RC_OK) {
             rc_cache_put(q->cache, key, r, rc_raster_bytes(r));
@@ -464,7 +482,9 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
                         .band_count = req->band_count,
                         .nodata = req->nodata,
                         .resampling = req->resampling,
-                        .max_dim = req->max_dim};
+                        .max_dim = req->max_dim,
+                        .data = req->data,
+                        .data_len = req->data_len};
     return load(cfg, &q, out, err);
 }
 
@@ -493,7 +513,9 @@ enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *
                         .resampling = req->resampling,
                         .fetched = fetched,
                         .width = values->width,
-                        .height = values->height};
+                        .height = values->height,
+                        .data = req->data,
+                        .data_len = req->data_len};
     enum rc_err rc = load(cfg, &q, out, err);
     if (rc != RC_OK || !values->has_geotransform || !(*out)->has_geotransform) {
         return rc;

@@ -54,9 +54,11 @@ struct rc_raster_request {
     const char *url;       /* a location under the data root, file:// or http(s):// */
     const unsigned *bands; /* 1-based; NULL: every band */
     size_t band_count;
-    const double *nodata;    /* overrides the file's; NULL: the file's */
-    const char *resampling;  /* GDAL's name for downsampling; NULL: nearest */
-    unsigned max_dim;        /* the stored grid's longer side at most (0: no cap) */
+    const double *nodata;   /* overrides the file's; NULL: the file's */
+    const char *resampling; /* GDAL's name for downsampling; NULL: nearest */
+    unsigned max_dim;       /* the stored grid's longer side at most (0: no cap) */
+    const uint8_t *data;    /* an upload (any file GDAL reads, or a .npy) instead of url */
+    size_t data_len;
     const char *field;       /* the job field errors about the location name */
     const char *bands_field; /* ... and errors about the bands */
 };

@@ -205,6 +205,13 @@ class FormatTest(DaemonTest):
                                os.path.join(self.tmp.name, "alpha.webm")],
                               check=True, capture_output=True, text=True).stdout
         self.assertEqual(json.loads(info)["streams"][0]["tags"].get("alpha_mode"), "1")
+        # libwebm's parser reads BlockGroups: a keyframe first, then frames that
+        # reference the one before (ReferenceBlock).
+        parsed = subprocess.run(["webm_info", "-i", os.path.join(self.tmp.name, "alpha.webm"),
+                                 "-all"], check=True, capture_output=True, text=True).stdout
+        blocks = [line for line in parsed.splitlines() if "Block: type:V" in line]
+        self.assertEqual(parsed.count("BlockGroup:"), 3)
+        self.assertEqual(["key:1" in b for b in blocks], [True, False, False])
 
     def test_every_format_streams_before_the_clip_is_done(self):
         magic = {"webm": b"\x1a\x45\xdf\xa3", "mp4": b"ftyp", "gif": b"GIF89a"}

@@ -12,6 +12,7 @@ int main(void)
     CHECK(rc_http_status(RC_ERR_FORBIDDEN) == 403);
     CHECK(rc_http_status(RC_ERR_NOT_FOUND) == 404);
     CHECK(rc_http_status(RC_ERR_TOO_LARGE) == 413);
+    CHECK(rc_http_status(RC_ERR_UNSUPPORTED) == 415);
     CHECK(rc_http_status(RC_ERR_IMPOSSIBLE) == 422);
     CHECK(rc_http_status(RC_ERR_BUSY) == 429);
     CHECK(rc_http_status(RC_ERR_UPSTREAM) == 502);

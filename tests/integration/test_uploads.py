@@ -1,0 +1,191 @@
+"""Rasters that come with the request: multipart parts (job, raster, heights) or a
+raw body with the job in the query string; NumPy .npy in every dtype, byte order
+and memory order, and any file GDAL reads, all from memory. The same pixels make
+the same clip whichever way they arrive."""
+import io
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+import unittest
+import uuid
+
+import numpy as np
+
+from harness import Daemon, DaemonTest, ffprobe, write_geotiff
+
+JOB = {"style": {"colormap": "viridis"},
+       "camera": {"orbit": {"degrees": 20}},
+       "output": {"width": 160, "height": 90, "fps": 10, "frames": 6, "speed": "good"}}
+
+
+def npy(array):
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def multipart(parts):
+    boundary = "b-" + uuid.uuid4().hex
+    out = io.BytesIO()
+    for name, ctype, data in parts:
+        out.write(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                   "Content-Type: %s\r\n\r\n" % (boundary, name, name, ctype)).encode())
+        out.write(data)
+        out.write(b"\r\n")
+    out.write(("--%s--\r\n" % boundary).encode())
+    return out.getvalue(), "multipart/form-data; boundary=" + boundary
+
+
+def field_grid():
+    """A smooth (3, 40, 60) float32 stack with a hole of NaN."""
+    y, x = np.mgrid[0:40, 0:60]
+    stack = np.stack([np.sin(x / 7.0 + k) * np.cos(y / 9.0) * 100 + 50 * k for k in range(3)])
+    stack = stack.astype(np.float32)
+    stack[:, 10:15, 20:30] = np.nan
+    return stack
+
+
+class UploadTest(DaemonTest):
+    def post(self, body, ctype, query=""):
+        return self.daemon.request("POST", "/v1/render" + query, body=body,
+                                   headers={"Content-Type": ctype})
+
+    def upload(self, job, raster, heights=None, ctype="application/x-npy"):
+        parts = [("job", "application/json", json.dumps(job).encode()),
+                 ("raster", ctype, raster)]
+        if heights is not None:
+            parts.append(("heights", "application/x-npy", heights))
+        return self.post(*multipart(parts))
+
+    def test_npy_matches_the_same_pixels_as_a_geotiff(self):
+        stack = field_grid()
+        write_geotiff(os.path.join(self.daemon.root, "grid.tif"), stack)
+        status, _, from_file = self.daemon.render(dict(JOB, raster={"url": "grid.tif"}))
+        self.assertEqual(status, 200)
+        status, headers, from_npy = self.upload(JOB, npy(stack))
+        self.assertEqual(status, 200, from_npy[:300])
+        self.assertEqual(headers["content-type"], "video/webm")
+        self.assertEqual(from_npy, from_file)
+        # The GeoTIFF itself, uploaded (GDAL reads it from memory), and as a raw body.
+        with open(os.path.join(self.daemon.root, "grid.tif"), "rb") as f:
+            tiff = f.read()
+        status, _, from_tiff = self.upload(JOB, tiff, ctype="image/tiff")
+        self.assertEqual(status, 200, from_tiff[:300])
+        self.assertEqual(from_tiff, from_file)
+        query = ("?colormap_name=viridis&orbit=20&width=160&height=90&fps=10&frames=6"
+                 "&speed=good")
+        status, _, raw = self.post(tiff, "image/tiff", query)
+        self.assertEqual(status, 200, raw[:300])
+        self.assertEqual(raw, from_file)
+
+    def test_every_dtype_byte_order_and_memory_order(self):
+        base = field_grid()[0]
+        base = np.nan_to_num(base - np.nanmin(base))  # 0..~300, no NaN: fits every dtype
+        for dtype in ("u1", "i1", "u2", "i2", "u4", "i4", "f4", "f8"):
+            with self.subTest(dtype=dtype):
+                values = np.clip(base / (3 if dtype in ("u1", "i1") else 1),
+                                 0, 127).astype("<" + dtype)
+                clips = set()
+                for variant in (values, values.astype(">" + dtype), np.asfortranarray(values),
+                                np.asfortranarray(values.astype(">" + dtype))):
+                    status, _, body = self.upload(JOB, npy(variant))
+                    self.assertEqual(status, 200, body[:300])
+                    clips.add(body)
+                self.assertEqual(len(clips), 1)  # the same pixels however they were laid out
+        # Two dimensions are one band; three are bands, here as time steps.
+        stack = field_grid()
+        job = dict(JOB, timeline={"frames_per_band": 4})
+        job["output"] = {k: v for k, v in JOB["output"].items() if k != "frames"}
+        status, _, body = self.upload(job, npy(np.asfortranarray(stack)))
+        self.assertEqual(status, 200)
+        with tempfile.NamedTemporaryFile(suffix=".webm") as f:
+            f.write(body)
+            f.flush()
+            self.assertEqual(int(ffprobe(f.name)[0]["nb_read_frames"]), 12)
+
+    def test_raw_npy_body_with_the_job_in_the_query(self):
+        """What `curl --data-binary @z.npy "…?colormap_name=viridis&format=gif"` sends."""
+        status, headers, body = self.post(npy(field_grid()), "application/x-npy",
+                                          "?colormap_name=viridis&format=gif&width=160"
+                                          "&height=90&frames_per_band=2")
+        self.assertEqual(status, 200, body[:300])
+        self.assertEqual(headers["content-type"], "image/gif")
+        self.assertTrue(body.startswith(b"GIF89a"))
+
+    def test_heights_upload_in_surface_mode(self):
+        values = np.tile(np.linspace(0, 1, 50, dtype=np.float32), (50, 1))
+        y = np.linspace(-1, 1, 50)
+        heights = (np.exp(-(y[:, None] ** 2 + y[None, :] ** 2) * 4) * 500).astype(np.float32)
+        job = dict(JOB, style={"mode": "surface"})
+        status, _, with_heights = self.upload(job, npy(values), heights=npy(heights))
+        self.assertEqual(status, 200, with_heights[:300])
+        status, _, flat = self.upload(job, npy(values))
+        self.assertEqual(status, 200)
+        self.assertNotEqual(with_heights, flat)  # the heights moved the surface
+        status, _, body = self.upload(JOB, npy(values), heights=npy(heights))
+        self.assertEqual(status, 422)
+        self.assertEqual(json.loads(body)["error"]["field"], "heights")
+
+    def test_the_same_upload_is_decoded_once(self):
+        data = npy(field_grid() + 1000)  # bytes no other test sends
+        hits = lambda: int(re.search(r"rasterclip_cache_hits_total (\d+)",  # noqa: E731
+                                     self.daemon.request("GET", "/metrics")[2].decode()).group(1))
+        before = hits()
+        for _ in range(2):
+            status, _, _ = self.upload(JOB, data)
+            self.assertEqual(status, 200)
+        self.assertEqual(hits(), before + 1)
+
+    def test_bad_uploads_are_named(self):
+        good = npy(field_grid())
+        cases = [
+            (self.post(good, "text/csv"), 415, "Content-Type"),
+            (self.upload(JOB, b"not a raster, just words"), 422, "raster"),
+            (self.upload(JOB, b"\x93NUMPY\x01\x00\x10\x00{'descr': '<c8'}  \n"), 422, "raster"),
+            (self.upload(JOB, npy(np.zeros((2, 3, 4, 5), np.float32))), 422, "raster"),
+            (self.upload(dict(JOB, raster={"url": "jacksboro_dem.tif"}), good), 400, "raster.url"),
+            (self.post(*multipart([("raster", "application/x-npy", good)])), 400, "job"),
+            (self.post(*multipart([("job", "application/json", b"{}"),
+                                   ("extra", "text/plain", b"x")])), 400, "extra"),
+        ]
+        for (status, _, body), want, field in cases:
+            with self.subTest(field=field, status=want):
+                self.assertEqual(status, want, body[:300])
+                self.assertEqual(json.loads(body)["error"]["field"], field)
+
+
+class UploadLimitTest(unittest.TestCase):
+    def test_too_large_is_refused_before_it_is_read(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            daemon = Daemon("--max-upload-mb", "1", "--cache-mb", "0", env={"TMPDIR": tmp})
+            try:
+                # A declared 64 MiB upload: the 413 comes before any body byte is sent.
+                sock = socket.create_connection((daemon.host, daemon.port), timeout=10)
+                sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/x-npy\r\nContent-Length: %d\r\n\r\n" % (64 << 20))
+                start = time.monotonic()
+                answer = sock.recv(4096)
+                sock.close()
+                self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer[:100])
+                self.assertIn(b"max_upload_mb", answer)
+                self.assertLess(time.monotonic() - start, 2)
+                # Uploads under the limit work, and leave nothing on the disk.
+                small = npy(np.ones((300, 400), np.float32))
+                status, _, _ = daemon.request("POST", "/v1/render?frames=2&width=64&height=36",
+                                              body=small,
+                                              headers={"Content-Type": "application/x-npy"})
+                self.assertEqual(status, 200)
+                big = npy(np.ones((800, 800), np.float32))  # 2.4 MiB
+                status, _, body = daemon.request("POST", "/v1/render?frames=2", body=big,
+                                                 headers={"Content-Type": "application/x-npy"})
+                self.assertEqual(status, 413)
+                self.assertEqual(os.listdir(tmp), [])
+            finally:
+                daemon.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
