@@ -90,6 +90,11 @@ static inline const struct rc_config *rc_http_config(const struct rc_http *http)
 enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn, unsigned status,
                               struct MHD_Response *resp, const char *content_type,
                               const char *request_id);
+/* A clip's 200: rc_http_queue() plus X-Frame-Count, the clip's length in frames
+ * (0: not known, no header). */
+enum MHD_Result rc_http_queue_clip(struct rc_http *http, struct MHD_Connection *conn,
+                                   struct MHD_Response *resp, const char *content_type,
+                                   const char *request_id, size_t frames);
 /* Takes `text` (malloc'ed). */
 enum MHD_Result rc_http_send_text(struct rc_http *http, struct MHD_Connection *conn,
                                   unsigned status, char *text, const char *content_type,

@@ -76,8 +76,8 @@ static enum MHD_Result start_stream(struct request *req)
         stream_free(s);
         return MHD_NO;
     }
-    return rc_http_queue(req->http, req->conn, MHD_HTTP_OK, resp,
-                         rc_format_content_type(s->job->spec.format), s->job->id);
+    return rc_http_queue_clip(req->http, req->conn, resp, rc_format_content_type(s->job->spec.format),
+                              s->job->id, s->job->frames);
 }
 
 /* Called by the worker once the job streams or has failed. */

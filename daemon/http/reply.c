@@ -1,5 +1,6 @@
 #include "http/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,10 +49,22 @@ static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
         return;
     }
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", allow);
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-Id");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-Id, X-Frame-Count");
     if (strcmp(allow, "*") != 0) {
         MHD_add_response_header(resp, "Vary", "Origin");
     }
+}
+
+enum MHD_Result rc_http_queue_clip(struct rc_http *http, struct MHD_Connection *conn,
+                                   struct MHD_Response *resp, const char *content_type,
+                                   const char *request_id, size_t frames)
+{
+    if (resp && frames) {
+        char count[24];
+        snprintf(count, sizeof(count), "%zu", frames);
+        MHD_add_response_header(resp, "X-Frame-Count", count);
+    }
+    return rc_http_queue(http, conn, MHD_HTTP_OK, resp, content_type, request_id);
 }
 
 enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn, unsigned status,

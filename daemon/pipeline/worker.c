@@ -283,6 +283,7 @@ static void run_job(struct worker *w, struct rc_job *job)
         return;
     }
     job->state = RC_JOB_STREAMING;
+    job->frames = run.plan.timeline.frames;
     run.streaming = true;
     job->on_ready(job, job->on_ready_ctx);
     if (!rc_session_write_header(run.session)) {
