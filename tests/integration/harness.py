@@ -100,7 +100,11 @@ class Daemon:
     def request(self, method, path, body=None, headers=None, timeout=120):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
-            conn.request(method, path, body=body, headers=headers or {})
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+            except ConnectionRefusedError:
+                raise AssertionError("daemon refused the connection (exit status %s):\n%s"
+                                     % (self.proc.poll(), self.log()[-4000:]))
             resp = conn.getresponse()
             data = resp.read()
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data

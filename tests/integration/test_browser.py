@@ -52,6 +52,20 @@ class BrowserTest(DaemonTest):
         self.assertEqual((state["width"], state["height"]), ("320", "180"))
         self.assertRegex(self.daemon.log(), r"outcome=ok w=320 h=180 frames=30 .*format=gif")
 
+    def test_demo_page_uploads_an_array(self):
+        """The page's upload path (the sample .npy it makes, sent as the file picker
+        sends a file: the raster as the body, the job in the query) plays its clip."""
+        if not CHROMIUM:
+            raise AssertionError("chromium is missing: scripts/setup.sh installs it")
+        state = self.play("sample=1&width=320&height=180&mode=image&format=gif&duration=1")
+        self.assertEqual(state["state"], "loaded", state)
+        self.assertEqual((state["width"], state["height"]), ("320", "180"))
+        self.assertRegex(self.daemon.log(), r"outcome=ok w=320 h=180 frames=30 .*format=gif")
+        state = self.play("sample=1&width=320&height=180&mode=surface&format=webm&duration=2")
+        self.assertFalse(state["state"].startswith("error"), state)
+        self.assertEqual((state["width"], state["height"]), ("320", "180"))
+        self.assertRegex(self.daemon.log(), r"outcome=ok w=320 h=180 frames=60 .*format=webm")
+
     def test_transparent_webm_shows_the_page_through(self):
         """Chromium plays a transparent WebM over a magenta page: the page shows where
         the raster has no data and around it; the raster's colours elsewhere."""
