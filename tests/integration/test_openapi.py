@@ -101,6 +101,9 @@ class OpenApiTest(unittest.TestCase):
         reached["403"] = self.post(dict(small, raster={"url": "../../etc/passwd"}))[0]
         reached["404"] = self.post(dict(small, raster={"url": "missing.tif"}))[0]
         reached["413"] = self.post(b'{"pad":"' + b"x" * (2 << 20) + b'"}')[0]
+        reached["415"] = self.daemon.request("POST", "/v1/render", body=b"a,b\n1,2\n",
+                                             headers=dict({"Content-Type": "text/csv"},
+                                                          **self.AUTH))[0]
         reached["422"] = self.post(dict(small, output={"width": 100000}))[0]
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
