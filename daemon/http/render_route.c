@@ -76,8 +76,9 @@ static enum MHD_Result start_stream(struct request *req)
         stream_free(s);
         return MHD_NO;
     }
-    return rc_http_queue_clip(req->http, req->conn, resp, rc_format_content_type(s->job->spec.format),
-                              s->job->id, s->job->frames);
+    return rc_http_queue_clip(req->http, req->conn, resp,
+                              rc_format_content_type(s->job->spec.format), s->job->id,
+                              s->job->frames);
 }
 
 /* Called by the worker once the job streams or has failed. */

@@ -132,7 +132,7 @@ struct rc_job {
     /* Written by the worker before it calls on_ready, read by HTTP after. */
     enum rc_job_state state;
     struct rc_error error;
-    size_t frames; /* the clip's length, once streaming */
+    size_t frames;            /* the clip's length, once streaming */
     rc_job_ready_fn on_ready; /* set before queueing; called once, from the worker */
     void *on_ready_ctx;
 };
