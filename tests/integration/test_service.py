@@ -96,7 +96,8 @@ class CorsAndTokenTest(unittest.TestCase):
                                         "Origin": "https://other.example"})
         self.assertEqual(status, 200)
         self.assertEqual(headers.get("access-control-allow-origin"), "https://other.example")
-        self.assertEqual(headers.get("access-control-expose-headers"), "X-Request-Id")
+        self.assertEqual(headers.get("access-control-expose-headers"),
+                         "X-Request-Id, X-Frame-Count")
         status, headers, _ = self.post({"Authorization": "Bearer secret-one",
                                         "Origin": "https://evil.example"})
         self.assertEqual(status, 200)

@@ -2,6 +2,7 @@
 raw body with the job in the query string; NumPy .npy in every dtype, byte order
 and memory order, and any file GDAL reads, all from memory. The same pixels make
 the same clip whichever way they arrive."""
+import http.client
 import io
 import json
 import os
@@ -178,10 +179,37 @@ class UploadLimitTest(unittest.TestCase):
                                               body=small,
                                               headers={"Content-Type": "application/x-npy"})
                 self.assertEqual(status, 200)
+                # Just over the limit, in a multipart body: the same, before any of it.
                 big = npy(np.ones((800, 800), np.float32))  # 2.4 MiB
-                status, _, body = daemon.request("POST", "/v1/render?frames=2", body=big,
-                                                 headers={"Content-Type": "application/x-npy"})
-                self.assertEqual(status, 413)
+                body, ctype = multipart([("job", "application/json", b"{}"),
+                                         ("raster", "application/x-npy", big)])
+                sock = socket.create_connection((daemon.host, daemon.port), timeout=10)
+                sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
+                             b"Content-Length: %d\r\n\r\n" % (ctype.encode(), len(body)))
+                self.assertTrue(sock.recv(4096).startswith(b"HTTP/1.1 413"))
+                sock.close()
+                # A chunked body (no length up front) is counted as it arrives.
+                errors = lambda: int(re.search(  # noqa: E731
+                    r'rasterclip_http_errors_total\{class="4xx"\} (\d+)',
+                    daemon.request("GET", "/metrics")[2].decode()).group(1))
+                before = errors()
+                conn = http.client.HTTPConnection(daemon.host, daemon.port)
+                conn.putrequest("POST", "/v1/render?frames=2")
+                conn.putheader("Content-Type", "application/x-npy")
+                conn.putheader("Transfer-Encoding", "chunked")
+                conn.endheaders()
+                try:
+                    for at in range(0, len(big), 65536):
+                        piece = big[at:at + 65536]
+                        conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    conn.send(b"0\r\n\r\n")
+                    status = conn.getresponse().status
+                except OSError:
+                    status = None  # answered (and closed) before the client finished
+                conn.close()
+                self.assertIn(status, (413, None))
+                self.assertEqual(errors(), before + 1)  # the one answer was the 413
+                self.assertIsNone(daemon.proc.poll())
                 self.assertEqual(os.listdir(tmp), [])
             finally:
                 daemon.stop()
