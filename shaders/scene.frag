@@ -20,16 +20,22 @@ uniform bool u_transparent;      // a transparent background: colours keep their
 uniform vec4 u_nodata_rgba;      // ... and no data is nan_color itself
 uniform bool u_surface;
 uniform bool u_lighting;
-uniform vec3 u_light_dir;         // towards the light: a headlight along the view
+const int MAX_LIGHTS = 5;
+uniform int u_light_count;
+uniform vec3 u_light_dirs[MAX_LIGHTS];   // towards each light, world space, unit length
+uniform float u_light_power[MAX_LIGHTS];
+uniform float u_ambient;
+uniform float u_diffuse;
+uniform float u_specular;
+uniform float u_shininess;
+uniform vec3 u_eye;                       // the camera, world space
 uniform sampler2DArray u_normals; // RGBA8 unit normals (xyz * 0.5 + 0.5)
 uniform int u_normal_a;           // their layers (the bands', or 0 for raster.height)
 uniform int u_normal_b;
 
 in vec2 v_uv;
+in vec3 v_world;
 out vec4 o_color;
-
-const float AMBIENT = 0.35;
-const float DIFFUSE = 0.65;
 
 vec3 surface_normal()
 {
@@ -37,6 +43,28 @@ vec3 surface_normal()
     // Between time steps only: a uniform branch, so a single band costs one fetch.
     vec3 nb = u_normal_b != u_normal_a ? texture(u_normals, vec3(v_uv, float(u_normal_b))).xyz : na;
     return normalize(mix(na, nb, u_blend) * 2.0 - 1.0);
+}
+
+// Lambert's diffuse and Blinn-Phong's specular term for each light, over an ambient
+// floor; the normal comes from the full-resolution height field.
+vec3 shade(vec3 rgb)
+{
+    vec3 n = surface_normal();
+    vec3 v = normalize(u_eye - v_world);
+    float diffuse = 0.0;
+    float specular = 0.0;
+    for (int i = 0; i < MAX_LIGHTS; i++) {
+        if (i >= u_light_count) {
+            break;
+        }
+        float ndl = max(dot(n, u_light_dirs[i]), 0.0);
+        diffuse += u_light_power[i] * ndl;
+        if (u_specular > 0.0 && ndl > 0.0) {
+            vec3 h = normalize(u_light_dirs[i] + v);
+            specular += u_light_power[i] * pow(max(dot(n, h), 0.0), u_shininess);
+        }
+    }
+    return rgb * (u_ambient + u_diffuse * diffuse) + vec3(u_specular * specular);
 }
 
 void main()
@@ -52,7 +80,7 @@ void main()
     vec4 c = texelFetch(u_lut, ivec2(index, 0), 0);
     vec3 rgb = c.rgb;
     if (u_surface && u_lighting) {
-        rgb *= AMBIENT + DIFFUSE * abs(dot(surface_normal(), u_light_dir));
+        rgb = min(shade(rgb), vec3(1.0));
     }
     o_color = u_transparent ? vec4(rgb, c.a) : vec4(mix(u_background, rgb, c.a), 1.0);
 }

@@ -20,6 +20,7 @@ uniform bool u_has_heights;          // heights from raster.height (layer 0), el
 uniform highp sampler2DArray u_heights;
 
 out vec2 v_uv;
+out vec3 v_world;
 
 // Normalised value at uv, blended between the two bands; negative = no data.
 float value_at(vec2 uv)
@@ -38,5 +39,6 @@ void main()
         z = max(h, 0.0) * u_height_scale;
     }
     vec3 world = vec3((a_uv.x - 0.5) * u_extent.x, (0.5 - a_uv.y) * u_extent.y, z);
+    v_world = world;
     gl_Position = u_view_projection * vec4(world, 1.0);
 }

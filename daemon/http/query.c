@@ -20,7 +20,8 @@ enum kind {
     K_COLOR,    /* rrggbb[aa] with or without # */
     K_COLORBAR, /* true, false, or a label */
     K_COLORMAP, /* TiTiler's JSON: {value: colour} or [[[min, max], colour], ...] */
-    K_FORMAT    /* a clip format; TiTiler's still-image formats are accepted and ignored */
+    K_FORMAT,   /* a clip format; TiTiler's still-image formats are accepted and ignored */
+    K_DETAIL    /* "auto" or an integer */
 };
 
 struct param {
@@ -42,6 +43,7 @@ static const struct param params[] = {
     {"nan_color", "style.nan_color", K_COLOR},
     {"background", "style.background", K_COLOR},
     {"exaggeration", "style.exaggeration", K_NUMBER},
+    {"detail", "style.detail", K_DETAIL},
     {"lighting", "style.lighting", K_BOOL},
     {"colorbar", "style.colorbar", K_COLORBAR},
     {"title", "style.title", K_STRING},
@@ -246,6 +248,11 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
         snprintf(hex, sizeof(hex), "%s%s", v[0] == '#' ? "" : "#", v);
         return json_string(hex);
     }
+    case K_DETAIL:
+        if (strcmp(v, "auto") == 0) {
+            return json_string(v);
+        }
+        return parse_long(v, &i) ? json_integer(i) : NULL;
     case K_FORMAT:
         return json_string(v); /* still formats never get here (rc_query_to_job) */
     case K_COLORBAR:

@@ -35,6 +35,9 @@ enum rc_speed {
     RC_SPEED_GOOD,
 };
 
+/* style.detail's largest value: cells along the longer side of the surface mesh. */
+#define RC_JOB_MAX_DETAIL 8192
+
 /* output.format: the clip's container and codec. */
 enum rc_format {
     RC_FORMAT_WEBM, /* VP9 (with an alpha plane on a transparent background) */
@@ -77,7 +80,12 @@ struct rc_job_spec {
     uint8_t nan_color[4];
     uint8_t background[4]; /* alpha 0 ("transparent") or 255 */
     double exaggeration;
+    unsigned detail; /* surface mesh cells along the longer side; 0: auto */
     bool lighting;
+    /* style.lighting as an object: one light fixed to the ground; else the light kit */
+    bool light_custom;
+    double light_azimuth, light_elevation, light_ambient, light_diffuse, light_specular,
+        light_shininess;
     bool colorbar;
     char colorbar_label[128]; /* UTF-8; empty: none */
     char title[256];          /* UTF-8; empty: none */

@@ -150,11 +150,49 @@ static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, s
     return rc;
 }
 
+/* style.lighting: true (the light kit), false, or one light fixed to the ground
+ * with matplotlib LightSource's angles and the shading terms. */
+static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighting,
+                                  struct rc_error *err)
+{
+    static const char *const keys[] = {"azimuth",  "elevation", "ambient", "diffuse",
+                                       "specular", "shininess", NULL};
+    static const struct rc_field fields[] = {
+        {"azimuth", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, light_azimuth), 0, 360, 0},
+        {"elevation", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, light_elevation), 0, 90, 0},
+        {"ambient", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, light_ambient), 0, 1, 0},
+        {"diffuse", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, light_diffuse), 0, 2, 0},
+        {"specular", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, light_specular), 0, 2, 0},
+        {"shininess", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, light_shininess), 1, 1000, 0},
+    };
+    spec->light_azimuth = 315;
+    spec->light_elevation = 45;
+    spec->light_ambient = 0.0;
+    spec->light_diffuse = 1.0;
+    spec->light_specular = 0.0;
+    spec->light_shininess = 20;
+    if (!lighting || json_is_boolean(lighting)) {
+        spec->lighting = !lighting || json_is_true(lighting);
+        return RC_OK;
+    }
+    if (!json_is_object(lighting)) {
+        return rc_error_set(err, RC_ERR_INVALID, "style.lighting",
+                            "must be true, false or {\"azimuth\", \"elevation\", \"ambient\", "
+                            "\"diffuse\", \"specular\", \"shininess\"}");
+    }
+    spec->lighting = true;
+    spec->light_custom = true;
+    enum rc_err rc = rc_field_check_keys(lighting, "style.lighting", keys, err);
+    return rc ? rc
+              : rc_field_read(lighting, "style.lighting", fields,
+                              sizeof(fields) / sizeof(fields[0]), NULL, spec, err);
+}
+
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {
-        "mode",         "colormap", "reverse",  "nan_color", "background",
-        "exaggeration", "lighting", "colorbar", "title",     NULL};
+    static const char *const keys[] = {"mode",       "colormap",     "reverse",  "nan_color",
+                                       "background", "exaggeration", "lighting", "colorbar",
+                                       "title",      "detail",       NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -162,6 +200,19 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
     rc = rc_field_check_keys(style, "style", keys, err);
     if (rc != RC_OK) {
         return rc;
+    }
+    rc = parse_lighting(spec, json_object_get(style, "lighting"), err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    const json_t *detail = json_object_get(style, "detail");
+    if (detail && !(json_is_string(detail) && strcmp(json_string_value(detail), "auto") == 0)) {
+        rc = rc_field_get_uint(style, "detail", "style", 1, RC_JOB_MAX_DETAIL, &spec->detail, err);
+        if (rc != RC_OK) {
+            return rc_error_set(err, RC_ERR_INVALID, "style.detail",
+                                "must be \"auto\" or mesh cells along the longer side, 1..%d",
+                                RC_JOB_MAX_DETAIL);
+        }
     }
     const json_t *mode = json_object_get(style, "mode");
     if (mode) {
@@ -191,7 +242,6 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
         {"background", RC_FIELD_COLOR, offsetof(struct rc_job_spec, background), 0, 0, 0},
         {"exaggeration", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, exaggeration), 0.0, 1000.0,
          0},
-        {"lighting", RC_FIELD_BOOL, offsetof(struct rc_job_spec, lighting), 0, 1, 0},
     };
     rc = rc ? rc
             : rc_field_read(style, "style", fields, sizeof(fields) / sizeof(fields[0]), NULL, spec,

@@ -61,9 +61,30 @@ static void value_range(const struct rc_job_spec *spec, const struct rc_raster *
     }
 }
 
+/* The light kit's terms (VTK's: the kit's lights sum to about 1.3 where a surface
+ * faces them all); or the job's single light. */
+static struct rc_light_settings light_settings(const struct rc_job_spec *spec)
+{
+    if (!spec->light_custom) {
+        return (struct rc_light_settings){.enabled = spec->lighting,
+                                          .kit = true,
+                                          .ambient = RC_PLAN_KIT_AMBIENT,
+                                          .diffuse = 1.0,
+                                          .specular = 0.0,
+                                          .shininess = 20};
+    }
+    return (struct rc_light_settings){.enabled = true,
+                                      .azimuth_deg = spec->light_azimuth,
+                                      .elevation_deg = spec->light_elevation,
+                                      .ambient = spec->light_ambient,
+                                      .diffuse = spec->light_diffuse,
+                                      .specular = spec->light_specular,
+                                      .shininess = spec->light_shininess};
+}
+
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
-                         const struct rc_raster *values, bool gpu_convert, struct rc_plan *plan,
-                         struct rc_error *err)
+                         const struct rc_raster *values, bool gpu_convert, bool hardware,
+                         struct rc_plan *plan, struct rc_error *err)
 {
     *plan = (struct rc_plan){0};
     enum rc_err rc = rc_timeline_init(&plan->timeline, spec, cfg, values->band_count, err);
@@ -92,9 +113,13 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
         .width = spec->width,
         .height = spec->height,
         .surface = surface,
-        .lighting = spec->lighting,
+        .lighting = light_settings(spec),
         .height_scale = RC_PLAN_SURFACE_RELIEF * spec->exaggeration,
-        .mesh_cells = surface ? out_long / RC_PLAN_SURFACE_PIXELS_PER_CELL : 1,
+        .mesh_cells = !surface       ? 1
+                      : spec->detail ? spec->detail
+                      : hardware     ? out_long
+                                     : (out_long + RC_PLAN_SOFTWARE_PIXELS_PER_CELL - 1) /
+                                       RC_PLAN_SOFTWARE_PIXELS_PER_CELL,
         .colormap = &spec->colormap,
         .values = values,
         .vmin = plan->vmin,
@@ -190,7 +215,7 @@ static void over(const uint8_t rgb[3], unsigned alpha, const uint8_t under[3], u
     }
 }
 
-/* The shades the lighting gives (ambient 0.35 + diffuse 0.65, scene.frag). */
+/* Shades of the lighting (scene.frag) the GIF palette samples. */
 enum { SHADES = 8 };
 
 void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
@@ -201,9 +226,11 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
     bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
     const uint8_t *bg = spec->background;
     const struct rc_colormap *map = &spec->colormap;
+    /* From the ambient floor to full light (brighter is clipped to the colour). */
+    double floor = plan->render.lighting.kit ? RC_PLAN_KIT_AMBIENT : plan->render.lighting.ambient;
     for (unsigned i = 0; i < map->entries; i++) {
         for (int s = lit ? 0 : SHADES - 1; s < SHADES; s++) {
-            double shade = 0.35 + 0.65 * s / (SHADES - 1);
+            double shade = floor + (1.0 - floor) * s / (SHADES - 1);
             uint8_t rgb[3], shown[3];
             for (int k = 0; k < 3; k++) {
                 rgb[k] = (uint8_t)(map->rgba[i][k] * shade + 0.5);

@@ -34,9 +34,14 @@
 /* Surface relief: the full value range rises this many world units (the raster's
  * longer side is 1) before style.exaggeration. */
 #define RC_PLAN_SURFACE_RELIEF 0.2
-/* Surface meshes get one cell per this many output pixels along the output's
- * longer side, so a frame's cost follows the output size, not the raster's. */
-#define RC_PLAN_SURFACE_PIXELS_PER_CELL 16
+/* style.detail "auto": a surface mesh of about one cell per output pixel along the
+ * output's longer side on a GPU (never more cells than the raster has pixels), one
+ * per this many pixels on a software renderer (bench/detail.py: the densest mesh
+ * whose cost stays acceptable there). A frame's cost follows the output, not the
+ * raster. */
+#define RC_PLAN_SOFTWARE_PIXELS_PER_CELL 4
+/* The light kit's ambient floor: faces turned from every light stay readable. */
+#define RC_PLAN_KIT_AMBIENT 0.25
 
 struct rc_plan {
     struct rc_timeline timeline;
@@ -55,8 +60,8 @@ bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *
 
 /* Every stage's settings for the loaded `values`. */
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
-                         const struct rc_raster *values, bool gpu_convert, struct rc_plan *plan,
-                         struct rc_error *err);
+                         const struct rc_raster *values, bool gpu_convert, bool hardware,
+                         struct rc_plan *plan, struct rc_error *err);
 
 /* The GIF's palette, from the colours the clip can show: the colormap over the
  * background (in every shade of the lighting, in surface mode), the nan colour, the

@@ -76,6 +76,7 @@ struct run {
     bool streaming; /* the client has its 200 and the header */
     double load_ms, draw_ms, readback_ms, convert_ms;
     size_t converted_gpu, converted_cpu;
+    unsigned mesh_cols, mesh_rows;
 };
 
 /* Takes a mapped frame into a session frame as I420: converted here from RGBA, on
@@ -170,7 +171,7 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     enum rc_err rc = rc_raster_load(run->cfg, pool->cache, &req, &fetched, &run->values, err);
     rc = rc ? rc
             : rc_plan_make(spec, run->cfg, run->values, rc_workers_gpu_convert(pool, run->cfg),
-                           &run->plan, err);
+                           rc_gpu_info(pool->gpu)->hardware, &run->plan, err);
     if (rc == RC_OK && rc_plan_height_request(run->job, &req)) {
         rc = rc_raster_load_height(run->cfg, pool->cache, &req, run->values, &fetched,
                                    &run->heights, err);
@@ -188,6 +189,7 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         run->plan.render.overlay = run->overlay;
         run->began = true;
         rc = rc_render_begin(run->w->render, &run->plan.render, err);
+        rc_render_mesh(run->w->render, &run->mesh_cols, &run->mesh_rows);
     }
     /* The rasters and the overlay now live in GL objects. */
     rc_raster_unref(run->heights);
@@ -249,10 +251,11 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
            "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s "
-           "format=%s",
+           "format=%s mesh=%ux%u",
            job->id, outcome, job->spec.width, job->spec.height, run->plan.timeline.frames, encoded,
            run->load_ms, run->draw_ms, run->readback_ms, run->convert_ms, encode_ms, mux_ms,
-           (unsigned long long)bytes, convert_name(run), rc_format_name(job->spec.format));
+           (unsigned long long)bytes, convert_name(run), rc_format_name(job->spec.format),
+           run->mesh_cols, run->mesh_rows);
     rc_session_destroy(run->session);
     run->session = NULL;
 #ifdef __GLIBC__

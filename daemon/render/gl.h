@@ -53,10 +53,12 @@ struct rc_render {
     GLint y_rect, y_canvas, y_scene, y_width, y_height;
     GLuint quad_vao, quad_vbo;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
-        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_dir, u_normals,
-        u_heights, u_has_heights, u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
+        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_count,
+        u_light_dirs, u_light_power, u_ambient, u_diffuse, u_specular, u_shininess, u_eye,
+        u_normals, u_heights, u_has_heights, u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
     /* per job */
-    bool surface, lighting;
+    bool surface;
+    struct rc_light_settings lighting;
     float height_scale; /* world units of the full value range */
     size_t band_count;
     GLuint values_tex, lut_tex, normals_tex, heights_tex;
@@ -67,6 +69,7 @@ struct rc_render {
     struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
     size_t panel_count;
     GLsizei index_count;
+    unsigned mesh_cols, mesh_rows; /* the job's grid of cells */
     GLuint fbo, color_tex, depth_rb;
     bool i420;               /* frames leave as I420, converted on the GPU */
     GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */

@@ -59,7 +59,14 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
     UNIFORM(u_height_scale);
     UNIFORM(u_normals);
     UNIFORM(u_lighting);
-    UNIFORM(u_light_dir);
+    UNIFORM(u_light_count);
+    UNIFORM(u_light_dirs);
+    UNIFORM(u_light_power);
+    UNIFORM(u_ambient);
+    UNIFORM(u_diffuse);
+    UNIFORM(u_specular);
+    UNIFORM(u_shininess);
+    UNIFORM(u_eye);
     UNIFORM(u_heights);
     UNIFORM(u_has_heights);
     UNIFORM(u_normal_a);
@@ -360,8 +367,10 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     }
     unsigned cols, rows;
     grid_size(in->surface ? in->mesh_cells : 1, raster, &cols, &rows);
+    r->mesh_cols = cols;
+    r->mesh_rows = rows;
     bool surface = in->surface;
-    bool lit = surface && in->lighting;
+    bool lit = surface && in->lighting.enabled;
     float height_scale = r->height_scale;
     uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
     if (surface && !missing) {
@@ -391,7 +400,11 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     }
     glUseProgram(r->program);
     glUniform1i(r->u_surface, surface);
-    glUniform1i(r->u_lighting, in->lighting);
+    glUniform1i(r->u_lighting, in->lighting.enabled);
+    glUniform1f(r->u_ambient, (float)in->lighting.ambient);
+    glUniform1f(r->u_diffuse, (float)in->lighting.diffuse);
+    glUniform1f(r->u_specular, (float)in->lighting.specular);
+    glUniform1f(r->u_shininess, (float)in->lighting.shininess);
     glUniform1f(r->u_height_scale, height_scale);
     glUniform1i(r->u_has_heights, r->has_heights);
     glUniform1i(r->u_heights, 4);
@@ -430,6 +443,71 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     return RC_OK;
 }
 
+/* VTK's light kit (vtkLightKit defaults): elevation and azimuth relative to the
+ * camera, in degrees, and intensity. */
+static const struct {
+    double elevation, azimuth, power;
+} light_kit[] = {
+    {50, 10, 0.75},        /* key */
+    {-75, -10, 0.75 / 3},  /* fill */
+    {0, 110, 0.75 / 3.5},  /* back, right */
+    {0, -110, 0.75 / 3.5}, /* back, left */
+    {0, 0, 0.75 / 6},      /* head: along the view */
+};
+
+enum { MAX_LIGHTS = sizeof(light_kit) / sizeof(light_kit[0]) };
+
+/* The frame's light directions (towards the lights, world space) and the eye. */
+static void set_lights(struct rc_render *r, const struct rc_camera_pose *pose, const double eye[3])
+{
+    const struct rc_light_settings *l = &r->lighting;
+    float dirs[MAX_LIGHTS][3], power[MAX_LIGHTS];
+    int count = 0;
+    if (l->kit) {
+        /* The camera's frame: back towards the eye, right, and up on screen. */
+        double az = pose->azimuth_deg * M_PI / 180, back[3], right[3], up[3], len = 0;
+        for (int i = 0; i < 3; i++) {
+            back[i] = eye[i] - pose->target[i];
+            len += back[i] * back[i];
+        }
+        len = sqrt(len);
+        right[0] = cos(az);
+        right[1] = sin(az);
+        right[2] = 0;
+        for (int i = 0; i < 3; i++) {
+            back[i] /= len;
+        }
+        up[0] = back[1] * right[2] - back[2] * right[1];
+        up[1] = back[2] * right[0] - back[0] * right[2];
+        up[2] = back[0] * right[1] - back[1] * right[0];
+        if (up[2] < 0) {
+            for (int i = 0; i < 3; i++) {
+                up[i] = -up[i];
+            }
+        }
+        for (size_t k = 0; k < MAX_LIGHTS; k++) {
+            double el = light_kit[k].elevation * M_PI / 180, la = light_kit[k].azimuth * M_PI / 180;
+            for (int i = 0; i < 3; i++) {
+                dirs[count][i] = (float)(cos(el) * cos(la) * back[i] +
+                                         cos(el) * sin(la) * right[i] + sin(el) * up[i]);
+            }
+            power[count++] = (float)light_kit[k].power;
+        }
+    } else {
+        /* Fixed to the ground, as matplotlib's LightSource: azimuth clockwise from
+         * north (+y), towards east (+x). */
+        double az = l->azimuth_deg * M_PI / 180, el = l->elevation_deg * M_PI / 180;
+        dirs[0][0] = (float)(sin(az) * cos(el));
+        dirs[0][1] = (float)(cos(az) * cos(el));
+        dirs[0][2] = (float)sin(el);
+        power[count++] = 1.0f;
+    }
+    glUniform1i(r->u_light_count, count);
+    glUniform3fv(r->u_light_dirs, count, &dirs[0][0]);
+    glUniform1fv(r->u_light_power, count, power);
+    glUniform3f(r->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
+}
+
 enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_frame *frame,
                            struct rc_error *err)
 {
@@ -465,8 +543,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     }
     glUseProgram(r->program);
     glUniformMatrix4fv(r->u_view_projection, 1, GL_FALSE, m);
-    /* A directional headlight: from the target towards the eye. */
-    double eye[3], dir[3], len = 0;
+    double eye[3];
     rc_camera_eye(&pose, eye);
     /* Seen from above its highest point, a height field's first hit along every ray
      * is its upper side, so faces turned away can be skipped without changing the
@@ -479,13 +556,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     } else {
         glDisable(GL_CULL_FACE);
     }
-    for (int i = 0; i < 3; i++) {
-        dir[i] = eye[i] - pose.target[i];
-        len += dir[i] * dir[i];
-    }
-    len = sqrt(len);
-    glUniform3f(r->u_light_dir, (float)(dir[0] / len), (float)(dir[1] / len),
-                (float)(dir[2] / len));
+    set_lights(r, &pose, eye);
     glUniform1i(r->u_band_a, (GLint)a);
     glUniform1i(r->u_band_b, (GLint)b);
     glUniform1i(r->u_normal_a, r->has_heights ? 0 : (GLint)a);
@@ -507,6 +578,12 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     draw_overlay(r);
     rc_target_read_back(r, frame->index);
     return RC_OK;
+}
+
+void rc_render_mesh(const struct rc_render *render, unsigned *cols, unsigned *rows)
+{
+    *cols = render->mesh_cols;
+    *rows = render->mesh_rows;
 }
 
 void rc_render_end(struct rc_render *render)

@@ -60,12 +60,23 @@ const char *rc_render_renderer(const struct rc_render *render);
 const char *rc_render_version(const struct rc_render *render);
 unsigned rc_render_max_texture_size(const struct rc_render *render);
 
+/* How a surface is lit: Lambert diffuse and Blinn-Phong specular terms over an
+ * ambient floor, from a light kit that follows the camera (key, fill, head and
+ * two back lights, as VTK's vtkLightKit) or from one light fixed to the ground. */
+struct rc_light_settings {
+    bool enabled;
+    bool kit;             /* else the single light below */
+    double azimuth_deg;   /* where it comes from, clockwise from north */
+    double elevation_deg; /* above the horizon */
+    double ambient, diffuse, specular, shininess;
+};
+
 /* What one job draws, made by the plan (pipeline/plan.h). Everything is copied
  * into GL objects by rc_render_begin(); nothing is kept. */
 struct rc_render_settings {
     unsigned width, height;             /* the output */
     bool surface;                       /* a height field (mlab.surf); else a flat plane */
-    bool lighting;                      /* surface only: headlight, ambient + diffuse */
+    struct rc_light_settings lighting;  /* surface only */
     double height_scale;                /* world units the full value range rises */
     unsigned mesh_cells;                /* surface mesh cells along the raster's longer side */
     const struct rc_colormap *colormap; /* the lookup table */
@@ -112,6 +123,9 @@ size_t rc_render_frame_bytes(const struct rc_render *render);
 typedef void (*rc_render_take)(void *ctx, const uint8_t *pixels);
 enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *ctx, size_t *index,
                            struct rc_error *err);
+
+/* After rc_render_begin(): the mesh drawn, in cells (1x1 in image mode). */
+void rc_render_mesh(const struct rc_render *render, unsigned *cols, unsigned *rows);
 
 void rc_render_end(struct rc_render *render);
 

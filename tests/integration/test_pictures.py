@@ -38,7 +38,7 @@ def expected_top_down(values, vmin, vmax, cmap, width, height, distance, fov, ba
     return out, inside
 
 
-class PictureTest(DaemonTest):
+class PictureBase(DaemonTest):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
 
@@ -51,6 +51,8 @@ class PictureTest(DaemonTest):
         out = job["output"]
         return decode_frames(path, out["width"], out["height"]).astype(float)
 
+
+class PictureTest(PictureBase):
     def test_image_frame_matches_matplotlib_psnr(self):
         width, height, distance, fov = 640, 360, 1.3, 40.0
         job = {"raster": {"url": "jacksboro_dem.tif"},
@@ -403,3 +405,69 @@ def decode_png(path):
     raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt",
                           "rgb24", "-"], check=True, capture_output=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(height, width, 3).astype(float)
+
+
+class SurfaceDetailAndLightTest(PictureBase):
+    """style.detail resolves fine relief; a single light shades as matplotlib's
+    LightSource does."""
+
+    def test_fine_ridges_are_resolved(self):
+        """24 ridges running north-south, seen along them from far in the south: each
+        ridge is a slab against the background beyond, 24 of them with detail "auto";
+        a mesh of 40 cells cannot resolve them."""
+        cols = np.arange(480)
+        ridges = (np.sin(cols / 480 * 24 * 2 * np.pi - np.pi / 2) + 1).astype(np.float32)
+        write_geotiff(os.path.join(self.daemon.root, "ridges.tif"), np.tile(ridges, (120, 1)))
+        counts = {}
+        for detail in ("auto", 40):
+            job = {"raster": {"url": "ridges.tif"},
+                   "style": {"mode": "surface", "detail": detail, "lighting": False,
+                             "colormap": {"stops": [[0, "#ffffff"], [1, "#ffffff"]]},
+                             "background": "#000000", "exaggeration": 0.5},
+                   "camera": {"orbit": {"degrees": 0, "elevation": 2, "distance": 9,
+                                        "fov": 7}},
+                   "output": {"width": 640, "height": 360, "fps": 10, "frames": 1, "crf": 4}}
+            lit = self.clip(job, "ridges%s.webm" % detail)[0].max(axis=2) > 128
+            # The most slabs any one row crosses.
+            runs = [int(np.count_nonzero(np.diff(row.astype(int)) == 1)) for row in lit]
+            counts[detail] = max(runs)
+        self.assertRegex(self.daemon.log(), r"mesh=40x10\b")
+        self.assertRegex(self.daemon.log(), r"mesh=160x40\b")  # auto: one cell per 4 pixels
+        print("\nridges seen: auto %d, 40 cells %d (24 in the raster)"
+              % (counts["auto"], counts[40]))
+        # The ridge straight ahead may show as two edges of one V: 24, give or take two.
+        self.assertLessEqual(abs(counts["auto"] - 24), 2)
+        self.assertLess(counts[40], 20)
+
+    def test_single_light_matches_lightsource_hillshade(self):
+        from matplotlib.colors import LightSource
+        y, x = np.mgrid[0:200, 0:200]
+        heights = (np.sin(x / 17.0) * np.cos(y / 23.0) * 40 + x * 0.3).astype(np.float32)
+        write_geotiff(os.path.join(self.daemon.root, "hills.tif"), heights)
+        width, height, distance, fov = 360, 360, 1.3, 40.0
+        exaggeration = 1.0
+        job = {"raster": {"url": "hills.tif"},
+               "style": {"mode": "surface", "exaggeration": exaggeration,
+                         "colormap": {"stops": [[0, "#ffffff"], [1, "#ffffff"]]},
+                         "lighting": {"azimuth": 315, "elevation": 45, "ambient": 0,
+                                      "diffuse": 1, "specular": 0}},
+               "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": distance,
+                                    "fov": fov}},
+               "output": {"width": width, "height": height, "fps": 10, "frames": 1, "crf": 2}}
+        frame = self.clip(job, "hills.webm")[0].mean(axis=2) / 255.0
+        # matplotlib's oracle on the same grid: the raster spans 1 world unit, its value
+        # range rises 0.2 x exaggeration units.
+        span = float(heights.max() - heights.min())
+        cell = 1.0 / 200
+        shade = LightSource(azdeg=315, altdeg=45).hillshade(
+            heights, vert_exag=0.2 * exaggeration / span, dx=cell, dy=cell)
+        # Pixels over the middle of the raster (top-down: the heights' relief shifts
+        # the picture a little near the edges).
+        rows = cols = np.arange(60, 140)
+        world = [top_down_pixel(*raster_cell_centre(c, r, 200, 200), width, height, distance,
+                                fov) for r in rows for c in cols]
+        got = np.array([frame[int(round(py)), int(round(px))] for px, py in world])
+        want = np.array([shade[r, c] for r in rows for c in cols])
+        corr = np.corrcoef(got, want)[0, 1]
+        print("\nsingle light against LightSource.hillshade: correlation %.3f" % corr)
+        self.assertGreater(corr, 0.9)
