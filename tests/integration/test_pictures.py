@@ -1,6 +1,7 @@
 """Pictures against independent expectations: whole frames coloured with
 matplotlib's tables (PSNR), band blending, keyframes, surface geometry, and the
 colorbar and title beside the scene."""
+import json
 import math
 import os
 import tempfile
@@ -10,7 +11,7 @@ import matplotlib
 import numpy as np
 from osgeo import gdal
 
-from harness import (DaemonTest, decode_frames, look_at_pixel, psnr, raster_cell_centre,
+from harness import (SOURCE, DaemonTest, decode_frames, look_at_pixel, psnr, raster_cell_centre,
                      top_down_pixel, write_geotiff)
 
 
@@ -471,3 +472,36 @@ class SurfaceDetailAndLightTest(PictureBase):
         corr = np.corrcoef(got, want)[0, 1]
         print("\nsingle light against LightSource.hillshade: correlation %.3f" % corr)
         self.assertGreater(corr, 0.9)
+
+
+class TitilerColormapsTest(PictureBase):
+    """The 24 colormaps rio-tiler has beyond matplotlib, by name and reversed, colour
+    the picture as their published tables (scripts/colormaps/*.npy) say."""
+
+    def test_extra_tables_render_exactly(self):
+        folder = os.path.join(SOURCE, "scripts", "colormaps")
+        names = sorted(n[:-4] for n in os.listdir(folder) if n.endswith(".npy"))
+        self.assertEqual(len(names), 24)
+        ramp = np.tile(np.linspace(0, 255, 256, dtype=np.float32), (8, 1))
+        write_geotiff(os.path.join(self.daemon.root, "ramp.tif"), ramp)
+        status, _, listed = self.daemon.request("GET", "/v1/colormaps")
+        listed = {m["name"] for m in json.loads(listed)["colormaps"]}
+        for name in ("algae", "cfastie", "schwarzwald", "rplumbo", "balance_r", "THERMAL"):
+            with self.subTest(name):
+                base = name.lower()[:-2] if name.endswith("_r") else name.lower()
+                self.assertIn(base, listed)
+                table = np.load(os.path.join(folder, base + ".npy"))[:, :3].astype(float)
+                if name.endswith("_r"):
+                    table = table[::-1]
+                job = {"raster": {"url": "ramp.tif"}, "style": {"colormap": name},
+                       "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": 0.2,
+                                            "fov": 30}},
+                       "output": {"width": 640, "height": 64, "fps": 10, "frames": 1,
+                                  "crf": 0, "speed": "good"}}
+                frame = self.clip(job, name + ".webm")[0]
+                row = frame[32, 40:600]
+                # Each pixel is near some entry of the table (codec tolerance), and every
+                # entry of the table shows somewhere along the ramp.
+                d = np.abs(row[:, None, :] - table[None, :, :]).max(axis=2)
+                self.assertLess(np.median(d.min(axis=1)), 6)
+                self.assertLess(np.percentile(d.min(axis=0), 95), 12)
