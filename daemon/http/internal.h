@@ -62,6 +62,7 @@ struct request {
     char unknown_part[64];           /* a part that is none of those; answered 400 */
     bool too_large;
     const char *too_large_what; /* the limit exceeded, for the 413's message */
+    char ignored[256];          /* query parameters nobody knows, ignored */
     double start_ms;
     struct rc_job *job; /* one reference, dropped at completion */
     pthread_mutex_t lock;
@@ -91,10 +92,11 @@ enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn,
                               struct MHD_Response *resp, const char *content_type,
                               const char *request_id);
 /* A clip's 200: rc_http_queue() plus X-Frame-Count, the clip's length in frames
- * (0: not known, no header). */
+ * (0: not known, no header), and X-Rasterclip-Ignored, the query parameters it
+ * ignored (NULL or "": none). */
 enum MHD_Result rc_http_queue_clip(struct rc_http *http, struct MHD_Connection *conn,
                                    struct MHD_Response *resp, const char *content_type,
-                                   const char *request_id, size_t frames);
+                                   const char *request_id, size_t frames, const char *ignored);
 /* Takes `text` (malloc'ed). */
 enum MHD_Result rc_http_send_text(struct rc_http *http, struct MHD_Connection *conn,
                                   unsigned status, char *text, const char *content_type,

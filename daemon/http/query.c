@@ -292,9 +292,12 @@ static json_t *get_path(json_t *root, const char *path)
 }
 
 enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char **json,
-                            struct rc_error *err)
+                            char *unknown, size_t unknown_size, struct rc_error *err)
 {
     *json = NULL;
+    if (unknown && unknown_size) {
+        unknown[0] = '\0';
+    }
     json_t *root = json_object();
     enum rc_err rc = RC_OK;
     for (size_t k = 0; k < count && rc == RC_OK; k++) {
@@ -304,8 +307,11 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
         }
         const struct param *p = find(key);
         if (!p) {
-            rc = rc_error_set(err, RC_ERR_INVALID, key, "unknown query parameter");
-            break;
+            if (unknown && unknown_size) {
+                size_t n = strlen(unknown);
+                snprintf(unknown + n, unknown_size - n, "%s%.64s", n ? "," : "", key);
+            }
+            continue;
         }
         json_t *previous = get_path(root, p->field);
         if (previous && p->kind != K_BANDS && p->kind != K_RESCALE) {

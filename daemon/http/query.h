@@ -4,7 +4,8 @@
  * parameter means what it means in TiTiler it has TiTiler's name and syntax (url,
  * bidx repeated, rescale=min,max or [min,max], colormap_name with _r, nodata with
  * nan/inf); TiTiler parameters that mean nothing for a clip are accepted and
- * ignored. Errors name the query parameter, not the JSON field.
+ * ignored, and so are parameters nobody knows (reported to the caller). A bad value
+ * of a known parameter is an error naming the query parameter, not the JSON field.
  *
  * Pure: the caller owns the parameters and the returned text. Any thread.
  */
@@ -21,9 +22,10 @@ struct rc_query_param {
 };
 
 /* Builds the JSON text of the job (malloc'ed, caller frees) or fails naming the
- * parameter in err->field. */
+ * parameter in err->field. Parameters it does not know are ignored, as TiTiler
+ * ignores them: their names, comma-separated, go to `unknown` (may be NULL). */
 enum rc_err rc_query_to_job(const struct rc_query_param *params, size_t count, char **json,
-                            struct rc_error *err);
+                            char *unknown, size_t unknown_size, struct rc_error *err);
 
 /* The query parameter a job field came from ("output.width" -> "width"), or the
  * field itself when no parameter maps to it. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "http/query.h"
 #include "pipeline/worker.h"
 
@@ -78,7 +79,7 @@ static enum MHD_Result start_stream(struct request *req)
     }
     return rc_http_queue_clip(req->http, req->conn, resp,
                               rc_format_content_type(s->job->spec.format), s->job->id,
-                              s->job->frames);
+                              s->job->frames, req->ignored);
 }
 
 /* Called by the worker once the job streams or has failed. */
@@ -127,7 +128,12 @@ static enum rc_err query_job(struct request *req, char **json, struct rc_error *
         return rc_error_set(err, RC_ERR_TOO_LARGE, "", "more than %d query parameters",
                             MAX_QUERY_PARAMS);
     }
-    return rc_query_to_job(q.params, q.count, json, err);
+    enum rc_err rc =
+        rc_query_to_job(q.params, q.count, json, req->ignored, sizeof(req->ignored), err);
+    if (rc == RC_OK && req->ignored[0]) {
+        rc_log(RC_LOG_INFO, "msg=\"query parameters ignored\" names=\"%s\"", req->ignored);
+    }
+    return rc;
 }
 
 enum MHD_Result rc_http_handle_render(struct request *req)
@@ -203,7 +209,7 @@ enum MHD_Result rc_http_handle_render(struct request *req)
         rc_job_spec_finish(&spec);
         struct MHD_Response *resp =
             MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        return rc_http_queue(http, req->conn, MHD_HTTP_OK, resp, type, NULL);
+        return rc_http_queue_clip(http, req->conn, resp, type, NULL, 0, req->ignored);
     }
     req->job = rc_job_create(&spec, (size_t)rc_http_config(http)->byte_queue_kb * 1024);
     if (!req->job) {

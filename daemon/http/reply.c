@@ -49,7 +49,8 @@ static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
         return;
     }
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", allow);
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-Id, X-Frame-Count");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "X-Request-Id, X-Frame-Count, X-Rasterclip-Ignored");
     if (strcmp(allow, "*") != 0) {
         MHD_add_response_header(resp, "Vary", "Origin");
     }
@@ -57,8 +58,11 @@ static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
 
 enum MHD_Result rc_http_queue_clip(struct rc_http *http, struct MHD_Connection *conn,
                                    struct MHD_Response *resp, const char *content_type,
-                                   const char *request_id, size_t frames)
+                                   const char *request_id, size_t frames, const char *ignored)
 {
+    if (resp && ignored && ignored[0]) {
+        MHD_add_response_header(resp, "X-Rasterclip-Ignored", ignored);
+    }
     if (resp && frames) {
         char count[24];
         snprintf(count, sizeof(count), "%zu", frames);

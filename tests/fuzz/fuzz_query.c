@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char *json = NULL;
     struct rc_error err;
-    if (rc_query_to_job(params, count, &json, &err) == RC_OK) {
+    char unknown[256];
+    if (rc_query_to_job(params, count, &json, unknown, sizeof(unknown), &err) == RC_OK) {
         struct rc_job_spec spec;
         if (rc_job_spec_parse(&spec, cfg, json, strlen(json), &err) == RC_OK) {
             rc_job_spec_finish(&spec);

@@ -42,8 +42,9 @@ class QueryTest(DaemonTest):
                  ("rescale", "5", 400), ("rescale", "[9,1]", 422), ("bidx", "0", 400),
                  ("colormap_name", "nope", 400), ("mode", "volume", 400),
                  ("background", "blue", 400), ("nodata", "none", 400), ("blend", "maybe", 400),
-                 ("duration", "-1", 422), ("colormap", "{}", 400), ("colormap", "[[[0,1]]]", 400), ("colormap", "nope", 400), ("resampling", "sharp", 400),
-                 ("bogus", "1", 400)]
+                 ("duration", "-1", 422), ("colormap", "{}", 400), ("colormap", "[[[0,1]]]", 400),
+                 ("colormap", "nope", 400), ("resampling", "sharp", 400),
+                 ("format", "avi", 400), ("detail", "lots", 400)]
         for key, value, want in cases:
             with self.subTest(key=key, value=value):
                 status, headers, body = self.get([("url", "byte_20x20.tif"), (key, value)])
@@ -55,6 +56,23 @@ class QueryTest(DaemonTest):
         self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "url"))
         status, _, body = self.daemon.request("GET", "/v1/info")
         self.assertIn("return_mask", json.loads(body)["ignored_query_parameters"])
+
+    def test_unknown_parameters_are_ignored_as_titiler_ignores_them(self):
+        """A parameter nobody knows is ignored (a TiTiler URL may carry others'), listed
+        in X-Rasterclip-Ignored and the log; the clip is what it would be without it."""
+        base = [("url", "byte_20x20.tif"), ("width", "64"), ("height", "36"), ("frames", "2"),
+                ("speed", "good")]
+        status, headers, plain = self.get(base)
+        self.assertEqual(status, 200)
+        self.assertNotIn("x-rasterclip-ignored", headers)
+        status, headers, body = self.get(base + [("bogus", "1"), ("layer", "x")])
+        self.assertEqual(status, 200, body[:200])
+        self.assertEqual(headers.get("x-rasterclip-ignored"), "bogus,layer")
+        self.assertEqual(body, plain)
+        self.assertIn('query parameters ignored" names="bogus,layer"', self.daemon.log())
+        status, headers, _ = self.daemon.request(
+            "HEAD", "/v1/render?url=byte_20x20.tif&frames=2&unheard_of=1")
+        self.assertEqual((status, headers.get("x-rasterclip-ignored")), (200, "unheard_of"))
 
     def test_titiler_colormaps(self):
         """TiTiler's two colormap forms: value -> colour, and [[min, max], colour]."""
