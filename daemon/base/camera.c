@@ -47,7 +47,7 @@ static double catmull_rom(double p0, double p1, double p2, double p3, double f)
                   (-p0 + 3 * p1 - 3 * p2 + p3) * f3);
 }
 
-enum { POSE_COMPONENTS = 7 };
+enum { POSE_COMPONENTS = 8 };
 
 static void pose_to_array(const struct rc_camera_pose *p, double a[POSE_COMPONENTS])
 {
@@ -58,6 +58,7 @@ static void pose_to_array(const struct rc_camera_pose *p, double a[POSE_COMPONEN
     a[4] = p->target[1];
     a[5] = p->target[2];
     a[6] = p->fov_deg;
+    a[7] = p->roll_deg;
 }
 
 static void array_to_pose(const double a[POSE_COMPONENTS], struct rc_camera_pose *p)
@@ -69,6 +70,7 @@ static void array_to_pose(const double a[POSE_COMPONENTS], struct rc_camera_pose
     p->target[1] = a[4];
     p->target[2] = a[5];
     p->fov_deg = a[6];
+    p->roll_deg = a[7];
 }
 
 static void keyframe_pose(const struct rc_camera_path *path, double t, struct rc_camera_pose *out)
@@ -147,6 +149,18 @@ static void basis(const struct rc_camera_pose *pose, double eye[3], double right
     right[2] = 0;
     cross(right, fwd, up);
     normalize(up);
+    /* Roll turns the camera about its line of sight: the picture turns clockwise. */
+    if (pose->roll_deg != 0.0) {
+        double c = cos(pose->roll_deg * DEG), s = sin(pose->roll_deg * DEG), r[3], u[3];
+        for (int i = 0; i < 3; i++) {
+            r[i] = c * right[i] + s * up[i];
+            u[i] = c * up[i] - s * right[i];
+        }
+        for (int i = 0; i < 3; i++) {
+            right[i] = r[i];
+            up[i] = u[i];
+        }
+    }
 }
 
 static void clip_planes(const struct rc_camera_pose *pose, double *near, double *far)
@@ -201,4 +215,33 @@ bool rc_camera_project(const struct rc_camera_pose *pose, unsigned width, unsign
     *px = (ndc_x + 1.0) * 0.5 * width;
     *py = (1.0 - ndc_y) * 0.5 * height;
     return true;
+}
+
+double rc_camera_fit_distance(double extent_x, double extent_y, double relief, double fov_deg,
+                              double aspect)
+{
+    /* The box's bounding sphere, seen whole through the narrower of the two fields of
+     * view whatever the camera's direction. */
+    double radius = 0.5 * sqrt(extent_x * extent_x + extent_y * extent_y + relief * relief);
+    double half_v = fov_deg * DEG / 2.0;
+    double half_h = atan(tan(half_v) * aspect);
+    double half = half_v < half_h ? half_v : half_h;
+    return radius / sin(half);
+}
+
+void rc_camera_fit(struct rc_camera_path *path, double extent_x, double extent_y, double relief,
+                   double aspect)
+{
+    struct rc_camera_pose *poses[RC_CAMERA_MAX_KEYFRAMES + 1] = {&path->base};
+    size_t n = 1;
+    for (size_t i = 0; i < path->key_count; i++) {
+        poses[n++] = &path->keys[i].pose;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (poses[i]->distance == RC_CAMERA_FIT) {
+            /* The box sits around z = relief / 2 at most; a margin of 5 %. */
+            poses[i]->distance = 1.05 * rc_camera_fit_distance(extent_x, extent_y, relief,
+                                                               poses[i]->fov_deg, aspect);
+        }
+    }
 }

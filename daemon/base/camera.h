@@ -15,12 +15,21 @@
 
 #define RC_CAMERA_MAX_KEYFRAMES 64
 
+/* A distance that means "fit": resolved by rc_camera_fit() once the raster's extent
+ * is known. */
+#define RC_CAMERA_FIT (-1.0)
+
+/* mayavi's default (isometric) view in this camera's terms. */
+#define RC_CAMERA_ISOMETRIC_AZIMUTH 135.0
+#define RC_CAMERA_ISOMETRIC_ELEVATION 35.264389682754654 /* atan(1 / sqrt(2)) */
+
 struct rc_camera_pose {
     double azimuth_deg;
     double elevation_deg;
     double distance;
     double target[3];
-    double fov_deg; /* vertical field of view */
+    double fov_deg;  /* vertical field of view */
+    double roll_deg; /* about the line of sight; the picture turns clockwise */
 };
 
 struct rc_camera_keyframe {
@@ -61,5 +70,14 @@ void rc_camera_matrix(const struct rc_camera_pose *pose, double aspect, float ou
  * width x height viewport. Returns false for points behind the camera. */
 bool rc_camera_project(const struct rc_camera_pose *pose, unsigned width, unsigned height,
                        const double point[3], double *px, double *py);
+
+/* The distance at which a box of extent_x x extent_y x relief around the target
+ * fits the view whatever the direction (its bounding sphere in the narrower field
+ * of view). */
+double rc_camera_fit_distance(double extent_x, double extent_y, double relief, double fov_deg,
+                              double aspect);
+/* Replaces every RC_CAMERA_FIT distance of the path by a fitting one. */
+void rc_camera_fit(struct rc_camera_path *path, double extent_x, double extent_y, double relief,
+                   double aspect);
 
 #endif

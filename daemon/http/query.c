@@ -21,7 +21,8 @@ enum kind {
     K_COLORBAR, /* true, false, or a label */
     K_COLORMAP, /* TiTiler's JSON: {value: colour} or [[[min, max], colour], ...] */
     K_FORMAT,   /* a clip format; TiTiler's still-image formats are accepted and ignored */
-    K_DETAIL    /* "auto" or an integer */
+    K_DETAIL,   /* "auto" or an integer */
+    K_DISTANCE  /* "fit" or a number */
 };
 
 struct param {
@@ -50,7 +51,9 @@ static const struct param params[] = {
     {"orbit", "camera.orbit.degrees", K_NUMBER},
     {"azimuth", "camera.orbit.start", K_NUMBER},
     {"elevation", "camera.orbit.elevation", K_NUMBER},
-    {"distance", "camera.orbit.distance", K_NUMBER},
+    {"distance", "camera.orbit.distance", K_DISTANCE},
+    {"roll", "camera.orbit.roll", K_NUMBER},
+    {"view", "camera.preset", K_STRING},
     {"fov", "camera.orbit.fov", K_NUMBER},
     {"frames_per_band", "timeline.frames_per_band", K_INT},
     {"blend", "timeline.blend", K_BOOL},
@@ -248,6 +251,11 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
         snprintf(hex, sizeof(hex), "%s%s", v[0] == '#' ? "" : "#", v);
         return json_string(hex);
     }
+    case K_DISTANCE:
+        if (strcmp(v, "fit") == 0) {
+            return json_string(v);
+        }
+        return parse_double(v, &d) ? json_real(d) : NULL;
     case K_DETAIL:
         if (strcmp(v, "auto") == 0) {
             return json_string(v);

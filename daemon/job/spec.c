@@ -202,14 +202,22 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
 
 static const struct rc_field pose_fields[] = {
     FIELD(struct rc_camera_pose, "elevation", RC_FIELD_NUMBER, elevation_deg, -90.0, 90.0),
-    FIELD(struct rc_camera_pose, "distance", RC_FIELD_NUMBER, distance, 1e-3, 1000.0),
     FIELD(struct rc_camera_pose, "fov", RC_FIELD_NUMBER, fov_deg, 0.0, 180.0),
+    FIELD(struct rc_camera_pose, "roll", RC_FIELD_NUMBER, roll_deg, -36000.0, 36000.0),
 };
 
 static enum rc_err parse_pose(const json_t *obj, const char *path, struct rc_camera_pose *pose,
                               struct rc_error *err)
 {
-    enum rc_err rc = rc_field_read(obj, path, pose_fields, COUNT(pose_fields), NULL, pose, err);
+    /* distance: a number, or "fit" (resolved once the raster's extent is known). */
+    const json_t *distance = json_object_get(obj, "distance");
+    enum rc_err rc = RC_OK;
+    if (json_is_string(distance) && strcmp(json_string_value(distance), "fit") == 0) {
+        pose->distance = RC_CAMERA_FIT;
+    } else {
+        rc = rc_field_get_number(obj, "distance", path, 1e-3, 1000.0, &pose->distance, err);
+    }
+    rc = rc ? rc : rc_field_read(obj, path, pose_fields, COUNT(pose_fields), NULL, pose, err);
     if (rc == RC_OK && !(pose->fov_deg > 0.0 && pose->fov_deg < 180.0)) {
         struct rc_field_path p;
         rc_field_path_join(&p, path, "fov");
@@ -239,7 +247,7 @@ static enum rc_err parse_keyframes(struct rc_job_spec *spec, const json_t *keys_
                                    struct rc_error *err)
 {
     static const char *const keys[] = {"t",      "azimuth", "elevation", "distance",
-                                       "target", "fov",     NULL};
+                                       "target", "fov",     "roll",      NULL};
     struct rc_camera_path *cam = &spec->camera;
     size_t n = json_array_size(keys_json);
     if (!json_is_array(keys_json) || n == 0 || n > RC_CAMERA_MAX_KEYFRAMES) {
@@ -285,9 +293,9 @@ static enum rc_err parse_keyframes(struct rc_job_spec *spec, const json_t *keys_
 static enum rc_err parse_camera(struct rc_job_spec *spec, const json_t *camera,
                                 struct rc_error *err)
 {
-    static const char *const keys[] = {"orbit", "keyframes", "interpolation", NULL};
+    static const char *const keys[] = {"orbit", "keyframes", "interpolation", "preset", NULL};
     static const char *const orbit_keys[] = {"start",  "degrees", "elevation", "distance",
-                                             "target", "fov",     NULL};
+                                             "target", "fov",     "roll",      NULL};
     struct rc_camera_path *cam = &spec->camera;
     cam->kind = RC_CAMERA_ORBIT;
     cam->base = (struct rc_camera_pose){
@@ -299,6 +307,16 @@ static enum rc_err parse_camera(struct rc_job_spec *spec, const json_t *camera,
     enum rc_err rc = rc_field_check_keys(camera, "camera", keys, err);
     if (rc != RC_OK) {
         return rc;
+    }
+    const json_t *preset = json_object_get(camera, "preset");
+    if (preset) {
+        if (!json_is_string(preset) || strcmp(json_string_value(preset), "isometric") != 0) {
+            return rc_error_set(err, RC_ERR_INVALID, "camera.preset", "must be \"isometric\"");
+        }
+        /* mayavi's default view: the orbit and keyframes may still change any part. */
+        cam->base.azimuth_deg = RC_CAMERA_ISOMETRIC_AZIMUTH;
+        cam->base.elevation_deg = RC_CAMERA_ISOMETRIC_ELEVATION;
+        cam->base.distance = RC_CAMERA_FIT;
     }
     const json_t *orbit = json_object_get(camera, "orbit");
     const json_t *keyframes = json_object_get(camera, "keyframes");

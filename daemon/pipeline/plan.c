@@ -93,6 +93,13 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
     }
     value_range(spec, values, &plan->vmin, &plan->vmax);
     bool surface = spec->mode == RC_MODE_SURFACE;
+    /* "fit" distances frame the raster (and its relief) at the output's aspect. */
+    double longest = values->width > values->height ? values->width : values->height;
+    plan->camera = spec->camera;
+    rc_camera_fit(&plan->camera, values->width / longest, values->height / longest,
+                  surface ? RC_PLAN_SURFACE_RELIEF * spec->exaggeration : 0.0,
+                  (double)spec->width / (double)spec->height);
+    plan->timeline.camera = &plan->camera;
     unsigned out_long = spec->width > spec->height ? spec->width : spec->height;
 
     plan->overlay = (struct rc_overlay_settings){.width = spec->width,

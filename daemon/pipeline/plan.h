@@ -10,9 +10,9 @@
  * only), and the render, overlay, encoder and muxer settings. rc_plan_frame()
  * gives what each frame draws.
  *
- * A plan borrows from the job and the rasters it was made from (strings, the
- * colormap, band lists, uploads): they must outlive it. Pure data; the worker thread that
- * owns the job uses it.
+ * A plan must not move once made (its timeline points into it). It borrows from the job and the
+ * rasters it was made from (strings, the colormap, band lists, uploads): they must outlive it. Pure
+ * data; the worker thread that owns the job uses it.
  */
 #ifndef RC_PLAN_H
 #define RC_PLAN_H
@@ -44,8 +44,9 @@
 #define RC_PLAN_KIT_AMBIENT 0.25
 
 struct rc_plan {
-    struct rc_timeline timeline;
-    double vmin, vmax; /* the value range the colormap spans */
+    struct rc_timeline timeline;  /* its camera is `camera` below */
+    struct rc_camera_path camera; /* the job's, with "fit" distances resolved */
+    double vmin, vmax;            /* the value range the colormap spans */
     bool has_overlay;
     struct rc_overlay_settings overlay;
     struct rc_render_settings render; /* values, heights, overlay: set by the worker */

@@ -219,7 +219,7 @@ def patch_mean(frame, col, row, radius=2):
 
 
 def look_at_pixel(point, width, height, azimuth, elevation, distance, fov_deg,
-                  target=(0.0, 0.0, 0.0)):
+                  target=(0.0, 0.0, 0.0), roll=0.0):
     """Pixel (column, row) of a world point for a camera at `azimuth` (0: looking
     north from the south, counter-clockwise from above) and `elevation`, `distance`
     from `target`, with a vertical field of view of `fov_deg` (square pixels)."""
@@ -231,6 +231,8 @@ def look_at_pixel(point, width, height, azimuth, elevation, distance, fov_deg,
     right = np.array([np.cos(az), np.sin(az), 0.0])
     up = np.cross(right, forward)
     up /= np.linalg.norm(up)
+    r = np.radians(roll)  # the camera turns about its line of sight, the picture clockwise
+    right, up = np.cos(r) * right + np.sin(r) * up, np.cos(r) * up - np.sin(r) * right
     rel = np.asarray(point, float) - eye
     depth = rel @ forward
     half_h = np.tan(np.radians(fov_deg) / 2) * depth

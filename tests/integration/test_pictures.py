@@ -505,3 +505,73 @@ class TitilerColormapsTest(PictureBase):
                 d = np.abs(row[:, None, :] - table[None, :, :]).max(axis=2)
                 self.assertLess(np.median(d.min(axis=1)), 6)
                 self.assertLess(np.percentile(d.min(axis=0), 95), 12)
+
+
+class CameraTest(PictureBase):
+    """camera roll, a distance that fits the raster, and mayavi's isometric view."""
+
+    def markers(self):
+        """A dark raster with a bright patch near its north-east and a grey one near
+        its south-west corner (cells of a 100 x 60 grid)."""
+        values = np.zeros((60, 100), np.float32)
+        values[5:11, 85:95] = 1.0   # north-east
+        values[49:55, 5:15] = 0.5   # south-west
+        write_geotiff(os.path.join(self.daemon.root, "markers.tif"), values)
+
+    def centroid(self, frame, lo, hi):
+        grey = frame.mean(axis=2)
+        rows, cols = np.nonzero((grey > lo) & (grey < hi))
+        self.assertGreater(len(rows), 10)
+        return cols.mean(), rows.mean()
+
+    def test_roll_turns_the_picture(self):
+        self.markers()
+        width, height, distance, fov = 480, 480, 1.6, 40
+        for roll in (0, 90, 30):
+            with self.subTest(roll=roll):
+                job = {"raster": {"url": "markers.tif"},
+                       "style": {"colormap": "gray", "background": "#0000ff"},
+                       "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": distance,
+                                            "fov": fov, "roll": roll}},
+                       "output": {"width": width, "height": height, "fps": 10, "frames": 1,
+                                  "crf": 4}}
+                frame = self.clip(job, "roll%d.webm" % roll)[0]
+                got = self.centroid(frame, 200, 256)  # the white patch
+                x, y = raster_cell_centre(89.5, 7.5, 100, 60)
+                want = look_at_pixel((x, y, 0), width, height, 0, 90, distance, fov, roll=roll)
+                self.assertLess(np.hypot(got[0] - want[0], got[1] - want[1]), 4, (got, want))
+
+    def test_fit_frames_the_raster_at_any_aspect(self):
+        self.markers()
+        for width, height in ((640, 180), (180, 640), (360, 360)):
+            with self.subTest(size=(width, height)):
+                job = {"raster": {"url": "markers.tif"},
+                       "style": {"colormap": "gray", "background": "#0000ff"},
+                       "camera": {"orbit": {"degrees": 90, "elevation": 35,
+                                            "distance": "fit"}},
+                       "output": {"width": width, "height": height, "fps": 4, "frames": 4,
+                                  "crf": 8}}
+                for frame in self.clip(job, "fit%dx%d.webm" % (width, height)):
+                    raster = frame[..., 2] < 200  # not the blue background
+                    rows, cols = np.nonzero(raster)
+                    # Whole (no edge touched) and large (over half the narrower side).
+                    self.assertGreater(rows.min(), 0)
+                    self.assertLess(rows.max(), height - 1)
+                    self.assertGreater(cols.min(), 0)
+                    self.assertLess(cols.max(), width - 1)
+                    span = max(rows.max() - rows.min(), cols.max() - cols.min())
+                    self.assertGreater(span, 0.5 * min(width, height))
+
+    def test_isometric_preset_looks_from_the_north_east(self):
+        self.markers()
+        job = {"raster": {"url": "markers.tif"},
+               "style": {"colormap": "gray", "background": "#0000ff"},
+               "camera": {"preset": "isometric", "orbit": {"degrees": 0}},
+               "output": {"width": 480, "height": 360, "fps": 10, "frames": 1, "crf": 4}}
+        frame = self.clip(job, "iso.webm")[0]
+        ne = self.centroid(frame, 200, 256)
+        sw = self.centroid(frame, 100, 160)
+        self.assertGreater(ne[1], sw[1])  # the north-east corner is nearer: lower down
+        raster = np.nonzero(frame[..., 2] < 200)
+        self.assertGreater(raster[0].min(), 0)
+        self.assertLess(raster[0].max(), 359)
