@@ -103,7 +103,7 @@ class LongRunTest(unittest.TestCase):
                          warm["cancelled"] + outcomes["cancelled"])
         self.assertEqual(len(re.findall(r"outcome=failed", log)),
                          warm["failed"] + outcomes["failed"])
-        self.assertEqual(fds1, fds0)
+        self.assertLessEqual(fds1, fds0)  # the baseline may hold a closing connection
         # A 1280x720 frame is 3.5 MiB: a leak of one per job would add hundreds. Flat:
         # the first half may still fill the GL driver's caches (shader variants per
         # size and mode); the second half grows it by no more than allocator noise.
