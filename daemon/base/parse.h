@@ -12,4 +12,9 @@
 /* Decimal digits only (at least one), value <= UINT64_MAX. */
 bool rc_parse_u64(const char *text, uint64_t *out);
 
+/* A printf format for exactly one double: literal text, %% escapes and one
+ * %[-+ #0]*[width][.precision](f|F|e|E|g|G), widths and precisions of two digits at
+ * most. Only such a format is ever handed to snprintf with a value. */
+bool rc_parse_format_one_double(const char *format);
+
 #endif

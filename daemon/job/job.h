@@ -88,6 +88,10 @@ struct rc_job_spec {
         light_shininess;
     bool colorbar;
     char colorbar_label[128]; /* UTF-8; empty: none */
+    bool colorbar_horizontal; /* along the bottom; else beside the scene */
+    unsigned colorbar_ticks;  /* tick intervals wanted; 0: about four */
+    char colorbar_format[32]; /* printf-like for one double ("%.1f km"); empty: auto */
+    unsigned title_size;      /* pixels; 0: from the output's height */
     char title[256];          /* UTF-8; empty: none */
     /* camera */
     struct rc_camera_path camera;

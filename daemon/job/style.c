@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/parse.h"
 #include "job/fields.h"
 
 /* A colour as "#rrggbb[aa]" or [r, g, b(, a)] with 0..255 components. */
@@ -126,7 +127,7 @@ static enum rc_err parse_stops(struct rc_job_spec *spec, const json_t *obj, stru
 
 static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const colorbar_keys[] = {"label", NULL};
+    static const char *const colorbar_keys[] = {"label", "orientation", "ticks", "format", NULL};
     const json_t *colorbar = json_object_get(style, "colorbar");
     enum rc_err rc = RC_OK;
     if (json_is_boolean(colorbar)) {
@@ -139,14 +140,39 @@ static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, s
             rc = rc_field_copy_text(label, "style.colorbar.label", spec->colorbar_label,
                                     sizeof(spec->colorbar_label), err);
         }
+        const json_t *orientation = json_object_get(colorbar, "orientation");
+        if (rc == RC_OK && orientation) {
+            const char *o = json_is_string(orientation) ? json_string_value(orientation) : "";
+            spec->colorbar_horizontal = strcmp(o, "horizontal") == 0;
+            if (!spec->colorbar_horizontal && strcmp(o, "vertical") != 0) {
+                rc = rc_error_set(err, RC_ERR_INVALID, "style.colorbar.orientation",
+                                  "must be \"vertical\" or \"horizontal\"");
+            }
+        }
+        rc = rc ? rc
+                : rc_field_get_uint(colorbar, "ticks", "style.colorbar", 1, 20,
+                                    &spec->colorbar_ticks, err);
+        const json_t *format = json_object_get(colorbar, "format");
+        if (rc == RC_OK && format &&
+            !(json_is_string(format) && strcmp(json_string_value(format), "auto") == 0)) {
+            rc = rc_field_copy_text(format, "style.colorbar.format", spec->colorbar_format,
+                                    sizeof(spec->colorbar_format), err);
+            if (rc == RC_OK && !rc_parse_format_one_double(spec->colorbar_format)) {
+                rc = rc_error_set(err, RC_ERR_INVALID, "style.colorbar.format",
+                                  "must be \"auto\" or text with one %%f, %%e or %%g conversion "
+                                  "(flags, width and precision allowed; %%%% for a percent sign)");
+            }
+        }
     } else if (colorbar) {
         rc = rc_error_set(err, RC_ERR_INVALID, "style.colorbar",
-                          "must be true, false or {\"label\": \"...\"}");
+                          "must be true, false or {\"label\", \"orientation\", \"ticks\", "
+                          "\"format\"}");
     }
     const json_t *title = json_object_get(style, "title");
     if (rc == RC_OK && title) {
         rc = rc_field_copy_text(title, "style.title", spec->title, sizeof(spec->title), err);
     }
+    rc = rc ? rc : rc_field_get_uint(style, "title_size", "style", 6, 200, &spec->title_size, err);
     return rc;
 }
 
@@ -190,9 +216,9 @@ static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighti
 
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {"mode",       "colormap",     "reverse",  "nan_color",
-                                       "background", "exaggeration", "lighting", "colorbar",
-                                       "title",      "detail",       NULL};
+    static const char *const keys[] = {"mode",       "colormap",     "reverse",    "nan_color",
+                                       "background", "exaggeration", "lighting",   "colorbar",
+                                       "title",      "detail",       "title_size", NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;

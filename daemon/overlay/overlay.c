@@ -1,11 +1,13 @@
 #include "overlay/overlay.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/colormap.h"
+#include "base/parse.h"
 
 /* Sizes at 360 output rows; everything scales with the output height. */
 enum {
@@ -37,14 +39,14 @@ bool rc_overlay_wanted(const struct rc_overlay_settings *st)
     return st->colorbar || st->title[0] != '\0';
 }
 
-size_t rc_overlay_ticks(double vmin, double vmax, size_t max, double *out)
+size_t rc_overlay_ticks(double vmin, double vmax, unsigned intervals, size_t max, double *out)
 {
     double span = vmax - vmin;
     if (!(span > 0) || !isfinite(span) || max == 0) {
         return 0;
     }
     static const double nice[] = {1, 2, 2.5, 5, 10};
-    double raw = span / 4.0;
+    double raw = span / (intervals ? intervals : 4);
     double magnitude = pow(10.0, floor(log10(raw)));
     double step = magnitude * 10;
     for (size_t i = 0; i < sizeof(nice) / sizeof(nice[0]); i++) {
@@ -92,14 +94,17 @@ static void fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
  * normalised value at the row's centre, over the background for translucent maps. */
 static void draw_ramp(struct rc_canvas *c, struct rc_rect bar, const struct rc_overlay_settings *st)
 {
-    for (int i = 0; i < bar.h; i++) {
-        double t = (i + 0.5) / bar.h;
+    int length = st->horizontal ? bar.w : bar.h;
+    for (int i = 0; i < length; i++) {
+        double t = (i + 0.5) / length;
         const uint8_t *m = st->colormap->rgba[rc_colormap_index(st->colormap, t)];
         uint8_t px[4] = {0, 0, 0, 255};
         for (int k = 0; k < 3; k++) {
             px[k] = (uint8_t)((m[k] * m[3] + st->background[k] * (255 - m[3]) + 127) / 255);
         }
-        struct rc_rect row = {bar.x, bar.y + bar.h - 1 - i, bar.w, 1};
+        struct rc_rect row = st->horizontal
+                                 ? (struct rc_rect){bar.x + i, bar.y, 1, bar.h}
+                                 : (struct rc_rect){bar.x, bar.y + bar.h - 1 - i, bar.w, 1};
         fill(c, row, px);
     }
 }
@@ -129,20 +134,38 @@ static void format_end(double value, double step, char *buf, size_t size)
     }
 }
 
-static size_t colorbar_labels(double vmin, double vmax, struct tick_label *out)
+/* A label with the job's format (checked safe by the job's parser), else auto. */
+static void label_text(const struct rc_overlay_settings *st, double value, double step, bool end,
+                       char *buf, size_t size)
+{
+    if (st->tick_format && st->tick_format[0] && rc_parse_format_one_double(st->tick_format)) {
+        /* Checked just above: text and one floating-point conversion. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(buf, size, st->tick_format, value);
+#pragma GCC diagnostic pop
+    } else if (end) {
+        format_end(value, step, buf, size);
+    } else {
+        rc_overlay_format(value, step, buf, size);
+    }
+}
+
+static size_t colorbar_labels(const struct rc_overlay_settings *st, double vmin, double vmax,
+                              struct tick_label *out)
 {
     double ticks[RC_OVERLAY_MAX_TICKS];
-    size_t n = rc_overlay_ticks(vmin, vmax, RC_OVERLAY_MAX_TICKS, ticks);
+    size_t n = rc_overlay_ticks(vmin, vmax, st->tick_intervals, RC_OVERLAY_MAX_TICKS, ticks);
     double step = n >= 2 ? ticks[1] - ticks[0] : (vmax - vmin) / 4;
     size_t k = 0;
     out[k].value = vmin;
-    format_end(vmin, step, out[k++].text, sizeof(out[0].text));
+    label_text(st, vmin, step, true, out[k++].text, sizeof(out[0].text));
     for (size_t i = 0; i < n; i++) {
         out[k].value = ticks[i];
-        rc_overlay_format(ticks[i], step, out[k++].text, sizeof(out[0].text));
+        label_text(st, ticks[i], step, false, out[k++].text, sizeof(out[0].text));
     }
     out[k].value = vmax;
-    format_end(vmax, step, out[k++].text, sizeof(out[0].text));
+    label_text(st, vmax, step, true, out[k++].text, sizeof(out[0].text));
     return k;
 }
 
@@ -151,7 +174,7 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
                           const uint8_t ink[3])
 {
     struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
-    size_t count = colorbar_labels(vmin, vmax, labels);
+    size_t count = colorbar_labels(st, vmin, vmax, labels);
     unsigned tick_px = font_px(TICK_PX, s), label_px = font_px(LABEL_PX, s);
     int widest = 0, ascent = 0, descent = 0, w;
     for (size_t i = 0; i < count; i++) {
@@ -212,6 +235,63 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
     o->scene.w -= panel_w;
 }
 
+/* The bar along the bottom of the frame: the label above it, the ticks below. */
+static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overlay_settings *st,
+                                     double vmin, double vmax, struct rc_text *text, double s,
+                                     const uint8_t ink[3])
+{
+    struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
+    size_t count = colorbar_labels(st, vmin, vmax, labels);
+    unsigned tick_px = font_px(TICK_PX, s), label_px = font_px(LABEL_PX, s);
+    int ascent = 0, descent = 0, w;
+    rc_text_measure(text, labels[0].text, tick_px, &w, &ascent, &descent);
+    int label_w = 0, label_ascent = 0, label_descent = 0;
+    if (st->colorbar_label[0]) {
+        rc_text_measure(text, st->colorbar_label, label_px, &label_w, &label_ascent,
+                        &label_descent);
+    }
+    int margin = scaled(MARGIN, s), bar_h = scaled(BAR_WIDTH, s);
+    int tick_len = scaled(TICK_LENGTH, s), gap = scaled(TICK_GAP, s);
+    int label_band = st->colorbar_label[0] ? label_ascent + label_descent + gap : 0;
+    int panel_h = margin + label_band + bar_h + tick_len + gap + ascent + descent + margin;
+    if (panel_h > o->canvas.height / 3) {
+        panel_h = o->canvas.height / 3;
+    }
+    struct rc_rect panel = {0, o->canvas.height - panel_h, o->canvas.width, panel_h};
+    int bar_w = (int)(o->canvas.width * 0.7);
+    o->bar = (struct rc_rect){(o->canvas.width - bar_w) / 2, panel.y + margin + label_band, bar_w,
+                              bar_h};
+    draw_ramp(&o->canvas, o->bar, st);
+    uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
+    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y - 1, bar_w + 2, 1}, ink_rgba);
+    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y + bar_h, bar_w + 2, 1}, ink_rgba);
+    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y, 1, bar_h}, ink_rgba);
+    fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, o->bar.y, 1, bar_h}, ink_rgba);
+    int last_right = INT_MIN / 2;
+    for (size_t i = 0; i < count; i++) {
+        double f = (labels[i].value - vmin) / (vmax - vmin);
+        int x = o->bar.x + (int)lround(f * (bar_w - 1));
+        rc_text_measure(text, labels[i].text, tick_px, &w, &ascent, &descent);
+        int left = x - w / 2;
+        bool end = i == 0 || i + 1 == count;
+        /* Interior labels give way where they would touch a neighbour or the max. */
+        int max_left = o->bar.x + bar_w - 1 - w / 2;
+        if (!end && (left < last_right + gap || left + w + gap > max_left)) {
+            continue;
+        }
+        last_right = left + w;
+        fill(&o->canvas, (struct rc_rect){x, o->bar.y + bar_h, 1, tick_len}, ink_rgba);
+        rc_text_draw(text, &o->canvas, left, o->bar.y + bar_h + tick_len + gap + ascent,
+                     labels[i].text, tick_px, ink);
+    }
+    if (st->colorbar_label[0]) {
+        rc_text_draw(text, &o->canvas, (o->canvas.width - label_w) / 2,
+                     panel.y + margin + label_ascent, st->colorbar_label, label_px, ink);
+    }
+    o->panels[o->panel_count++] = panel;
+    o->scene.h -= panel_h;
+}
+
 enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_text *text,
                               struct rc_overlay **out, struct rc_error *err)
 {
@@ -234,7 +314,7 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
     o->scene = (struct rc_rect){0, 0, (int)st->width, (int)st->height};
     int top = 0;
     if (st->title[0]) {
-        unsigned px = font_px(TITLE_PX, s);
+        unsigned px = st->title_px ? st->title_px : font_px(TITLE_PX, s);
         int w, ascent, descent;
         rc_text_measure(text, st->title, px, &w, &ascent, &descent);
         int band = scaled(TITLE_BAND, s);
@@ -248,7 +328,11 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
         o->scene.h -= band;
     }
     if (st->colorbar && isfinite(vmin) && isfinite(vmax) && vmax > vmin) {
-        draw_colorbar(o, st, vmin, vmax, text, s, top, ink);
+        if (st->horizontal) {
+            draw_colorbar_horizontal(o, st, vmin, vmax, text, s, ink);
+        } else {
+            draw_colorbar(o, st, vmin, vmax, text, s, top, ink);
+        }
     }
     *out = o;
     return RC_OK;

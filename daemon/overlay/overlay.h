@@ -23,7 +23,7 @@ struct rc_rect {
 };
 
 #define RC_OVERLAY_MAX_PANELS 2
-#define RC_OVERLAY_MAX_TICKS 8
+#define RC_OVERLAY_MAX_TICKS 24
 
 struct rc_overlay {
     struct rc_canvas canvas;                      /* owned; output size */
@@ -43,6 +43,10 @@ struct rc_overlay_settings {
     const struct rc_colormap *colormap; /* the bar's colours */
     uint8_t background[4];              /* what translucent colours and the ink are set against */
     double vmin, vmax;                  /* the bar's range: the scene's colour range */
+    bool horizontal;                    /* the bar along the bottom, min at the left */
+    unsigned tick_intervals;            /* about how many; 0: four */
+    const char *tick_format;            /* printf-like, checked safe; NULL or "": auto */
+    unsigned title_px;                  /* 0: from the output's height */
 };
 
 /* True when the settings ask for a colorbar or a title. */
@@ -53,8 +57,9 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *settings, struct
 void rc_overlay_destroy(struct rc_overlay *overlay);
 
 /* "Nice" tick values (1, 2, 2.5 or 5 times a power of ten) strictly inside
- * (vmin, vmax), at most `max` of them, ascending. Returns how many. */
-size_t rc_overlay_ticks(double vmin, double vmax, size_t max, double *out);
+ * (vmin, vmax), spaced for about `intervals` intervals, at most `max` of them,
+ * ascending. Returns how many. */
+size_t rc_overlay_ticks(double vmin, double vmax, unsigned intervals, size_t max, double *out);
 
 /* Formats a tick label with as many decimals as `step` needs. */
 void rc_overlay_format(double value, double step, char *buf, size_t size);

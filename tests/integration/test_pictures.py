@@ -575,3 +575,55 @@ class CameraTest(PictureBase):
         raster = np.nonzero(frame[..., 2] < 200)
         self.assertGreater(raster[0].min(), 0)
         self.assertLess(raster[0].max(), 359)
+
+
+class ColorbarOptionsTest(PictureBase):
+    """style.colorbar's orientation, ticks and format, and style.title_size."""
+
+    def bar_job(self, colorbar, **style):
+        return {"raster": {"url": "jacksboro_dem.tif"},
+                "style": dict({"colormap": "viridis", "colorbar": colorbar}, **style),
+                "camera": {"orbit": {"degrees": 0, "elevation": 90}},
+                "output": {"width": 640, "height": 360, "fps": 10, "frames": 1, "crf": 4}}
+
+    def test_horizontal_bar_along_the_bottom(self):
+        frame = self.clip(self.bar_job({"orientation": "horizontal", "label": "m"}), "h.webm")[0]
+        hsv = matplotlib.colors.rgb_to_hsv(frame / 255.0)
+        colourful = hsv[..., 1] > 0.35
+        bottom = colourful[270:]  # the bottom quarter: the bar, and nothing of the scene
+        rows = np.nonzero(bottom.mean(axis=1) > 0.5)[0]
+        self.assertGreater(len(rows), 3, "no horizontal bar")
+        y = 270 + int(np.median(rows))
+        cols = np.nonzero(colourful[y])[0]
+        left, right = cols.min(), cols.max()
+        self.assertGreater(right - left, 640 * 0.6)
+        cmap = matplotlib.colormaps["viridis"]
+        n = right - left + 1
+        errors = [np.abs(frame[y, x] - np.array(cmap((x - left + 0.5) / n)[:3]) * 255).max()
+                  for x in range(left + 2, right - 1)]
+        self.assertLess(np.median(errors), 10)  # min at the left, max at the right
+        # No vertical bar at the right any more.
+        right_panel = colourful[:250, int(640 * 0.85):]
+        self.assertLess(right_panel.mean(axis=0).max(), 0.35)
+
+    def test_ticks_and_format_change_the_labels(self):
+        def ink(colorbar):
+            frame = self.clip(self.bar_job(colorbar), "t.webm")[0]
+            return frame[:, int(640 * 0.8):].max(axis=2) < 100  # the bar's panel, dark ink
+        few = ink({"ticks": 2})
+        many = ink({"ticks": 12})
+        formatted = ink({"ticks": 2, "format": "%.2f km"})
+        self.assertGreater(many.sum(), few.sum() * 1.1)  # more ticks, more labels
+        self.assertGreater((formatted != few).sum(), 200)  # other labels
+        status, _, body = self.daemon.render(self.bar_job({"format": "%s"}))
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["error"]["field"], "style.colorbar.format")
+
+    def test_title_size(self):
+        def title_rows(size):
+            job = self.bar_job(False, title="Jacksboro", **({"title_size": size} if size else {}))
+            frame = self.clip(job, "title.webm")[0]
+            ink = frame[:100].max(axis=2) < 100
+            return np.nonzero(ink.any(axis=1))[0]
+        small, large = title_rows(10), title_rows(40)
+        self.assertGreater(large.max() - large.min(), 2.5 * (small.max() - small.min()))

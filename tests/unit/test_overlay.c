@@ -10,13 +10,13 @@
 static void test_ticks(void)
 {
     double t[RC_OVERLAY_MAX_TICKS];
-    size_t n = rc_overlay_ticks(236, 1076, RC_OVERLAY_MAX_TICKS, t);
+    size_t n = rc_overlay_ticks(236, 1076, 0, RC_OVERLAY_MAX_TICKS, t);
     CHECK(n == 4 && t[0] == 250 && t[1] == 500 && t[3] == 1000);
-    n = rc_overlay_ticks(0, 1, RC_OVERLAY_MAX_TICKS, t);
+    n = rc_overlay_ticks(0, 1, 0, RC_OVERLAY_MAX_TICKS, t);
     CHECK(n == 3 && t[0] == 0.25 && t[2] == 0.75); /* ends excluded */
-    n = rc_overlay_ticks(-1.88, 1.41, RC_OVERLAY_MAX_TICKS, t);
+    n = rc_overlay_ticks(-1.88, 1.41, 0, RC_OVERLAY_MAX_TICKS, t);
     CHECK(n == 3 && t[0] == -1 && t[1] == 0 && t[2] == 1);
-    CHECK(rc_overlay_ticks(5, 5, RC_OVERLAY_MAX_TICKS, t) == 0);
+    CHECK(rc_overlay_ticks(5, 5, 0, RC_OVERLAY_MAX_TICKS, t) == 0);
     char buf[32];
     rc_overlay_format(0.25, 0.25, buf, sizeof(buf));
     CHECK(strcmp(buf, "0.25") == 0);
