@@ -5,6 +5,7 @@ retried after Retry-After, a bounded number of times."""
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,9 +127,11 @@ class InstallTest(DaemonTest):
             venv = os.path.join(tmp, "venv")
             subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", venv],
                            check=True)
+            # A copy: building in place would leave build/ and egg-info in the tree.
+            package = os.path.join(tmp, "python")
+            shutil.copytree(os.path.join(SOURCE, "client", "python"), package)
             pip = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--no-index",
-                                  "--no-build-isolation", "--quiet",
-                                  os.path.join(SOURCE, "client", "python")],
+                                  "--no-build-isolation", "--quiet", package],
                                  capture_output=True, text=True)
             self.assertEqual(pip.returncode, 0, pip.stdout + pip.stderr)
             example = extract_readme_example()
