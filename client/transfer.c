@@ -171,6 +171,19 @@ static struct curl_slist *auth_header(const struct options *o, struct curl_slist
     return list;
 }
 
+/* What every request of the client sets: its URL and headers, where the body goes,
+ * http(s) only, and a connect timeout. */
+static void common_options(CURL *curl, const char *url, struct curl_slist *headers,
+                           curl_write_callback write, void *ctx)
+{
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, ctx);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+}
+
 /* One POST of the job; fills `s`. */
 static CURLcode post_once(const struct options *o, const char *job, struct sink *s)
 {
@@ -200,14 +213,9 @@ static CURLcode post_once(const struct options *o, const char *job, struct sink 
         headers = curl_slist_append(headers, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, job);
     }
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
+    common_options(curl, url, headers, (curl_write_callback)on_data, s);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, s);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
     CURLcode res = curl_easy_perform(curl);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s->status);
     curl_mime_free(mime);
@@ -317,12 +325,7 @@ int get_json(const struct options *o, const char *path)
     FILE *mem = open_memstream(&body, &len);
     CURL *curl = curl_easy_init();
     struct curl_slist *headers = auth_header(o, NULL);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, mem);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    common_options(curl, url, headers, (curl_write_callback)collect, mem);
     CURLcode res = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -92,6 +92,15 @@ static void fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
 
 /* The ramp: row by row from the bottom, each the colour matplotlib gives the
  * normalised value at the row's centre, over the background for translucent maps. */
+/* A one-pixel frame just outside `r`. */
+static void outline(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
+{
+    fill(c, (struct rc_rect){r.x - 1, r.y - 1, r.w + 2, 1}, rgba);
+    fill(c, (struct rc_rect){r.x - 1, r.y + r.h, r.w + 2, 1}, rgba);
+    fill(c, (struct rc_rect){r.x - 1, r.y, 1, r.h}, rgba);
+    fill(c, (struct rc_rect){r.x + r.w, r.y, 1, r.h}, rgba);
+}
+
 static void draw_ramp(struct rc_canvas *c, struct rc_rect bar, const struct rc_overlay_settings *st)
 {
     int length = st->horizontal ? bar.w : bar.h;
@@ -206,11 +215,7 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
         panel.y + margin + label_band + (ascent + descent) / 2 + (avail - bar_h) / 2, bar_w, bar_h};
     draw_ramp(&o->canvas, o->bar, st);
     uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
-    /* Outline, one pixel. */
-    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y - 1, bar_w + 2, 1}, ink_rgba);
-    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y + bar_h, bar_w + 2, 1}, ink_rgba);
-    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y, 1, bar_h}, ink_rgba);
-    fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, o->bar.y, 1, bar_h}, ink_rgba);
+    outline(&o->canvas, o->bar, ink_rgba);
     int text_h = ascent + descent;
     int last_y = -text_h * 2;
     for (size_t i = 0; i < count; i++) {
@@ -263,10 +268,7 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
                               bar_h};
     draw_ramp(&o->canvas, o->bar, st);
     uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
-    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y - 1, bar_w + 2, 1}, ink_rgba);
-    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y + bar_h, bar_w + 2, 1}, ink_rgba);
-    fill(&o->canvas, (struct rc_rect){o->bar.x - 1, o->bar.y, 1, bar_h}, ink_rgba);
-    fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, o->bar.y, 1, bar_h}, ink_rgba);
+    outline(&o->canvas, o->bar, ink_rgba);
     int last_right = INT_MIN / 2;
     for (size_t i = 0; i < count; i++) {
         double f = (labels[i].value - vmin) / (vmax - vmin);
