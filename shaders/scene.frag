@@ -19,7 +19,6 @@ uniform vec3 u_nodata_rgb;       // nan_color already composited over the backgr
 uniform bool u_transparent;      // a transparent background: colours keep their alpha
 uniform vec4 u_nodata_rgba;      // ... and no data is nan_color itself
 uniform bool u_surface;
-uniform bool u_lighting;
 const int MAX_LIGHTS = 5;
 uniform int u_light_count;
 uniform vec3 u_light_dirs[MAX_LIGHTS];   // towards each light, world space, unit length
@@ -45,6 +44,7 @@ vec3 surface_normal()
     return normalize(mix(na, nb, u_blend) * 2.0 - 1.0);
 }
 
+#ifdef RC_LIT
 // Lambert's diffuse and Blinn-Phong's specular term for each light, over an ambient
 // floor; the normal comes from the full-resolution height field.
 vec3 shade(vec3 rgb)
@@ -66,6 +66,7 @@ vec3 shade(vec3 rgb)
     }
     return rgb * (u_ambient + u_diffuse * diffuse) + vec3(u_specular * specular);
 }
+#endif
 
 void main()
 {
@@ -79,8 +80,9 @@ void main()
     int index = clamp(int(t * float(u_lut_size)), 0, u_lut_size - 1);
     vec4 c = texelFetch(u_lut, ivec2(index, 0), 0);
     vec3 rgb = c.rgb;
-    if (u_surface && u_lighting) {
-        rgb = min(shade(rgb), vec3(1.0));
-    }
+#ifdef RC_LIT
+    // Compiled into the lit surfaces' program only (render/render.c).
+    rgb = min(shade(rgb), vec3(1.0));
+#endif
     o_color = u_transparent ? vec4(rgb, c.a) : vec4(mix(u_background, rgb, c.a), 1.0);
 }

@@ -38,6 +38,14 @@ struct slot {
     size_t index;
 };
 
+struct scene_program {
+    GLuint program;
+    GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
+        u_background, u_nodata_rgb, u_surface, u_height_scale, u_light_count, u_light_dirs,
+        u_light_power, u_ambient, u_diffuse, u_specular, u_shininess, u_eye, u_normals, u_heights,
+        u_has_heights, u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
+};
+
 struct rc_render {
     struct rc_gpu *gpu;
     struct rc_gpu_display *display; /* the EGL display this worker uses */
@@ -46,16 +54,15 @@ struct rc_render {
     char renderer[256];
     char version[256];
     GLint max_texture;
-    GLuint program;
     GLuint overlay_program;
     GLint o_rect, o_canvas, o_canvas_tex;
     GLuint yuv_program; /* overlay.vert + yuv.frag */
     GLint y_rect, y_canvas, y_scene, y_width, y_height;
     GLuint quad_vao, quad_vbo;
-    GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
-        u_background, u_nodata_rgb, u_surface, u_height_scale, u_lighting, u_light_count,
-        u_light_dirs, u_light_power, u_ambient, u_diffuse, u_specular, u_shininess, u_eye,
-        u_normals, u_heights, u_has_heights, u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
+    /* The scene's two programs: lit surfaces, and everything else (a lighting
+     * branch left in costs llvmpipe twice the fragment time even when not taken). */
+    struct scene_program plain, lit;
+    struct scene_program *prog; /* the job's */
     /* per job */
     bool surface;
     struct rc_light_settings lighting;

@@ -19,6 +19,56 @@ void rc_render_assert_current(const struct rc_render *r)
     (void)r;
 }
 
+/* One variant of the scene program: `lit` compiles the lighting in (RC_LIT). */
+static enum rc_err scene_program(struct scene_program *p, bool lit, struct rc_error *err)
+{
+    const char *src = rc_shader_scene_frag;
+    const char *line = strchr(src, '\n'); /* after "#version 300 es" */
+    size_t head = line ? (size_t)(line - src) + 1 : 0;
+    const char *define = lit ? "#define RC_LIT 1\n" : "";
+    size_t len = strlen(src) + strlen(define) + 1;
+    char *frag = malloc(len);
+    if (!frag) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    snprintf(frag, len, "%.*s%s%s", (int)head, src, define, src + head);
+    p->program = rc_gl_program(lit ? "scene_lit" : "scene", rc_shader_scene_vert, frag, err);
+    free(frag);
+    if (!p->program) {
+        return err ? err->code : RC_ERR_INTERNAL;
+    }
+#define UNIFORM(name) p->name = glGetUniformLocation(p->program, #name)
+    UNIFORM(u_view_projection);
+    UNIFORM(u_extent);
+    UNIFORM(u_values);
+    UNIFORM(u_lut);
+    UNIFORM(u_lut_size);
+    UNIFORM(u_band_a);
+    UNIFORM(u_band_b);
+    UNIFORM(u_blend);
+    UNIFORM(u_background);
+    UNIFORM(u_nodata_rgb);
+    UNIFORM(u_surface);
+    UNIFORM(u_height_scale);
+    UNIFORM(u_normals);
+    UNIFORM(u_light_count);
+    UNIFORM(u_light_dirs);
+    UNIFORM(u_light_power);
+    UNIFORM(u_ambient);
+    UNIFORM(u_diffuse);
+    UNIFORM(u_specular);
+    UNIFORM(u_shininess);
+    UNIFORM(u_eye);
+    UNIFORM(u_heights);
+    UNIFORM(u_has_heights);
+    UNIFORM(u_normal_a);
+    UNIFORM(u_normal_b);
+    UNIFORM(u_transparent);
+    UNIFORM(u_nodata_rgba);
+#undef UNIFORM
+    return RC_OK;
+}
+
 enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render **out,
                              struct rc_error *err)
 {
@@ -39,41 +89,12 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
     snprintf(r->version, sizeof(r->version), "%s", (const char *)glGetString(GL_VERSION));
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &r->max_texture);
 
-    r->program = rc_gl_program("scene", rc_shader_scene_vert, rc_shader_scene_frag, err);
-    if (!r->program) {
-        rc = err ? err->code : RC_ERR_INTERNAL;
+    rc = scene_program(&r->plain, false, err);
+    rc = rc ? rc : scene_program(&r->lit, true, err);
+    if (rc != RC_OK) {
         goto out;
     }
-#define UNIFORM(name) r->name = glGetUniformLocation(r->program, #name)
-    UNIFORM(u_view_projection);
-    UNIFORM(u_extent);
-    UNIFORM(u_values);
-    UNIFORM(u_lut);
-    UNIFORM(u_lut_size);
-    UNIFORM(u_band_a);
-    UNIFORM(u_band_b);
-    UNIFORM(u_blend);
-    UNIFORM(u_background);
-    UNIFORM(u_nodata_rgb);
-    UNIFORM(u_surface);
-    UNIFORM(u_height_scale);
-    UNIFORM(u_normals);
-    UNIFORM(u_lighting);
-    UNIFORM(u_light_count);
-    UNIFORM(u_light_dirs);
-    UNIFORM(u_light_power);
-    UNIFORM(u_ambient);
-    UNIFORM(u_diffuse);
-    UNIFORM(u_specular);
-    UNIFORM(u_shininess);
-    UNIFORM(u_eye);
-    UNIFORM(u_heights);
-    UNIFORM(u_has_heights);
-    UNIFORM(u_normal_a);
-    UNIFORM(u_normal_b);
-    UNIFORM(u_transparent);
-    UNIFORM(u_nodata_rgba);
-#undef UNIFORM
+    r->prog = &r->plain;
     r->overlay_program =
         rc_gl_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
     if (!r->overlay_program) {
@@ -151,7 +172,8 @@ void rc_render_destroy(struct rc_render *render)
     }
     if (render->context != EGL_NO_CONTEXT && eglGetCurrentContext() == render->context) {
         release_job_objects(render);
-        glDeleteProgram(render->program);
+        glDeleteProgram(render->plain.program);
+        glDeleteProgram(render->lit.program);
         glDeleteProgram(render->overlay_program);
         glDeleteProgram(render->yuv_program);
         glDeleteBuffers(1, &render->quad_vbo);
@@ -371,6 +393,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     r->mesh_rows = rows;
     bool surface = in->surface;
     bool lit = surface && in->lighting.enabled;
+    r->prog = lit ? &r->lit : &r->plain;
     float height_scale = r->height_scale;
     uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
     if (surface && !missing) {
@@ -398,37 +421,36 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     if (rc != RC_OK) {
         return rc;
     }
-    glUseProgram(r->program);
-    glUniform1i(r->u_surface, surface);
-    glUniform1i(r->u_lighting, in->lighting.enabled);
-    glUniform1f(r->u_ambient, (float)in->lighting.ambient);
-    glUniform1f(r->u_diffuse, (float)in->lighting.diffuse);
-    glUniform1f(r->u_specular, (float)in->lighting.specular);
-    glUniform1f(r->u_shininess, (float)in->lighting.shininess);
-    glUniform1f(r->u_height_scale, height_scale);
-    glUniform1i(r->u_has_heights, r->has_heights);
-    glUniform1i(r->u_heights, 4);
+    glUseProgram(r->prog->program);
+    glUniform1i(r->prog->u_surface, surface);
+    glUniform1f(r->prog->u_ambient, (float)in->lighting.ambient);
+    glUniform1f(r->prog->u_diffuse, (float)in->lighting.diffuse);
+    glUniform1f(r->prog->u_specular, (float)in->lighting.specular);
+    glUniform1f(r->prog->u_shininess, (float)in->lighting.shininess);
+    glUniform1f(r->prog->u_height_scale, height_scale);
+    glUniform1i(r->prog->u_has_heights, r->has_heights);
+    glUniform1i(r->prog->u_heights, 4);
     if (surface) {
         glEnable(GL_DEPTH_TEST);
         glDepthFunc(GL_LESS);
     } else {
         glDisable(GL_DEPTH_TEST);
     }
-    glUniform1i(r->u_values, 0);
-    glUniform1i(r->u_lut, 1);
-    glUniform1i(r->u_normals, 2);
-    glUniform1i(r->u_lut_size, (GLint)in->colormap->entries);
-    glUniform2f(r->u_extent, r->extent[0], r->extent[1]);
+    glUniform1i(r->prog->u_values, 0);
+    glUniform1i(r->prog->u_lut, 1);
+    glUniform1i(r->prog->u_normals, 2);
+    glUniform1i(r->prog->u_lut_size, (GLint)in->colormap->entries);
+    glUniform2f(r->prog->u_extent, r->extent[0], r->extent[1]);
     float bg[3], nd[3];
     float alpha = in->nan_color[3] / 255.0f;
     for (int c = 0; c < 3; c++) {
         bg[c] = in->background[c] / 255.0f;
         nd[c] = bg[c] * (1.0f - alpha) + in->nan_color[c] / 255.0f * alpha;
     }
-    glUniform3fv(r->u_background, 1, bg);
-    glUniform3fv(r->u_nodata_rgb, 1, nd);
-    glUniform1i(r->u_transparent, in->transparent);
-    glUniform4f(r->u_nodata_rgba, in->nan_color[0] / 255.0f, in->nan_color[1] / 255.0f,
+    glUniform3fv(r->prog->u_background, 1, bg);
+    glUniform3fv(r->prog->u_nodata_rgb, 1, nd);
+    glUniform1i(r->prog->u_transparent, in->transparent);
+    glUniform4f(r->prog->u_nodata_rgba, in->nan_color[0] / 255.0f, in->nan_color[1] / 255.0f,
                 in->nan_color[2] / 255.0f, alpha);
     glClearColor(bg[0], bg[1], bg[2], in->transparent ? 0.0f : 1.0f);
     r->scene = (struct rc_rect){0, 0, (int)in->width, (int)in->height};
@@ -502,10 +524,10 @@ static void set_lights(struct rc_render *r, const struct rc_camera_pose *pose, c
         dirs[0][2] = (float)sin(el);
         power[count++] = 1.0f;
     }
-    glUniform1i(r->u_light_count, count);
-    glUniform3fv(r->u_light_dirs, count, &dirs[0][0]);
-    glUniform1fv(r->u_light_power, count, power);
-    glUniform3f(r->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
+    glUniform1i(r->prog->u_light_count, count);
+    glUniform3fv(r->prog->u_light_dirs, count, &dirs[0][0]);
+    glUniform1fv(r->prog->u_light_power, count, power);
+    glUniform3f(r->prog->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
 }
 
 enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_frame *frame,
@@ -541,8 +563,8 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     if (r->surface) {
         glEnable(GL_DEPTH_TEST);
     }
-    glUseProgram(r->program);
-    glUniformMatrix4fv(r->u_view_projection, 1, GL_FALSE, m);
+    glUseProgram(r->prog->program);
+    glUniformMatrix4fv(r->prog->u_view_projection, 1, GL_FALSE, m);
     double eye[3];
     rc_camera_eye(&pose, eye);
     /* Seen from above its highest point, a height field's first hit along every ray
@@ -557,11 +579,11 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
         glDisable(GL_CULL_FACE);
     }
     set_lights(r, &pose, eye);
-    glUniform1i(r->u_band_a, (GLint)a);
-    glUniform1i(r->u_band_b, (GLint)b);
-    glUniform1i(r->u_normal_a, r->has_heights ? 0 : (GLint)a);
-    glUniform1i(r->u_normal_b, r->has_heights ? 0 : (GLint)b);
-    glUniform1f(r->u_blend, weight);
+    glUniform1i(r->prog->u_band_a, (GLint)a);
+    glUniform1i(r->prog->u_band_b, (GLint)b);
+    glUniform1i(r->prog->u_normal_a, r->has_heights ? 0 : (GLint)a);
+    glUniform1i(r->prog->u_normal_b, r->has_heights ? 0 : (GLint)b);
+    glUniform1f(r->prog->u_blend, weight);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->values_tex);
     glActiveTexture(GL_TEXTURE1);
