@@ -45,6 +45,7 @@ static const struct param params[] = {
     {"background", "style.background", K_COLOR},
     {"exaggeration", "style.exaggeration", K_NUMBER},
     {"detail", "style.detail", K_DETAIL},
+    {"outline", "style.outline", K_BOOL},
     {"lighting", "style.lighting", K_BOOL},
     {"colorbar", "style.colorbar", K_COLORBAR},
     {"title", "style.title", K_STRING},

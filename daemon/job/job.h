@@ -92,7 +92,10 @@ struct rc_job_spec {
     unsigned colorbar_ticks;  /* tick intervals wanted; 0: about four */
     char colorbar_format[32]; /* printf-like for one double ("%.1f km"); empty: auto */
     unsigned title_size;      /* pixels; 0: from the output's height */
-    char title[256];          /* UTF-8; empty: none */
+    bool outline;             /* the raster's bounding box as lines (mlab.outline) */
+    bool outline_colored;     /* outline_rgb given; else the ink that suits the background */
+    uint8_t outline_rgb[4];
+    char title[256]; /* UTF-8; empty: none */
     /* camera */
     struct rc_camera_path camera;
     /* timeline */

@@ -218,7 +218,8 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
 {
     static const char *const keys[] = {"mode",       "colormap",     "reverse",    "nan_color",
                                        "background", "exaggeration", "lighting",   "colorbar",
-                                       "title",      "detail",       "title_size", NULL};
+                                       "title",      "detail",       "title_size", "outline",
+                                       NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -230,6 +231,17 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
     rc = parse_lighting(spec, json_object_get(style, "lighting"), err);
     if (rc != RC_OK) {
         return rc;
+    }
+    const json_t *outline = json_object_get(style, "outline");
+    if (json_is_boolean(outline)) {
+        spec->outline = json_is_true(outline);
+    } else if (outline) {
+        spec->outline = spec->outline_colored = true;
+        rc = rc_field_get_color(style, "outline", "style", spec->outline_rgb, err);
+        if (rc != RC_OK) {
+            return rc_error_set(err, RC_ERR_INVALID, "style.outline",
+                                "must be true, false or a colour");
+        }
     }
     const json_t *detail = json_object_get(style, "detail");
     if (detail && !(json_is_string(detail) && strcmp(json_string_value(detail), "auto") == 0)) {

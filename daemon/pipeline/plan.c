@@ -143,6 +143,13 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
 
     bool transparent = spec->background[3] == 0;
     r->transparent = transparent;
+    r->outline = spec->outline;
+    for (int c = 0; c < 3; c++) {
+        /* Dark on a light background, light on a dark or transparent one. */
+        const uint8_t *b = spec->background;
+        double luma = transparent ? 0 : 0.299 * b[0] + 0.587 * b[1] + 0.114 * b[2];
+        r->outline_rgb[c] = spec->outline_colored ? spec->outline_rgb[c] : luma > 128 ? 32 : 235;
+    }
     struct rc_output *o = &plan->output;
     o->format = spec->format;
     o->frame = spec->format == RC_FORMAT_GIF ? RC_FRAME_RGBA

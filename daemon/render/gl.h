@@ -62,6 +62,8 @@ struct rc_render {
     /* The scene's two programs: lit surfaces, and everything else (a lighting
      * branch left in costs llvmpipe twice the fragment time even when not taken). */
     struct scene_program plain, lit;
+    GLuint line_program; /* line.vert + line.frag: the outline */
+    GLint l_view_projection, l_color;
     struct scene_program *prog; /* the job's */
     /* per job */
     bool surface;
@@ -76,7 +78,10 @@ struct rc_render {
     struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
     size_t panel_count;
     GLsizei index_count;
-    unsigned mesh_cols, mesh_rows; /* the job's grid of cells */
+    unsigned mesh_cols, mesh_rows;   /* the job's grid of cells */
+    GLuint outline_vao, outline_vbo; /* the job's outline; 0: none */
+    GLsizei outline_vertices;
+    float outline_rgb[3];
     GLuint fbo, color_tex, depth_rb;
     bool i420;               /* frames leave as I420, converted on the GPU */
     GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */

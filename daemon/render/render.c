@@ -95,6 +95,13 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
         goto out;
     }
     r->prog = &r->plain;
+    r->line_program = rc_gl_program("line", rc_shader_line_vert, rc_shader_line_frag, err);
+    if (!r->line_program) {
+        rc = err ? err->code : RC_ERR_INTERNAL;
+        goto out;
+    }
+    r->l_view_projection = glGetUniformLocation(r->line_program, "u_view_projection");
+    r->l_color = glGetUniformLocation(r->line_program, "u_color");
     r->overlay_program =
         rc_gl_program("overlay", rc_shader_overlay_vert, rc_shader_overlay_frag, err);
     if (!r->overlay_program) {
@@ -153,6 +160,10 @@ static void release_job_objects(struct rc_render *r)
     glDeleteBuffers(2, buffers);
     glDeleteVertexArrays(1, &r->vao);
     r->vbo = r->ibo = r->vao = 0;
+    glDeleteBuffers(1, &r->outline_vbo);
+    glDeleteVertexArrays(1, &r->outline_vao);
+    r->outline_vbo = r->outline_vao = 0;
+    r->outline_vertices = 0;
     r->index_count = 0;
     GLuint targets[] = {r->color_tex, r->yuv_tex};
     glDeleteTextures(2, targets);
@@ -173,6 +184,7 @@ void rc_render_destroy(struct rc_render *render)
     if (render->context != EGL_NO_CONTEXT && eglGetCurrentContext() == render->context) {
         release_job_objects(render);
         glDeleteProgram(render->plain.program);
+        glDeleteProgram(render->line_program);
         glDeleteProgram(render->lit.program);
         glDeleteProgram(render->overlay_program);
         glDeleteProgram(render->yuv_program);
@@ -325,6 +337,50 @@ static void grid_size(unsigned cells, const struct rc_raster *raster, unsigned *
     *rows = (unsigned)fmax(1.0, round(raster->height * per_pixel));
 }
 
+/* The raster's bounding box as line segments: its rectangle on the ground, and for a
+ * surface the box up to the top of the relief (mlab.outline). */
+static void make_outline(struct rc_render *r, float top, const uint8_t rgb[3])
+{
+    float x = r->extent[0] / 2, y = r->extent[1] / 2;
+    float c[8][3] = {{-x, -y, 0},   {x, -y, 0},   {x, y, 0},   {-x, y, 0},
+                     {-x, -y, top}, {x, -y, top}, {x, y, top}, {-x, y, top}};
+    static const int edges[12][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {4, 5}, {5, 6},
+                                     {6, 7}, {7, 4}, {0, 4}, {1, 5}, {2, 6}, {3, 7}};
+    float v[24][3];
+    int count = top > 0 ? 12 : 4;
+    for (int e = 0; e < count; e++) {
+        memcpy(v[2 * e], c[edges[e][0]], sizeof(v[0]));
+        memcpy(v[2 * e + 1], c[edges[e][1]], sizeof(v[0]));
+    }
+    glGenVertexArrays(1, &r->outline_vao);
+    glBindVertexArray(r->outline_vao);
+    glGenBuffers(1, &r->outline_vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->outline_vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(sizeof(v[0]) * 2 * (size_t)count), v,
+                 GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, 0, NULL);
+    glBindVertexArray(0);
+    r->outline_vertices = 2 * count;
+    for (int i = 0; i < 3; i++) {
+        r->outline_rgb[i] = rgb[i] / 255.0f;
+    }
+}
+
+static void draw_outline(struct rc_render *r, const float m[16])
+{
+    if (!r->outline_vertices) {
+        return;
+    }
+    glDisable(GL_CULL_FACE);
+    glUseProgram(r->line_program);
+    glUniformMatrix4fv(r->l_view_projection, 1, GL_FALSE, m);
+    glUniform3fv(r->l_color, 1, r->outline_rgb);
+    glBindVertexArray(r->outline_vao);
+    glDrawArrays(GL_LINES, 0, r->outline_vertices);
+    glBindVertexArray(0);
+}
+
 static void upload_overlay(struct rc_render *r, const struct rc_overlay *o)
 {
     glGenTextures(1, &r->overlay_tex);
@@ -416,6 +472,9 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
         return rc;
     }
     r->has_heights = in->heights != NULL;
+    if (in->outline) {
+        make_outline(r, surface ? r->height_scale : 0.0f, in->outline_rgb);
+    }
     upload_lut(r, in->colormap);
     rc = rc_target_create(r, in->width, in->height, in->gpu_convert, err);
     if (rc != RC_OK) {
@@ -597,6 +656,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT,
                    (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
+    draw_outline(r, m);
     draw_overlay(r);
     rc_target_read_back(r, frame->index);
     return RC_OK;

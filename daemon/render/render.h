@@ -88,6 +88,8 @@ struct rc_render_settings {
     const struct rc_overlay *overlay; /* colorbar/title; NULL: none */
     bool gpu_convert;                 /* convert to I420 in a shader when the size allows */
     bool transparent;                 /* background alpha 0: frames keep an alpha channel */
+    bool outline;                     /* the raster's bounding box (and relief), as lines */
+    uint8_t outline_rgb[3];
 };
 
 /* One frame: the timeline's answer for frame `index` (pipeline/plan.h). */

@@ -627,3 +627,36 @@ class ColorbarOptionsTest(PictureBase):
             return np.nonzero(ink.any(axis=1))[0]
         small, large = title_rows(10), title_rows(40)
         self.assertGreater(large.max() - large.min(), 2.5 * (small.max() - small.min()))
+
+
+class OutlineTest(PictureBase):
+    """style.outline draws the raster's bounding box: its corners land where a
+    pinhole camera puts them (numpy), in image and surface mode."""
+
+    def test_box_corners_where_projected(self):
+        width, height, az, el, distance, fov = 640, 360, 30, 35, 2.4, 30
+        for mode, top in (("image", 0.0), ("surface", 0.2)):
+            with self.subTest(mode=mode):
+                job = {"raster": {"url": "jacksboro_dem.tif"},
+                       "style": {"mode": mode, "outline": "#ff0000", "background": "#000000",
+                                 "colormap": "gray"},
+                       "camera": {"orbit": {"degrees": 0, "start": az, "elevation": el,
+                                            "distance": distance, "fov": fov}},
+                       "output": {"width": width, "height": height, "fps": 10, "frames": 1,
+                                  "crf": 4}}
+                frame = self.clip(job, "outline_%s.webm" % mode)[0]
+                red = (frame[..., 0] > 150) & (frame[..., 1] < 90) & (frame[..., 2] < 90)
+                self.assertGreater(red.sum(), 200)
+                sx, sy = 403 / 403, 344 / 403  # jacksboro: 403 x 344 cells
+                # The far corner on the ground (north-east, seen from the south-south-west)
+                # and, for a surface, the near top corner.
+                corners = [(sx / 2, sy / 2, 0.0), (-sx / 2, -sy / 2, top)]
+                for corner in corners:
+                    px, py = look_at_pixel(corner, width, height, az, el, distance, fov)
+                    window = red[int(py) - 4:int(py) + 5, int(px) - 4:int(px) + 5]
+                    self.assertTrue(window.any(), "no outline near %s at (%.0f, %.0f)"
+                                    % (corner, px, py))
+                job["style"]["outline"] = False
+                plain = self.clip(job, "plain_%s.webm" % mode)[0]
+                red = (plain[..., 0] > 150) & (plain[..., 1] < 90) & (plain[..., 2] < 90)
+                self.assertEqual(red.sum(), 0)
