@@ -93,7 +93,10 @@ struct rc_job_spec {
     char colorbar_format[32]; /* printf-like for one double ("%.1f km"); empty: auto */
     unsigned title_size;      /* pixels; 0: from the output's height */
     bool outline;             /* the raster's bounding box as lines (mlab.outline) */
-    bool outline_colored;     /* outline_rgb given; else the ink that suits the background */
+    bool show_band_labels;    /* each frame's band label, below the scene */
+    char (*band_labels)[48];  /* owned: given labels, one per chosen band; NULL: the file's */
+    size_t band_label_count;
+    bool outline_colored; /* outline_rgb given; else the ink that suits the background */
     uint8_t outline_rgb[4];
     char title[256]; /* UTF-8; empty: none */
     /* camera */

@@ -590,4 +590,7 @@ void rc_job_spec_finish(struct rc_job_spec *spec)
     free(spec->bands);
     spec->bands = NULL;
     spec->band_count = 0;
+    free(spec->band_labels);
+    spec->band_labels = NULL;
+    spec->band_label_count = 0;
 }

@@ -176,6 +176,38 @@ static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, s
     return rc;
 }
 
+/* style.band_labels: true (the file's names for the bands), false, or one string
+ * per chosen band. */
+static enum rc_err parse_band_labels(struct rc_job_spec *spec, const json_t *labels,
+                                     struct rc_error *err)
+{
+    if (!labels || json_is_boolean(labels)) {
+        spec->show_band_labels = labels && json_is_true(labels);
+        return RC_OK;
+    }
+    size_t n = json_array_size(labels);
+    if (!json_is_array(labels) || n == 0 || n > 100000) {
+        return rc_error_set(err, RC_ERR_INVALID, "style.band_labels",
+                            "must be true, false or a list of strings, one per band");
+    }
+    spec->band_labels = calloc(n, sizeof(*spec->band_labels));
+    if (!spec->band_labels) {
+        return rc_error_set(err, RC_ERR_NOMEM, "style.band_labels", "out of memory");
+    }
+    spec->band_label_count = n;
+    spec->show_band_labels = true;
+    for (size_t i = 0; i < n; i++) {
+        char field[48];
+        snprintf(field, sizeof(field), "style.band_labels[%zu]", i);
+        enum rc_err rc = rc_field_copy_text(json_array_get(labels, i), field, spec->band_labels[i],
+                                            sizeof(spec->band_labels[i]), err);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    return RC_OK;
+}
+
 /* style.lighting: true (the light kit), false, or one light fixed to the ground
  * with matplotlib LightSource's angles and the shading terms. */
 static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighting,
@@ -216,10 +248,9 @@ static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighti
 
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {"mode",       "colormap",     "reverse",    "nan_color",
-                                       "background", "exaggeration", "lighting",   "colorbar",
-                                       "title",      "detail",       "title_size", "outline",
-                                       NULL};
+    static const char *const keys[] = {
+        "mode",     "colormap", "reverse", "nan_color",  "background", "exaggeration", "lighting",
+        "colorbar", "title",    "detail",  "title_size", "outline",    "band_labels",  NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -229,6 +260,10 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
         return rc;
     }
     rc = parse_lighting(spec, json_object_get(style, "lighting"), err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    rc = parse_band_labels(spec, json_object_get(style, "band_labels"), err);
     if (rc != RC_OK) {
         return rc;
     }

@@ -36,7 +36,7 @@ static unsigned font_px(int v, double s)
 
 bool rc_overlay_wanted(const struct rc_overlay_settings *st)
 {
-    return st->colorbar || st->title[0] != '\0';
+    return st->colorbar || st->title[0] != '\0' || st->band_labels;
 }
 
 size_t rc_overlay_ticks(double vmin, double vmax, unsigned intervals, size_t max, double *out)
@@ -294,6 +294,47 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
     o->scene.h -= panel_h;
 }
 
+const uint8_t *rc_overlay_label_page(const struct rc_overlay *overlay, size_t index)
+{
+    size_t page = (size_t)overlay->label_rect.w * (size_t)overlay->label_rect.h * 4;
+    return overlay->label_pages + index * page;
+}
+
+/* A strip below the scene for the band labels, and one page per label. */
+static enum rc_err draw_band_labels(struct rc_overlay *o, const struct rc_overlay_settings *st,
+                                    struct rc_text *text, double s, const uint8_t ink[3],
+                                    struct rc_error *err)
+{
+    unsigned px = font_px(LABEL_PX, s);
+    int w, ascent = 0, descent = 0;
+    rc_text_measure(text, "Mg2", px, &w, &ascent, &descent);
+    int margin = scaled(MARGIN, s);
+    int strip_h = ascent + descent + 2 * margin;
+    struct rc_rect r = {o->scene.x, o->scene.y + o->scene.h - strip_h, o->scene.w, strip_h};
+    size_t page = (size_t)r.w * (size_t)r.h * 4;
+    if (r.w <= 0 || r.h <= 0 || st->band_label_count > SIZE_MAX / page) {
+        return RC_OK;
+    }
+    o->label_pages = calloc(st->band_label_count, page);
+    if (!o->label_pages) {
+        return rc_error_set(err, RC_ERR_NOMEM, "style.band_labels", "out of memory");
+    }
+    for (size_t i = 0; i < st->band_label_count; i++) {
+        struct rc_canvas c = {.rgba = o->label_pages + i * page, .width = r.w, .height = r.h};
+        rc_text_draw(text, &c, margin, margin + ascent, st->band_labels[i], px, ink);
+    }
+    o->label_rect = r;
+    o->label_page_count = st->band_label_count;
+    o->panels[o->panel_count++] = r;
+    o->scene.h -= strip_h;
+    /* The first page in place, for the first frame. */
+    for (int y = 0; y < r.h; y++) {
+        memcpy(o->canvas.rgba + 4 * ((size_t)(r.y + y) * (size_t)o->canvas.width + (size_t)r.x),
+               o->label_pages + (size_t)y * (size_t)r.w * 4, (size_t)r.w * 4);
+    }
+    return RC_OK;
+}
+
 enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_text *text,
                               struct rc_overlay **out, struct rc_error *err)
 {
@@ -336,6 +377,13 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
             draw_colorbar(o, st, vmin, vmax, text, s, top, ink);
         }
     }
+    if (st->band_labels && st->band_label_count) {
+        enum rc_err rc = draw_band_labels(o, st, text, s, ink, err);
+        if (rc != RC_OK) {
+            rc_overlay_destroy(o);
+            return rc;
+        }
+    }
     *out = o;
     return RC_OK;
 }
@@ -346,5 +394,6 @@ void rc_overlay_destroy(struct rc_overlay *overlay)
         return;
     }
     free(overlay->canvas.rgba);
+    free(overlay->label_pages);
     free(overlay);
 }

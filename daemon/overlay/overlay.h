@@ -22,7 +22,7 @@ struct rc_rect {
     int x, y, w, h; /* pixels, origin top-left */
 };
 
-#define RC_OVERLAY_MAX_PANELS 2
+#define RC_OVERLAY_MAX_PANELS 3
 #define RC_OVERLAY_MAX_TICKS 24
 
 struct rc_overlay {
@@ -31,6 +31,11 @@ struct rc_overlay {
     struct rc_rect panels[RC_OVERLAY_MAX_PANELS]; /* canvas parts with content */
     size_t panel_count;
     struct rc_rect bar; /* the colour ramp, min at the bottom */
+    /* Band labels: one page per band, each label_rect's size (premultiplied RGBA,
+     * owned), which the renderer puts into label_rect as frames change band. */
+    struct rc_rect label_rect;
+    uint8_t *label_pages;
+    size_t label_page_count;
 };
 
 /* What one job's overlay shows; made by the plan (pipeline/plan.h). Borrowed
@@ -47,10 +52,15 @@ struct rc_overlay_settings {
     unsigned tick_intervals;            /* about how many; 0: four */
     const char *tick_format;            /* printf-like, checked safe; NULL or "": auto */
     unsigned title_px;                  /* 0: from the output's height */
+    const char (*band_labels)[48];      /* one per band; NULL: none shown */
+    size_t band_label_count;
 };
 
 /* True when the settings ask for a colorbar or a title. */
 bool rc_overlay_wanted(const struct rc_overlay_settings *settings);
+
+/* The page of label `index` (< label_page_count), label_rect's size. */
+const uint8_t *rc_overlay_label_page(const struct rc_overlay *overlay, size_t index);
 
 enum rc_err rc_overlay_create(const struct rc_overlay_settings *settings, struct rc_text *text,
                               struct rc_overlay **out, struct rc_error *err);

@@ -117,6 +117,16 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
     for (int c = 0; c < 4; c++) {
         plan->overlay.background[c] = spec->background[c];
     }
+    if (spec->show_band_labels) {
+        if (spec->band_labels && spec->band_label_count != values->band_count) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.band_labels",
+                                "%zu labels for %zu bands", spec->band_label_count,
+                                values->band_count);
+        }
+        plan->overlay.band_labels = spec->band_labels ? (const char(*)[48])spec->band_labels
+                                                      : (const char(*)[48])values->labels;
+        plan->overlay.band_label_count = values->band_count;
+    }
     plan->has_overlay = rc_overlay_wanted(&plan->overlay);
 
     struct rc_render_settings *r = &plan->render;

@@ -15,6 +15,7 @@
 #include "base/cache.h"
 #include "base/log.h"
 #include "raster/fetch.h"
+#include "raster/labels.h"
 #include "raster/memory.h"
 #include "raster/root.h"
 
@@ -81,6 +82,7 @@ void rc_raster_unref(struct rc_raster *raster)
         return;
     }
     free(raster->values);
+    free(raster->labels);
     free(raster);
 }
 
@@ -421,6 +423,12 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     r->source_height = sh;
     r->band_count = band_count;
     r->has_geotransform = GDALGetGeoTransform(ds, r->geotransform) == CE_None;
+    r->labels = calloc(band_count, sizeof(*r->labels));
+    if (!r->labels) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
+        goto out;
+    }
+    rc_raster_read_labels(ds, bands, band_count, r->labels);
     for (size_t i = 0; i < band_count; i++) {
         float *dst = r->values + i * plane;
         rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling,

@@ -25,6 +25,9 @@
 struct rc_cache;
 
 /* Immutable once loaded and shared by reference count (the cache holds one). */
+/* The longest band label kept, with its terminating NUL. */
+#define RC_RASTER_LABEL_MAX 48
+
 struct rc_raster {
     atomic_int refs;
     unsigned width, height; /* of the stored grid */
@@ -34,7 +37,8 @@ struct rc_raster {
     double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
     size_t valid_count;
     bool has_geotransform;
-    double geotransform[6]; /* GDAL's, of the source grid */
+    double geotransform[6];              /* GDAL's, of the source grid */
+    char (*labels)[RC_RASTER_LABEL_MAX]; /* band_count names (raster/labels.h) */
 };
 
 /* Once, on the main thread: GDAL's drivers, error handler and block cache size. */

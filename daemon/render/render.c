@@ -156,6 +156,9 @@ static void release_job_objects(struct rc_render *r)
     r->has_heights = false;
     r->overlay_tex = 0;
     r->panel_count = 0;
+    free(r->label_pages);
+    r->label_pages = NULL;
+    r->label_page_count = 0;
     GLuint buffers[] = {r->vbo, r->ibo};
     glDeleteBuffers(2, buffers);
     glDeleteVertexArrays(1, &r->vao);
@@ -392,10 +395,35 @@ static void upload_overlay(struct rc_render *r, const struct rc_overlay *o)
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     r->scene = o->scene;
     r->panel_count = o->panel_count;
+    free(r->label_pages);
+    r->label_pages = NULL;
+    r->label_page_count = 0;
+    size_t page = (size_t)o->label_rect.w * (size_t)o->label_rect.h * 4;
+    if (o->label_page_count && (r->label_pages = malloc(page * o->label_page_count))) {
+        memcpy(r->label_pages, o->label_pages, page * o->label_page_count);
+        r->label_page_count = o->label_page_count;
+        r->label_rect = o->label_rect;
+        r->label_shown = 0; /* the canvas holds the first page */
+    }
     memcpy(r->panels, o->panels, sizeof(r->panels));
 }
 
 /* The overlay's panels over the finished scene, premultiplied alpha. */
+/* The band label of the frame: the nearer of the two bands while blending. */
+static void show_label(struct rc_render *r, const struct rc_render_frame *frame)
+{
+    size_t band = frame->blend >= 0.5f ? frame->band_b : frame->band_a;
+    if (!r->label_page_count || band >= r->label_page_count || band == r->label_shown) {
+        return;
+    }
+    const struct rc_rect *l = &r->label_rect;
+    glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, l->x, l->y, l->w, l->h, GL_RGBA, GL_UNSIGNED_BYTE,
+                    r->label_pages + band * (size_t)l->w * (size_t)l->h * 4);
+    r->label_shown = band;
+}
+
 static void draw_overlay(struct rc_render *r)
 {
     if (!r->panel_count) {
@@ -657,6 +685,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
                    (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
     draw_outline(r, m);
+    show_label(r, frame);
     draw_overlay(r);
     rc_target_read_back(r, frame->index);
     return RC_OK;

@@ -660,3 +660,73 @@ class OutlineTest(PictureBase):
                 plain = self.clip(job, "plain_%s.webm" % mode)[0]
                 red = (plain[..., 0] > 150) & (plain[..., 1] < 90) & (plain[..., 2] < 90)
                 self.assertEqual(red.sum(), 0)
+
+
+class BandLabelsTest(PictureBase):
+    """style.band_labels: the file's names for the bands (here the NetCDF time of a
+    monthly series, read with GDAL and Python's datetime as the oracle), or a list."""
+
+    def file_labels(self, path):
+        """The oracle: each band's description, else its NetCDF time as a date (a month
+        when the dates are a month apart), else "band N" — read with GDAL and datetime."""
+        import datetime
+        from osgeo import gdal
+        ds = gdal.Open(path)
+        units = ds.GetMetadataItem("time#units") or ""
+        descriptions = [ds.GetRasterBand(b + 1).GetDescription() for b in range(ds.RasterCount)]
+        times = [ds.GetRasterBand(b + 1).GetMetadataItem("NETCDF_DIM_time")
+                 for b in range(ds.RasterCount)]
+        if all(descriptions):
+            return descriptions
+        if " since " in units and all(times):
+            epoch = datetime.date.fromisoformat(units.split(" since ")[1][:10])
+            dates = [epoch + datetime.timedelta(days=float(t)) for t in times]
+            gaps = [(b - a).days for a, b in zip(dates, dates[1:])]
+            if gaps and all(28 <= g <= 31 for g in gaps):
+                return ["%04d-%02d" % (d.year, d.month) for d in dates]
+            return [d.isoformat() for d in dates]
+        return ["band %d" % (b + 1) for b in range(ds.RasterCount)]
+
+    def test_labels_from_the_file_equal_the_same_labels_given(self):
+        # The time series' bands have descriptions ("pr_1999-01", ...); a copy without
+        # them falls back to the NetCDF time ("1999-01", ...).
+        from osgeo import gdal
+        src = os.path.join(self.daemon.root, "timeseries_precip_1999_12band.tif")
+        timed = os.path.join(self.daemon.root, "timed.tif")
+        ds = gdal.Translate(timed, src)
+        for b in range(ds.RasterCount):
+            ds.GetRasterBand(b + 1).SetDescription("")
+        ds = None
+        labels = {"timeseries_precip_1999_12band.tif": self.file_labels(src),
+                  "timed.tif": self.file_labels(timed)}
+        self.assertEqual(labels["timeseries_precip_1999_12band.tif"][0], "pr_1999-01")
+        self.assertEqual(labels["timed.tif"][:2], ["1999-01", "1999-02"])
+        for name, expected in labels.items():
+            with self.subTest(name):
+                self.check_labels(name, expected)
+
+    def check_labels(self, name, expected):
+        base = {"raster": {"url": name},
+                "style": {"colormap": "YlGnBu", "band_labels": True},
+                "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": 1.5}},
+                "timeline": {"frames_per_band": 2},
+                "output": {"width": 320, "height": 180, "fps": 10, "speed": "good"}}
+        status, _, from_file = self.daemon.render(base)
+        self.assertEqual(status, 200)
+        given = json.loads(json.dumps(base))
+        given["style"]["band_labels"] = expected
+        status, _, from_list = self.daemon.render(given)
+        self.assertEqual(status, 200)
+        self.assertEqual(from_file, from_list)  # the same labels, byte for byte
+        # The labels change with the band: the strip below the scene differs.
+        with open(os.path.join(self.tmp.name, "labels.webm"), "wb") as f:
+            f.write(from_file)
+        frames = decode_frames(os.path.join(self.tmp.name, "labels.webm"), 320, 180)
+        strip = frames[:, 160:, :120].astype(float)
+        self.assertGreater(np.abs(strip[0] - strip[-1]).max(), 100)
+        self.assertLess(np.abs(strip[0] - strip[1]).max(), 30)  # same band, same label
+        # A list of the wrong length names the field.
+        given["style"]["band_labels"] = expected[:3]
+        status, _, body = self.daemon.render(given)
+        self.assertEqual(status, 422)
+        self.assertEqual(json.loads(body)["error"]["field"], "style.band_labels")
