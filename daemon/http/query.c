@@ -15,7 +15,7 @@ enum kind {
     K_INT,
     K_BOOL,
     K_BANDS,    /* repeatable integers: a list */
-    K_RESCALE,  /* min,max or [min,max] (repeatable: their union) or auto */
+    K_RESCALE,  /* min,max or [min,max] (repeatable: their union), auto or per_band */
     K_NODATA,   /* number, nan, inf, -inf */
     K_COLOR,    /* rrggbb[aa] with or without # */
     K_COLORBAR, /* true, false, or a label */
@@ -46,6 +46,7 @@ static const struct param params[] = {
     {"exaggeration", "style.exaggeration", K_NUMBER},
     {"detail", "style.detail", K_DETAIL},
     {"outline", "style.outline", K_BOOL},
+    {"band_labels", "style.band_labels", K_BOOL},
     {"lighting", "style.lighting", K_BOOL},
     {"colorbar", "style.colorbar", K_COLORBAR},
     {"title", "style.title", K_STRING},
@@ -225,8 +226,8 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
         return list;
     }
     case K_RESCALE:
-        if (strcasecmp(v, "auto") == 0) {
-            return json_string("auto");
+        if (strcasecmp(v, "auto") == 0 || strcasecmp(v, "per_band") == 0) {
+            return json_string(strcasecmp(v, "auto") == 0 ? "auto" : "per_band");
         }
         if (!parse_pair(v, &lo, &hi)) {
             return NULL;

@@ -64,7 +64,8 @@ struct rc_job_spec {
     size_t band_count;
     bool has_nodata;
     double nodata;
-    bool rescale_auto; /* 2nd..98th percentile of the valid values */
+    bool rescale_auto;     /* 2nd..98th percentile of the valid values */
+    bool rescale_per_band; /* each band over its own valid min..max */
     bool has_rescale;
     double rescale_min, rescale_max;
     char resampling[16];   /* how rasters are downsampled: nearest (default), bilinear, ... */

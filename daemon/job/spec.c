@@ -171,12 +171,15 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
     const json_t *rescale = json_object_get(raster, "rescale");
     if (rescale && json_is_string(rescale) && strcmp(json_string_value(rescale), "auto") == 0) {
         spec->rescale_auto = true;
+    } else if (rescale && json_is_string(rescale) &&
+               strcmp(json_string_value(rescale), "per_band") == 0) {
+        spec->rescale_per_band = true;
     } else if (rescale) {
         if (!json_is_array(rescale) || json_array_size(rescale) != 2 ||
             !json_is_number(json_array_get(rescale, 0)) ||
             !json_is_number(json_array_get(rescale, 1))) {
             return rc_error_set(err, RC_ERR_INVALID, "raster.rescale",
-                                "must be [min, max] or \"auto\"");
+                                "must be [min, max], \"auto\" or \"per_band\"");
         }
         spec->rescale_min = json_number_value(json_array_get(rescale, 0));
         spec->rescale_max = json_number_value(json_array_get(rescale, 1));

@@ -178,18 +178,41 @@ static size_t colorbar_labels(const struct rc_overlay_settings *st, double vmin,
     return k;
 }
 
+static bool drawable(double vmin, double vmax)
+{
+    return isfinite(vmin) && isfinite(vmax) && vmax > vmin;
+}
+
+/* The widest of the bar's numbers over [vmin, vmax], and the font's extent. */
+static int widest_label(const struct rc_overlay_settings *st, double vmin, double vmax,
+                        struct rc_text *text, unsigned px, int *ascent, int *descent)
+{
+    struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
+    size_t count = drawable(vmin, vmax) ? colorbar_labels(st, vmin, vmax, labels) : 0;
+    int widest = 0, w;
+    rc_text_measure(text, "0", px, &w, ascent, descent);
+    for (size_t i = 0; i < count; i++) {
+        rc_text_measure(text, labels[i].text, px, &w, ascent, descent);
+        widest = w > widest ? w : widest;
+    }
+    return widest;
+}
+
 static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings *st, double vmin,
                           double vmax, struct rc_text *text, double s, int top,
                           const uint8_t ink[3])
 {
     struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
-    size_t count = colorbar_labels(st, vmin, vmax, labels);
     unsigned tick_px = font_px(TICK_PX, s), label_px = font_px(LABEL_PX, s);
-    int widest = 0, ascent = 0, descent = 0, w;
-    for (size_t i = 0; i < count; i++) {
-        rc_text_measure(text, labels[i].text, tick_px, &w, &ascent, &descent);
+    int ascent = 0, descent = 0;
+    /* As wide as the widest numbers of any band, so the layout never moves. */
+    int widest = widest_label(st, vmin, vmax, text, tick_px, &ascent, &descent);
+    for (size_t b = 0; b < st->band_range_count; b++) {
+        int a, d,
+            w = widest_label(st, st->band_range[b][0], st->band_range[b][1], text, tick_px, &a, &d);
         widest = w > widest ? w : widest;
     }
+    size_t count = colorbar_labels(st, vmin, vmax, labels);
     int label_w = 0, label_ascent = 0, label_descent = 0;
     if (st->colorbar_label[0]) {
         rc_text_measure(text, st->colorbar_label, label_px, &label_w, &label_ascent,
@@ -294,10 +317,83 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
     o->scene.h -= panel_h;
 }
 
-const uint8_t *rc_overlay_label_page(const struct rc_overlay *overlay, size_t index)
+const uint8_t *rc_band_page(const struct rc_band_pages *pages, size_t index)
 {
-    size_t page = (size_t)overlay->label_rect.w * (size_t)overlay->label_rect.h * 4;
-    return overlay->label_pages + index * page;
+    return pages->pages + index * (size_t)pages->rect.w * (size_t)pages->rect.h * 4;
+}
+
+/* Room for `count` pages of `rect`, within RC_OVERLAY_MAX_PAGE_BYTES. */
+static enum rc_err pages_alloc(struct rc_band_pages *p, struct rc_rect rect, size_t count,
+                               const char *field, struct rc_error *err)
+{
+    size_t page = (size_t)rect.w * (size_t)rect.h * 4;
+    if (page == 0 || count == 0) {
+        return RC_OK;
+    }
+    if (count > RC_OVERLAY_MAX_PAGE_BYTES / page) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                            "%zu bands need %.0f MiB of overlay pages at this size; at most %d",
+                            count, (double)count * (double)page / (1024.0 * 1024.0),
+                            RC_OVERLAY_MAX_PAGE_BYTES / (1024 * 1024));
+    }
+    p->pages = calloc(count, page);
+    if (!p->pages) {
+        return rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+    }
+    p->rect = rect;
+    p->count = count;
+    return RC_OK;
+}
+
+/* Copies page `index` into the canvas (put) or the canvas into it (take). */
+static void page_copy(struct rc_overlay *o, struct rc_band_pages *p, size_t index, bool put)
+{
+    const struct rc_rect r = p->rect;
+    uint8_t *page = (uint8_t *)rc_band_page(p, index);
+    for (int y = 0; y < r.h; y++) {
+        uint8_t *row =
+            o->canvas.rgba + 4 * ((size_t)(r.y + y) * (size_t)o->canvas.width + (size_t)r.x);
+        uint8_t *at = page + (size_t)y * (size_t)r.w * 4;
+        memcpy(put ? row : at, put ? at : row, (size_t)r.w * 4);
+    }
+}
+
+static void draw_bar(struct rc_overlay *o, const struct rc_overlay_settings *st, double vmin,
+                     double vmax, struct rc_text *text, double s, int top, const uint8_t ink[3])
+{
+    if (st->horizontal) {
+        draw_colorbar_horizontal(o, st, vmin, vmax, text, s, ink);
+    } else {
+        draw_colorbar(o, st, vmin, vmax, text, s, top, ink);
+    }
+}
+
+/* The bar drawn once per band range into its panel, kept as pages; the layout is
+ * the first drawing's. A band without a range (no valid value, or one value) gets
+ * an empty panel. */
+static enum rc_err draw_band_bars(struct rc_overlay *o, const struct rc_overlay_settings *st,
+                                  struct rc_text *text, double s, int top, const uint8_t ink[3],
+                                  struct rc_error *err)
+{
+    struct rc_rect panel = o->panels[o->panel_count - 1];
+    enum rc_err rc = pages_alloc(&o->colorbars, panel, st->band_range_count, "raster.rescale", err);
+    if (rc != RC_OK || !o->colorbars.count) {
+        return rc;
+    }
+    struct rc_rect scene = o->scene, bar = o->bar;
+    size_t panel_count = o->panel_count;
+    for (size_t b = 0; b < o->colorbars.count; b++) {
+        fill(&o->canvas, panel, (const uint8_t[4]){0, 0, 0, 0});
+        if (drawable(st->band_range[b][0], st->band_range[b][1])) {
+            draw_bar(o, st, st->band_range[b][0], st->band_range[b][1], text, s, top, ink);
+        }
+        o->scene = scene;
+        o->bar = bar;
+        o->panel_count = panel_count;
+        page_copy(o, &o->colorbars, b, false);
+    }
+    page_copy(o, &o->colorbars, 0, true);
+    return RC_OK;
 }
 
 /* A strip below the scene for the band labels, and one page per label. */
@@ -311,27 +407,21 @@ static enum rc_err draw_band_labels(struct rc_overlay *o, const struct rc_overla
     int margin = scaled(MARGIN, s);
     int strip_h = ascent + descent + 2 * margin;
     struct rc_rect r = {o->scene.x, o->scene.y + o->scene.h - strip_h, o->scene.w, strip_h};
-    size_t page = (size_t)r.w * (size_t)r.h * 4;
-    if (r.w <= 0 || r.h <= 0 || st->band_label_count > SIZE_MAX / page) {
+    if (r.w <= 0 || r.h <= 0) {
         return RC_OK;
     }
-    o->label_pages = calloc(st->band_label_count, page);
-    if (!o->label_pages) {
-        return rc_error_set(err, RC_ERR_NOMEM, "style.band_labels", "out of memory");
+    enum rc_err rc = pages_alloc(&o->labels, r, st->band_label_count, "style.band_labels", err);
+    if (rc != RC_OK) {
+        return rc;
     }
-    for (size_t i = 0; i < st->band_label_count; i++) {
-        struct rc_canvas c = {.rgba = o->label_pages + i * page, .width = r.w, .height = r.h};
+    for (size_t i = 0; i < o->labels.count; i++) {
+        struct rc_canvas c = {
+            .rgba = (uint8_t *)rc_band_page(&o->labels, i), .width = r.w, .height = r.h};
         rc_text_draw(text, &c, margin, margin + ascent, st->band_labels[i], px, ink);
     }
-    o->label_rect = r;
-    o->label_page_count = st->band_label_count;
     o->panels[o->panel_count++] = r;
     o->scene.h -= strip_h;
-    /* The first page in place, for the first frame. */
-    for (int y = 0; y < r.h; y++) {
-        memcpy(o->canvas.rgba + 4 * ((size_t)(r.y + y) * (size_t)o->canvas.width + (size_t)r.x),
-               o->label_pages + (size_t)y * (size_t)r.w * 4, (size_t)r.w * 4);
-    }
+    page_copy(o, &o->labels, 0, true); /* the first page in place, for the first frame */
     return RC_OK;
 }
 
@@ -370,19 +460,19 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
         o->scene.y = band;
         o->scene.h -= band;
     }
-    if (st->colorbar && isfinite(vmin) && isfinite(vmax) && vmax > vmin) {
-        if (st->horizontal) {
-            draw_colorbar_horizontal(o, st, vmin, vmax, text, s, ink);
-        } else {
-            draw_colorbar(o, st, vmin, vmax, text, s, top, ink);
+    enum rc_err rc = RC_OK;
+    if (st->colorbar && drawable(vmin, vmax)) {
+        draw_bar(o, st, vmin, vmax, text, s, top, ink);
+        if (st->band_range && st->band_range_count) {
+            rc = draw_band_bars(o, st, text, s, top, ink, err);
         }
     }
-    if (st->band_labels && st->band_label_count) {
-        enum rc_err rc = draw_band_labels(o, st, text, s, ink, err);
-        if (rc != RC_OK) {
-            rc_overlay_destroy(o);
-            return rc;
-        }
+    if (rc == RC_OK && st->band_labels && st->band_label_count) {
+        rc = draw_band_labels(o, st, text, s, ink, err);
+    }
+    if (rc != RC_OK) {
+        rc_overlay_destroy(o);
+        return rc;
     }
     *out = o;
     return RC_OK;
@@ -394,6 +484,7 @@ void rc_overlay_destroy(struct rc_overlay *overlay)
         return;
     }
     free(overlay->canvas.rgba);
-    free(overlay->label_pages);
+    free(overlay->labels.pages);
+    free(overlay->colorbars.pages);
     free(overlay);
 }

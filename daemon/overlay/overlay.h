@@ -24,18 +24,25 @@ struct rc_rect {
 
 #define RC_OVERLAY_MAX_PANELS 3
 #define RC_OVERLAY_MAX_TICKS 24
+#define RC_OVERLAY_MAX_PAGE_BYTES (32 * 1024 * 1024) /* per kind of band page */
+
+/* Parts of the canvas that change with the frame's band: one page per band, the
+ * rect's size (premultiplied RGBA, owned), which the renderer puts into `rect` as
+ * frames change band. */
+struct rc_band_pages {
+    struct rc_rect rect;
+    uint8_t *pages;
+    size_t count; /* 0: none */
+};
 
 struct rc_overlay {
     struct rc_canvas canvas;                      /* owned; output size */
     struct rc_rect scene;                         /* where the 3D view is drawn */
     struct rc_rect panels[RC_OVERLAY_MAX_PANELS]; /* canvas parts with content */
     size_t panel_count;
-    struct rc_rect bar; /* the colour ramp, min at the bottom */
-    /* Band labels: one page per band, each label_rect's size (premultiplied RGBA,
-     * owned), which the renderer puts into label_rect as frames change band. */
-    struct rc_rect label_rect;
-    uint8_t *label_pages;
-    size_t label_page_count;
+    struct rc_rect bar;             /* the colour ramp, min at the bottom */
+    struct rc_band_pages labels;    /* the band's name */
+    struct rc_band_pages colorbars; /* the bar's numbers with per-band ranges */
 };
 
 /* What one job's overlay shows; made by the plan (pipeline/plan.h). Borrowed
@@ -54,13 +61,15 @@ struct rc_overlay_settings {
     unsigned title_px;                  /* 0: from the output's height */
     const char (*band_labels)[48];      /* one per band; NULL: none shown */
     size_t band_label_count;
+    const double (*band_range)[2]; /* one [vmin, vmax] per band for the bar; NULL: vmin, vmax */
+    size_t band_range_count;
 };
 
 /* True when the settings ask for a colorbar or a title. */
 bool rc_overlay_wanted(const struct rc_overlay_settings *settings);
 
-/* The page of label `index` (< label_page_count), label_rect's size. */
-const uint8_t *rc_overlay_label_page(const struct rc_overlay *overlay, size_t index);
+/* Page `index` (< count), rect's size. */
+const uint8_t *rc_band_page(const struct rc_band_pages *pages, size_t index);
 
 enum rc_err rc_overlay_create(const struct rc_overlay_settings *settings, struct rc_text *text,
                               struct rc_overlay **out, struct rc_error *err);

@@ -44,7 +44,8 @@ bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *
 
 /* The value range the colormap spans: colours given for data values set it
  * themselves; else the job's rescale, its 2..98 percentile ("auto"), or the valid
- * minimum..maximum of every chosen band. */
+ * minimum..maximum of every chosen band ("per_band" too: the bar's layout is
+ * measured for it, and each band's own range replaces it frame by frame). */
 static void value_range(const struct rc_job_spec *spec, const struct rc_raster *values,
                         double *vmin, double *vmax)
 {
@@ -91,6 +92,11 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
     if (rc != RC_OK) {
         return rc;
     }
+    if (spec->rescale_per_band && spec->colormap_sets_range) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.rescale",
+                            "\"per_band\" cannot apply to a colormap whose colours are given "
+                            "for data values");
+    }
     value_range(spec, values, &plan->vmin, &plan->vmax);
     bool surface = spec->mode == RC_MODE_SURFACE;
     /* "fit" distances frame the raster (and its relief) at the output's aspect. */
@@ -114,6 +120,10 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                                                  .colormap = &spec->colormap,
                                                  .vmin = plan->vmin,
                                                  .vmax = plan->vmax};
+    if (spec->rescale_per_band) {
+        plan->overlay.band_range = (const double(*)[2])values->band_range;
+        plan->overlay.band_range_count = values->band_count;
+    }
     for (int c = 0; c < 4; c++) {
         plan->overlay.background[c] = spec->background[c];
     }
@@ -145,6 +155,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
         .values = values,
         .vmin = plan->vmin,
         .vmax = plan->vmax,
+        .per_band = spec->rescale_per_band,
     };
     for (int c = 0; c < 4; c++) {
         r->background[c] = spec->background[c];

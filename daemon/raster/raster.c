@@ -83,6 +83,7 @@ void rc_raster_unref(struct rc_raster *raster)
     }
     free(raster->values);
     free(raster->labels);
+    free(raster->band_range);
     free(raster);
 }
 
@@ -212,12 +213,19 @@ static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override
     return RC_OK;
 }
 
-static void update_range(struct rc_raster *r, const float *plane, size_t count)
+static void update_range(struct rc_raster *r, const float *plane, size_t count, double range[2])
 {
+    range[0] = range[1] = NAN;
     for (size_t i = 0; i < count; i++) {
         float v = plane[i];
         if (isnan(v) || isinf(v)) {
             continue;
+        }
+        if (!(v >= range[0])) {
+            range[0] = v;
+        }
+        if (!(v <= range[1])) {
+            range[1] = v;
         }
         if (r->valid_count == 0 || v < r->valid_min) {
             r->valid_min = v;
@@ -424,7 +432,8 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     r->band_count = band_count;
     r->has_geotransform = GDALGetGeoTransform(ds, r->geotransform) == CE_None;
     r->labels = calloc(band_count, sizeof(*r->labels));
-    if (!r->labels) {
+    r->band_range = calloc(band_count, sizeof(*r->band_range));
+    if (!r->labels || !r->band_range) {
         rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
         goto out;
     }
@@ -436,7 +445,7 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
         if (rc != RC_OK) {
             goto out;
         }
-        update_range(r, dst, plane);
+        update_range(r, dst, plane, r->band_range[i]);
     }
     if (r->valid_count == 0) {
         r->valid_min = r->valid_max = NAN;

@@ -39,6 +39,7 @@ struct rc_raster {
     bool has_geotransform;
     double geotransform[6];              /* GDAL's, of the source grid */
     char (*labels)[RC_RASTER_LABEL_MAX]; /* band_count names (raster/labels.h) */
+    double (*band_range)[2];             /* band_count valid [min, max]; NaN when none */
 };
 
 /* Once, on the main thread: GDAL's drivers, error handler and block cache size. */

@@ -74,9 +74,9 @@ struct rc_render {
     bool has_heights;
     GLuint vao, vbo, ibo; /* the job's grid */
     GLuint overlay_tex;
-    uint8_t *label_pages; /* owned copy of the overlay's band label pages */
-    size_t label_page_count, label_shown;
-    struct rc_rect label_rect;
+    /* Owned copies of the overlay's band pages, and the page each shows now. */
+    struct rc_band_pages pages[2];
+    size_t page_shown[2];
     struct rc_rect scene;
     struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
     size_t panel_count;

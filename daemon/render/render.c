@@ -156,9 +156,10 @@ static void release_job_objects(struct rc_render *r)
     r->has_heights = false;
     r->overlay_tex = 0;
     r->panel_count = 0;
-    free(r->label_pages);
-    r->label_pages = NULL;
-    r->label_page_count = 0;
+    for (int k = 0; k < 2; k++) {
+        free(r->pages[k].pages);
+        r->pages[k] = (struct rc_band_pages){0};
+    }
     GLuint buffers[] = {r->vbo, r->ibo};
     glDeleteBuffers(2, buffers);
     glDeleteVertexArrays(1, &r->vao);
@@ -229,13 +230,14 @@ static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, si
     glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
 }
 
-/* Uploads every band of `raster` normalised to 0..1 over [vmin, vmax] (no data:
- * -1) into *values_tex and, when `normals_tex` is given, the bands' normals for
- * `height_scale`. Grid vertices over missing data are marked in `missing`. */
+/* Uploads every band of `raster` normalised to 0..1 over [vmin, vmax], or with
+ * `per_band` over the band's own valid range (no data: -1), into *values_tex and, when
+ * `normals_tex` is given, the bands' normals for `height_scale`. Grid vertices over missing data
+ * are marked in `missing`. */
 static enum rc_err upload_layers(struct rc_render *r, const struct rc_raster *raster, double vmin,
-                                 double vmax, GLuint *values_tex, GLuint *normals_tex,
-                                 float height_scale, unsigned cols, unsigned rows, uint8_t *missing,
-                                 struct rc_error *err)
+                                 double vmax, bool per_band, GLuint *values_tex,
+                                 GLuint *normals_tex, float height_scale, unsigned cols,
+                                 unsigned rows, uint8_t *missing, struct rc_error *err)
 {
     unsigned w = raster->width, h = raster->height;
     size_t plane = (size_t)w * h;
@@ -253,7 +255,9 @@ static enum rc_err upload_layers(struct rc_render *r, const struct rc_raster *ra
     }
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     for (size_t b = 0; b < raster->band_count; b++) {
-        rc_terrain_normalize(raster->values + b * plane, plane, vmin, vmax, t);
+        rc_terrain_normalize(raster->values + b * plane, plane,
+                             per_band ? raster->band_range[b][0] : vmin,
+                             per_band ? raster->band_range[b][1] : vmax, t);
         if (missing) {
             rc_terrain_mark_missing(t, w, h, cols, rows, missing);
         }
@@ -384,7 +388,24 @@ static void draw_outline(struct rc_render *r, const float m[16])
     glBindVertexArray(0);
 }
 
-static void upload_overlay(struct rc_render *r, const struct rc_overlay *o)
+static bool copy_pages(struct rc_band_pages *dst, const struct rc_band_pages *src)
+{
+    size_t bytes = (size_t)src->rect.w * (size_t)src->rect.h * 4 * src->count;
+    *dst = (struct rc_band_pages){0};
+    if (!src->count) {
+        return true;
+    }
+    if (!(dst->pages = malloc(bytes))) {
+        return false;
+    }
+    memcpy(dst->pages, src->pages, bytes);
+    dst->rect = src->rect;
+    dst->count = src->count;
+    return true;
+}
+
+static enum rc_err upload_overlay(struct rc_render *r, const struct rc_overlay *o,
+                                  struct rc_error *err)
 {
     glGenTextures(1, &r->overlay_tex);
     glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
@@ -395,33 +416,34 @@ static void upload_overlay(struct rc_render *r, const struct rc_overlay *o)
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     r->scene = o->scene;
     r->panel_count = o->panel_count;
-    free(r->label_pages);
-    r->label_pages = NULL;
-    r->label_page_count = 0;
-    size_t page = (size_t)o->label_rect.w * (size_t)o->label_rect.h * 4;
-    if (o->label_page_count && (r->label_pages = malloc(page * o->label_page_count))) {
-        memcpy(r->label_pages, o->label_pages, page * o->label_page_count);
-        r->label_page_count = o->label_page_count;
-        r->label_rect = o->label_rect;
-        r->label_shown = 0; /* the canvas holds the first page */
-    }
     memcpy(r->panels, o->panels, sizeof(r->panels));
+    const struct rc_band_pages *from[2] = {&o->labels, &o->colorbars};
+    for (int k = 0; k < 2; k++) {
+        free(r->pages[k].pages);
+        r->page_shown[k] = 0; /* the canvas holds the first page */
+        if (!copy_pages(&r->pages[k], from[k])) {
+            return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        }
+    }
+    return RC_OK;
 }
 
-/* The overlay's panels over the finished scene, premultiplied alpha. */
-/* The band label of the frame: the nearer of the two bands while blending. */
-static void show_label(struct rc_render *r, const struct rc_render_frame *frame)
+/* The band's label and colorbar numbers for the frame: the nearer of the two
+ * bands while blending. */
+static void show_band_pages(struct rc_render *r, const struct rc_render_frame *frame)
 {
     size_t band = frame->blend >= 0.5f ? frame->band_b : frame->band_a;
-    if (!r->label_page_count || band >= r->label_page_count || band == r->label_shown) {
-        return;
+    for (int k = 0; k < 2; k++) {
+        const struct rc_band_pages *p = &r->pages[k];
+        if (band >= p->count || band == r->page_shown[k]) {
+            continue;
+        }
+        glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
+        glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, p->rect.x, p->rect.y, p->rect.w, p->rect.h, GL_RGBA,
+                        GL_UNSIGNED_BYTE, rc_band_page(p, band));
+        r->page_shown[k] = band;
     }
-    const struct rc_rect *l = &r->label_rect;
-    glBindTexture(GL_TEXTURE_2D, r->overlay_tex);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, l->x, l->y, l->w, l->h, GL_RGBA, GL_UNSIGNED_BYTE,
-                    r->label_pages + band * (size_t)l->w * (size_t)l->h * 4);
-    r->label_shown = band;
 }
 
 static void draw_overlay(struct rc_render *r)
@@ -484,11 +506,11 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     /* Normals come from whatever gives the heights. */
-    enum rc_err rc = upload_layers(r, raster, in->vmin, in->vmax, &r->values_tex,
+    enum rc_err rc = upload_layers(r, raster, in->vmin, in->vmax, in->per_band, &r->values_tex,
                                    lit && !in->heights ? &r->normals_tex : NULL, height_scale, cols,
                                    rows, missing, err);
     if (rc == RC_OK && in->heights) {
-        rc = upload_layers(r, in->heights, in->heights->valid_min, in->heights->valid_max,
+        rc = upload_layers(r, in->heights, in->heights->valid_min, in->heights->valid_max, false,
                            &r->heights_tex, lit ? &r->normals_tex : NULL, height_scale, cols, rows,
                            missing, err);
     }
@@ -542,7 +564,10 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     glClearColor(bg[0], bg[1], bg[2], in->transparent ? 0.0f : 1.0f);
     r->scene = (struct rc_rect){0, 0, (int)in->width, (int)in->height};
     if (in->overlay) {
-        upload_overlay(r, in->overlay);
+        rc = upload_overlay(r, in->overlay, err);
+        if (rc != RC_OK) {
+            return rc;
+        }
     }
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
     GLenum gl_err = glGetError();
@@ -685,7 +710,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
                    (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
     draw_outline(r, m);
-    show_label(r, frame);
+    show_band_pages(r, frame);
     draw_overlay(r);
     rc_target_read_back(r, frame->index);
     return RC_OK;

@@ -84,6 +84,7 @@ struct rc_render_settings {
     uint8_t nan_color[4];           /* over the background where data is missing */
     const struct rc_raster *values; /* coloured, normalised over [vmin, vmax] */
     double vmin, vmax;
+    bool per_band;                    /* each band over its own values->band_range instead */
     const struct rc_raster *heights;  /* surface heights; NULL: from the values */
     const struct rc_overlay *overlay; /* colorbar/title; NULL: none */
     bool gpu_convert;                 /* convert to I420 in a shader when the size allows */

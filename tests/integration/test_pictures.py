@@ -730,3 +730,77 @@ class BandLabelsTest(PictureBase):
         status, _, body = self.daemon.render(given)
         self.assertEqual(status, 422)
         self.assertEqual(json.loads(body)["error"]["field"], "style.band_labels")
+
+
+class PerBandRescaleTest(PictureBase):
+    """raster.rescale "per_band": each band over its own valid min..max (numpy's
+    nanmin/nanmax, coloured by matplotlib), the colorbar's numbers following the
+    frame; the GET form says the same."""
+
+    NAME = "timeseries_precip_1999_12band.tif"
+    W, H, DISTANCE, FOV = 640, 360, 1.2, 40.0
+
+    def job(self, rescale, colorbar=False):
+        raster = {"url": self.NAME, "bands": [1, 7]}
+        if rescale:
+            raster["rescale"] = rescale
+        return {"raster": raster,
+                "style": {"colormap": "viridis", "colorbar": colorbar},
+                "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": self.DISTANCE,
+                                     "fov": self.FOV}},
+                "timeline": {"frames_per_band": 1},
+                "output": {"width": self.W, "height": self.H, "fps": 10, "crf": 4,
+                           "speed": "good"}}
+
+    def bands(self):
+        ds = gdal.Open(os.path.join(self.daemon.root, self.NAME))
+        out = []
+        for b in (1, 7):
+            band = ds.GetRasterBand(b)
+            v = band.ReadAsArray().astype(float)
+            v[v == band.GetNoDataValue()] = np.nan
+            out.append(v)
+        return out
+
+    def test_each_band_spans_the_colormap(self):
+        frames = self.clip(self.job("per_band"))
+        self.assertEqual(len(frames), 2)
+        bands = self.bands()
+        lo_all, hi_all = np.nanmin(bands), np.nanmax(bands)
+        for frame, values in zip(frames, bands):
+            lo, hi = np.nanmin(values), np.nanmax(values)
+            want, inside = expected_top_down(values, lo, hi, "viridis", self.W, self.H,
+                                             self.DISTANCE, self.FOV, 255.0)
+            score = psnr(frame[inside], want[inside])
+            self.assertGreaterEqual(score, 30.0, "PSNR %.2f dB" % score)
+            shared, _ = expected_top_down(values, lo_all, hi_all, "viridis", self.W, self.H,
+                                          self.DISTANCE, self.FOV, 255.0)
+            shared_score = psnr(frame[inside], shared[inside])
+            if (lo, hi) != (lo_all, hi_all):
+                self.assertLess(shared_score, score - 3)
+
+    def test_colorbar_numbers_follow_the_frame(self):
+        def panel_ink(frames):
+            return [f[:, int(self.W * 0.8):].max(axis=2) < 100 for f in frames]
+        per_band = panel_ink(self.clip(self.job("per_band", True), "p.webm"))
+        shared = panel_ink(self.clip(self.job(None, True), "s.webm"))
+        self.assertGreater(per_band[0].sum(), 100)  # the numbers are drawn
+        self.assertGreater((per_band[0] != per_band[1]).sum(), 100)  # and change with the band
+        self.assertLess((shared[0] != shared[1]).sum(), 20)  # one range: the same numbers
+        # The GET form: the same clip, byte for byte.
+        status, _, body = self.daemon.render(self.job("per_band", True))
+        self.assertEqual(status, 200)
+        query = ("/v1/render?url=%s&bidx=1&bidx=7&rescale=per_band&colormap_name=viridis"
+                 "&colorbar=true&orbit=0&elevation=90&distance=1.2&fov=40&frames_per_band=1"
+                 "&width=640&height=360&fps=10&crf=4&speed=good" % self.NAME)
+        status, _, got = self.daemon.request("GET", query)
+        self.assertEqual(status, 200, got[:300])
+        self.assertEqual(got, body)
+
+    def test_not_with_a_colormap_of_value_intervals(self):
+        job = self.job("per_band")
+        job["style"]["colormap"] = {"intervals": [[[0, 100], [255, 0, 0, 255]],
+                                                  [[100, 1000], [0, 0, 255, 255]]]}
+        status, _, body = self.daemon.render(job)
+        self.assertEqual(status, 422)
+        self.assertEqual(json.loads(body)["error"]["field"], "raster.rescale")
