@@ -14,7 +14,8 @@ CHROMIUM = shutil.which("chromium")
 
 
 class BrowserTest(DaemonTest):
-    def play(self, query):
+    def page(self, query):
+        """The demo page's DOM once the browser has played what the query asks."""
         with tempfile.TemporaryDirectory() as profile:
             out = subprocess.run(
                 [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
@@ -23,8 +24,12 @@ class BrowserTest(DaemonTest):
                  "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=20000",
                  "--dump-dom", self.daemon.url + "/?" + query],
                 capture_output=True, text=True, timeout=120)
-        found = re.search(r'<p id="status"([^>]*)>', out.stdout)
-        self.assertIsNotNone(found, out.stdout[-2000:] + out.stderr[-2000:])
+        return out.stdout + out.stderr
+
+    def play(self, query, dom=None):
+        dom = dom or self.page(query)
+        found = re.search(r'<p id="status"([^>]*)>', dom)
+        self.assertIsNotNone(found, dom[-4000:])
         return dict(re.findall(r'data-(\w+)="([^"]*)"', found.group(1)))
 
     def test_demo_page_plays_the_stream(self):
@@ -51,6 +56,28 @@ class BrowserTest(DaemonTest):
         self.assertEqual(state["state"], "loaded", state)
         self.assertEqual((state["width"], state["height"]), ("320", "180"))
         self.assertRegex(self.daemon.log(), r"outcome=ok w=320 h=180 frames=30 .*format=gif")
+
+    def test_demo_page_controls_reach_the_daemon(self):
+        """The page's controls for colour range, band labels, outline, view, roll,
+        detail and lighting go into the request it plays, and the daemon knows them
+        all (none is logged as ignored)."""
+        if not CHROMIUM:
+            raise AssertionError("chromium is missing: scripts/setup.sh installs it")
+        query = ("url=timeseries_precip_1999_12band.tif&width=320&height=180&duration=2"
+                 "&mode=surface&rescale=per_band&band_labels=true&outline=true&view=isometric"
+                 "&roll=10&detail=60&lighting=false")
+        dom = self.page(query)
+        link = re.search(r'<p id="link"><code>([^<]*)</code>', dom)
+        self.assertIsNotNone(link, dom[-2000:])
+        sent = link.group(1).replace("&amp;", "&")
+        for part in ("rescale=per_band", "band_labels=true", "outline=true", "view=isometric",
+                     "roll=10", "detail=60", "lighting=false"):
+            self.assertIn(part, sent)
+        state = self.play(query, dom)
+        self.assertFalse(state["state"].startswith("error"), state)
+        self.assertEqual((state["width"], state["height"]), ("320", "180"))
+        self.assertRegex(self.daemon.log(), r"outcome=ok w=320 h=180 frames=60 .*mesh=")
+        self.assertNotIn("query parameters ignored", self.daemon.log())
 
     def test_demo_page_uploads_an_array(self):
         """The page's upload path (the sample .npy it makes, sent as the file picker
