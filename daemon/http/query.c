@@ -46,6 +46,7 @@ static const struct param params[] = {
     {"exaggeration", "style.exaggeration", K_NUMBER},
     {"detail", "style.detail", K_DETAIL},
     {"outline", "style.outline", K_BOOL},
+    {"axes", "style.axes", K_BOOL},
     {"band_labels", "style.band_labels", K_BOOL},
     {"lighting", "style.lighting", K_BOOL},
     {"colorbar", "style.colorbar", K_COLORBAR},

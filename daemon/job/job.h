@@ -94,6 +94,7 @@ struct rc_job_spec {
     char colorbar_format[32]; /* printf-like for one double ("%.1f km"); empty: auto */
     unsigned title_size;      /* pixels; 0: from the output's height */
     bool outline;             /* the raster's bounding box as lines (mlab.outline) */
+    bool axes;                /* axes with ticks in the raster's coordinates (mlab.axes) */
     bool show_band_labels;    /* each frame's band label, below the scene */
     char (*band_labels)[48];  /* owned: given labels, one per chosen band; NULL: the file's */
     size_t band_label_count;

@@ -248,9 +248,10 @@ static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighti
 
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {
-        "mode",     "colormap", "reverse", "nan_color",  "background", "exaggeration", "lighting",
-        "colorbar", "title",    "detail",  "title_size", "outline",    "band_labels",  NULL};
+    static const char *const keys[] = {"mode",        "colormap",     "reverse",    "nan_color",
+                                       "background",  "exaggeration", "lighting",   "colorbar",
+                                       "title",       "detail",       "title_size", "outline",
+                                       "band_labels", "axes",         NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -264,6 +265,10 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
         return rc;
     }
     rc = parse_band_labels(spec, json_object_get(style, "band_labels"), err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    rc = rc_field_get_bool(style, "axes", "style", &spec->axes, err);
     if (rc != RC_OK) {
         return rc;
     }

@@ -35,6 +35,27 @@ struct rc_band_pages {
     size_t count; /* 0: none */
 };
 
+#define RC_AXES_MAX_LABELS 36
+
+/* A tick label of the axes: drawn beside a point of the scene, projected each
+ * frame. World units are the renderer's: the raster centred on the origin, x east,
+ * y north, z up. */
+struct rc_axis_label {
+    float at[3];        /* the tick on its axis */
+    float out[3];       /* unit direction away from the raster, where the label sits */
+    struct rc_rect src; /* the label in the atlas */
+    int axis;           /* 0: x, 1: y, 2: z */
+};
+
+/* mlab.axes: x along the south edge, y along the west edge, z up the south-west
+ * corner (surfaces), ticks at nice values of the raster's coordinates. The
+ * renderer mirrors each axis to the box's edges nearer the camera. */
+struct rc_axes {
+    struct rc_canvas atlas; /* owned; the labels, premultiplied RGBA */
+    struct rc_axis_label labels[RC_AXES_MAX_LABELS];
+    size_t count;
+};
+
 struct rc_overlay {
     struct rc_canvas canvas;                      /* owned; output size */
     struct rc_rect scene;                         /* where the 3D view is drawn */
@@ -43,6 +64,7 @@ struct rc_overlay {
     struct rc_rect bar;             /* the colour ramp, min at the bottom */
     struct rc_band_pages labels;    /* the band's name */
     struct rc_band_pages colorbars; /* the bar's numbers with per-band ranges */
+    struct rc_axes axes;            /* count 0: none */
 };
 
 /* What one job's overlay shows; made by the plan (pipeline/plan.h). Borrowed
@@ -63,6 +85,11 @@ struct rc_overlay_settings {
     size_t band_label_count;
     const double (*band_range)[2]; /* one [vmin, vmax] per band for the bar; NULL: vmin, vmax */
     size_t band_range_count;
+    bool axes;            /* with the three ranges below */
+    double axis_x[2];     /* coordinates at the raster's west and east edges */
+    double axis_y[2];     /* at its south and north edges */
+    double axis_z[2];     /* values at the relief's foot and top; NaN: no z axis */
+    float extent[2], top; /* world: the raster's size, the relief's height */
 };
 
 /* True when the settings ask for a colorbar or a title. */

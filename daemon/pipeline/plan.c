@@ -83,6 +83,31 @@ static struct rc_light_settings light_settings(const struct rc_job_spec *spec)
                                       .shininess = spec->light_shininess};
 }
 
+/* The axes' ranges: the raster's coordinates from its geotransform (pixel
+ * columns and rows without one), and for a surface the values its relief spans. */
+static void axes_settings(const struct rc_job_spec *spec, const struct rc_raster *values,
+                          bool surface, struct rc_plan *plan)
+{
+    struct rc_overlay_settings *o = &plan->overlay;
+    static const double pixels[6] = {0, 1, 0, 0, 0, 1};
+    const double *g = values->has_geotransform ? values->geotransform : pixels;
+    double w = values->source_width, h = values->source_height;
+    double longest = values->width > values->height ? values->width : values->height;
+    o->axes = true;
+    o->axis_x[0] = g[0];
+    o->axis_x[1] = g[0] + w * g[1];
+    o->axis_y[0] = g[3] + h * g[5];
+    o->axis_y[1] = g[3];
+    o->extent[0] = (float)(values->width / longest);
+    o->extent[1] = (float)(values->height / longest);
+    o->top = surface ? (float)(RC_PLAN_SURFACE_RELIEF * spec->exaggeration) : 0.0f;
+    o->axis_z[0] = o->axis_z[1] = NAN;
+    if (surface && !spec->rescale_per_band) {
+        o->axis_z[0] = plan->vmin;
+        o->axis_z[1] = plan->vmax;
+    }
+}
+
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
                          const struct rc_raster *values, bool gpu_convert, bool hardware,
                          struct rc_plan *plan, struct rc_error *err)
@@ -136,6 +161,9 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
         plan->overlay.band_labels = spec->band_labels ? (const char(*)[48])spec->band_labels
                                                       : (const char(*)[48])values->labels;
         plan->overlay.band_label_count = values->band_count;
+    }
+    if (spec->axes) {
+        axes_settings(spec, values, surface, plan);
     }
     plan->has_overlay = rc_overlay_wanted(&plan->overlay);
 
@@ -206,6 +234,15 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                                                     : dithers[spec->dither],
                                       .transparent = transparent};
     return RC_OK;
+}
+
+void rc_plan_set_heights(struct rc_plan *plan, const struct rc_raster *heights)
+{
+    plan->render.heights = heights;
+    if (heights && plan->overlay.axes && plan->overlay.top > 0) {
+        plan->overlay.axis_z[0] = heights->valid_min;
+        plan->overlay.axis_z[1] = heights->valid_max;
+    }
 }
 
 void rc_plan_frame(const struct rc_plan *plan, size_t index, struct rc_render_frame *out)

@@ -70,6 +70,10 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
 void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
                      const struct rc_overlay *overlay);
 
+/* The heights from a second raster (raster.height), once loaded: the renderer's,
+ * and the z axis's range. Borrowed; the caller keeps it until rc_render_begin(). */
+void rc_plan_set_heights(struct rc_plan *plan, const struct rc_raster *heights);
+
 /* What frame `index` (< plan->timeline.frames) draws. */
 void rc_plan_frame(const struct rc_plan *plan, size_t index, struct rc_render_frame *out);
 

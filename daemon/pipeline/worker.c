@@ -177,6 +177,9 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
                                    &run->heights, err);
     }
     rc_job_drop_uploads(run->job); /* decoded (or refused): the bytes are not needed again */
+    if (rc == RC_OK) {
+        rc_plan_set_heights(&run->plan, run->heights);
+    }
     run->load_ms = rc_clock_ms() - start;
     if (rc == RC_OK && run->plan.has_overlay) {
         rc = rc_overlay_create(&run->plan.overlay, run->w->text, &run->overlay, err);
@@ -185,7 +188,6 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         rc_plan_palette(&run->plan, spec, run->overlay);
     }
     if (rc == RC_OK) {
-        run->plan.render.heights = run->heights;
         run->plan.render.overlay = run->overlay;
         run->began = true;
         rc = rc_render_begin(run->w->render, &run->plan.render, err);

@@ -55,7 +55,7 @@ struct rc_render {
     char version[256];
     GLint max_texture;
     GLuint overlay_program;
-    GLint o_rect, o_canvas, o_canvas_tex;
+    GLint o_rect, o_canvas, o_canvas_tex, o_shift, o_tex;
     GLuint yuv_program; /* overlay.vert + yuv.frag */
     GLint y_rect, y_canvas, y_scene, y_width, y_height;
     GLuint quad_vao, quad_vbo;
@@ -81,9 +81,14 @@ struct rc_render {
     struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
     size_t panel_count;
     GLsizei index_count;
-    unsigned mesh_cols, mesh_rows;   /* the job's grid of cells */
-    GLuint outline_vao, outline_vbo; /* the job's outline; 0: none */
-    GLsizei outline_vertices;
+    unsigned mesh_cols, mesh_rows;         /* the job's grid of cells */
+    GLuint outline_vao, outline_vbo;       /* the job's outline and axes; 0: none */
+    GLsizei outline_vertices;              /* the box's, first in the buffer */
+    GLint axis_first[3], axis_vertices[3]; /* then each axis's edge and ticks */
+    GLuint axes_tex;                       /* the axes' label atlas; 0: none */
+    int axes_w, axes_h;
+    struct rc_axis_label axis_labels[RC_AXES_MAX_LABELS];
+    size_t axis_label_count;
     float outline_rgb[3];
     GLuint fbo, color_tex, depth_rb;
     bool i420;               /* frames leave as I420, converted on the GPU */

@@ -804,3 +804,84 @@ class PerBandRescaleTest(PictureBase):
         status, _, body = self.daemon.render(job)
         self.assertEqual(status, 422)
         self.assertEqual(json.loads(body)["error"]["field"], "raster.rescale")
+
+
+class AxesTest(PictureBase):
+    """style.axes: tick marks at evenly spaced round values of the raster's own
+    coordinates (its geotransform read with GDAL), where a straight-down camera
+    projects them, with their labels beside them."""
+
+    W, H, DISTANCE, FOV = 640, 360, 1.7, 40.0
+
+    def job(self, axes):
+        return {"raster": {"url": "jacksboro_dem.tif"},
+                "style": {"colormap": "viridis", "axes": axes},
+                "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": self.DISTANCE,
+                                     "fov": self.FOV}},
+                "output": {"width": self.W, "height": self.H, "fps": 10, "frames": 1, "crf": 4,
+                           "speed": "good"}}
+
+    def ticks(self, ink, along, at, outward, length):
+        """Centres of the runs of ink in the `length` pixels beyond the edge at `at`."""
+        lines = [ink[at + outward * d] if along == "x" else ink[:, at + outward * d]
+                 for d in range(2, length)]
+        marks = np.logical_and.reduce(lines)
+        centres, run = [], []
+        for i, m in enumerate(marks):
+            if m:
+                run.append(i)
+            elif run:
+                centres.append(np.mean(run))
+                run = []
+        return centres
+
+    def check_round(self, values, unit):
+        values = np.array(values)
+        steps = np.diff(values)
+        self.assertGreaterEqual(len(values), 3, values)
+        step = np.median(steps)
+        self.assertLess(np.abs(steps - step).max(), 2 * unit, values)  # evenly spaced
+        exponent = np.floor(np.log10(abs(step)))
+        mantissa = abs(step) / 10 ** exponent
+        nice = min((1, 2, 2.5, 5, 10), key=lambda n: abs(n - mantissa))
+        self.assertLess(abs(nice - mantissa) * 10 ** exponent, 2 * unit, step)
+        exact = nice * 10 ** exponent
+        off = np.abs(values / exact - np.round(values / exact)) * exact
+        self.assertLess(off.max(), 2 * unit, values)  # multiples of the step
+
+    def test_ticks_at_round_coordinates(self):
+        plain = self.clip(self.job(False), "plain.webm")[0]
+        framed = self.clip(self.job(True), "axes.webm")[0]
+        ds = gdal.Open(os.path.join(self.daemon.root, "jacksboro_dem.tif"))
+        g, cols, rows = ds.GetGeoTransform(), ds.RasterXSize, ds.RasterYSize
+        longest = max(cols, rows)
+        sx, sy = cols / longest, rows / longest
+        left, bottom = top_down_pixel(-sx / 2, -sy / 2, self.W, self.H, self.DISTANCE, self.FOV)
+        right, top = top_down_pixel(sx / 2, sy / 2, self.W, self.H, self.DISTANCE, self.FOV)
+        px_per_world = (right - left) / sx
+        tick = int(0.02 * px_per_world)
+        ink = (framed.max(axis=2) < 120) & (plain.max(axis=2) > 200)  # drawn on the background
+        # x: below the south edge; column -> easting by the geotransform.
+        xs = self.ticks(ink[:, int(left):int(right) + 1], "x", int(round(bottom)), 1, tick)
+        eastings = [g[0] + (int(left) + c + 0.5 - left) / (right - left) * cols * g[1]
+                    for c in xs]
+        self.check_round(eastings, abs(g[1]) * cols / (right - left))
+        # y: left of the west edge; row -> northing.
+        ys = self.ticks(ink[int(top):int(bottom) + 1], "y", int(round(left)), -1, tick)
+        northings = [g[3] + (int(top) + r + 0.5 - top) / (bottom - top) * rows * g[5]
+                     for r in ys]
+        self.check_round(northings, abs(g[5]) * rows / (bottom - top))
+        # The labels: ink further out than the ticks, below and to the left.
+        reach = int(0.12 * px_per_world)  # labels centre 0.06 world units out
+        self.assertGreater(ink[int(bottom) + tick + 1:int(bottom) + reach].sum(), 80)
+        self.assertGreater(ink[:, int(left) - 3 * reach:int(left) - tick - 1].sum(), 80)
+        # Nothing of it on the raster, and the GET form draws the same.
+        self.assertLess(np.abs(framed - plain)[int(top) + 3:int(bottom) - 3,
+                                               int(left) + 3:int(right) - 3].max(), 40)
+        status, _, body = self.daemon.request(
+            "GET", "/v1/render?url=jacksboro_dem.tif&colormap_name=viridis&axes=true&orbit=0"
+            "&elevation=90&distance=1.7&fov=40&width=640&height=360&fps=10&frames=1&crf=4"
+            "&speed=good")
+        self.assertEqual(status, 200)
+        with open(os.path.join(self.tmp.name, "axes.webm"), "rb") as f:
+            self.assertEqual(body, f.read())
