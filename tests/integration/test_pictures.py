@@ -478,6 +478,26 @@ class TitilerColormapsTest(PictureBase):
     """The 24 colormaps rio-tiler has beyond matplotlib, by name and reversed, colour
     the picture as their published tables (scripts/colormaps/*.npy) say."""
 
+    def test_every_rio_tiler_name_is_accepted(self):
+        """All 211 of rio-tiler's names (tests/integration/rio_tiler_colormaps.txt),
+        in the GET form as TiTiler takes them, and an unknown one is a 400."""
+        with open(os.path.join(SOURCE, "tests", "integration", "rio_tiler_colormaps.txt")) as f:
+            names = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        self.assertEqual(len(names), 211)
+        refused = []
+        for name in names:
+            status, _, _ = self.daemon.request(
+                "GET", "/v1/render?url=byte_20x20.tif&frames=1&width=32&height=18"
+                "&colormap_name=" + name)
+            if status != 200:
+                refused.append((name, status))
+        self.assertEqual(refused, [])
+        status, _, body = self.daemon.request(
+            "GET", "/v1/render?url=byte_20x20.tif&frames=1&width=32&height=18"
+            "&colormap_name=no_such_map")
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["error"]["field"], "colormap_name")  # as sent
+
     def test_extra_tables_render_exactly(self):
         folder = os.path.join(SOURCE, "scripts", "colormaps")
         names = sorted(n[:-4] for n in os.listdir(folder) if n.endswith(".npy"))
