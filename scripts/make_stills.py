@@ -16,7 +16,9 @@ import tempfile
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-STILLS = [("timeseries.json", "still_image.png", 30), ("surface.json", "still_surface.png", 20)]
+STILLS = [("timeseries.json", "still_image.png", 30), ("surface.json", "still_surface.png", 20),
+          ("mayavi_surface.json", "still_options_surface.png", 29),
+          ("per_band.json", "still_options_bands.png", 19)]
 
 
 def main():

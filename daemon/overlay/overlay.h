@@ -49,7 +49,7 @@ struct rc_axis_label {
 
 /* mlab.axes: x along the south edge, y along the west edge, z up the south-west
  * corner (surfaces), ticks at nice values of the raster's coordinates. The
- * renderer mirrors each axis to the box's edges nearer the camera. */
+ * renderer mirrors each axis to the box's edges nearer the camera (render.c). */
 struct rc_axes {
     struct rc_canvas atlas; /* owned; the labels, premultiplied RGBA */
     struct rc_axis_label labels[RC_AXES_MAX_LABELS];

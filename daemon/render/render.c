@@ -407,13 +407,14 @@ static void make_lines(struct rc_render *r, float top, const uint8_t rgb[3], boo
     }
 }
 
-/* The mirror that moves an axis built at the south-west corner to the box's edge
+/* The mirror that moves an axis built at the south-west corner to the box's edges
  * nearer the eye: x ticks along the south or north edge, y ticks along the west or
- * east edge, z up the corner between them. */
+ * east edge, and z up the far end of the x axis, where its labels cross neither. */
 static void axis_mirror(int axis, const double eye[3], float out[2])
 {
-    out[0] = axis != 0 && eye[0] > 0 ? -1.0f : 1.0f;
-    out[1] = axis != 1 && eye[1] > 0 ? -1.0f : 1.0f;
+    float east = eye[0] > 0 ? -1.0f : 1.0f, north = eye[1] > 0 ? -1.0f : 1.0f;
+    out[0] = axis == 0 ? 1.0f : axis == 1 ? east : -east;
+    out[1] = axis == 1 ? 1.0f : north;
 }
 
 /* The axes' label atlas as a texture, and where its labels go. */

@@ -388,7 +388,8 @@ class StillsTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as out:
             subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "make_stills.py"),
                             "--daemon", DAEMON, "--out", out], check=True, capture_output=True)
-            for name in ("still_image.png", "still_surface.png"):
+            for name in ("still_image.png", "still_surface.png", "still_options_surface.png",
+                         "still_options_bands.png"):
                 fresh = decode_png(os.path.join(out, name))
                 shipped = decode_png(os.path.join(SOURCE, "docs", name))
                 self.assertEqual(fresh.shape, shipped.shape)
