@@ -50,6 +50,10 @@ static const struct param params[] = {
     {"band_labels", "style.band_labels", K_BOOL},
     {"lighting", "style.lighting", K_BOOL},
     {"colorbar", "style.colorbar", K_COLORBAR},
+    {"colorbar_orientation", "style.colorbar.orientation", K_STRING},
+    {"colorbar_ticks", "style.colorbar.ticks", K_INT},
+    {"colorbar_format", "style.colorbar.format", K_STRING},
+    {"title_size", "style.title_size", K_INT},
     {"title", "style.title", K_STRING},
     {"orbit", "camera.orbit.degrees", K_NUMBER},
     {"azimuth", "camera.orbit.start", K_NUMBER},
@@ -107,14 +111,18 @@ const char *rc_query_param_for_field(const char *field)
         strncmp(field, "style.colormap.intervals", 24) == 0) {
         return "colormap"; /* colormap_name shares style.colormap */
     }
+    /* The most specific: style.colorbar.ticks is colorbar_ticks, not colorbar. */
+    const char *best = field;
+    size_t best_len = 0;
     for (size_t i = 0; i < PARAM_COUNT; i++) {
         size_t n = strlen(params[i].field);
-        if (strncmp(field, params[i].field, n) == 0 &&
+        if (n > best_len && strncmp(field, params[i].field, n) == 0 &&
             (field[n] == '\0' || field[n] == '.' || field[n] == '[')) {
-            return params[i].name;
+            best = params[i].name;
+            best_len = n;
         }
     }
-    return field;
+    return best;
 }
 
 static const struct param *find(const char *key)
@@ -137,7 +145,10 @@ static bool is_ignored(const char *key)
     return false;
 }
 
-/* Sets `value` at a dotted path, creating objects on the way; takes `value`. */
+/* Sets `value` at a dotted path, creating objects on the way; takes `value`.
+ * Objects merge, and `true` (colorbar=true) gives way to an object of options
+ * (colorbar_ticks=…) on either side; -1 when one says false and the other an
+ * option. */
 static int set_path(json_t *root, const char *path, json_t *value)
 {
     char buf[64];
@@ -147,13 +158,35 @@ static int set_path(json_t *root, const char *path, json_t *value)
     for (char *dot; (dot = strchr(part, '.')) != NULL; part = dot + 1) {
         *dot = '\0';
         json_t *child = json_object_get(node, part);
-        if (!child) {
+        if (!child || json_is_true(child)) {
             child = json_object();
             json_object_set_new(node, part, child);
+        } else if (!json_is_object(child)) {
+            json_decref(value);
+            return -1;
         }
         node = child;
     }
+    json_t *existing = json_object_get(node, part);
+    if (json_is_object(existing)) {
+        int rc = json_is_object(value) ? json_object_update(existing, value)
+                 : json_is_true(value) ? 0
+                                       : -1;
+        json_decref(value);
+        return rc;
+    }
     return json_object_set_new(node, part, value);
+}
+
+/* True when `key` came before position k. */
+static bool seen_before(const struct rc_query_param *qp, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        if (strcmp(qp[i].key, qp[k].key) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool parse_double(const char *s, double *out)
@@ -324,17 +357,20 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
             }
             continue;
         }
-        json_t *previous = get_path(root, p->field);
-        if (previous && p->kind != K_BANDS && p->kind != K_RESCALE) {
+        bool repeatable = p->kind == K_BANDS || p->kind == K_RESCALE;
+        if (!repeatable && seen_before(qp, k)) {
             rc = rc_error_set(err, RC_ERR_INVALID, key, "given more than once");
             break;
         }
-        json_t *v = convert(p, value, previous);
+        json_t *v = convert(p, value, repeatable ? get_path(root, p->field) : NULL);
         if (!v) {
             rc = rc_error_set(err, RC_ERR_INVALID, key, "malformed value");
             break;
         }
-        set_path(root, p->field, v);
+        if (set_path(root, p->field, v) != 0) {
+            rc = rc_error_set(err, RC_ERR_INVALID, key, "conflicts with colorbar=false");
+            break;
+        }
     }
     if (rc == RC_OK) {
         *json = json_dumps(root, JSON_COMPACT);

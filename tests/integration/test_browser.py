@@ -65,13 +65,15 @@ class BrowserTest(DaemonTest):
             raise AssertionError("chromium is missing: scripts/setup.sh installs it")
         query = ("url=timeseries_precip_1999_12band.tif&width=320&height=180&duration=2"
                  "&mode=surface&rescale=per_band&band_labels=true&outline=true&view=isometric"
-                 "&roll=10&detail=60&lighting=false&axes=true")
+                 "&roll=10&detail=60&lighting=false&axes=true&colorbar_orientation=horizontal"
+                 "&colorbar_ticks=6")
         dom = self.page(query)
         link = re.search(r'<p id="link"><code>([^<]*)</code>', dom)
         self.assertIsNotNone(link, dom[-2000:])
         sent = link.group(1).replace("&amp;", "&")
         for part in ("rescale=per_band", "band_labels=true", "outline=true", "view=isometric",
-                     "roll=10", "detail=60", "lighting=false", "axes=true"):
+                     "roll=10", "detail=60", "lighting=false", "axes=true",
+                     "colorbar_orientation=horizontal", "colorbar_ticks=6"):
             self.assertIn(part, sent)
         state = self.play(query, dom)
         self.assertFalse(state["state"].startswith("error"), state)

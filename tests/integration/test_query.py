@@ -57,6 +57,40 @@ class QueryTest(DaemonTest):
         status, _, body = self.daemon.request("GET", "/v1/info")
         self.assertIn("return_mask", json.loads(body)["ignored_query_parameters"])
 
+    def test_colorbar_options_in_either_order_equal_the_json_job(self):
+        job = {"raster": {"url": "byte_20x20.tif"},
+               "style": {"colorbar": {"label": "m", "orientation": "horizontal", "ticks": 6,
+                                      "format": "%.1f"},
+                         "title": "T", "title_size": 20},
+               "output": {"width": 320, "height": 180, "frames": 2, "speed": "good"}}
+        status, _, want = self.daemon.render(job)
+        self.assertEqual(status, 200)
+        options = [("colorbar_orientation", "horizontal"), ("colorbar_ticks", "6"),
+                   ("colorbar_format", "%.1f"), ("title", "T"), ("title_size", "20")]
+        base = [("url", "byte_20x20.tif"), ("width", "320"), ("height", "180"),
+                ("frames", "2"), ("speed", "good")]
+        for params in (base + [("colorbar", "m")] + options,
+                       base + options + [("colorbar", "m")]):
+            status, _, body = self.get(params)
+            self.assertEqual(status, 200, body[:300])
+            self.assertEqual(body, want)
+        # colorbar=true with options is the bar with those options and no label.
+        job["style"]["colorbar"].pop("label")
+        _, _, want = self.daemon.render(job)
+        _, _, body = self.get(base + [("colorbar", "true")] + options)
+        self.assertEqual(body, want)
+        cases = [([("colorbar_ticks", "x")], 400, "colorbar_ticks"),
+                 ([("colorbar_format", "%s")], 400, "colorbar_format"),
+                 ([("colorbar", "false"), ("colorbar_ticks", "3")], 400, "colorbar_ticks"),
+                 ([("colorbar_ticks", "3"), ("colorbar", "false")], 400, "colorbar"),
+                 ([("colorbar_orientation", "diagonal")], 400, "colorbar_orientation"),
+                 ([("title_size", "1")], 422, "title_size")]
+        for bad, want_status, field in cases:
+            with self.subTest(bad=bad):
+                status, _, body = self.get(base + bad)
+                self.assertEqual(status, want_status, body)
+                self.assertEqual(json.loads(body)["error"]["field"], field)
+
     def test_unknown_parameters_are_ignored_as_titiler_ignores_them(self):
         """A parameter nobody knows is ignored (a TiTiler URL may carry others'), listed
         in X-Rasterclip-Ignored and the log; the clip is what it would be without it."""
