@@ -54,6 +54,12 @@ static const struct param params[] = {
     {"colorbar_ticks", "style.colorbar.ticks", K_INT},
     {"colorbar_format", "style.colorbar.format", K_STRING},
     {"title_size", "style.title_size", K_INT},
+    {"light_azimuth", "style.lighting.azimuth", K_NUMBER},
+    {"light_elevation", "style.lighting.elevation", K_NUMBER},
+    {"light_ambient", "style.lighting.ambient", K_NUMBER},
+    {"light_diffuse", "style.lighting.diffuse", K_NUMBER},
+    {"light_specular", "style.lighting.specular", K_NUMBER},
+    {"light_shininess", "style.lighting.shininess", K_NUMBER},
     {"title", "style.title", K_STRING},
     {"orbit", "camera.orbit.degrees", K_NUMBER},
     {"azimuth", "camera.orbit.start", K_NUMBER},
@@ -146,9 +152,9 @@ static bool is_ignored(const char *key)
 }
 
 /* Sets `value` at a dotted path, creating objects on the way; takes `value`.
- * Objects merge, and `true` (colorbar=true) gives way to an object of options
- * (colorbar_ticks=…) on either side; -1 when one says false and the other an
- * option. */
+ * Objects merge, and `true` (colorbar=true, lighting=true) gives way to an object
+ * of options (colorbar_ticks=…, light_azimuth=…) on either side; -1 when one says false and the
+ * other an option. */
 static int set_path(json_t *root, const char *path, json_t *value)
 {
     char buf[64];
@@ -368,7 +374,8 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
             break;
         }
         if (set_path(root, p->field, v) != 0) {
-            rc = rc_error_set(err, RC_ERR_INVALID, key, "conflicts with colorbar=false");
+            rc = rc_error_set(err, RC_ERR_INVALID, key,
+                              "conflicts with its group set to false (colorbar, lighting)");
             break;
         }
     }

@@ -61,6 +61,32 @@ static bool parse_units(const char *units, double *unit_days, long *epoch)
     return false;
 }
 
+/* An acquisition date GDAL reports for the band, else for the file: the band's
+ * own metadata, the IMAGERY domain's ACQUISITIONDATETIME, then the TIFF tag.
+ * TIFF's "YYYY:MM:DD HH:MM:SS" reads as ISO 8601's "YYYY-MM-DD HH:MM:SS". */
+static bool date_label(GDALDatasetH ds, GDALRasterBandH band, char *out, size_t size)
+{
+    static const char *const band_keys[] = {"ACQUISITIONDATETIME", "ACQUISITION_DATE", "DATETIME",
+                                            "TIFFTAG_DATETIME"};
+    const char *date = NULL;
+    for (size_t k = 0; band && !date && k < sizeof(band_keys) / sizeof(band_keys[0]); k++) {
+        date = GDALGetMetadataItem(band, band_keys[k], NULL);
+    }
+    date = date ? date : GDALGetMetadataItem(ds, "ACQUISITIONDATETIME", "IMAGERY");
+    date = date ? date : GDALGetMetadataItem(ds, "TIFFTAG_DATETIME", NULL);
+    if (!date || !date[0]) {
+        return false;
+    }
+    snprintf(out, size, "%s", date);
+    unsigned y, m, d;
+    char c1, c2;
+    if (strlen(out) >= 10 && sscanf(out, "%4u%c%2u%c%2u", &y, &c1, &m, &c2, &d) == 5 && c1 == ':' &&
+        c2 == ':') {
+        out[4] = out[7] = '-';
+    }
+    return true;
+}
+
 void rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
                            char (*out)[RC_RASTER_LABEL_MAX])
 {
@@ -82,7 +108,7 @@ void rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
         all_times = all_times && timed && !(description && description[0]);
         if (description && description[0]) {
             snprintf(out[i], RC_RASTER_LABEL_MAX, "%s", description);
-        } else {
+        } else if (!date_label(ds, band, out[i], RC_RASTER_LABEL_MAX)) {
             snprintf(out[i], RC_RASTER_LABEL_MAX, "band %u", bands[i]);
         }
     }

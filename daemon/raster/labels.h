@@ -1,8 +1,9 @@
 /*
  * labels: a name for each band, read from the file — the band's description, else
  * its time (NetCDF's time dimension with its "units since" epoch; a monthly series
- * reads "2001-01", others "2001-01-15"), else "band N". Internal to raster/; the
- * thread that holds the dataset.
+ * reads "2001-01", others "2001-01-15"), else an acquisition date GDAL reports (the
+ * band's metadata, IMAGERY's ACQUISITIONDATETIME, TIFFTAG_DATETIME), else "band N".
+ * Internal to raster/; the thread that holds the dataset.
  */
 #ifndef RC_LABELS_H
 #define RC_LABELS_H

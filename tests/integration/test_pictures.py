@@ -706,7 +706,25 @@ class BandLabelsTest(PictureBase):
             if gaps and all(28 <= g <= 31 for g in gaps):
                 return ["%04d-%02d" % (d.year, d.month) for d in dates]
             return [d.isoformat() for d in dates]
-        return ["band %d" % (b + 1) for b in range(ds.RasterCount)]
+        return [self.date_label(ds, ds.GetRasterBand(b + 1)) or "band %d" % (b + 1)
+                for b in range(ds.RasterCount)]
+
+    @staticmethod
+    def date_label(ds, band):
+        """An acquisition date: the band's, IMAGERY's, the TIFF tag's (TIFF's colons in
+        the date read as ISO's dashes, by datetime)."""
+        import datetime
+        for key in ("ACQUISITIONDATETIME", "ACQUISITION_DATE", "DATETIME", "TIFFTAG_DATETIME"):
+            if band.GetMetadataItem(key):
+                date = band.GetMetadataItem(key)
+                break
+        else:
+            date = (ds.GetMetadataItem("ACQUISITIONDATETIME", "IMAGERY")
+                    or ds.GetMetadataItem("TIFFTAG_DATETIME"))
+        try:
+            return datetime.datetime.strptime(date, "%Y:%m:%d %H:%M:%S").isoformat(" ")
+        except (TypeError, ValueError):
+            return date
 
     def test_labels_from_the_file_equal_the_same_labels_given(self):
         # The time series' bands have descriptions ("pr_1999-01", ...); a copy without
@@ -718,8 +736,21 @@ class BandLabelsTest(PictureBase):
         for b in range(ds.RasterCount):
             ds.GetRasterBand(b + 1).SetDescription("")
         ds = None
+        # Without descriptions or NetCDF times: acquisition dates, the band's own
+        # (bands 1 and 2) or the file's TIFF tag (band 3).
+        dated = os.path.join(self.daemon.root, "dated.tif")
+        ds = gdal.Translate(dated, src, bandList=[1, 2, 3])
+        ds.SetMetadata({"TIFFTAG_DATETIME": "2021:06:15 10:30:00"})
+        for b in range(3):
+            band = ds.GetRasterBand(b + 1)
+            band.SetDescription("")
+            band.SetMetadata({"ACQUISITIONDATETIME": "2021-0%d-01T09:00:00Z" % (b + 4)}
+                             if b < 2 else {})
+        ds = None
         labels = {"timeseries_precip_1999_12band.tif": self.file_labels(src),
-                  "timed.tif": self.file_labels(timed)}
+                  "timed.tif": self.file_labels(timed), "dated.tif": self.file_labels(dated)}
+        self.assertEqual(labels["dated.tif"], ["2021-04-01T09:00:00Z", "2021-05-01T09:00:00Z",
+                                               "2021-06-15 10:30:00"])
         self.assertEqual(labels["timeseries_precip_1999_12band.tif"][0], "pr_1999-01")
         self.assertEqual(labels["timed.tif"][:2], ["1999-01", "1999-02"])
         for name, expected in labels.items():
@@ -747,7 +778,7 @@ class BandLabelsTest(PictureBase):
         self.assertGreater(np.abs(strip[0] - strip[-1]).max(), 100)
         self.assertLess(np.abs(strip[0] - strip[1]).max(), 30)  # same band, same label
         # A list of the wrong length names the field.
-        given["style"]["band_labels"] = expected[:3]
+        given["style"]["band_labels"] = expected[:-1]
         status, _, body = self.daemon.render(given)
         self.assertEqual(status, 422)
         self.assertEqual(json.loads(body)["error"]["field"], "style.band_labels")

@@ -91,6 +91,26 @@ class QueryTest(DaemonTest):
                 self.assertEqual(status, want_status, body)
                 self.assertEqual(json.loads(body)["error"]["field"], field)
 
+    def test_one_light_in_the_get_form_equals_the_json_job(self):
+        light = {"azimuth": 300, "elevation": 30, "ambient": 0.1, "diffuse": 0.8,
+                 "specular": 0.2, "shininess": 40}
+        job = {"raster": {"url": "byte_20x20.tif"},
+               "style": {"mode": "surface", "lighting": light},
+               "output": {"width": 320, "height": 180, "frames": 2, "speed": "good"}}
+        status, _, want = self.daemon.render(job)
+        self.assertEqual(status, 200)
+        base = [("url", "byte_20x20.tif"), ("mode", "surface"), ("width", "320"),
+                ("height", "180"), ("frames", "2"), ("speed", "good")]
+        params = base + [("light_" + k, str(v)) for k, v in light.items()]
+        for extra in ([], [("lighting", "true")]):
+            status, _, body = self.get(params + extra)
+            self.assertEqual(status, 200, body[:300])
+            self.assertEqual(body, want)
+        status, _, body = self.get(params + [("lighting", "false")])
+        self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "lighting"))
+        status, _, body = self.get(base + [("light_elevation", "95")])
+        self.assertEqual((status, json.loads(body)["error"]["field"]), (422, "light_elevation"))
+
     def test_unknown_parameters_are_ignored_as_titiler_ignores_them(self):
         """A parameter nobody knows is ignored (a TiTiler URL may carry others'), listed
         in X-Rasterclip-Ignored and the log; the clip is what it would be without it."""
