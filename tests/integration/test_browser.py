@@ -21,7 +21,7 @@ class BrowserTest(DaemonTest):
                 [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--user-data-dir=" + profile,
-                 "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=20000",
+                 "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=60000",
                  "--dump-dom", self.daemon.url + "/?" + query],
                 capture_output=True, text=True, timeout=120)
         return out.stdout + out.stderr
@@ -30,7 +30,9 @@ class BrowserTest(DaemonTest):
         dom = dom or self.page(query)
         found = re.search(r'<p id="status"([^>]*)>', dom)
         self.assertIsNotNone(found, dom[-4000:])
-        return dict(re.findall(r'data-(\w+)="([^"]*)"', found.group(1)))
+        state = dict(re.findall(r'data-(\w+)="([^"]*)"', found.group(1)))
+        self.assertIn("width", state, "the page reported no clip: %s\n%s" % (state, dom[-3000:]))
+        return state
 
     def test_demo_page_plays_the_stream(self):
         if not CHROMIUM:
@@ -66,14 +68,15 @@ class BrowserTest(DaemonTest):
         query = ("url=timeseries_precip_1999_12band.tif&width=320&height=180&duration=2"
                  "&mode=surface&rescale=per_band&band_labels=true&outline=true&view=isometric"
                  "&roll=10&detail=60&lighting=false&axes=true&colorbar_orientation=horizontal"
-                 "&colorbar_ticks=6")
+                 "&colorbar_ticks=6&colorbar_format=%25.0f+mm&title=Rain&title_size=18")
         dom = self.page(query)
         link = re.search(r'<p id="link"><code>([^<]*)</code>', dom)
         self.assertIsNotNone(link, dom[-2000:])
         sent = link.group(1).replace("&amp;", "&")
         for part in ("rescale=per_band", "band_labels=true", "outline=true", "view=isometric",
                      "roll=10", "detail=60", "lighting=false", "axes=true",
-                     "colorbar_orientation=horizontal", "colorbar_ticks=6"):
+                     "colorbar_orientation=horizontal", "colorbar_ticks=6",
+                     "colorbar_format=%25.0f+mm", "title=Rain", "title_size=18"):
             self.assertIn(part, sent)
         state = self.play(query, dom)
         self.assertFalse(state["state"].startswith("error"), state)

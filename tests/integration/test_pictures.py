@@ -777,6 +777,17 @@ class BandLabelsTest(PictureBase):
         strip = frames[:, 160:, :120].astype(float)
         self.assertGreater(np.abs(strip[0] - strip[-1]).max(), 100)
         self.assertLess(np.abs(strip[0] - strip[1]).max(), 30)  # same band, same label
+        # Blending, each frame shows the nearer band's label: at 0 and 1/4 of the way
+        # the first band's, at 1/2 and 3/4 the second's (its own frame's).
+        blend = json.loads(json.dumps(base))
+        blend["timeline"] = {"frames_per_band": 4, "blend": True}
+        blend["output"]["frames"] = 5
+        self.render_ok(blend, os.path.join(self.tmp.name, "blend.webm"))
+        frames = decode_frames(os.path.join(self.tmp.name, "blend.webm"), 320, 180)
+        strip = frames[:, 160:, :120].astype(float)
+        for i, nearer in enumerate((0, 0, 4, 4)):
+            self.assertLess(np.abs(strip[i] - strip[nearer]).max(), 30, i)
+        self.assertGreater(np.abs(strip[1] - strip[2]).max(), 100)
         # A list of the wrong length names the field.
         given["style"]["band_labels"] = expected[:-1]
         status, _, body = self.daemon.render(given)
