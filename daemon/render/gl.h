@@ -120,6 +120,17 @@ enum rc_err rc_target_create(struct rc_render *r, unsigned w, unsigned h, bool g
 /* After a frame is drawn into the framebuffer: converts it on the GPU when asked,
  * then queues its asynchronous readback into the next ring slot. */
 void rc_target_read_back(struct rc_render *r, size_t index);
+
+/* The job's outline and axes (render/lines.c): rc_lines_make() builds their line
+ * segments (after rc_lines_upload_labels(), whose ticks it draws), rc_lines_draw()
+ * and rc_lines_draw_labels() draw them for a frame's flipped view-projection `m`
+ * seen from `eye`, rc_lines_release() frees what the job made. */
+void rc_lines_make(struct rc_render *r, float top, const uint8_t rgb[3], bool outline,
+                   const struct rc_axes *axes);
+void rc_lines_upload_labels(struct rc_render *r, const struct rc_axes *axes);
+void rc_lines_draw(struct rc_render *r, const float m[16], const double eye[3]);
+void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double eye[3]);
+void rc_lines_release(struct rc_render *r);
 void rc_render_assert_current(const struct rc_render *r);
 
 #endif

@@ -166,14 +166,7 @@ static void release_job_objects(struct rc_render *r)
     glDeleteBuffers(2, buffers);
     glDeleteVertexArrays(1, &r->vao);
     r->vbo = r->ibo = r->vao = 0;
-    glDeleteBuffers(1, &r->outline_vbo);
-    glDeleteVertexArrays(1, &r->outline_vao);
-    r->outline_vbo = r->outline_vao = 0;
-    r->outline_vertices = 0;
-    memset(r->axis_vertices, 0, sizeof(r->axis_vertices));
-    glDeleteTextures(1, &r->axes_tex);
-    r->axes_tex = 0;
-    r->axis_label_count = 0;
+    rc_lines_release(r);
     r->index_count = 0;
     GLuint targets[] = {r->color_tex, r->yuv_tex};
     glDeleteTextures(2, targets);
@@ -348,171 +341,6 @@ static void grid_size(unsigned cells, const struct rc_raster *raster, unsigned *
     double per_pixel = (double)cells / (double)ras_long;
     *cols = (unsigned)fmax(1.0, round(raster->width * per_pixel));
     *rows = (unsigned)fmax(1.0, round(raster->height * per_pixel));
-}
-
-/* How far tick marks reach out from their axis, and labels from their tick
- * (world units; the raster's longer side is 1). */
-#define RC_AXIS_TICK 0.02f
-#define RC_AXIS_LABEL_GAP 0.06f
-
-/* Line segments: the raster's bounding box when `outline` (its rectangle on the
- * ground, and for a surface the box up to the top of the relief, mlab.outline),
- * and the axes with their tick marks (mlab.axes). */
-static void make_lines(struct rc_render *r, float top, const uint8_t rgb[3], bool outline,
-                       const struct rc_axes *axes)
-{
-    float x = r->extent[0] / 2, y = r->extent[1] / 2;
-    float c[8][3] = {{-x, -y, 0},   {x, -y, 0},   {x, y, 0},   {-x, y, 0},
-                     {-x, -y, top}, {x, -y, top}, {x, y, top}, {-x, y, top}};
-    static const int edges[12][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {4, 5}, {5, 6},
-                                     {6, 7}, {7, 4}, {0, 4}, {1, 5}, {2, 6}, {3, 7}};
-    float v[2 * (12 + 3 + RC_AXES_MAX_LABELS)][3];
-    int n = 0;
-    for (int e = 0; outline && e < (top > 0 ? 12 : 4); e++) {
-        memcpy(v[n++], c[edges[e][0]], sizeof(v[0]));
-        memcpy(v[n++], c[edges[e][1]], sizeof(v[0]));
-    }
-    r->outline_vertices = n;
-    static const int axis_edges[3][2] = {{0, 1}, {0, 3}, {0, 4}};
-    for (int e = 0; axes && axes->count && e < (top > 0 ? 3 : 2); e++) {
-        r->axis_first[e] = n;
-        memcpy(v[n++], c[axis_edges[e][0]], sizeof(v[0]));
-        memcpy(v[n++], c[axis_edges[e][1]], sizeof(v[0]));
-        for (size_t i = 0; i < axes->count; i++) {
-            const struct rc_axis_label *l = &axes->labels[i];
-            if (l->axis != e) {
-                continue;
-            }
-            for (int k = 0; k < 3; k++) {
-                v[n][k] = l->at[k];
-                v[n + 1][k] = l->at[k] + RC_AXIS_TICK * l->out[k];
-            }
-            n += 2;
-        }
-        r->axis_vertices[e] = n - r->axis_first[e];
-    }
-    if (!n) {
-        return;
-    }
-    glGenVertexArrays(1, &r->outline_vao);
-    glBindVertexArray(r->outline_vao);
-    glGenBuffers(1, &r->outline_vbo);
-    glBindBuffer(GL_ARRAY_BUFFER, r->outline_vbo);
-    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(sizeof(v[0]) * (size_t)n), v, GL_STATIC_DRAW);
-    glEnableVertexAttribArray(0);
-    glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, 0, NULL);
-    glBindVertexArray(0);
-    for (int i = 0; i < 3; i++) {
-        r->outline_rgb[i] = rgb[i] / 255.0f;
-    }
-}
-
-/* The mirror that moves an axis built at the south-west corner to the box's edges
- * nearer the eye: x ticks along the south or north edge, y ticks along the west or
- * east edge, and z up the far end of the x axis, where its labels cross neither. */
-static void axis_mirror(int axis, const double eye[3], float out[2])
-{
-    float east = eye[0] > 0 ? -1.0f : 1.0f, north = eye[1] > 0 ? -1.0f : 1.0f;
-    out[0] = axis == 0 ? 1.0f : axis == 1 ? east : -east;
-    out[1] = axis == 1 ? 1.0f : north;
-}
-
-/* The axes' label atlas as a texture, and where its labels go. */
-static void upload_axes(struct rc_render *r, const struct rc_axes *axes)
-{
-    if (!axes->count) {
-        return;
-    }
-    glGenTextures(1, &r->axes_tex);
-    glBindTexture(GL_TEXTURE_2D, r->axes_tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, axes->atlas.width, axes->atlas.height);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, axes->atlas.width, axes->atlas.height, GL_RGBA,
-                    GL_UNSIGNED_BYTE, axes->atlas.rgba);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    r->axes_w = axes->atlas.width;
-    r->axes_h = axes->atlas.height;
-    memcpy(r->axis_labels, axes->labels, axes->count * sizeof(axes->labels[0]));
-    r->axis_label_count = axes->count;
-}
-
-/* Each tick label centred on its projected place beyond the tick, within the
- * scene's rectangle, over everything drawn so far. `m` is the frame's (flipped)
- * view-projection. */
-static void draw_axis_labels(struct rc_render *r, const float m[16], const double eye[3])
-{
-    if (!r->axis_label_count) {
-        return;
-    }
-    glDisable(GL_CULL_FACE);
-    glDisable(GL_DEPTH_TEST);
-    glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
-    glEnable(GL_SCISSOR_TEST);
-    glScissor(r->scene.x, r->scene.y, r->scene.w, r->scene.h);
-    glEnable(GL_BLEND);
-    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
-    glUseProgram(r->overlay_program);
-    glUniform1i(r->o_canvas_tex, 3);
-    glUniform2f(r->o_canvas, (float)r->width, (float)r->height);
-    glUniform2f(r->o_tex, (float)r->axes_w, (float)r->axes_h);
-    glActiveTexture(GL_TEXTURE3);
-    glBindTexture(GL_TEXTURE_2D, r->axes_tex);
-    glBindVertexArray(r->quad_vao);
-    for (size_t i = 0; i < r->axis_label_count; i++) {
-        const struct rc_axis_label *l = &r->axis_labels[i];
-        float p[3], clip[4], mirror[2];
-        axis_mirror(l->axis, eye, mirror);
-        for (int k = 0; k < 3; k++) {
-            p[k] = (l->at[k] + RC_AXIS_LABEL_GAP * l->out[k]) * (k < 2 ? mirror[k] : 1.0f);
-        }
-        for (int row = 0; row < 4; row++) {
-            clip[row] = m[row] * p[0] + m[4 + row] * p[1] + m[8 + row] * p[2] + m[12 + row];
-        }
-        if (clip[3] <= 1e-6f) {
-            continue; /* behind the camera */
-        }
-        float px = r->scene.x + (clip[0] / clip[3] + 1) / 2 * r->scene.w;
-        float py = r->scene.y + (clip[1] / clip[3] + 1) / 2 * r->scene.h;
-        float dx = roundf(px - l->src.w / 2.0f), dy = roundf(py - l->src.h / 2.0f);
-        glUniform4f(r->o_rect, dx, dy, (float)l->src.w, (float)l->src.h);
-        glUniform2f(r->o_shift, (float)l->src.x - dx, (float)l->src.y - dy);
-        glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-    }
-    glUniform2f(r->o_shift, 0, 0);
-    glUniform2f(r->o_tex, 0, 0);
-    glBindVertexArray(0);
-    glDisable(GL_BLEND);
-    glDisable(GL_SCISSOR_TEST);
-}
-
-static void draw_outline(struct rc_render *r, const float m[16], const double eye[3])
-{
-    if (!r->outline_vao) {
-        return;
-    }
-    glDisable(GL_CULL_FACE);
-    glUseProgram(r->line_program);
-    glUniform3fv(r->l_color, 1, r->outline_rgb);
-    glBindVertexArray(r->outline_vao);
-    glUniformMatrix4fv(r->l_view_projection, 1, GL_FALSE, m);
-    if (r->outline_vertices) {
-        glDrawArrays(GL_LINES, 0, r->outline_vertices);
-    }
-    for (int e = 0; e < 3; e++) {
-        if (!r->axis_vertices[e]) {
-            continue;
-        }
-        /* m times diag(mirror x, mirror y, 1, 1): columns 0 and 1 change sign. */
-        float mirror[2], mm[16];
-        axis_mirror(e, eye, mirror);
-        for (int k = 0; k < 16; k++) {
-            mm[k] = k < 8 ? m[k] * mirror[k / 4] : m[k];
-        }
-        glUniformMatrix4fv(r->l_view_projection, 1, GL_FALSE, mm);
-        glDrawArrays(GL_LINES, r->axis_first[e], r->axis_vertices[e]);
-    }
-    glBindVertexArray(0);
 }
 
 static bool copy_pages(struct rc_band_pages *dst, const struct rc_band_pages *src)
@@ -693,10 +521,10 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
         if (rc != RC_OK) {
             return rc;
         }
-        upload_axes(r, &in->overlay->axes);
+        rc_lines_upload_labels(r, &in->overlay->axes);
     }
-    make_lines(r, surface ? r->height_scale : 0.0f, in->outline_rgb, in->outline,
-               in->overlay ? &in->overlay->axes : NULL);
+    rc_lines_make(r, surface ? r->height_scale : 0.0f, in->outline_rgb, in->outline,
+                  in->overlay ? &in->overlay->axes : NULL);
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
     GLenum gl_err = glGetError();
     if (gl_err != GL_NO_ERROR) {
@@ -837,8 +665,8 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT,
                    (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
     glBindVertexArray(0);
-    draw_outline(r, m, eye);
-    draw_axis_labels(r, m, eye);
+    rc_lines_draw(r, m, eye);
+    rc_lines_draw_labels(r, m, eye);
     show_band_pages(r, frame);
     draw_overlay(r);
     rc_target_read_back(r, frame->index);

@@ -39,6 +39,18 @@ def expected_top_down(values, vmin, vmax, cmap, width, height, distance, fov, ba
     return out, inside
 
 
+def read_bands(path, numbers):
+    """The bands as float arrays, nodata as NaN: GDAL's reading, numpy's NaN."""
+    ds = gdal.Open(path)
+    out = []
+    for b in numbers:
+        band = ds.GetRasterBand(b)
+        v = band.ReadAsArray().astype(float)
+        v[v == band.GetNoDataValue()] = np.nan
+        out.append(v)
+    return out
+
+
 class PictureBase(DaemonTest):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -84,10 +96,8 @@ class PictureTest(PictureBase):
                                     "fov": fov}},
                "output": {"width": width, "height": height, "fps": 10, "frames": 2, "crf": 4}}
         frame = self.clip(job)[0]
-        ds = gdal.Open(os.path.join(self.daemon.root, "timeseries_precip_1999_12band.tif"))
-        band = ds.GetRasterBand(9)
-        values = band.ReadAsArray().astype(float)
-        values[values == band.GetNoDataValue()] = np.nan
+        values, = read_bands(os.path.join(self.daemon.root, "timeseries_precip_1999_12band.tif"),
+                             (9,))
         lo, hi = np.nanpercentile(values, [2, 98])
         want, inside = expected_top_down(values, lo, hi, "viridis", width, height, distance,
                                          fov, 255.0)
@@ -107,13 +117,8 @@ class PictureTest(PictureBase):
                "timeline": {"frames_per_band": 2, "blend": True},
                "output": {"width": width, "height": height, "fps": 10, "frames": 4, "crf": 4}}
         frames = self.clip(job)
-        ds = gdal.Open(os.path.join(self.daemon.root, "timeseries_precip_1999_12band.tif"))
-        bands = []
-        for b in (1, 2):
-            band = ds.GetRasterBand(b)
-            v = band.ReadAsArray().astype(float)
-            v[v == band.GetNoDataValue()] = np.nan
-            bands.append(v)
+        bands = read_bands(os.path.join(self.daemon.root, "timeseries_precip_1999_12band.tif"),
+                           (1, 2))
         vmin = np.nanmin(bands)
         vmax = np.nanmax(bands)
         mean = (bands[0] + bands[1]) / 2
@@ -816,14 +821,7 @@ class PerBandRescaleTest(PictureBase):
                            "speed": "good"}}
 
     def bands(self):
-        ds = gdal.Open(os.path.join(self.daemon.root, self.NAME))
-        out = []
-        for b in (1, 7):
-            band = ds.GetRasterBand(b)
-            v = band.ReadAsArray().astype(float)
-            v[v == band.GetNoDataValue()] = np.nan
-            out.append(v)
-        return out
+        return read_bands(os.path.join(self.daemon.root, self.NAME), (1, 7))
 
     def test_each_band_spans_the_colormap(self):
         frames = self.clip(self.job("per_band"))

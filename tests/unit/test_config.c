@@ -17,7 +17,9 @@ static enum rc_err load(struct rc_config *cfg, int argc, char **argv, struct rc_
 
 int main(void)
 {
-    char path[] = "/tmp/rasterclip-config-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/rasterclip-config-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     FILE *f = fdopen(fd, "w");
