@@ -56,3 +56,21 @@ void rc_histogram_write(struct rc_histogram *h, const char *name, const char *la
     rc_metrics_printf(out, "%s_count%s%s%s %llu\n", name, labels[0] ? "{" : "", labels,
                       labels[0] ? "}" : "", count);
 }
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <sanitizer/allocator_interface.h>
+#elif defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+size_t rc_heap_bytes(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return __sanitizer_get_current_allocated_bytes();
+#elif defined(__GLIBC__)
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+#else
+    return 0;
+#endif
+}

@@ -30,4 +30,9 @@ void rc_histogram_write(struct rc_histogram *h, const char *name, const char *la
 void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Bytes the process has allocated and not freed (the sanitizer's count under
+ * ASan/TSan, glibc's mallinfo2 otherwise): a leak shows here, allocator caching
+ * does not. */
+size_t rc_heap_bytes(void);
+
 #endif

@@ -127,6 +127,9 @@ enum rc_err rc_h264_create(const struct rc_encode_settings *settings, struct rc_
     p.iEntropyCodingModeFlag = 1; /* CABAC: Main and High profiles */
     p.bEnableFrameSkip = false;   /* every frame becomes a sample */
     p.iMultipleThreadIdc = (unsigned short)threads;
+    /* Slices stay where they are: load balancing moves them by measured time, and
+     * the same job must give the same bytes. */
+    p.bUseLoadBalancing = false;
     p.iSpatialLayerNum = 1;
     p.iTemporalLayerNum = 1;
     SSpatialLayerConfig *layer = &p.sSpatialLayers[0];

@@ -121,6 +121,8 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
                       (unsigned long long)atomic_load(&http->errors_4xx));
     rc_metrics_printf(&out, "rasterclip_http_errors_total{class=\"5xx\"} %llu\n",
                       (unsigned long long)atomic_load(&http->errors_5xx));
+    rc_metrics_printf(&out, "# TYPE rasterclip_heap_bytes gauge\nrasterclip_heap_bytes %zu\n",
+                      rc_heap_bytes());
     if (http->cache) {
         struct rc_cache_stats cs;
         rc_cache_stats(http->cache, &cs);

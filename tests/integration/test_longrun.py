@@ -62,6 +62,12 @@ class LongRunTest(unittest.TestCase):
             self.daemon._reader.join(0.05)  # waits on the log reader, not a fixed sleep
         self.fail("jobs did not end: %d of %d" % (ended, done))
 
+    def heap_mib(self):
+        """Live heap bytes the daemon reports (allocated, not freed), in MiB."""
+        _, _, metrics = self.daemon.request("GET", "/metrics")
+        return int(re.search(r"^rasterclip_heap_bytes (\d+)$", metrics.decode(), re.M)
+                   .group(1)) / 2**20
+
     def run_jobs(self, first, count):
         outcomes = {"ok": 0, "failed": 0, "cancelled": 0}
         for i in range(first, first + count):
@@ -85,17 +91,19 @@ class LongRunTest(unittest.TestCase):
         pid = self.daemon.proc.pid
         warm = self.run_jobs(0, 12)  # every size, mode and outcome once: caches and pools fill
         self.idle(12)
-        rss0, fds0 = rss_mib(pid), fd_count(pid)
+        rss0, fds0, heap0 = rss_mib(pid), fd_count(pid), self.heap_mib()
         half = self.JOBS // 2
         outcomes = self.run_jobs(12, half)
         self.idle(12 + half)
-        rss_half = rss_mib(pid)
+        rss_half, heap_half = rss_mib(pid), self.heap_mib()
         for key, value in self.run_jobs(12 + half, self.JOBS - half).items():
             outcomes[key] += value
         self.idle(12 + self.JOBS)
-        rss1, fds1 = rss_mib(pid), self.settled_fds(pid, fds0)
-        print("\nlong run: %d jobs %s, RSS %.1f -> %.1f -> %.1f MiB, fds %d -> %d"
-              % (self.JOBS, outcomes, rss0, rss_half, rss1, fds0, fds1))
+        rss1, fds1, heap1 = rss_mib(pid), self.settled_fds(pid, fds0), self.heap_mib()
+        print("\nlong run: %d jobs %s, RSS %.1f -> %.1f -> %.1f MiB, heap %.2f -> %.2f -> "
+              "%.2f MiB, fds %d -> %d" % (self.JOBS, outcomes, rss0, rss_half, rss1, heap0,
+                                          heap_half, heap1, fds0, fds1))
+        self.assertGreater(heap0, 1)  # the gauge is live: the daemon holds its caches
         self.assertGreater(min(outcomes.values()), 5)
         self.assertGreater(warm["cancelled"], 0)
         log = self.daemon.log()
@@ -104,13 +112,14 @@ class LongRunTest(unittest.TestCase):
         self.assertEqual(len(re.findall(r"outcome=failed", log)),
                          warm["failed"] + outcomes["failed"])
         self.assertLessEqual(fds1, fds0)  # the baseline may hold a closing connection
-        # A 1280x720 frame is 3.5 MiB: a leak of one per job would add hundreds. Flat:
-        # the first half may still fill the GL driver's caches (shader variants per
-        # size and mode); the second half grows it by no more than allocator noise.
+        # A 1280x720 frame is 3.5 MiB: a leak of one per job would add hundreds. The
+        # first half may still fill the GL driver's caches (shader variants per size and
+        # mode); over the second half the live heap (exact, unlike RSS, which moves with
+        # the allocator's per-thread caches) grows by less than one small frame.
         self.assertLess(rss1 - rss0, 40, "RSS grew %.1f MiB over %d jobs" % (rss1 - rss0,
                                                                              self.JOBS))
-        self.assertLess(rss1 - rss_half, 12, "RSS grew %.1f MiB over the second half"
-                        % (rss1 - rss_half))
+        self.assertLess(heap1 - heap_half, 0.5, "heap grew %.2f MiB over the second half"
+                        % (heap1 - heap_half))
 
     def settled_fds(self, pid, expected):
         """Descriptors once closing connections have gone (polled, bounded)."""
