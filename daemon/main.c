@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/notify.h"
 #include "http/http.h"
+#include "pipeline/clipcache.h"
 #include "pipeline/worker.h"
 #include "raster/raster.h"
 #include "render/render.h"
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
     struct rc_gpu *gpu = NULL;
     struct rc_workers *workers = NULL;
     struct rc_http *http = NULL;
+    struct rc_clipcache *clips = NULL;
     struct rc_cache *cache = rc_raster_cache_create((size_t)cfg.cache_mb << 20);
     struct rc_config_source *cfgs = rc_config_source_create(&cfg);
     rc_raster_global_init(&cfg);
@@ -116,9 +118,11 @@ int main(int argc, char **argv)
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"out of memory\"");
         goto out;
     }
-    if (rc_gpu_create(cfg.device, &gpu, &err) != RC_OK ||
-        rc_workers_create(cfgs, gpu, cache, &workers, &err) != RC_OK ||
-        rc_http_create(cfgs, workers, gpu, cache, &http, &err) != RC_OK) {
+    if ((cfg.clip_cache[0] && rc_clipcache_create(cfg.clip_cache, (uint64_t)cfg.clip_cache_mb << 20,
+                                                  &clips, &err) != RC_OK) ||
+        rc_gpu_create(cfg.device, &gpu, &err) != RC_OK ||
+        rc_workers_create(cfgs, gpu, cache, clips, &workers, &err) != RC_OK ||
+        rc_http_create(cfgs, workers, gpu, cache, clips, &http, &err) != RC_OK) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);
         goto out;
     }
@@ -158,6 +162,7 @@ out:
     rc_workers_destroy(workers);
     rc_gpu_destroy(gpu);
     rc_cache_destroy(cache);
+    rc_clipcache_destroy(clips);
     rc_config_source_destroy(cfgs);
     rc_log(RC_LOG_INFO, "msg=\"stopped\" status=%d", status);
     return status;

@@ -184,3 +184,58 @@ void rc_cache_stats(struct rc_cache *cache, struct rc_cache_stats *out)
     out->budget_bytes = cache->budget;
     pthread_mutex_unlock(&cache->lock);
 }
+
+void rc_cache_insert(struct rc_cache *cache, const char *key, void *value, size_t bytes)
+{
+    struct rc_cache *c = cache;
+    struct entry *e = calloc(1, sizeof(*e));
+    char *k = strdup(key);
+    if (!e || !k) {
+        free(e);
+        free(k);
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (find(c, key)) {
+        pthread_mutex_unlock(&c->lock);
+        free(e);
+        free(k);
+        return;
+    }
+    c->ops.retain(value);
+    e->key = k;
+    e->value = value;
+    e->bytes = bytes;
+    push_front(c, e);
+    c->entries++;
+    c->bytes += bytes;
+    evict(c);
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool rc_cache_remove(struct rc_cache *cache, const char *key)
+{
+    pthread_mutex_lock(&cache->lock);
+    struct entry *e = find(cache, key);
+    bool found = e && e->value;
+    if (found) {
+        free_entry(cache, e);
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return found;
+}
+
+size_t rc_cache_clear(struct rc_cache *cache)
+{
+    size_t removed = 0;
+    pthread_mutex_lock(&cache->lock);
+    for (struct entry *e = cache->head, *next; e; e = next) {
+        next = e->next;
+        if (e->value) {
+            free_entry(cache, e);
+            removed++;
+        }
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return removed;
+}

@@ -41,6 +41,14 @@ void *rc_cache_get(struct rc_cache *cache, const char *key, bool *claimed);
 void rc_cache_put(struct rc_cache *cache, const char *key, void *value, size_t bytes);
 void rc_cache_abandon(struct rc_cache *cache, const char *key);
 
+/* Stores `value` under an unclaimed key (an entry found on disk at start-up);
+ * nothing when the key is present. */
+void rc_cache_insert(struct rc_cache *cache, const char *key, void *value, size_t bytes);
+/* Drops the entry of `key` (not one being loaded): false when there is none. */
+bool rc_cache_remove(struct rc_cache *cache, const char *key);
+/* Drops every entry not being loaded; returns how many. */
+size_t rc_cache_clear(struct rc_cache *cache);
+
 void rc_cache_stats(struct rc_cache *cache, struct rc_cache_stats *out);
 
 #endif

@@ -80,6 +80,9 @@ static const struct option_def options[] = {
     NUM(fetch_timeout_ms, 100, 3600000, "60000", true, "total time to read one remote raster"),
     NUM(max_fetch_mb, 1, 1L << 20, "512", true, "most bytes read from one remote raster"),
     NUM(cache_mb, 0, 1L << 20, "512", false, "memory for decoded rasters kept between jobs"),
+    STR(clip_cache, "",
+        "directory of finished clips served again by ETag and byte range (empty: off)"),
+    NUM(clip_cache_mb, 1, 1L << 24, "1024", false, "bytes of clips the clip cache keeps on disk"),
     NUM(gdal_cache_mb, 1, 1L << 20, "64", false, "memory for GDAL's block cache (file blocks)"),
     STR(convert, "auto",
         "colour conversion: gpu (a shader before readback), cpu, or auto (gpu on hardware)"),
@@ -427,6 +430,7 @@ enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, c
         offsetof(struct rc_config, device),      offsetof(struct rc_config, queue),
         offsetof(struct rc_config, cache_mb),    offsetof(struct rc_config, gdal_cache_mb),
         offsetof(struct rc_config, config_file), offsetof(struct rc_config, byte_queue_kb),
+        offsetof(struct rc_config, clip_cache),  offsetof(struct rc_config, clip_cache_mb),
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         for (size_t k = 0; k < OPTION_COUNT; k++) {

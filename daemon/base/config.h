@@ -47,7 +47,9 @@ struct rc_config {
     long fetch_timeout_ms;
     long max_fetch_mb;
     long cache_mb;
-    long gdal_cache_mb;     /* GDAL's block cache */
+    long gdal_cache_mb;    /* GDAL's block cache */
+    char clip_cache[4096]; /* directory of finished clips; empty: no clip cache */
+    long clip_cache_mb;
     char cors_origin[4096]; /* comma-separated origins, "*" for any, empty for none */
     char token_file[4096];  /* bearer tokens, one a line; empty: no authentication */
     long auth_health;       /* 0 or 1: tokens on /healthz, /readyz, /metrics too */
@@ -62,8 +64,8 @@ enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *h
  * flags read again) and publishes it whole; generations are never changed in place
  * and all live until rc_config_source_destroy(), so a pointer taken by a request or
  * job stays valid. Options that need a restart (listen, workers, device, queue,
- * cache_mb, config_file) keep their old values. Any thread may read; the main thread
- * reloads. */
+ * cache_mb, clip_cache, clip_cache_mb, config_file) keep their old values. Any thread may read; the
+ * main thread reloads. */
 struct rc_config_source;
 
 struct rc_config_source *rc_config_source_create(const struct rc_config *first);

@@ -5,11 +5,20 @@
 
 enum { SAMPLE_TICKS = 1000, TRACK_ID = 1 };
 
+/* Progressive: the samples, kept until rc_mp4_finish() writes the file. */
+struct samples {
+    struct rc_buf data; /* every sample, in order: the mdat's payload */
+    uint32_t *sizes;    /* count entries */
+    uint32_t *sync;     /* 1-based numbers of the keyframes */
+    size_t count, sync_count, capacity;
+};
+
 struct rc_mp4 {
     struct rc_mp4_settings s;
     uint8_t *sps, *pps; /* owned copies */
     uint32_t sequence;  /* fragments written */
     bool started;
+    struct samples samples;
 };
 
 struct rc_mp4 *rc_mp4_create(const struct rc_mp4_settings *settings)
@@ -33,6 +42,7 @@ struct rc_mp4 *rc_mp4_create(const struct rc_mp4_settings *settings)
     memcpy(m->pps, settings->pps, settings->pps_len);
     m->s.sps = m->sps;
     m->s.pps = m->pps;
+    rc_buf_init(&m->samples.data);
     return m;
 }
 
@@ -43,6 +53,9 @@ void rc_mp4_destroy(struct rc_mp4 *mp4)
     }
     free(mp4->sps);
     free(mp4->pps);
+    rc_buf_finish(&mp4->samples.data);
+    free(mp4->samples.sizes);
+    free(mp4->samples.sync);
     free(mp4);
 }
 
@@ -168,13 +181,53 @@ static void write_avc1(struct writer *w, const struct rc_mp4_settings *s)
     box_end(w, avc1);
 }
 
-static void write_stbl(struct writer *w, const struct rc_mp4_settings *s)
+/* Progressive: every sample in one chunk at `chunk_offset`, each lasting one frame. */
+static void write_sample_tables(struct writer *w, const struct samples *t, uint32_t chunk_offset)
+{
+    size_t stts = full_box(w, "stts", 0, 0);
+    u32(w, 1);
+    u32(w, (uint32_t)t->count);
+    u32(w, SAMPLE_TICKS);
+    box_end(w, stts);
+    size_t stss = full_box(w, "stss", 0, 0);
+    u32(w, (uint32_t)t->sync_count);
+    for (size_t i = 0; i < t->sync_count; i++) {
+        u32(w, t->sync[i]);
+    }
+    box_end(w, stss);
+    size_t stsc = full_box(w, "stsc", 0, 0);
+    u32(w, 1);
+    u32(w, 1);                  /* first_chunk */
+    u32(w, (uint32_t)t->count); /* samples_per_chunk */
+    u32(w, 1);                  /* sample_description_index */
+    box_end(w, stsc);
+    size_t stsz = full_box(w, "stsz", 0, 0);
+    u32(w, 0);
+    u32(w, (uint32_t)t->count);
+    for (size_t i = 0; i < t->count; i++) {
+        u32(w, t->sizes[i]);
+    }
+    box_end(w, stsz);
+    size_t stco = full_box(w, "stco", 0, 0);
+    u32(w, 1);
+    u32(w, chunk_offset);
+    box_end(w, stco);
+}
+
+/* `t` NULL: a fragmented file's empty tables (the samples are in the fragments). */
+static void write_stbl(struct writer *w, const struct rc_mp4_settings *s, const struct samples *t,
+                       uint32_t chunk_offset)
 {
     size_t stbl = box(w, "stbl");
     size_t stsd = full_box(w, "stsd", 0, 0);
     u32(w, 1);
     write_avc1(w, s);
     box_end(w, stsd);
+    if (t) {
+        write_sample_tables(w, t, chunk_offset);
+        box_end(w, stbl);
+        return;
+    }
     static const char *const empty[] = {"stts", "stsc", "stco"};
     for (size_t i = 0; i < 3; i++) {
         size_t b = full_box(w, empty[i], 0, 0);
@@ -188,19 +241,23 @@ static void write_stbl(struct writer *w, const struct rc_mp4_settings *s)
     box_end(w, stbl);
 }
 
-enum rc_err rc_mp4_write_header(struct rc_mp4 *mp4, struct rc_buf *out)
+static void write_ftyp(struct writer *w)
 {
-    const struct rc_mp4_settings *s = &mp4->s;
-    struct writer w = {.buf = out, .ok = true};
+    size_t ftyp = box(w, "ftyp");
+    bytes(w, "isom", 4);
+    u32(w, 0x200);
+    bytes(w, "isomiso6iso2avc1mp41", 20);
+    box_end(w, ftyp);
+}
+
+/* The movie box: fragmented (t NULL: empty tables and mvex) or progressive (the
+ * sample tables of `t`, its chunk at `chunk_offset`). */
+static void write_moov(struct writer *wp, const struct rc_mp4_settings *s, const struct samples *t,
+                       uint32_t chunk_offset)
+{
+    struct writer w = *wp;
     uint32_t timescale = s->fps * SAMPLE_TICKS;
-    uint64_t duration = s->frames * SAMPLE_TICKS;
-
-    size_t ftyp = box(&w, "ftyp");
-    bytes(&w, "isom", 4);
-    u32(&w, 0x200);
-    bytes(&w, "isomiso6iso2avc1mp41", 20);
-    box_end(&w, ftyp);
-
+    uint64_t duration = (t ? t->count : s->frames) * SAMPLE_TICKS;
     size_t moov = box(&w, "moov");
     size_t mvhd = full_box(&w, "mvhd", 1, 0);
     u64(&w, 0); /* creation_time: none, so the bytes are reproducible */
@@ -257,10 +314,15 @@ enum rc_err rc_mp4_write_header(struct rc_mp4 *mp4, struct rc_buf *out)
     box_end(&w, url);
     box_end(&w, dref);
     box_end(&w, dinf);
-    write_stbl(&w, s);
+    write_stbl(&w, s, t, chunk_offset);
     box_end(&w, minf);
     box_end(&w, mdia);
     box_end(&w, trak);
+    if (t) {
+        box_end(&w, moov);
+        wp->ok = w.ok;
+        return;
+    }
 
     size_t mvex = box(&w, "mvex");
     size_t mehd = full_box(&w, "mehd", 1, 0);
@@ -275,6 +337,70 @@ enum rc_err rc_mp4_write_header(struct rc_mp4 *mp4, struct rc_buf *out)
     box_end(&w, trex);
     box_end(&w, mvex);
     box_end(&w, moov);
+    wp->ok = w.ok;
+}
+
+enum rc_err rc_mp4_write_header(struct rc_mp4 *mp4, struct rc_buf *out)
+{
+    if (mp4->s.progressive) {
+        return RC_OK; /* the header comes with the samples' tables, at the end */
+    }
+    struct writer w = {.buf = out, .ok = true};
+    write_ftyp(&w);
+    write_moov(&w, &mp4->s, NULL, 0);
+    return w.ok ? RC_OK : RC_ERR_NOMEM;
+}
+
+static enum rc_err keep_sample(struct rc_mp4 *mp4, bool keyframe, const void *data, size_t len)
+{
+    struct samples *t = &mp4->samples;
+    if (t->count == t->capacity) {
+        size_t capacity = t->capacity ? 2 * t->capacity : 256;
+        uint32_t *sizes = realloc(t->sizes, capacity * sizeof(*sizes));
+        if (sizes) {
+            t->sizes = sizes;
+        }
+        uint32_t *sync = realloc(t->sync, capacity * sizeof(*sync));
+        if (sync) {
+            t->sync = sync;
+        }
+        if (!sizes || !sync) {
+            return RC_ERR_NOMEM;
+        }
+        t->capacity = capacity;
+    }
+    if (t->data.len + len > UINT32_MAX - (1u << 20)) {
+        return RC_ERR_TOO_LARGE; /* stco's 32-bit offsets */
+    }
+    if (rc_buf_append(&t->data, data, len) != RC_OK) {
+        return RC_ERR_NOMEM;
+    }
+    t->sizes[t->count++] = (uint32_t)len;
+    if (keyframe) {
+        t->sync[t->sync_count++] = (uint32_t)t->count;
+    }
+    return RC_OK;
+}
+
+enum rc_err rc_mp4_finish(struct rc_mp4 *mp4, struct rc_buf *out)
+{
+    if (!mp4->s.progressive) {
+        return RC_OK; /* every fragment has left */
+    }
+    /* The moov's size does not depend on the chunk's offset: measure it first. */
+    struct rc_buf probe;
+    rc_buf_init(&probe);
+    struct writer m = {.buf = &probe, .ok = true};
+    write_ftyp(&m);
+    write_moov(&m, &mp4->s, &mp4->samples, 0);
+    size_t head = probe.len;
+    rc_buf_finish(&probe);
+    struct writer w = {.buf = out, .ok = m.ok};
+    write_ftyp(&w);
+    write_moov(&w, &mp4->s, &mp4->samples, (uint32_t)(head + 8));
+    u32(&w, (uint32_t)(8 + mp4->samples.data.len));
+    bytes(&w, "mdat", 4);
+    bytes(&w, mp4->samples.data.data, mp4->samples.data.len);
     return w.ok ? RC_OK : RC_ERR_NOMEM;
 }
 
@@ -292,6 +418,9 @@ enum rc_err rc_mp4_write_frame(struct rc_mp4 *mp4, struct rc_buf *out, uint64_t 
         return RC_ERR_TOO_LARGE;
     }
     mp4->started = true;
+    if (mp4->s.progressive) {
+        return keep_sample(mp4, keyframe, data, len);
+    }
     struct writer w = {.buf = out, .ok = true};
     size_t moof = box(&w, "moof");
     size_t mfhd = full_box(&w, "mfhd", 0, 0);

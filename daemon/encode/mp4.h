@@ -10,6 +10,11 @@
  * and every sample lasts 1000 ticks. Nothing is written with wall-clock time, so
  * the same input gives the same bytes.
  *
+ * Progressive (settings.progressive): a finished file instead — the samples are
+ * kept until rc_mp4_finish() writes `ftyp`, a `moov` with every sample's table
+ * (stts, stss, stsc, stsz, stco) and then one `mdat`, so a player can seek without
+ * reading the media first.
+ *
  * One thread at a time per `struct rc_mp4`; the caller owns it
  * (rc_mp4_create/rc_mp4_destroy) and the output buffers.
  */
@@ -28,6 +33,7 @@ struct rc_mp4_settings {
     uint64_t frames;          /* clip length, for the durations */
     const uint8_t *sps, *pps; /* H.264 parameter sets, without start codes */
     size_t sps_len, pps_len;
+    bool progressive; /* moov before mdat, written by rc_mp4_finish() */
 };
 
 struct rc_mp4;
@@ -44,5 +50,8 @@ enum rc_err rc_mp4_write_header(struct rc_mp4 *mp4, struct rc_buf *out);
  * Frames come in order; the first must be a keyframe. */
 enum rc_err rc_mp4_write_frame(struct rc_mp4 *mp4, struct rc_buf *out, uint64_t frame_index,
                                bool keyframe, const void *data, size_t len);
+
+/* Progressive: appends the whole file. Fragmented: nothing to do. */
+enum rc_err rc_mp4_finish(struct rc_mp4 *mp4, struct rc_buf *out);
 
 #endif

@@ -40,6 +40,16 @@ enum {
     ID_BLOCK_MORE = 0xA6,
     ID_BLOCK_ADD_ID = 0xEE,
     ID_BLOCK_ADDITIONAL = 0xA5,
+    ID_SEEK_HEAD = 0x114D9B74,
+    ID_SEEK = 0x4DBB,
+    ID_SEEK_ID = 0x53AB,
+    ID_SEEK_POSITION = 0x53AC,
+    ID_CUES = 0x1C53BB6B,
+    ID_CUE_POINT = 0xBB,
+    ID_CUE_TIME = 0xB3,
+    ID_CUE_TRACK_POSITIONS = 0xB7,
+    ID_CUE_TRACK = 0xF7,
+    ID_CUE_CLUSTER_POSITION = 0xF1,
 };
 
 enum {
@@ -49,11 +59,20 @@ enum {
     BLOCK_KEYFRAME = 0x80,       /* SimpleBlock flags: keyframe bit */
 };
 
+/* A keyframe cluster, for Cues: its timecode and position in the Segment. */
+struct cue {
+    uint64_t timecode_ms, position;
+};
+
 struct rc_mux {
     struct rc_mux_settings settings;
     bool cluster_open;
     uint64_t cluster_timecode_ms;
     uint64_t previous_timecode_ms; /* of the last block, for ReferenceBlock */
+    /* seekable: offsets in the one buffer that holds the file */
+    size_t segment_size_at, segment_data_at, cues_position_at, cluster_size_at;
+    struct cue *cues;
+    size_t cue_count, cue_capacity;
 };
 
 struct rc_mux *rc_mux_create(const struct rc_mux_settings *settings)
@@ -70,7 +89,76 @@ struct rc_mux *rc_mux_create(const struct rc_mux_settings *settings)
 
 void rc_mux_destroy(struct rc_mux *mux)
 {
-    free(mux);
+    if (mux) {
+        free(mux->cues);
+        free(mux);
+    }
+}
+
+/* ---- seekable files: sizes written as 8-byte vints, filled in once known ---- */
+
+static void put_be(uint8_t *p, uint64_t value, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = (uint8_t)(value >> (8 * (n - 1 - i)));
+    }
+}
+
+/* An 8-byte size placeholder (a legal, non-minimal vint); returns its offset. */
+static enum rc_err size_placeholder(struct rc_buf *out, size_t *at)
+{
+    static const uint8_t zero_size[8] = {0x01};
+    *at = out->len;
+    return rc_buf_append(out, zero_size, sizeof(zero_size));
+}
+
+/* The size of the element whose 8-byte size is at `at`: up to the end of `out`. */
+static void patch_size(struct rc_buf *out, size_t at)
+{
+    put_be(out->data + at + 1, out->len - at - 8, 7);
+}
+
+/* SeekHead: where Info, Tracks and Cues are; Cues' position is filled in last. */
+static enum rc_err write_seek_head(struct rc_mux *mux, struct rc_buf *out, uint64_t info_pos,
+                                   uint64_t tracks_pos)
+{
+    static const uint32_t ids[3] = {ID_INFO, ID_TRACKS, ID_CUES};
+    uint64_t positions[3] = {info_pos, tracks_pos, 0};
+    size_t head_at;
+    enum rc_err rc = rc_ebml_id(out, ID_SEEK_HEAD);
+    rc = rc ? rc : size_placeholder(out, &head_at);
+    for (size_t i = 0; i < 3 && rc == RC_OK; i++) {
+        size_t seek_at;
+        uint8_t id[4], position[8];
+        put_be(id, ids[i], 4);
+        put_be(position, positions[i], 8);
+        rc = rc_ebml_id(out, ID_SEEK);
+        rc = rc ? rc : size_placeholder(out, &seek_at);
+        rc = rc ? rc : rc_ebml_binary(out, ID_SEEK_ID, id, sizeof(id));
+        /* An unsigned integer in 8 bytes, so Cues' can be written in place. */
+        rc = rc ? rc : rc_ebml_binary(out, ID_SEEK_POSITION, position, sizeof(position));
+        if (rc == RC_OK) {
+            patch_size(out, seek_at);
+            mux->cues_position_at = out->len - 8;
+        }
+    }
+    if (rc == RC_OK) {
+        patch_size(out, head_at);
+    }
+    return rc;
+}
+
+/* The size is known: SeekHead and Info/Tracks sized up front, so their positions are. */
+static enum rc_err seek_head_len(struct rc_mux *mux, size_t *len)
+{
+    struct rc_buf probe;
+    rc_buf_init(&probe);
+    size_t saved = mux->cues_position_at;
+    enum rc_err rc = write_seek_head(mux, &probe, 0, 0);
+    *len = probe.len;
+    mux->cues_position_at = saved;
+    rc_buf_finish(&probe);
+    return rc;
 }
 
 uint64_t rc_mux_timecode_ms(const struct rc_mux *mux, uint64_t frame_index)
@@ -145,9 +233,69 @@ enum rc_err rc_mux_write_header(struct rc_mux *mux, struct rc_buf *out)
 {
     enum rc_err rc = write_ebml_header(out);
     rc = rc ? rc : rc_ebml_id(out, ID_SEGMENT);
-    rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
-    rc = rc ? rc : write_info(mux, out);
+    if (!mux->settings.seekable) {
+        rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+        rc = rc ? rc : write_info(mux, out);
+        return rc ? rc : write_tracks(mux, out);
+    }
+    rc = rc ? rc : size_placeholder(out, &mux->segment_size_at);
+    mux->segment_data_at = out->len;
+    struct rc_buf info;
+    rc_buf_init(&info);
+    size_t head_len = 0;
+    rc = rc ? rc : seek_head_len(mux, &head_len);
+    rc = rc ? rc : write_info(mux, &info);
+    rc = rc ? rc : write_seek_head(mux, out, head_len, head_len + info.len);
+    rc = rc ? rc : rc_buf_append(out, info.data, info.len);
     rc = rc ? rc : write_tracks(mux, out);
+    rc_buf_finish(&info);
+    return rc;
+}
+
+static enum rc_err add_cue(struct rc_mux *mux, uint64_t timecode, uint64_t position)
+{
+    if (mux->cue_count == mux->cue_capacity) {
+        size_t capacity = mux->cue_capacity ? 2 * mux->cue_capacity : 64;
+        struct cue *cues = realloc(mux->cues, capacity * sizeof(*cues));
+        if (!cues) {
+            return RC_ERR_NOMEM;
+        }
+        mux->cues = cues;
+        mux->cue_capacity = capacity;
+    }
+    mux->cues[mux->cue_count++] = (struct cue){timecode, position};
+    return RC_OK;
+}
+
+enum rc_err rc_mux_finish(struct rc_mux *mux, struct rc_buf *out)
+{
+    if (!mux->settings.seekable) {
+        return RC_OK; /* a live stream just stops */
+    }
+    if (mux->cluster_open) {
+        patch_size(out, mux->cluster_size_at);
+        mux->cluster_open = false;
+    }
+    put_be(out->data + mux->cues_position_at, out->len - mux->segment_data_at, 8);
+    size_t cues_at;
+    enum rc_err rc = rc_ebml_id(out, ID_CUES);
+    rc = rc ? rc : size_placeholder(out, &cues_at);
+    for (size_t i = 0; i < mux->cue_count && rc == RC_OK; i++) {
+        struct rc_buf point, positions;
+        rc_buf_init(&point);
+        rc_buf_init(&positions);
+        rc = rc_ebml_uint(&positions, ID_CUE_TRACK, TRACK_NUMBER);
+        rc = rc ? rc : rc_ebml_uint(&positions, ID_CUE_CLUSTER_POSITION, mux->cues[i].position);
+        rc = rc ? rc : rc_ebml_uint(&point, ID_CUE_TIME, mux->cues[i].timecode_ms);
+        rc = rc ? rc : rc_ebml_master(&point, ID_CUE_TRACK_POSITIONS, &positions);
+        rc = rc ? rc : rc_ebml_master(out, ID_CUE_POINT, &point);
+        rc_buf_finish(&point);
+        rc_buf_finish(&positions);
+    }
+    if (rc == RC_OK) {
+        patch_size(out, cues_at);
+        patch_size(out, mux->segment_size_at);
+    }
     return rc;
 }
 
@@ -164,8 +312,18 @@ static enum rc_err cluster_for(struct rc_mux *mux, struct rc_buf *out, uint64_t 
     if (!keyframe && fits) {
         return RC_OK;
     }
-    enum rc_err rc = rc_ebml_id(out, ID_CLUSTER);
-    rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+    bool seekable = mux->settings.seekable;
+    if (seekable && mux->cluster_open) {
+        patch_size(out, mux->cluster_size_at);
+    }
+    uint64_t position = out->len - mux->segment_data_at;
+    enum rc_err rc = seekable && keyframe ? add_cue(mux, timecode, position) : RC_OK;
+    rc = rc ? rc : rc_ebml_id(out, ID_CLUSTER);
+    if (seekable) {
+        rc = rc ? rc : size_placeholder(out, &mux->cluster_size_at);
+    } else {
+        rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+    }
     rc = rc ? rc : rc_ebml_uint(out, ID_TIMECODE, timecode);
     if (rc == RC_OK) {
         mux->cluster_open = true;

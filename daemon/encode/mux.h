@@ -9,6 +9,11 @@
  * each frame arrives, so the stream can be sent while later frames are encoded.
  * No Cues or SeekHead: the file is meant to be read front to back.
  *
+ * Seekable (settings.seekable): a finished file instead — the Segment, SeekHead and
+ * every Cluster with its size, and Cues pointing at each keyframe cluster, written
+ * by rc_mux_finish(). Sizes are 8-byte vints filled in once known, so every call
+ * must append to the same buffer, which holds the file from its first byte.
+ *
  * One thread at a time per `struct rc_mux`; the caller owns it
  * (rc_mux_create/rc_mux_destroy) and the output buffers.
  */
@@ -28,7 +33,8 @@ struct rc_mux_settings {
     unsigned fps;
     uint64_t frames; /* clip length, for Info/Duration */
     const char *writing_app;
-    bool alpha; /* frames carry an alpha channel (rc_mux_write_frame_alpha) */
+    bool alpha;    /* frames carry an alpha channel (rc_mux_write_frame_alpha) */
+    bool seekable; /* a finished file with Cues; one buffer holds it all */
 };
 
 struct rc_mux;
@@ -49,6 +55,10 @@ enum rc_err rc_mux_write_frame(struct rc_mux *mux, struct rc_buf *out, uint64_t 
 enum rc_err rc_mux_write_frame_alpha(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
                                      bool keyframe, const void *data, size_t len, const void *alpha,
                                      size_t alpha_len);
+
+/* Seekable: closes the last Cluster, appends Cues and fills in the sizes and
+ * SeekHead. A live stream: nothing to do. */
+enum rc_err rc_mux_finish(struct rc_mux *mux, struct rc_buf *out);
 
 /* Millisecond timecode of a frame index (TimecodeScale is 1 ms). */
 uint64_t rc_mux_timecode_ms(const struct rc_mux *mux, uint64_t frame_index);

@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "base/colormap.h"
+#include "base/log.h"
 #include "encode/encode.h"
 #include "encode/gif.h"
 #include "encode/h264.h"
 #include "http/query.h"
+#include "pipeline/clipcache.h"
 #include "pipeline/worker.h"
 #include "raster/raster.h"
 #include "render/render.h"
@@ -123,6 +125,38 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
                       (unsigned long long)atomic_load(&http->errors_5xx));
     rc_metrics_printf(&out, "# TYPE rasterclip_heap_bytes gauge\nrasterclip_heap_bytes %zu\n",
                       rc_heap_bytes());
+    if (http->clips) {
+        struct rc_clipcache_stats cs;
+        rc_clipcache_stats(http->clips, &cs);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_clip_cache_hits_total counter\n"
+                          "rasterclip_clip_cache_hits_total %llu\n",
+                          (unsigned long long)cs.hits);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_clip_cache_misses_total counter\n"
+                          "rasterclip_clip_cache_misses_total %llu\n",
+                          (unsigned long long)cs.misses);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_clip_cache_stores_total counter\n"
+                          "rasterclip_clip_cache_stores_total %llu\n",
+                          (unsigned long long)cs.stores);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_clip_cache_evictions_total counter\n"
+                          "rasterclip_clip_cache_evictions_total %llu\n",
+                          (unsigned long long)cs.evictions);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_clip_cache_bytes gauge\n"
+                          "rasterclip_clip_cache_bytes %zu\n",
+                          cs.bytes);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_clip_cache_entries gauge\n"
+                          "rasterclip_clip_cache_entries %zu\n",
+                          cs.entries);
+        rc_metrics_printf(&out,
+                          "# TYPE rasterclip_clip_cache_budget_bytes gauge\n"
+                          "rasterclip_clip_cache_budget_bytes %zu\n",
+                          cs.budget_bytes);
+    }
     if (http->cache) {
         struct rc_cache_stats cs;
         rc_cache_stats(http->cache, &cs);
@@ -157,6 +191,37 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
     text[out.len] = '\0';
     rc_buf_finish(&out);
     return rc_http_send_text(http, conn, MHD_HTTP_OK, text, "text/plain; version=0.0.4", NULL);
+}
+
+enum MHD_Result rc_http_handle_cache(struct rc_http *http, struct MHD_Connection *conn,
+                                     const char *url, const char *method)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_DELETE) != 0) {
+        return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "",
+                                       "use DELETE to empty the clip cache or drop one entry");
+    }
+    if (!http->clips) {
+        return rc_http_send_error_code(http, conn, RC_ERR_NOT_FOUND, "",
+                                       "no clip cache is configured (--clip-cache)");
+    }
+    const char *key = url[strlen("/v1/cache")] == '/' ? url + strlen("/v1/cache/") : NULL;
+    size_t removed;
+    if (key) {
+        /* An entry is named by its ETag, with or without the quotes. */
+        char bare[65];
+        size_t len = strlen(key);
+        bool quoted = len == 66 && key[0] == '"' && key[65] == '"';
+        snprintf(bare, sizeof(bare), "%.*s", 64, quoted ? key + 1 : key);
+        if (!(len == 64 || quoted) || !rc_clipcache_remove(http->clips, bare)) {
+            return rc_http_send_error_code(http, conn, RC_ERR_NOT_FOUND, "key", "no such entry");
+        }
+        removed = 1;
+    } else {
+        removed = rc_clipcache_clear(http->clips);
+    }
+    rc_log(RC_LOG_INFO, "msg=\"clip cache emptied\" removed=%zu", removed);
+    return rc_http_send_json(http, conn, MHD_HTTP_OK,
+                             json_pack("{s:I}", "removed", (json_int_t)removed), NULL);
 }
 
 enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *conn,

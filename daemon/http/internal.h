@@ -23,6 +23,8 @@ struct rc_http {
     struct rc_workers *workers;
     const struct rc_gpu *gpu;
     struct rc_cache *cache;
+    struct rc_clipcache *clips; /* NULL: no clip cache */
+    struct rc_jobs *jobs;
     struct MHD_Daemon *daemon;
     char url[300];
     atomic_bool draining;
@@ -104,11 +106,34 @@ enum MHD_Result rc_http_send_text(struct rc_http *http, struct MHD_Connection *c
 /* Takes `body`. */
 enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *conn,
                                   unsigned status, json_t *body, const char *request_id);
+/* The JSON error body as a response (counted as a 4xx or 5xx by `status`), for
+ * an answer that needs headers of its own; NULL when memory is short. */
+struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct rc_error *err,
+                                            unsigned status);
 enum MHD_Result rc_http_send_error(struct rc_http *http, struct MHD_Connection *conn,
                                    const struct rc_error *err, const char *request_id);
 enum MHD_Result rc_http_send_error_code(struct rc_http *http, struct MHD_Connection *conn,
                                         enum rc_err code, const char *field, const char *message);
 enum MHD_Result rc_http_send_preflight(struct rc_http *http, struct MHD_Connection *conn);
+
+/* Jobs by id (http/jobs.c): the registry, and GET (progress) or DELETE (cancel)
+ * of /v1/jobs/{id}. A job is added when it is created, with the Authorization it
+ * came with, and closed when its request ends; closed jobs' progress is kept a
+ * while. */
+struct rc_jobs;
+struct rc_jobs *rc_jobs_create(void);
+void rc_jobs_destroy(struct rc_jobs *jobs);
+void rc_jobs_add(struct rc_jobs *jobs, struct rc_job *job, const char *authorization);
+void rc_jobs_close(struct rc_jobs *jobs, struct rc_job *job);
+enum MHD_Result rc_http_handle_job(struct rc_http *http, struct MHD_Connection *conn,
+                                   const char *url, const char *method);
+/* DELETE /v1/cache (every entry) and /v1/cache/{key} (one) (http/endpoints.c). */
+enum MHD_Result rc_http_handle_cache(struct rc_http *http, struct MHD_Connection *conn,
+                                     const char *url, const char *method);
+
+/* A finished clip (req->job in RC_JOB_FINISHED) like a static file: ETag,
+ * If-None-Match (304), Range and If-Range (206, 416) (http/clip_file.c). */
+enum MHD_Result rc_http_send_clip_file(struct request *req);
 
 /* POST, GET and HEAD /v1/render (http/render_route.c), called again on resume. */
 enum MHD_Result rc_http_handle_render(struct request *req);

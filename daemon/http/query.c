@@ -81,6 +81,7 @@ static const struct param params[] = {
     {"keyframe_interval", "output.keyframe_interval", K_INT},
     {"format", "output.format", K_FORMAT},
     {"dither", "output.dither", K_STRING},
+    {"seekable", "output.seekable", K_BOOL},
 };
 
 enum { PARAM_COUNT = sizeof(params) / sizeof(params[0]) };

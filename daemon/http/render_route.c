@@ -28,6 +28,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     size_t copied = 0;
     switch (rc_bytequeue_read(s->job->out, buf, max, &copied)) {
     case RC_BQ_DATA:
+        atomic_fetch_add(&s->job->progress->bytes_sent, copied);
         if (!s->first_byte_seen) {
             s->first_byte_seen = true;
             s->first_byte_ms = rc_clock_ms();
@@ -144,8 +145,14 @@ enum MHD_Result rc_http_handle_render(struct request *req)
         pthread_mutex_lock(&req->lock);
         enum rc_job_state state = req->job->state;
         pthread_mutex_unlock(&req->lock);
+        if (state == RC_JOB_FAILED && req->job->error.code == RC_ERR_CANCELLED) {
+            return MHD_NO; /* cancelled by id before its first byte: the connection ends */
+        }
         if (state == RC_JOB_FAILED) {
             return rc_http_send_error(http, req->conn, &req->job->error, req->job->id);
+        }
+        if (state == RC_JOB_FINISHED) {
+            return rc_http_send_clip_file(req);
         }
         return start_stream(req);
     }
@@ -227,6 +234,9 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     }
     req->job->on_ready = job_ready;
     req->job->on_ready_ctx = req;
+    rc_jobs_add(
+        http->jobs, req->job,
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
     /* Suspend before the worker can possibly call job_ready. */
     pthread_mutex_lock(&req->lock);
     req->suspended = true;

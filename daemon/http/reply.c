@@ -50,7 +50,8 @@ static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
     }
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", allow);
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "X-Request-Id, X-Frame-Count, X-Rasterclip-Ignored");
+                            "X-Request-Id, X-Frame-Count, X-Rasterclip-Ignored, "
+                            "X-Rasterclip-Cache, ETag, Content-Range");
     if (strcmp(allow, "*") != 0) {
         MHD_add_response_header(resp, "Vary", "Origin");
     }
@@ -80,7 +81,9 @@ enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn,
     }
     if (content_type) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL)) {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        }
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     }
     add_cors(http, conn, resp);
@@ -129,10 +132,9 @@ enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *c
     return rc_http_send_text(http, conn, status, text, "application/json", request_id);
 }
 
-enum MHD_Result rc_http_send_error(struct rc_http *http, struct MHD_Connection *conn,
-                                   const struct rc_error *err, const char *request_id)
+struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct rc_error *err,
+                                            unsigned status)
 {
-    unsigned status = rc_http_status(err->code);
     if (status >= 500) {
         atomic_fetch_add(&http->errors_5xx, 1);
     } else {
@@ -142,7 +144,23 @@ enum MHD_Result rc_http_send_error(struct rc_http *http, struct MHD_Connection *
     if (e && err->field[0]) {
         json_object_set_new(e, "field", json_string(err->field));
     }
-    return rc_http_send_json(http, conn, status, json_pack("{s:o*}", "error", e), request_id);
+    json_t *body = json_pack("{s:o*}", "error", e);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp) {
+        free(text);
+    }
+    return resp;
+}
+
+enum MHD_Result rc_http_send_error(struct rc_http *http, struct MHD_Connection *conn,
+                                   const struct rc_error *err, const char *request_id)
+{
+    unsigned status = rc_http_status(err->code);
+    struct MHD_Response *resp = rc_http_error_response(http, err, status);
+    return rc_http_queue(http, conn, status, resp, "application/json", request_id);
 }
 
 enum MHD_Result rc_http_send_error_code(struct rc_http *http, struct MHD_Connection *conn,

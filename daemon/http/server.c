@@ -223,6 +223,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             }
             return start_body(req);
         }
+        if (strncmp(url, "/v1/jobs/", 9) == 0) {
+            return rc_http_handle_job(http, conn, url, method);
+        }
+        if (strcmp(url, "/v1/cache") == 0 || strncmp(url, "/v1/cache/", 10) == 0) {
+            return rc_http_handle_cache(http, conn, url, method);
+        }
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
             return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "", "method not allowed");
         }
@@ -253,6 +259,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             atomic_store(&req->job->cancel, true);
             rc_bytequeue_abort(req->job->out);
         }
+        rc_jobs_close(req->http->jobs, req->job);
         rc_job_unref(req->job);
     }
     rc_buf_finish(&req->body);
@@ -324,8 +331,8 @@ static enum rc_err parse_listen(const char *listen, struct sockaddr_storage *add
 }
 
 enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *workers,
-                           const struct rc_gpu *gpu, struct rc_cache *cache, struct rc_http **out,
-                           struct rc_error *err)
+                           const struct rc_gpu *gpu, struct rc_cache *cache,
+                           struct rc_clipcache *clips, struct rc_http **out, struct rc_error *err)
 {
     *out = NULL;
     const struct rc_config *cfg = rc_config_current(cfgs);
@@ -343,10 +350,17 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     http->workers = workers;
     http->gpu = gpu;
     http->cache = cache;
+    http->clips = clips;
+    http->jobs = rc_jobs_create();
+    if (!http->jobs) {
+        free(http);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
     rc_histogram_init(&http->ttfb, ttfb_bounds, TTFB_BUCKETS);
     rc_histogram_init(&http->send, send_bounds, sizeof(send_bounds) / sizeof(send_bounds[0]));
     rc = rc_access_create(cfg->token_file, &http->access, err);
     if (rc != RC_OK) {
+        rc_jobs_destroy(http->jobs);
         free(http);
         return rc;
     }
@@ -362,6 +376,7 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!http->daemon) {
         rc_access_destroy(http->access);
+        rc_jobs_destroy(http->jobs);
         free(http);
         return rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s", cfg->listen);
     }
@@ -401,5 +416,6 @@ void rc_http_destroy(struct rc_http *http)
     }
     MHD_stop_daemon(http->daemon);
     rc_access_destroy(http->access);
+    rc_jobs_destroy(http->jobs);
     free(http);
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/bytequeue.h"
 #include "base/camera.h"
 #include "base/colormap.h"
@@ -115,7 +116,14 @@ struct rc_job_spec {
     unsigned keyframe_interval;
     enum rc_format format;
     enum rc_job_dither dither;
+    bool seekable; /* a finished file (Cues; moov first) instead of a stream; not in the
+                    * canonical text: a cached clip is always the finished file */
 };
+
+/* The job as one canonical text (job/canonical.c): every field above but
+ * `seekable`, defaults filled in, so one job reads alike whichever form it came in.
+ * A field added to the spec is added there. */
+enum rc_err rc_job_spec_canonical(const struct rc_job_spec *spec, struct rc_buf *out);
 
 /* Parses and validates a JSON job. On failure `err` names the field. */
 enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *cfg,
@@ -131,6 +139,45 @@ enum rc_job_state {
     RC_JOB_QUEUED,
     RC_JOB_STREAMING, /* raster loaded; bytes flow */
     RC_JOB_FAILED,    /* failed before the first byte: `error` says why */
+    RC_JOB_FINISHED,  /* a finished clip to send whole: `clip_fd` */
+};
+
+/* Where a job's time goes, per stage (the worker's measurements). */
+enum rc_job_stage {
+    RC_STAGE_LOAD,
+    RC_STAGE_RENDER,
+    RC_STAGE_READBACK,
+    RC_STAGE_CONVERT,
+    RC_STAGE_ENCODE,
+    RC_STAGE_MUX,
+    RC_STAGE_COUNT
+};
+extern const char *const rc_job_stage_names[RC_STAGE_COUNT];
+
+/* What a job is doing, for GET /v1/jobs/{id}. */
+enum rc_job_phase {
+    RC_PHASE_QUEUED,
+    RC_PHASE_RUNNING,
+    RC_PHASE_DONE,
+    RC_PHASE_FAILED,
+    RC_PHASE_CANCELLED,
+};
+const char *rc_job_phase_name(enum rc_job_phase phase);
+
+/* Written by the worker (and bytes_sent by HTTP) as the job goes, read by any
+ * thread: each field on its own, so a reader may see one frame's skew. Its own
+ * small object, reference-counted, so it can be read after the job is freed. */
+struct rc_job_progress {
+    atomic_int refs;
+    char id[24];
+    enum rc_format format;
+    atomic_int phase;           /* enum rc_job_phase */
+    atomic_size_t frames_total; /* once planned */
+    atomic_size_t frames_done;  /* encoded */
+    atomic_uint_fast64_t stage_us[RC_STAGE_COUNT];
+    atomic_uint_fast64_t bytes_sent;           /* body bytes handed to the connection */
+    atomic_uint_fast64_t started_us, ended_us; /* rc_clock_ms() x 1000; 0: not yet */
+    atomic_bool cached;                        /* answered from the clip cache */
 };
 
 struct rc_job;
@@ -152,8 +199,14 @@ struct rc_job {
     /* Written by the worker before it calls on_ready, read by HTTP after. */
     enum rc_job_state state;
     struct rc_error error;
-    size_t frames;            /* the clip's length, once streaming */
-    rc_job_ready_fn on_ready; /* set before queueing; called once, from the worker */
+    size_t frames; /* the clip's length, once streaming */
+    /* RC_JOB_FINISHED: the whole clip, its strong ETag ("" when the job has no
+     * stable identity); HTTP takes the descriptor (-1 once taken). */
+    int clip_fd;
+    uint64_t clip_size;
+    char etag[72];
+    struct rc_job_progress *progress; /* one reference */
+    rc_job_ready_fn on_ready;         /* set before queueing; called once, from the worker */
     void *on_ready_ctx;
 };
 
@@ -161,6 +214,8 @@ struct rc_job {
 struct rc_job *rc_job_create(struct rc_job_spec *spec, size_t byte_queue_bytes);
 void rc_job_ref(struct rc_job *job);
 void rc_job_unref(struct rc_job *job);
+void rc_job_progress_ref(struct rc_job_progress *progress);
+void rc_job_progress_unref(struct rc_job_progress *progress);
 /* Frees the uploads (the worker, once they are decoded; the last unref otherwise). */
 void rc_job_drop_uploads(struct rc_job *job);
 

@@ -427,10 +427,19 @@ static enum rc_err parse_format(struct rc_job_spec *spec, const json_t *output,
 static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
                                 const json_t *output, struct rc_error *err)
 {
-    static const char *const keys[] = {"width",        "height",   "fps",
-                                       "frames",       "duration", "speed",
-                                       "bitrate_kbps", "crf",      "keyframe_interval",
-                                       "format",       "dither",   NULL};
+    static const char *const keys[] = {"width",
+                                       "height",
+                                       "fps",
+                                       "frames",
+                                       "duration",
+                                       "speed",
+                                       "bitrate_kbps",
+                                       "crf",
+                                       "keyframe_interval",
+                                       "format",
+                                       "dither",
+                                       "seekable",
+                                       NULL};
     spec->width = 1280;
     spec->height = 720;
     spec->fps = 30;
@@ -448,6 +457,7 @@ static enum rc_err parse_output(struct rc_job_spec *spec, const struct rc_config
     };
     enum rc_err rc = rc_field_check_keys(output, "output", keys, err);
     rc = rc ? rc : rc_field_read(output, "output", fields, COUNT(fields), cfg, spec, err);
+    rc = rc ? rc : rc_field_get_bool(output, "seekable", "output", &spec->seekable, err);
     if (rc != RC_OK) {
         return rc;
     }

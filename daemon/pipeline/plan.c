@@ -201,6 +201,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
     }
     struct rc_output *o = &plan->output;
     o->format = spec->format;
+    o->seekable = spec->seekable;
     o->frame = spec->format == RC_FORMAT_GIF ? RC_FRAME_RGBA
                : transparent                 ? RC_FRAME_I420A
                                              : RC_FRAME_I420;

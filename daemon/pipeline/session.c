@@ -31,6 +31,12 @@ struct rc_session {
     struct rc_h264 *h264;
     struct rc_mp4 *mp4;
     struct rc_gif *gif;
+    /* the finished file, when one is wanted: its writers append to `file` */
+    struct rc_mux *webm_file;
+    struct rc_mp4 *mp4_file;
+    bool want_file;
+    struct rc_buf file;
+    size_t samples_held; /* MP4: sample bytes the progressive writer holds */
     uint8_t *alpha_i420; /* the alpha plane as a grey I420 frame */
     struct pending pending[PENDING_MAX];
     size_t pending_first, pending_count;
@@ -45,9 +51,10 @@ struct rc_session {
     /* Written by the encode thread, read after the join. */
     enum rc_err status;
     struct rc_error error;
-    size_t encoded;
+    atomic_size_t encoded;
     double mux_ms;
-    atomic_bool failed; /* any thread */
+    atomic_uint_fast64_t encode_us, mux_us; /* for progress, read by other threads */
+    atomic_bool failed;                     /* any thread */
 };
 
 size_t rc_frame_bytes(enum rc_frame_kind kind, unsigned width, unsigned height)
@@ -83,7 +90,12 @@ static enum rc_err create_codecs(struct rc_session *s, struct rc_error *err)
                 memset(s->alpha_i420 + s->layout.u_offset, 128, 2 * s->layout.chroma_bytes);
             }
         }
-        if (rc == RC_OK && !(s->webm = rc_mux_create(&o->webm))) {
+        struct rc_mux_settings file = o->webm;
+        file.seekable = true;
+        if (rc == RC_OK && !o->seekable && !(s->webm = rc_mux_create(&o->webm))) {
+            rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        }
+        if (rc == RC_OK && s->want_file && !(s->webm_file = rc_mux_create(&file))) {
             rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
         }
         return rc;
@@ -97,7 +109,11 @@ static enum rc_err create_codecs(struct rc_session *s, struct rc_error *err)
                                      .fps = o->webm.fps,
                                      .frames = o->webm.frames};
         rc_h264_parameter_sets(s->h264, &ms.sps, &ms.sps_len, &ms.pps, &ms.pps_len);
-        if (!(s->mp4 = rc_mp4_create(&ms))) {
+        if (!o->seekable && !(s->mp4 = rc_mp4_create(&ms))) {
+            rc = rc_error_set(err, RC_ERR_INTERNAL, "", "the MP4 writer refused the stream");
+        }
+        ms.progressive = true;
+        if (rc == RC_OK && s->want_file && !(s->mp4_file = rc_mp4_create(&ms))) {
             rc = rc_error_set(err, RC_ERR_INTERNAL, "", "the MP4 writer refused the stream");
         }
         return rc;
@@ -121,7 +137,12 @@ enum rc_err rc_session_create(const struct rc_output *output, struct rc_bytequeu
     s->out = out;
     s->cancel = cancel;
     atomic_init(&s->failed, false);
+    atomic_init(&s->encoded, 0);
+    atomic_init(&s->encode_us, 0);
+    atomic_init(&s->mux_us, 0);
     rc_buf_init(&s->bytes);
+    rc_buf_init(&s->file);
+    s->want_file = output->seekable || output->keep_file;
     for (size_t i = 0; i < PENDING_MAX; i++) {
         rc_buf_init(&s->pending[i].data);
     }
@@ -168,6 +189,9 @@ void rc_session_destroy(struct rc_session *session)
     rc_queue_destroy(session->filled);
     rc_queue_destroy(session->free);
     rc_mux_destroy(session->webm);
+    rc_mux_destroy(session->webm_file);
+    rc_mp4_destroy(session->mp4_file);
+    rc_buf_finish(&session->file);
     rc_encode_destroy(session->vp9);
     rc_encode_destroy(session->vp9_alpha);
     free(session->alpha_i420);
@@ -178,9 +202,38 @@ void rc_session_destroy(struct rc_session *session)
     free(session);
 }
 
-/* Sends what `bytes` holds to the client; cancelled when the client has gone. */
+/* The finished file grew past its cap: a seekable clip fails; one kept only for
+ * the clip cache is let go (the stream goes on). */
+static enum rc_err check_file(struct rc_session *s)
+{
+    if (!s->want_file || s->file.len + s->samples_held <= s->output.max_file_bytes) {
+        return RC_OK;
+    }
+    if (s->output.seekable) {
+        return rc_error_set(&s->error, RC_ERR_TOO_LARGE, "output.seekable",
+                            "the finished file would exceed %zu bytes; stream it instead",
+                            s->output.max_file_bytes);
+    }
+    s->want_file = false;
+    rc_mux_destroy(s->webm_file);
+    rc_mp4_destroy(s->mp4_file);
+    s->webm_file = NULL;
+    s->mp4_file = NULL;
+    rc_buf_finish(&s->file);
+    return RC_OK;
+}
+
+/* Sends what `bytes` holds to the client (a GIF's bytes are also its finished
+ * file); cancelled when the client has gone. A seekable clip sends nothing yet. */
 static enum rc_err send_bytes(struct rc_session *s)
 {
+    if (s->gif && s->want_file && rc_buf_append(&s->file, s->bytes.data, s->bytes.len) != RC_OK) {
+        return rc_error_set(&s->error, RC_ERR_NOMEM, "", "out of memory");
+    }
+    enum rc_err rc = check_file(s);
+    if (rc != RC_OK || s->output.seekable || !s->bytes.len) {
+        return rc;
+    }
     if (!rc_bytequeue_write(s->out, s->bytes.data, s->bytes.len)) {
         return RC_ERR_CANCELLED;
     }
@@ -194,10 +247,11 @@ bool rc_session_write_header(struct rc_session *session)
     enum rc_err rc = RC_ERR_INTERNAL;
     switch (s->output.format) {
     case RC_FORMAT_WEBM:
-        rc = rc_mux_write_header(s->webm, &s->bytes);
+        rc = s->webm ? rc_mux_write_header(s->webm, &s->bytes) : RC_OK;
+        rc = rc || !s->webm_file ? rc : rc_mux_write_header(s->webm_file, &s->file);
         break;
     case RC_FORMAT_MP4:
-        rc = rc_mp4_write_header(s->mp4, &s->bytes);
+        rc = s->mp4 ? rc_mp4_write_header(s->mp4, &s->bytes) : RC_OK;
         break;
     case RC_FORMAT_GIF:
         rc = rc_gif_write_header(s->gif, &s->bytes);
@@ -213,7 +267,10 @@ static enum rc_err webm_packet(void *ctx, const void *data, size_t len, uint64_t
     struct rc_session *s = ctx;
     double t0 = rc_clock_ms();
     rc_buf_reset(&s->bytes);
-    enum rc_err rc = rc_mux_write_frame(s->webm, &s->bytes, pts, key, data, len);
+    enum rc_err rc = s->webm ? rc_mux_write_frame(s->webm, &s->bytes, pts, key, data, len) : RC_OK;
+    if (rc == RC_OK && s->webm_file) {
+        rc = rc_mux_write_frame(s->webm_file, &s->file, pts, key, data, len);
+    }
     s->mux_ms += rc_clock_ms() - t0;
     return rc ? rc : send_bytes(s);
 }
@@ -246,8 +303,13 @@ static enum rc_err alpha_packet(void *ctx, const void *data, size_t len, uint64_
     struct pending *p = &s->pending[s->pending_first];
     double t0 = rc_clock_ms();
     rc_buf_reset(&s->bytes);
-    enum rc_err rc = rc_mux_write_frame_alpha(s->webm, &s->bytes, pts, p->key, p->data.data,
-                                              p->data.len, data, len);
+    enum rc_err rc = s->webm ? rc_mux_write_frame_alpha(s->webm, &s->bytes, pts, p->key,
+                                                        p->data.data, p->data.len, data, len)
+                             : RC_OK;
+    if (rc == RC_OK && s->webm_file) {
+        rc = rc_mux_write_frame_alpha(s->webm_file, &s->file, pts, p->key, p->data.data,
+                                      p->data.len, data, len);
+    }
     s->mux_ms += rc_clock_ms() - t0;
     s->pending_first = (s->pending_first + 1) % PENDING_MAX;
     s->pending_count--;
@@ -259,7 +321,12 @@ static enum rc_err mp4_packet(void *ctx, const void *data, size_t len, uint64_t 
     struct rc_session *s = ctx;
     double t0 = rc_clock_ms();
     rc_buf_reset(&s->bytes);
-    enum rc_err rc = rc_mp4_write_frame(s->mp4, &s->bytes, pts, key, data, len);
+    enum rc_err rc = s->mp4 ? rc_mp4_write_frame(s->mp4, &s->bytes, pts, key, data, len) : RC_OK;
+    if (rc == RC_OK && s->mp4_file) {
+        rc = rc_mp4_write_frame(s->mp4_file, &s->file, pts, key, data, len);
+        s->samples_held += len; /* they wait inside the writer until the end */
+        rc = rc ? rc : check_file(s);
+    }
     s->mux_ms += rc_clock_ms() - t0;
     return rc ? rc : send_bytes(s);
 }
@@ -298,13 +365,16 @@ static enum rc_err finish_stream(struct rc_session *s)
     switch (s->output.format) {
     case RC_FORMAT_WEBM: {
         if (!s->vp9_alpha) {
-            return rc_encode_flush(s->vp9, webm_packet, s, err);
+            enum rc_err rc = rc_encode_flush(s->vp9, webm_packet, s, err);
+            return rc || !s->webm_file ? rc : rc_mux_finish(s->webm_file, &s->file);
         }
         enum rc_err rc = rc_encode_flush(s->vp9, colour_packet, s, err);
-        return rc ? rc : rc_encode_flush(s->vp9_alpha, alpha_packet, s, err);
+        rc = rc ? rc : rc_encode_flush(s->vp9_alpha, alpha_packet, s, err);
+        return rc || !s->webm_file ? rc : rc_mux_finish(s->webm_file, &s->file);
     }
     case RC_FORMAT_MP4:
-        return RC_OK; /* no look-ahead: every frame has left */
+        /* No look-ahead: every frame has left; a finished file is written now. */
+        return s->mp4_file ? rc_mp4_finish(s->mp4_file, &s->file) : RC_OK;
     case RC_FORMAT_GIF: {
         rc_buf_reset(&s->bytes);
         enum rc_err rc = rc_gif_write_trailer(s->gif, &s->bytes);
@@ -320,9 +390,13 @@ static void *encode_main(void *arg)
     struct rc_session_frame *f;
     while ((f = rc_queue_pop(s->filled)) != NULL && f->pixels != NULL) {
         if (s->status == RC_OK && !atomic_load(s->cancel)) {
+            double t0 = rc_clock_ms(), mux0 = s->mux_ms;
             s->status = encode_frame(s, f);
+            double mux = s->mux_ms - mux0, all = rc_clock_ms() - t0;
+            atomic_fetch_add(&s->mux_us, (uint_fast64_t)(mux * 1e3));
+            atomic_fetch_add(&s->encode_us, (uint_fast64_t)((all - mux) * 1e3));
             if (s->status == RC_OK) {
-                s->encoded++;
+                atomic_fetch_add(&s->encoded, 1);
             } else if (s->status != RC_ERR_CANCELLED) {
                 atomic_store(&s->failed, true); /* the draw side still hands over every frame */
             }
@@ -378,9 +452,28 @@ enum rc_err rc_session_finish(struct rc_session *session, struct rc_error *err)
                                                                                : RC_OK;
 }
 
+bool rc_session_take_file(struct rc_session *session, struct rc_buf *out)
+{
+    if (!session->want_file || session->status != RC_OK) {
+        return false;
+    }
+    *out = session->file;
+    rc_buf_init(&session->file);
+    session->want_file = false;
+    return true;
+}
+
 size_t rc_session_encoded(const struct rc_session *session)
 {
-    return session->encoded;
+    return atomic_load(&session->encoded);
+}
+
+void rc_session_progress(const struct rc_session *session, size_t *encoded, double *encode_ms,
+                         double *mux_ms)
+{
+    *encoded = atomic_load(&session->encoded);
+    *encode_ms = (double)atomic_load(&session->encode_us) / 1e3;
+    *mux_ms = (double)atomic_load(&session->mux_us) / 1e3;
 }
 
 double rc_session_encode_ms(const struct rc_session *session)

@@ -44,6 +44,9 @@ struct rc_output {
     struct rc_encode_settings encode; /* VP9 or H.264 */
     struct rc_mux_settings webm;
     struct rc_gif_settings gif;
+    bool seekable;         /* the client gets the finished file, nothing before it */
+    bool keep_file;        /* build the finished file beside the stream (clip cache) */
+    size_t max_file_bytes; /* past it a seekable clip fails and keep_file gives up */
 };
 
 /* Bytes of one frame of `kind` at width x height. */
@@ -78,9 +81,18 @@ bool rc_session_failed(const struct rc_session *session);
  * cancelled) or the encoder's error. */
 enum rc_err rc_session_finish(struct rc_session *session, struct rc_error *err);
 
+/* After a successful rc_session_finish(): moves the finished file (seekable WebM
+ * with Cues, progressive MP4, or the GIF) into `out` (the caller frees it); false
+ * when none was built or it outgrew max_file_bytes. */
+bool rc_session_take_file(struct rc_session *session, struct rc_buf *out);
+
 /* Frames encoded, and milliseconds spent encoding and muxing. */
 size_t rc_session_encoded(const struct rc_session *session);
 double rc_session_encode_ms(const struct rc_session *session);
 double rc_session_mux_ms(const struct rc_session *session);
+/* The same while the clip is encoded, from the draw thread: frames encoded and
+ * the encode thread's milliseconds so far, in encoding and in muxing. */
+void rc_session_progress(const struct rc_session *session, size_t *encoded, double *encode_ms,
+                         double *mux_ms);
 
 #endif

@@ -1,3 +1,5 @@
+#define _GNU_SOURCE /* memfd_create */
+
 #include "pipeline/worker.h"
 
 #include <malloc.h>
@@ -6,7 +8,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -15,21 +19,15 @@
 #include "encode/convert.h"
 #include "overlay/overlay.h"
 #include "overlay/text.h"
+#include "pipeline/clipcache.h"
 #include "pipeline/plan.h"
 #include "pipeline/session.h"
 #include "raster/raster.h"
 
-enum stage {
-    STAGE_LOAD,
-    STAGE_RENDER,
-    STAGE_READBACK,
-    STAGE_CONVERT,
-    STAGE_ENCODE,
-    STAGE_MUX,
-    STAGE_COUNT
-};
-static const char *const stage_names[STAGE_COUNT] = {"load",    "render", "readback",
-                                                     "convert", "encode", "mux"};
+enum { STAGE_COUNT = RC_STAGE_COUNT };
+/* A finished file (seekable, or kept for the clip cache) is held in memory until it
+ * is complete; past this a seekable job fails and the clip cache gives up. */
+#define MAX_FILE_BYTES ((size_t)1 << 30)
 /* Per-job stage time bounds, seconds. */
 static const double stage_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 
@@ -45,7 +43,8 @@ struct worker {
 struct rc_workers {
     struct rc_config_source *cfgs; /* a job reads the config in force when it starts */
     struct rc_gpu *gpu;
-    struct rc_cache *cache; /* not owned */
+    struct rc_cache *cache;     /* not owned */
+    struct rc_clipcache *clips; /* not owned; NULL: no clip cache */
     struct rc_queue *jobs;
     struct worker *workers;
     size_t count;
@@ -74,6 +73,10 @@ struct run {
     struct rc_session *session;
     bool began;     /* the renderer holds the job's GL objects */
     bool streaming; /* the client has its 200 and the header */
+    bool keyed;     /* `key` identifies the clip (its rasters can be revalidated) */
+    bool claimed;   /* the clip cache waits for this job to store `key` */
+    bool hit;       /* the clip cache had it: job->clip_fd */
+    char key[65];
     double load_ms, draw_ms, readback_ms, convert_ms;
     size_t converted_gpu, converted_cpu;
     unsigned mesh_cols, mesh_rows;
@@ -110,6 +113,29 @@ static void take_frame(void *ctx, const uint8_t *pixels)
         }
     }
     t->convert_ms += rc_clock_ms() - t0;
+}
+
+static void set_stage(struct rc_job *job, enum rc_job_stage stage, double ms)
+{
+    atomic_store(&job->progress->stage_us[stage], (uint_fast64_t)(ms * 1e3));
+}
+
+/* Where the job stands, for GET /v1/jobs/{id}: once a frame. */
+static void report_progress(struct run *run)
+{
+    struct rc_job *job = run->job;
+    size_t encoded = 0;
+    double encode_ms = 0, mux_ms = 0;
+    if (run->session) {
+        rc_session_progress(run->session, &encoded, &encode_ms, &mux_ms);
+    }
+    atomic_store(&job->progress->frames_done, encoded);
+    set_stage(job, RC_STAGE_LOAD, run->load_ms);
+    set_stage(job, RC_STAGE_RENDER, run->draw_ms);
+    set_stage(job, RC_STAGE_READBACK, run->readback_ms);
+    set_stage(job, RC_STAGE_CONVERT, run->convert_ms);
+    set_stage(job, RC_STAGE_ENCODE, encode_ms);
+    set_stage(job, RC_STAGE_MUX, mux_ms);
 }
 
 /* Draws every frame and hands it to the encode thread; returns RC_OK, the first
@@ -155,7 +181,84 @@ static enum rc_err draw_frames(struct run *run, double deadline_ms, struct rc_er
             *(take.gpu_i420 ? &run->converted_gpu : &run->converted_cpu) += 1;
         }
         rc_session_submit(run->session, f);
+        report_progress(run);
     }
+    return rc;
+}
+
+/* The clip's key, when its rasters have identities; with a clip cache, a hit
+ * (run->hit, the entry in job->clip_fd) or the claim to render it. */
+static enum rc_err look_up_clip(struct run *run, struct rc_error *err)
+{
+    struct rc_job *job = run->job;
+    const char *ids[2] = {run->values->identity, run->heights ? run->heights->identity : ""};
+    if (!ids[0][0] || (run->heights && !ids[1][0])) {
+        return RC_OK; /* a source that cannot be revalidated: no key, nothing cached */
+    }
+    struct rc_buf text;
+    rc_buf_init(&text);
+    enum rc_err rc = rc_job_spec_canonical(&job->spec, &text);
+    if (rc != RC_OK) {
+        rc_buf_finish(&text);
+        return rc_error_set(err, rc, "", "out of memory");
+    }
+    rc_clipcache_key(&text, ids, run->heights ? 2 : 1, run->key);
+    rc_buf_finish(&text);
+    run->keyed = true;
+    snprintf(job->etag, sizeof(job->etag), "\"%s\"", run->key);
+    struct rc_clipcache *clips = run->w->pool->clips;
+    if (!clips) {
+        return RC_OK;
+    }
+    uint64_t size = 0;
+    int fd = rc_clipcache_open_entry(clips, run->key, &size, &run->claimed);
+    if (fd >= 0) {
+        run->hit = true;
+        job->clip_fd = fd;
+        job->clip_size = size;
+        atomic_store(&job->progress->cached, true);
+    }
+    return RC_OK;
+}
+
+/* The finished file for the client (seekable) and the clip cache (claimed). */
+static enum rc_err deliver_file(struct run *run, struct rc_error *err)
+{
+    struct rc_job *job = run->job;
+    struct rc_buf file;
+    if (!rc_session_take_file(run->session, &file)) {
+        if (run->plan.output.seekable) {
+            return rc_error_set(err, RC_ERR_INTERNAL, "", "the finished file was not made");
+        }
+        return RC_OK; /* too large to keep: the client had its stream */
+    }
+    if (run->claimed) {
+        run->claimed = false;
+        rc_clipcache_store(run->w->pool->clips, run->key, file.data, file.len);
+    }
+    enum rc_err rc = RC_OK;
+    if (run->plan.output.seekable) {
+        /* Sent from a memory file, like a cached one from its file. */
+        int fd = memfd_create("rasterclip-clip", MFD_CLOEXEC);
+        size_t done = 0;
+        while (fd >= 0 && done < file.len) {
+            ssize_t n = write(fd, file.data + done, file.len - done);
+            if (n <= 0) {
+                break;
+            }
+            done += (size_t)n;
+        }
+        if (fd < 0 || done != file.len) {
+            rc = rc_error_set(err, RC_ERR_NOMEM, "", "no memory for the finished file");
+            if (fd >= 0) {
+                close(fd);
+            }
+        } else {
+            job->clip_fd = fd;
+            job->clip_size = file.len;
+        }
+    }
+    rc_buf_finish(&file);
     return rc;
 }
 
@@ -179,8 +282,18 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     rc_job_drop_uploads(run->job); /* decoded (or refused): the bytes are not needed again */
     if (rc == RC_OK) {
         rc_plan_set_heights(&run->plan, run->heights);
+        atomic_store(&run->job->progress->frames_total, run->plan.timeline.frames);
+        rc = look_up_clip(run, err);
     }
     run->load_ms = rc_clock_ms() - start;
+    if (run->hit) {
+        rc_raster_unref(run->heights);
+        rc_raster_unref(run->values);
+        run->values = run->heights = NULL;
+        return RC_OK;
+    }
+    run->plan.output.keep_file = run->claimed;
+    run->plan.output.max_file_bytes = MAX_FILE_BYTES;
     if (rc == RC_OK && run->plan.has_overlay) {
         rc = rc_overlay_create(&run->plan.overlay, run->w->text, &run->overlay, err);
     }
@@ -227,6 +340,9 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     if (run->began) {
         rc_render_end(run->w->render);
     }
+    if (run->claimed) {
+        rc_clipcache_abandon(pool->clips, run->key); /* those waiting render it themselves */
+    }
     uint64_t bytes = rc_bytequeue_total(job->out);
     size_t encoded = run->session ? rc_session_encoded(run->session) : 0;
     double encode_ms = run->session ? rc_session_encode_ms(run->session) : 0;
@@ -249,15 +365,21 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
                               run->convert_ms, encode_ms,    mux_ms};
     for (int i = 0; i < STAGE_COUNT; i++) {
         rc_histogram_observe(&pool->stages[i], ms[i] / 1e3);
+        set_stage(job, (enum rc_job_stage)i, ms[i]);
     }
+    atomic_store(&job->progress->frames_done, encoded);
+    atomic_store(&job->progress->ended_us, (uint_fast64_t)(rc_clock_ms() * 1e3));
+    atomic_store(&job->progress->phase, rc == RC_OK              ? RC_PHASE_DONE
+                                        : rc == RC_ERR_CANCELLED ? RC_PHASE_CANCELLED
+                                                                 : RC_PHASE_FAILED);
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
            "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s "
-           "format=%s mesh=%ux%u",
+           "format=%s mesh=%ux%u cached=%d seekable=%d",
            job->id, outcome, job->spec.width, job->spec.height, run->plan.timeline.frames, encoded,
            run->load_ms, run->draw_ms, run->readback_ms, run->convert_ms, encode_ms, mux_ms,
            (unsigned long long)bytes, convert_name(run), rc_format_name(job->spec.format),
-           run->mesh_cols, run->mesh_rows);
+           run->mesh_cols, run->mesh_rows, run->hit, run->plan.output.seekable);
     rc_session_destroy(run->session);
     run->session = NULL;
 #ifdef __GLIBC__
@@ -272,7 +394,13 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
         rc_bytequeue_finish(job->out, rc == RC_OK);
     } else if (rc != RC_OK) {
         job->error = *err;
+        if (rc == RC_ERR_CANCELLED) {
+            rc_error_set(&job->error, RC_ERR_CANCELLED, "", "the job was cancelled");
+        }
         job->state = RC_JOB_FAILED;
+        job->on_ready(job, job->on_ready_ctx);
+    } else {
+        job->state = RC_JOB_FINISHED; /* the whole clip, in job->clip_fd */
         job->on_ready(job, job->on_ready_ctx);
     }
 }
@@ -282,15 +410,19 @@ static void run_job(struct worker *w, struct rc_job *job)
     struct run run = {.w = w, .job = job, .cfg = rc_config_current(w->pool->cfgs)};
     struct rc_error err = {0};
     double deadline = rc_clock_ms() + (double)run.cfg->max_job_seconds * 1e3;
+    atomic_store(&job->progress->started_us, (uint_fast64_t)(rc_clock_ms() * 1e3));
+    atomic_store(&job->progress->phase, RC_PHASE_RUNNING);
     enum rc_err rc = prepare(&run, &err);
-    if (rc != RC_OK) {
+    job->frames = run.plan.timeline.frames;
+    if (rc != RC_OK || run.hit) {
         end_job(&run, rc, &err);
         return;
     }
-    job->state = RC_JOB_STREAMING;
-    job->frames = run.plan.timeline.frames;
-    run.streaming = true;
-    job->on_ready(job, job->on_ready_ctx);
+    if (!run.plan.output.seekable) {
+        job->state = RC_JOB_STREAMING;
+        run.streaming = true;
+        job->on_ready(job, job->on_ready_ctx);
+    }
     if (!rc_session_write_header(run.session)) {
         end_job(&run, RC_ERR_CANCELLED, &err); /* the client left before the header */
         return;
@@ -306,6 +438,9 @@ static void run_job(struct worker *w, struct rc_job *job)
         } else if (rc == RC_OK) {
             rc = encoded;
         }
+    }
+    if (rc == RC_OK) {
+        rc = deliver_file(&run, &err);
     }
     end_job(&run, rc, &err);
 }
@@ -360,7 +495,8 @@ static void *worker_main(void *arg)
 }
 
 enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
-                              struct rc_cache *cache, struct rc_workers **out, struct rc_error *err)
+                              struct rc_cache *cache, struct rc_clipcache *clips,
+                              struct rc_workers **out, struct rc_error *err)
 {
     const struct rc_config *cfg = rc_config_current(cfgs);
     *out = NULL;
@@ -371,6 +507,7 @@ enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
     pool->cfgs = cfgs;
     pool->gpu = gpu;
     pool->cache = cache;
+    pool->clips = clips;
     pool->count = (size_t)cfg->workers;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);
@@ -490,7 +627,7 @@ void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)
     rc_metrics_printf(out, "# TYPE rasterclip_stage_seconds histogram\n");
     for (int i = 0; i < STAGE_COUNT; i++) {
         char labels[32];
-        snprintf(labels, sizeof(labels), "stage=\"%s\"", stage_names[i]);
+        snprintf(labels, sizeof(labels), "stage=\"%s\"", rc_job_stage_names[i]);
         rc_histogram_write(&workers->stages[i], "rasterclip_stage_seconds", labels, out);
     }
 }

@@ -44,9 +44,12 @@ struct rc_workers_stats {
 
 /* Starts `workers` threads (from the config in force) and waits until each has a
  * GL context. `cfgs` and `cache` (may be NULL) must outlive the pool. */
+struct rc_clipcache;
+/* `clips` (may be NULL): the clip cache, answered from before rendering and
+ * filled by jobs that complete. */
 enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
-                              struct rc_cache *cache, struct rc_workers **out,
-                              struct rc_error *err);
+                              struct rc_cache *cache, struct rc_clipcache *clips,
+                              struct rc_workers **out, struct rc_error *err);
 /* Lets queued and running jobs finish and joins every thread; new jobs are
  * refused as busy. The pool stays readable (stats) until destroyed. */
 void rc_workers_drain(struct rc_workers *workers);

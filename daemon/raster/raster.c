@@ -351,10 +351,8 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     char key[6144] = "";
     bool claimed = false;
     GDALDatasetH ds = NULL;
-    if (q->cache) {
-        cache_key(cfg, q, path, fetch, key, sizeof(key));
-    }
-    if (key[0]) {
+    cache_key(cfg, q, path, fetch, key, sizeof(key));
+    if (key[0] && q->cache) {
         r = rc_cache_get(q->cache, key, &claimed);
         if (r) {
             goto out; /* a hit: nothing to open or read */
@@ -424,6 +422,9 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     if (!r || !r->values) {
         rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
         goto out;
+    }
+    if (key[0]) {
+        rc_memory_digest((const uint8_t *)key, strlen(key), r->identity);
     }
     r->width = w;
     r->height = h;

@@ -40,6 +40,10 @@ struct rc_raster {
     double geotransform[6];              /* GDAL's, of the source grid */
     char (*labels)[RC_RASTER_LABEL_MAX]; /* band_count names (raster/labels.h) */
     double (*band_range)[2];             /* band_count valid [min, max]; NaN when none */
+    /* SHA-256 (hex) of what the values depend on: the source's version (a file's
+     * path, size and mtime; an upload's digest; a URL and its validator), the bands,
+     * nodata, grid and limits. Empty when the source cannot be revalidated. */
+    char identity[65];
 };
 
 /* Once, on the main thread: GDAL's drivers, error handler and block cache size. */

@@ -1,0 +1,65 @@
+/*
+ * clipcache: finished clips kept on disk and served again, like static files.
+ *
+ * An entry is one file, DIR/<key>, holding a finished (seekable) clip; <key> is
+ * the hex SHA-256 of the program version, the job's canonical text
+ * (rc_job_spec_canonical) and the identities of its rasters, so it doubles as
+ * the clip's strong ETag. Entries are written to a temporary file, flushed and
+ * renamed into place, only for clips that completed; at start-up the directory is
+ * read back (most recently used last, by modification time, which a hit renews)
+ * and left-over temporary files are removed. Least recently used entries are
+ * removed past the byte budget. Two identical jobs at once render once: the
+ * second waits in rc_clipcache_open_entry() until the first has stored (or
+ * abandoned) the key.
+ *
+ * Any thread. The index is a base/cache.h cache of entries; a file being served
+ * stays readable after its entry is evicted (its descriptor is open).
+ */
+#ifndef RC_CLIPCACHE_H
+#define RC_CLIPCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+
+struct rc_clipcache;
+
+struct rc_clipcache_stats {
+    uint64_t hits, misses, evictions, stores;
+    size_t bytes, entries, budget_bytes;
+};
+
+/* Opens (creating it) the directory and reads its entries. */
+enum rc_err rc_clipcache_create(const char *dir, uint64_t budget_bytes, struct rc_clipcache **out,
+                                struct rc_error *err);
+/* Frees the index; the files stay for the next start. NULL-safe. */
+void rc_clipcache_destroy(struct rc_clipcache *cache);
+
+/* The key of a job: SHA-256 over the program (rc_clipcache_program), the
+ * canonical job text and the raster identities (hex, 64 characters and a NUL). */
+void rc_clipcache_key(const struct rc_buf *canonical, const char *const *identities,
+                      size_t identity_count, char key[65]);
+/* "rasterclip VERSION HASH": the version and a digest of the executable. */
+const char *rc_clipcache_program(void);
+
+/* A hit: an open descriptor of the entry (the caller closes it) and its size.
+ * A miss: -1 with *claimed set when the caller must now render the clip and end
+ * with rc_clipcache_store() or rc_clipcache_abandon(). Waits while another caller
+ * renders the same key. */
+int rc_clipcache_open_entry(struct rc_clipcache *cache, const char *key, uint64_t *size,
+                            bool *claimed);
+/* Writes a claimed key's clip atomically and releases the claim; false when it
+ * could not be written (the claim is released all the same). */
+bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, const void *data, size_t len);
+void rc_clipcache_abandon(struct rc_clipcache *cache, const char *key);
+
+/* Removes one entry (false: none), or every entry (returns how many). */
+bool rc_clipcache_remove(struct rc_clipcache *cache, const char *key);
+size_t rc_clipcache_clear(struct rc_clipcache *cache);
+
+void rc_clipcache_stats(struct rc_clipcache *cache, struct rc_clipcache_stats *out);
+
+#endif
