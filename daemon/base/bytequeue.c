@@ -108,7 +108,9 @@ enum rc_bq_status rc_bytequeue_read(struct rc_bytequeue *q, void *buf, size_t ma
     *copied = 0;
     pthread_mutex_lock(&q->lock);
     enum rc_bq_status status;
-    if (q->length > 0) {
+    if (q->aborted) {
+        status = RC_BQ_FAILED; /* cancelled: what is left is not sent */
+    } else if (q->length > 0) {
         while (q->length > 0 && *copied < max) {
             size_t run = q->capacity - q->head;
             size_t n = q->length < run ? q->length : run;
@@ -120,8 +122,8 @@ enum rc_bq_status rc_bytequeue_read(struct rc_bytequeue *q, void *buf, size_t ma
         }
         pthread_cond_signal(&q->space);
         status = RC_BQ_DATA;
-    } else if (q->finished) {
-        status = q->ok ? RC_BQ_END : RC_BQ_FAILED;
+    } else if (q->finished || q->aborted) {
+        status = q->ok && !q->aborted ? RC_BQ_END : RC_BQ_FAILED;
     } else {
         q->parked = true;
         if (q->waker.park) {
@@ -139,6 +141,15 @@ void rc_bytequeue_abort(struct rc_bytequeue *q)
     q->aborted = true;
     q->parked = false;
     pthread_cond_broadcast(&q->space);
+    pthread_mutex_unlock(&q->lock);
+}
+
+void rc_bytequeue_cancel(struct rc_bytequeue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->aborted = true;
+    pthread_cond_broadcast(&q->space);
+    wake_locked(q); /* a parked reader reads the failure */
     pthread_mutex_unlock(&q->lock);
 }
 

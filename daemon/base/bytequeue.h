@@ -5,7 +5,7 @@
  * response). The writer blocks while the pipe is full, which is how a slow client
  * slows its job down. The reader never blocks: when the pipe is empty it "parks"
  * through the waker's park() hook (the HTTP layer suspends its connection there),
- * and the next write, finish or abort calls wake() (resume). Both hooks run with
+ * and the next write, finish or cancel calls wake() (resume). Both hooks run with
  * the queue's lock held, so a wake can never overtake its park; they must not call
  * back into the queue.
  *
@@ -49,6 +49,9 @@ void rc_bytequeue_finish(struct rc_bytequeue *q, bool ok);
 enum rc_bq_status rc_bytequeue_read(struct rc_bytequeue *q, void *buf, size_t max, size_t *copied);
 /* Reader: gives up (client gone); the writer's pending and later writes fail. */
 void rc_bytequeue_abort(struct rc_bytequeue *q);
+/* Any thread (a cancel by id): the writer's writes fail as after an abort, and
+ * the reader, woken if parked, reads RC_BQ_FAILED, unsent bytes dropped. */
+void rc_bytequeue_cancel(struct rc_bytequeue *q);
 
 /* Bytes written so far. */
 uint64_t rc_bytequeue_total(struct rc_bytequeue *q);

@@ -188,7 +188,7 @@ enum MHD_Result rc_http_handle_job(struct rc_http *http, struct MHD_Connection *
     }
     if (!get && job) {
         atomic_store(&job->cancel, true);
-        rc_bytequeue_abort(job->out); /* a stream ends now, without its last chunk */
+        rc_bytequeue_cancel(job->out); /* a stream ends now, without its last chunk */
         rc_log(RC_LOG_INFO, "job=%s msg=\"cancel asked\"", job->id);
     }
     /* 202: the cancel is on its way (the worker stops at its next frame); 200: the

@@ -412,6 +412,8 @@ static void run_job(struct worker *w, struct rc_job *job)
     double deadline = rc_clock_ms() + (double)run.cfg->max_job_seconds * 1e3;
     atomic_store(&job->progress->started_us, (uint_fast64_t)(rc_clock_ms() * 1e3));
     atomic_store(&job->progress->phase, RC_PHASE_RUNNING);
+    rc_log(RC_LOG_INFO, "job=%s msg=\"job started\" format=%s seekable=%d", job->id,
+           rc_format_name(job->spec.format), job->spec.seekable);
     enum rc_err rc = prepare(&run, &err);
     job->frames = run.plan.timeline.frames;
     if (rc != RC_OK || run.hit) {

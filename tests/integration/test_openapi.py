@@ -48,7 +48,7 @@ class OpenApiTest(unittest.TestCase):
     def test_document_is_openapi_3_1(self):
         self.assertEqual(self.spec["openapi"], "3.1.0")
         served = {"/", "/v1/render", "/v1/info", "/v1/colormaps", "/healthz", "/readyz",
-                  "/metrics"}
+                  "/metrics", "/v1/jobs/{id}", "/v1/cache", "/v1/cache/{key}"}
         self.assertEqual(set(self.spec["paths"]), served)
 
     def test_demo_page_builds_documented_queries(self):
