@@ -134,3 +134,59 @@ class BrowserTest(DaemonTest):
         self.assertLess(np.abs(frame[90, 10] - magenta).max(), 40)   # off the raster
         on_raster = frame[90, 210]
         self.assertGreater(np.abs(on_raster - magenta).max(), 100, on_raster)
+
+
+class SeekTest(DaemonTest):
+    """A <video> seeks in a seekable clip: the frame Chromium shows after currentTime
+    is set is the one asked for."""
+
+    def screenshot(self, html, size=(320, 180)):
+        with tempfile.TemporaryDirectory() as tmp:
+            page = os.path.join(tmp, "page.html")
+            with open(page, "w") as f:
+                f.write(html)
+            shot = os.path.join(tmp, "shot.png")
+            subprocess.run(
+                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--user-data-dir=" + tmp + "/profile",
+                 "--virtual-time-budget=10000", "--hide-scrollbars",
+                 "--window-size=%d,%d" % size, "--screenshot=" + shot, "file://" + page],
+                capture_output=True, timeout=120)
+            self.assertTrue(os.path.exists(shot), "no screenshot")
+            raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
+                                  "-pix_fmt", "rgb24", "-"], check=True,
+                                 capture_output=True).stdout
+        import numpy as np
+        return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3).astype(float)
+
+    def test_setting_current_time_shows_that_frame(self):
+        if not CHROMIUM:
+            raise AssertionError("chromium is missing: scripts/setup.sh installs it")
+        import numpy as np
+        from harness import decode_frames
+        query = ("url=jacksboro_dem.tif&orbit=360&elevation=50&width=320&height=180"
+                 "&frames=60&fps=20&keyframe_interval=20&seekable=true&format=%s")
+        for fmt, wanted in (("webm", 44), ("mp4", 31)):
+            with self.subTest(format=fmt):
+                status, headers, clip = self.daemon.request("GET", "/v1/render?" + query % fmt)
+                self.assertEqual((status, headers["accept-ranges"]), (200, "bytes"))
+                with tempfile.NamedTemporaryFile(suffix="." + fmt) as f:
+                    f.write(clip)
+                    f.flush()
+                    frames = decode_frames(f.name, 320, 180).astype(float)
+                self.assertEqual(len(frames), 60)
+                seconds = (wanted + 0.5) / 20  # the middle of the frame's display time
+                shot = self.screenshot(
+                    '<!doctype html><html><body style="margin:0;background:#000">'
+                    '<video id="v" src="%s/v1/render?%s" muted preload="auto" style="display:'
+                    'block;width:320px;height:180px"></video><script>const v = '
+                    'document.getElementById("v"); v.addEventListener("loadedmetadata", () => '
+                    '{ v.currentTime = %s; });</script></body></html>'
+                    % (self.daemon.url, query % fmt, seconds))
+                errors = [np.mean((shot - frame) ** 2) for frame in frames]
+                shown = int(np.argmin(errors))
+                self.assertLessEqual(abs(shown - wanted), 1,
+                                     "asked for frame %d, the page showed %d (errors %s)"
+                                     % (wanted, shown, [round(e) for e in errors]))
+                self.assertGreater(errors[0], 4 * errors[shown])  # not the first frame
