@@ -8,6 +8,10 @@
  *   mp4:  H.264 (encode/h264.h) in fragmented MP4 (encode/mp4.h)
  *   gif:  a palette-mapped animated GIF (encode/gif.h)
  *
+ * Beside the stream, or instead of it (output.seekable), the session can build the
+ * finished file — WebM with SeekHead and Cues, MP4 with moov before mdat, the GIF —
+ * from the same packets, for the client or the clip cache (rc_session_take_file).
+ *
  * The worker (draw thread) creates the session, writes the header, starts the
  * thread, takes free frames with rc_session_frame(), hands them back filled with
  * rc_session_submit(), and ends with rc_session_finish(), which joins the thread;
