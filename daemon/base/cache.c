@@ -239,3 +239,18 @@ size_t rc_cache_clear(struct rc_cache *cache)
     pthread_mutex_unlock(&cache->lock);
     return removed;
 }
+
+void *rc_cache_peek(struct rc_cache *cache, const char *key)
+{
+    pthread_mutex_lock(&cache->lock);
+    struct entry *e = find(cache, key);
+    void *r = e ? e->value : NULL;
+    if (r) {
+        unlink_entry(cache, e);
+        push_front(cache, e);
+        cache->ops.retain(r);
+        cache->hits++;
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return r;
+}

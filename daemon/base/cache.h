@@ -41,6 +41,9 @@ void *rc_cache_get(struct rc_cache *cache, const char *key, bool *claimed);
 void rc_cache_put(struct rc_cache *cache, const char *key, void *value, size_t bytes);
 void rc_cache_abandon(struct rc_cache *cache, const char *key);
 
+/* A hit as rc_cache_get() gives it, or NULL at once: no claim, no wait, and a
+ * miss is not counted (the caller goes on to rc_cache_get()). */
+void *rc_cache_peek(struct rc_cache *cache, const char *key);
 /* Stores `value` under an unclaimed key (an entry found on disk at start-up);
  * nothing when the key is present. */
 void rc_cache_insert(struct rc_cache *cache, const char *key, void *value, size_t bytes);

@@ -237,6 +237,9 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     rc_jobs_add(
         http->jobs, req->job,
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+    if (rc_workers_cached_clip(http->workers, req->job)) {
+        return rc_http_send_clip_file(req); /* from the clip cache, no worker needed */
+    }
     /* Suspend before the worker can possibly call job_ready. */
     pthread_mutex_lock(&req->lock);
     req->suspended = true;

@@ -11,11 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/cache.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "pipeline/plan.h"
+#include "raster/raster.h"
 
 #define TEMP_PREFIX ".tmp-"
 
@@ -30,7 +34,8 @@ struct rc_clipcache {
 struct entry {
     atomic_int refs;
     struct rc_clipcache *owner;
-    char key[65];
+    uint64_t frames;
+    char name[96]; /* <key>.<frames>, in the directory */
 };
 
 static void entry_retain(void *value)
@@ -47,40 +52,52 @@ static void entry_release(void *value)
     if (atomic_fetch_sub(&e->refs, 1) != 1) {
         return;
     }
-    if (!atomic_load(&e->owner->closing) && unlinkat(e->owner->dir, e->key, 0) != 0 &&
+    if (!atomic_load(&e->owner->closing) && unlinkat(e->owner->dir, e->name, 0) != 0 &&
         errno != ENOENT) {
-        rc_log(RC_LOG_WARN, "msg=\"clip cache entry not removed\" key=%s errno=%d", e->key, errno);
+        rc_log(RC_LOG_WARN, "msg=\"clip cache entry not removed\" name=%s errno=%d", e->name,
+               errno);
     }
     free(e);
 }
 
-static struct entry *entry_new(struct rc_clipcache *c, const char *key)
+static struct entry *entry_new(struct rc_clipcache *c, const char *key, uint64_t frames)
 {
     struct entry *e = calloc(1, sizeof(*e));
     if (e) {
         atomic_init(&e->refs, 1);
         e->owner = c;
-        snprintf(e->key, sizeof(e->key), "%s", key);
+        e->frames = frames;
+        snprintf(e->name, sizeof(e->name), "%s.%llu", key, (unsigned long long)frames);
     }
     return e;
 }
 
-static bool is_key(const char *name)
+/* "<64 hex digits>.<frames>": the key and the clip's length. */
+static bool parse_name(const char *name, char key[65], uint64_t *frames)
 {
-    if (strlen(name) != 64) {
-        return false;
-    }
     for (size_t i = 0; i < 64; i++) {
         if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) {
             return false;
         }
     }
+    if (name[64] != '.' || name[65] < '0' || name[65] > '9') {
+        return false;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(name + 65, &end, 10);
+    if (errno || *end != '\0') {
+        return false;
+    }
+    memcpy(key, name, 64);
+    key[64] = '\0';
+    *frames = n;
     return true;
 }
 
 struct found {
     char key[65];
-    uint64_t size;
+    uint64_t size, frames;
     struct timespec mtime;
 };
 
@@ -115,8 +132,10 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
             unlinkat(c->dir, de->d_name, 0);
             continue;
         }
-        if (!is_key(de->d_name) || fstatat(c->dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISREG(st.st_mode)) {
+        char key[65];
+        uint64_t frames;
+        if (!parse_name(de->d_name, key, &frames) ||
+            fstatat(c->dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
             continue;
         }
         if (count == capacity) {
@@ -128,7 +147,8 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
             }
             found = more;
         }
-        snprintf(found[count].key, sizeof(found[count].key), "%s", de->d_name);
+        memcpy(found[count].key, key, sizeof(key));
+        found[count].frames = frames;
         found[count].size = (uint64_t)st.st_size;
         found[count].mtime = st.st_mtim;
         count++;
@@ -138,9 +158,9 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
         qsort(found, count, sizeof(*found), older_first);
     }
     for (size_t i = 0; rc == RC_OK && i < count; i++) {
-        struct entry *e = entry_new(c, found[i].key);
+        struct entry *e = entry_new(c, found[i].key, found[i].frames);
         if (e) {
-            rc_cache_insert(c->index, e->key, e, (size_t)found[i].size);
+            rc_cache_insert(c->index, found[i].key, e, (size_t)found[i].size);
             entry_release(e); /* the index holds it now (or evicted it) */
         }
     }
@@ -249,17 +269,15 @@ void rc_clipcache_key(const struct rc_buf *canonical, const char *const *identit
     key[64] = '\0';
 }
 
-int rc_clipcache_open_entry(struct rc_clipcache *cache, const char *key, uint64_t *size,
-                            bool *claimed)
+/* An open descriptor of the entry `e` (a reference the caller drops), or -1. */
+static int open_file(struct rc_clipcache *cache, const char *key, struct entry *e,
+                     struct rc_clip_file *out)
 {
-    struct entry *e = rc_cache_get(cache->index, key, claimed);
-    if (!e) {
-        return -1;
-    }
-    int fd = openat(cache->dir, key, O_RDONLY | O_CLOEXEC);
+    int fd = openat(cache->dir, e->name, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0) {
-        *size = (uint64_t)st.st_size;
+        out->size = (uint64_t)st.st_size;
+        out->frames = e->frames;
         futimens(fd, NULL); /* recently used, for the next start's order */
     } else if (fd >= 0) {
         close(fd);
@@ -271,6 +289,19 @@ int rc_clipcache_open_entry(struct rc_clipcache *cache, const char *key, uint64_
     }
     entry_release(e);
     return fd;
+}
+
+int rc_clipcache_open_entry(struct rc_clipcache *cache, const char *key, struct rc_clip_file *out,
+                            bool *claimed)
+{
+    struct entry *e = rc_cache_get(cache->index, key, claimed);
+    return e ? open_file(cache, key, e, out) : -1;
+}
+
+int rc_clipcache_peek(struct rc_clipcache *cache, const char *key, struct rc_clip_file *out)
+{
+    struct entry *e = rc_cache_peek(cache->index, key);
+    return e ? open_file(cache, key, e, out) : -1;
 }
 
 static bool write_all(int fd, const uint8_t *data, size_t len)
@@ -289,7 +320,8 @@ static bool write_all(int fd, const uint8_t *data, size_t len)
     return true;
 }
 
-bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, const void *data, size_t len)
+bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t frames,
+                        const void *data, size_t len)
 {
     char temp[128];
     snprintf(temp, sizeof(temp), TEMP_PREFIX "%s-%ld-%llu", key, (long)getpid(),
@@ -299,20 +331,16 @@ bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, const void 
     if (fd >= 0) {
         ok = close(fd) == 0 && ok;
     }
-    ok = ok && renameat(cache->dir, temp, cache->dir, key) == 0;
+    struct entry *e = ok ? entry_new(cache, key, frames) : NULL;
+    ok = e && renameat(cache->dir, temp, cache->dir, e->name) == 0;
     if (!ok) {
+        free(e);
         rc_log(RC_LOG_WARN, "msg=\"clip not cached\" key=%s errno=%d", key, errno);
         unlinkat(cache->dir, temp, 0);
         rc_cache_abandon(cache->index, key);
         return false;
     }
     fsync(cache->dir);
-    struct entry *e = entry_new(cache, key);
-    if (!e) {
-        unlinkat(cache->dir, key, 0);
-        rc_cache_abandon(cache->index, key);
-        return false;
-    }
     rc_cache_put(cache->index, key, e, len);
     entry_release(e);
     atomic_fetch_add(&cache->stores, 1);
@@ -345,4 +373,78 @@ void rc_clipcache_stats(struct rc_clipcache *cache, struct rc_clipcache_stats *o
     out->bytes = s.bytes;
     out->entries = s.entries;
     out->budget_bytes = s.budget_bytes;
+}
+
+bool rc_clipcache_job_key(const struct rc_job *job, const char *const *ids, size_t count,
+                          char key[65])
+{
+    struct rc_buf text;
+    rc_buf_init(&text);
+    bool ok = rc_job_spec_canonical(&job->spec, &text) == RC_OK;
+    if (ok) {
+        rc_clipcache_key(&text, ids, count, key);
+    }
+    rc_buf_finish(&text);
+    return ok;
+}
+
+/* Uploads up to this size are hashed on the HTTP thread to find a cached clip
+ * before queueing; larger ones wait for a worker. */
+#define EARLY_DIGEST_BYTES ((size_t)16 << 20)
+
+bool rc_clipcache_answer_early(struct rc_clipcache *cache, const struct rc_config *cfg,
+                               struct rc_job *job, unsigned max_texture)
+{
+    struct rc_raster_request req;
+    if (rc_plan_height_request(job, &req)) {
+        return false; /* separate heights: their grid is the values' (known once decoded) */
+    }
+    rc_plan_raster_request(job, max_texture, &req);
+    char id[65], key[65];
+    const char *ids[1] = {id};
+    if ((req.data && req.data_len > EARLY_DIGEST_BYTES) || !rc_raster_identity(cfg, &req, id) ||
+        !rc_clipcache_job_key(job, ids, 1, key)) {
+        return false;
+    }
+    struct rc_clip_file file;
+    int fd = rc_clipcache_peek(cache, key, &file);
+    if (fd < 0) {
+        return false;
+    }
+    job->clip_fd = fd;
+    job->clip_size = file.size;
+    job->frames = (size_t)file.frames;
+    job->state = RC_JOB_FINISHED;
+    snprintf(job->etag, sizeof(job->etag), "\"%s\"", key);
+    struct rc_job_progress *p = job->progress;
+    uint_fast64_t now_us = (uint_fast64_t)(rc_clock_ms() * 1e3);
+    atomic_store(&p->cached, true);
+    atomic_store(&p->frames_total, (size_t)file.frames);
+    atomic_store(&p->frames_done, (size_t)file.frames);
+    atomic_store(&p->started_us, now_us);
+    atomic_store(&p->ended_us, now_us);
+    atomic_store(&p->phase, RC_PHASE_DONE);
+    return true;
+}
+
+int rc_clipcache_memfd(const void *data, size_t len)
+{
+    int fd = memfd_create("rasterclip-clip", MFD_CLOEXEC);
+    const uint8_t *p = data;
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (fd >= 0 && done != len) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }

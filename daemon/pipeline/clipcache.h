@@ -1,7 +1,8 @@
 /*
  * clipcache: finished clips kept on disk and served again, like static files.
  *
- * An entry is one file, DIR/<key>, holding a finished (seekable) clip; <key> is
+ * An entry is one file, DIR/<key>.<frames>, holding a finished (seekable) clip
+ * of that many frames; <key> is
  * the hex SHA-256 of the program version, the job's canonical text
  * (rc_job_spec_canonical) and the identities of its rasters, so it doubles as
  * the clip's strong ETag. Entries are written to a temporary file, flushed and
@@ -45,20 +46,42 @@ void rc_clipcache_key(const struct rc_buf *canonical, const char *const *identit
 /* "rasterclip VERSION HASH": the version and a digest of the executable. */
 const char *rc_clipcache_program(void);
 
-/* A hit: an open descriptor of the entry (the caller closes it) and its size.
- * A miss: -1 with *claimed set when the caller must now render the clip and end
- * with rc_clipcache_store() or rc_clipcache_abandon(). Waits while another caller
- * renders the same key. */
-int rc_clipcache_open_entry(struct rc_clipcache *cache, const char *key, uint64_t *size,
+struct rc_clip_file {
+    uint64_t size, frames;
+};
+
+/* A hit: an open descriptor of the entry (the caller closes it), its size and
+ * length. A miss: -1 with *claimed set when the caller must now render the clip
+ * and end with rc_clipcache_store() or rc_clipcache_abandon(). Waits while another
+ * caller renders the same key. */
+int rc_clipcache_open_entry(struct rc_clipcache *cache, const char *key, struct rc_clip_file *out,
                             bool *claimed);
+/* A hit as above, or -1 at once: no claim, no wait, a miss not counted. */
+int rc_clipcache_peek(struct rc_clipcache *cache, const char *key, struct rc_clip_file *out);
 /* Writes a claimed key's clip atomically and releases the claim; false when it
  * could not be written (the claim is released all the same). */
-bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, const void *data, size_t len);
+bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t frames,
+                        const void *data, size_t len);
 void rc_clipcache_abandon(struct rc_clipcache *cache, const char *key);
 
 /* Removes one entry (false: none), or every entry (returns how many). */
 bool rc_clipcache_remove(struct rc_clipcache *cache, const char *key);
 size_t rc_clipcache_clear(struct rc_clipcache *cache);
+
+struct rc_job;
+struct rc_config;
+/* The key of `job` given its rasters' identities (rc_raster.identity); false when
+ * memory ran short. */
+bool rc_clipcache_job_key(const struct rc_job *job, const char *const *ids, size_t count,
+                          char key[65]);
+/* Before a job is queued (any thread): when its raster's identity is known without
+ * reading it (a local file, an upload of up to 16 MiB; no separate heights) and its
+ * clip is cached, gives the job its file (RC_JOB_FINISHED, clip_fd, ETag, frames,
+ * progress done) and returns true. `max_texture`: the workers' GL limit. */
+bool rc_clipcache_answer_early(struct rc_clipcache *cache, const struct rc_config *cfg,
+                               struct rc_job *job, unsigned max_texture);
+/* A memory file holding `data` (a finished clip sent like a cached one), or -1. */
+int rc_clipcache_memfd(const void *data, size_t len);
 
 void rc_clipcache_stats(struct rc_clipcache *cache, struct rc_clipcache_stats *out);
 

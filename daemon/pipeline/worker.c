@@ -1,14 +1,9 @@
-#define _GNU_SOURCE /* memfd_create */
-
-#include "pipeline/worker.h"
-
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,47 +17,14 @@
 #include "pipeline/clipcache.h"
 #include "pipeline/plan.h"
 #include "pipeline/session.h"
+#include "pipeline/workers_internal.h"
 #include "raster/raster.h"
 
-enum { STAGE_COUNT = RC_STAGE_COUNT };
 /* A finished file (seekable, or kept for the clip cache) is held in memory until it
  * is complete; past this a seekable job fails and the clip cache gives up. */
 #define MAX_FILE_BYTES ((size_t)1 << 30)
-/* Per-job stage time bounds, seconds. */
-static const double stage_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 
-struct worker {
-    struct rc_workers *pool;
-    pthread_t thread;
-    bool started;
-    struct rc_render *render;
-    struct rc_text *text;   /* labels for colorbars and titles */
-    struct rc_job *current; /* under pool->lock: the job running, for cancel_all */
-};
-
-struct rc_workers {
-    struct rc_config_source *cfgs; /* a job reads the config in force when it starts */
-    struct rc_gpu *gpu;
-    struct rc_cache *cache;     /* not owned */
-    struct rc_clipcache *clips; /* not owned; NULL: no clip cache */
-    struct rc_queue *jobs;
-    struct worker *workers;
-    size_t count;
-    char gl_renderer[256];
-    char gl_version[256];
-    /* start-up handshake, under `lock` */
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    size_t ready;
-    size_t failed;
-    /* counters */
-    struct rc_histogram stages[STAGE_COUNT]; /* seconds per job in each stage */
-    atomic_size_t busy;
-    atomic_uint_fast64_t jobs_ok, jobs_failed, jobs_cancelled, frames, bytes;
-    atomic_uint_fast64_t converted_gpu, converted_cpu; /* frames, by where RGBA became I420 */
-};
-
-/* One job on one worker: what run_job() owns, released in one place. */
+/* One job on one worker: what rc_worker_run_job() owns, released in one place. */
 struct run {
     struct worker *w;
     struct rc_job *job;
@@ -73,7 +35,6 @@ struct run {
     struct rc_session *session;
     bool began;     /* the renderer holds the job's GL objects */
     bool streaming; /* the client has its 200 and the header */
-    bool keyed;     /* `key` identifies the clip (its rasters can be revalidated) */
     bool claimed;   /* the clip cache waits for this job to store `key` */
     bool hit;       /* the clip cache had it: job->clip_fd */
     char key[65];
@@ -195,30 +156,40 @@ static enum rc_err look_up_clip(struct run *run, struct rc_error *err)
     if (!ids[0][0] || (run->heights && !ids[1][0])) {
         return RC_OK; /* a source that cannot be revalidated: no key, nothing cached */
     }
-    struct rc_buf text;
-    rc_buf_init(&text);
-    enum rc_err rc = rc_job_spec_canonical(&job->spec, &text);
-    if (rc != RC_OK) {
-        rc_buf_finish(&text);
-        return rc_error_set(err, rc, "", "out of memory");
+    if (!rc_clipcache_job_key(job, ids, run->heights ? 2 : 1, run->key)) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    rc_clipcache_key(&text, ids, run->heights ? 2 : 1, run->key);
-    rc_buf_finish(&text);
-    run->keyed = true;
     snprintf(job->etag, sizeof(job->etag), "\"%s\"", run->key);
     struct rc_clipcache *clips = run->w->pool->clips;
     if (!clips) {
         return RC_OK;
     }
-    uint64_t size = 0;
-    int fd = rc_clipcache_open_entry(clips, run->key, &size, &run->claimed);
+    struct rc_clip_file file;
+    int fd = rc_clipcache_open_entry(clips, run->key, &file, &run->claimed);
     if (fd >= 0) {
         run->hit = true;
         job->clip_fd = fd;
-        job->clip_size = size;
+        job->clip_size = file.size;
         atomic_store(&job->progress->cached, true);
     }
     return RC_OK;
+}
+
+bool rc_workers_cached_clip(struct rc_workers *workers, struct rc_job *job)
+{
+    if (!workers->clips ||
+        !rc_clipcache_answer_early(workers->clips, rc_config_current(workers->cfgs), job,
+                                   workers->max_texture)) {
+        return false;
+    }
+    atomic_fetch_add(&workers->jobs_ok, 1);
+    rc_log(RC_LOG_INFO,
+           "job=%s outcome=ok w=%u h=%u frames=%zu bytes=%llu format=%s cached=1 seekable=%d "
+           "early=1",
+           job->id, job->spec.width, job->spec.height, job->frames,
+           (unsigned long long)job->clip_size, rc_format_name(job->spec.format),
+           job->spec.seekable);
+    return true;
 }
 
 /* The finished file for the client (seekable) and the clip cache (claimed). */
@@ -234,28 +205,16 @@ static enum rc_err deliver_file(struct run *run, struct rc_error *err)
     }
     if (run->claimed) {
         run->claimed = false;
-        rc_clipcache_store(run->w->pool->clips, run->key, file.data, file.len);
+        rc_clipcache_store(run->w->pool->clips, run->key, run->plan.timeline.frames, file.data,
+                           file.len);
     }
     enum rc_err rc = RC_OK;
     if (run->plan.output.seekable) {
         /* Sent from a memory file, like a cached one from its file. */
-        int fd = memfd_create("rasterclip-clip", MFD_CLOEXEC);
-        size_t done = 0;
-        while (fd >= 0 && done < file.len) {
-            ssize_t n = write(fd, file.data + done, file.len - done);
-            if (n <= 0) {
-                break;
-            }
-            done += (size_t)n;
-        }
-        if (fd < 0 || done != file.len) {
+        job->clip_fd = rc_clipcache_memfd(file.data, file.len);
+        job->clip_size = file.len;
+        if (job->clip_fd < 0) {
             rc = rc_error_set(err, RC_ERR_NOMEM, "", "no memory for the finished file");
-            if (fd >= 0) {
-                close(fd);
-            }
-        } else {
-            job->clip_fd = fd;
-            job->clip_size = file.len;
         }
     }
     rc_buf_finish(&file);
@@ -405,7 +364,7 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     }
 }
 
-static void run_job(struct worker *w, struct rc_job *job)
+void rc_worker_run_job(struct worker *w, struct rc_job *job)
 {
     struct run run = {.w = w, .job = job, .cfg = rc_config_current(w->pool->cfgs)};
     struct rc_error err = {0};
@@ -445,201 +404,4 @@ static void run_job(struct worker *w, struct rc_job *job)
         rc = deliver_file(&run, &err);
     }
     end_job(&run, rc, &err);
-}
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    struct rc_workers *pool = w->pool;
-    struct rc_error err = {0};
-    size_t slot = (size_t)(w - pool->workers);
-    enum rc_err rc = rc_render_create(pool->gpu, slot, &w->render, &err);
-    if (rc == RC_OK) {
-        rc = rc_text_create(&w->text, &err);
-    }
-    pthread_mutex_lock(&pool->lock);
-    if (rc == RC_OK) {
-        if (!pool->gl_renderer[0]) {
-            snprintf(pool->gl_renderer, sizeof(pool->gl_renderer), "%s",
-                     rc_render_renderer(w->render));
-            snprintf(pool->gl_version, sizeof(pool->gl_version), "%s",
-                     rc_render_version(w->render));
-        }
-        pool->ready++;
-    } else {
-        rc_log(RC_LOG_ERROR, "msg=\"worker has no GL context\" error=\"%s\"", err.message);
-        pool->failed++;
-    }
-    pthread_cond_broadcast(&pool->changed);
-    pthread_mutex_unlock(&pool->lock);
-    if (rc != RC_OK) {
-        rc_text_destroy(w->text);
-        rc_render_destroy(w->render);
-        return NULL;
-    }
-    struct rc_job *job;
-    while ((job = rc_queue_pop(pool->jobs)) != NULL) {
-        atomic_fetch_add(&pool->busy, 1);
-        pthread_mutex_lock(&pool->lock);
-        w->current = job;
-        pthread_mutex_unlock(&pool->lock);
-        run_job(w, job); /* drops `busy` itself */
-        pthread_mutex_lock(&pool->lock);
-        w->current = NULL;
-        pthread_mutex_unlock(&pool->lock);
-        rc_job_unref(job);
-    }
-    rc_render_destroy(w->render);
-    w->render = NULL;
-    rc_text_destroy(w->text);
-    w->text = NULL;
-    return NULL;
-}
-
-enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
-                              struct rc_cache *cache, struct rc_clipcache *clips,
-                              struct rc_workers **out, struct rc_error *err)
-{
-    const struct rc_config *cfg = rc_config_current(cfgs);
-    *out = NULL;
-    struct rc_workers *pool = calloc(1, sizeof(*pool));
-    if (!pool) {
-        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
-    }
-    pool->cfgs = cfgs;
-    pool->gpu = gpu;
-    pool->cache = cache;
-    pool->clips = clips;
-    pool->count = (size_t)cfg->workers;
-    pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->changed, NULL);
-    for (int i = 0; i < STAGE_COUNT; i++) {
-        rc_histogram_init(&pool->stages[i], stage_bounds,
-                          sizeof(stage_bounds) / sizeof(stage_bounds[0]));
-    }
-    pool->jobs = rc_queue_create(cfg->queue > 0 ? (size_t)cfg->queue : 1);
-    pool->workers = calloc(pool->count, sizeof(*pool->workers));
-    if (!pool->jobs || !pool->workers) {
-        rc_workers_destroy(pool);
-        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
-    }
-    size_t started = 0;
-    for (size_t i = 0; i < pool->count; i++) {
-        pool->workers[i].pool = pool;
-        if (pthread_create(&pool->workers[i].thread, NULL, worker_main, &pool->workers[i]) != 0) {
-            break;
-        }
-        pool->workers[i].started = true;
-        started++;
-    }
-    pthread_mutex_lock(&pool->lock);
-    while (pool->ready + pool->failed < started) {
-        pthread_cond_wait(&pool->changed, &pool->lock);
-    }
-    bool ok = started == pool->count && pool->failed == 0;
-    pthread_mutex_unlock(&pool->lock);
-    if (!ok) {
-        rc_workers_destroy(pool);
-        return rc_error_set(err, RC_ERR_INTERNAL, "", "could not start every render worker");
-    }
-    rc_log(RC_LOG_INFO, "msg=\"workers ready\" workers=%zu gl_renderer=\"%s\" gl_version=\"%s\"",
-           pool->count, pool->gl_renderer, pool->gl_version);
-    *out = pool;
-    return RC_OK;
-}
-
-void rc_workers_cancel_all(struct rc_workers *workers)
-{
-    struct rc_job *job;
-    while ((job = rc_queue_try_pop(workers->jobs)) != NULL) {
-        rc_error_set(&job->error, RC_ERR_DRAINING, "", "the server is shutting down");
-        job->state = RC_JOB_FAILED;
-        job->on_ready(job, job->on_ready_ctx);
-        rc_job_unref(job);
-    }
-    pthread_mutex_lock(&workers->lock);
-    for (size_t i = 0; i < workers->count; i++) {
-        if (workers->workers[i].current) {
-            atomic_store(&workers->workers[i].current->cancel, true);
-        }
-    }
-    pthread_mutex_unlock(&workers->lock);
-}
-
-void rc_workers_drain(struct rc_workers *workers)
-{
-    if (workers->jobs) {
-        rc_queue_close(workers->jobs);
-    }
-    for (size_t i = 0; workers->workers && i < workers->count; i++) {
-        if (workers->workers[i].started) {
-            pthread_join(workers->workers[i].thread, NULL);
-            workers->workers[i].started = false;
-        }
-    }
-}
-
-void rc_workers_destroy(struct rc_workers *workers)
-{
-    if (!workers) {
-        return;
-    }
-    rc_workers_drain(workers);
-    rc_queue_destroy(workers->jobs);
-    free(workers->workers);
-    pthread_mutex_destroy(&workers->lock);
-    pthread_cond_destroy(&workers->changed);
-    free(workers);
-}
-
-enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err)
-{
-    rc_job_ref(job);
-    if (!rc_queue_try_push(workers->jobs, job)) {
-        rc_job_unref(job);
-        return rc_error_set(err, RC_ERR_BUSY, "", "all workers are busy and the queue is full");
-    }
-    return RC_OK;
-}
-
-void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out)
-{
-    out->workers = workers->count;
-    out->busy = atomic_load(&workers->busy);
-    out->queued = rc_queue_length(workers->jobs);
-    out->jobs_ok = atomic_load(&workers->jobs_ok);
-    out->jobs_failed = atomic_load(&workers->jobs_failed);
-    out->jobs_cancelled = atomic_load(&workers->jobs_cancelled);
-    out->frames = atomic_load(&workers->frames);
-    out->bytes = atomic_load(&workers->bytes);
-    out->converted_gpu = atomic_load(&workers->converted_gpu);
-    out->converted_cpu = atomic_load(&workers->converted_cpu);
-}
-
-bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_config *cfg)
-{
-    if (strcmp(cfg->convert, "auto") == 0) {
-        return rc_gpu_info(workers->gpu)->hardware;
-    }
-    return strcmp(cfg->convert, "gpu") == 0;
-}
-
-void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)
-{
-    rc_metrics_printf(out, "# TYPE rasterclip_stage_seconds histogram\n");
-    for (int i = 0; i < STAGE_COUNT; i++) {
-        char labels[32];
-        snprintf(labels, sizeof(labels), "stage=\"%s\"", rc_job_stage_names[i]);
-        rc_histogram_write(&workers->stages[i], "rasterclip_stage_seconds", labels, out);
-    }
-}
-
-const char *rc_workers_gl_renderer(const struct rc_workers *workers)
-{
-    return workers->gl_renderer;
-}
-
-const char *rc_workers_gl_version(const struct rc_workers *workers)
-{
-    return workers->gl_version;
 }

@@ -64,6 +64,13 @@ void rc_workers_destroy(struct rc_workers *workers);
  * streams or has failed. */
 enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err);
 
+/* Any thread, before submitting: answers a job from the clip cache when its
+ * rasters' identities are known without a worker (a local file, an upload of up to
+ * 16 MiB; no separate heights raster) and its clip is there. True: the job is
+ * RC_JOB_FINISHED with its file (counted and logged as an ok job); false: submit
+ * it. */
+bool rc_workers_cached_clip(struct rc_workers *workers, struct rc_job *job);
+
 void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out);
 /* Whether jobs convert to I420 in a shader under `cfg` (--convert; "auto" picks the
  * shader on hardware GPUs only). Sizes the shader cannot pack still use the CPU. */

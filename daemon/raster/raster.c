@@ -487,6 +487,38 @@ out:
     return rc;
 }
 
+bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_request *req,
+                        char out[65])
+{
+    if (!req->data && is_remote(req->url)) {
+        return false; /* a URL's version is learnt from the server */
+    }
+    struct request q = {.url = req->url,
+                        .field = req->field,
+                        .bands = req->bands,
+                        .band_count = req->band_count,
+                        .nodata = req->nodata,
+                        .resampling = req->resampling,
+                        .max_dim = req->max_dim,
+                        .data = req->data,
+                        .data_len = req->data_len};
+    char path[PATH_MAX];
+    struct rc_error err;
+    if (q.data) {
+        rc_memory_digest(q.data, q.data_len, path);
+    } else if (rc_raster_resolve_path(cfg->data_root, q.url, q.field, path, sizeof(path), &err) !=
+               RC_OK) {
+        return false;
+    }
+    char key[6144];
+    cache_key(cfg, &q, path, NULL, key, sizeof(key));
+    if (!key[0]) {
+        return false;
+    }
+    rc_memory_digest((const uint8_t *)key, strlen(key), out);
+    return true;
+}
+
 enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
                            const struct rc_raster_request *req, uint64_t *fetched,
                            struct rc_raster **out, struct rc_error *err)

@@ -72,6 +72,11 @@ struct rc_raster_request {
     const char *bands_field; /* ... and errors about the bands */
 };
 
+/* The identity (struct rc_raster.identity) the load of `req` would give, without
+ * reading the raster: for uploads and local files only (false for a URL, or a
+ * path that does not resolve). */
+bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_request *req,
+                        char out[65]);
 /* Loads the request's bands, through `cache` when given (may be NULL). The caller
  * gets one reference. `fetched` (may be NULL) counts the job's remote body bytes:
  * what it holds is spent from max_fetch_mb, and this read adds its own. */

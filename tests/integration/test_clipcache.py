@@ -268,10 +268,11 @@ class ClipCacheTest(unittest.TestCase):
         query = dict(self.QUERY, title="deleted", seekable="true", frames="4")
         status, headers, _ = self.get(query)
         etag = headers["etag"]
-        self.assertTrue(os.path.exists(os.path.join(self.cache_dir, etag.strip('"'))))
+        entry = os.path.join(self.cache_dir, etag.strip('"') + ".4")  # <key>.<frames>
+        self.assertTrue(os.path.exists(entry))
         status, _, body = self.daemon.request("DELETE", "/v1/cache/" + urllib.parse.quote(etag))
         self.assertEqual((status, json.loads(body)), (200, {"removed": 1}))
-        self.assertFalse(os.path.exists(os.path.join(self.cache_dir, etag.strip('"'))))
+        self.assertFalse(os.path.exists(entry))
         self.assertEqual(self.get(query)[1]["x-rasterclip-cache"], "miss")
         status, _, body = self.daemon.request("DELETE", "/v1/cache/" + "0" * 64)
         self.assertEqual(status, 404)
@@ -345,6 +346,40 @@ class CacheLifetimeTest(unittest.TestCase):
             self.assertEqual(upload(4)[1]["x-rasterclip-cache"], "hit")
             self.assertEqual(upload(0)[1]["x-rasterclip-cache"], "miss")
         finally:
+            daemon.stop()
+
+
+    def test_a_hit_needs_no_worker(self):
+        """With the only worker busy and the queue full, a cached clip is still
+        answered at once (found before queueing), counted and logged as a job."""
+        daemon = Daemon("--clip-cache", self.cache_dir, "--workers", "1", "--queue", "1")
+        socks = []
+        try:
+            small = job(seekable=True, frames=4)
+            self.assertEqual(daemon.render(small)[1]["x-rasterclip-cache"], "miss")
+            long_job = json.dumps({"raster": {"url": "jacksboro_dem.tif"},
+                                   "output": {"width": 640, "height": 360,
+                                              "frames": 3000}}).encode()
+            for _ in range(2):  # one runs, one waits: the queue is full
+                sock = socket.create_connection((daemon.host, daemon.port), timeout=60)
+                sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/json\r\nContent-Length: %d\r\n\r\n"
+                             % len(long_job) + long_job)
+                socks.append(sock)
+            daemon.wait_for_log(r"msg=\"job started\" format=webm seekable=0")
+            self.assertEqual(daemon.render(job(frames=5))[0], 429)  # the queue is full
+            started = time.monotonic()
+            status, headers, body = daemon.render(small)
+            elapsed = time.monotonic() - started
+            self.assertEqual((status, headers["x-rasterclip-cache"]), (200, "hit"))
+            self.assertEqual(headers["x-frame-count"], "4")
+            self.assertEqual(int(headers["content-length"]), len(body))
+            self.assertRegex(daemon.log(), r"outcome=ok w=320 h=180 frames=4 .*cached=1 "
+                                           r"seekable=1 early=1")
+            print("\ncached answer with every worker busy: %.1f ms" % (elapsed * 1e3))
+        finally:
+            for sock in socks:
+                sock.close()
             daemon.stop()
 
 
