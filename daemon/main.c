@@ -129,8 +129,8 @@ int main(int argc, char **argv)
 #ifdef RC_FAULT_INJECTION
     rc_log(RC_LOG_WARN, "msg=\"fault injection built in\" note=\"a test build\"");
 #endif
-    rc_log(RC_LOG_INFO, "msg=\"listening\" url=%s version=%s data_root=\"%s\"", rc_http_url(http),
-           RC_VERSION, cfg.data_root);
+    rc_log(RC_LOG_INFO, "msg=\"listening\" url=%s version=%s data_root=\"%s\" activated=%d",
+           rc_http_url(http), RC_VERSION, cfg.data_root, rc_http_socket_activated(http));
     rc_notify("READY=1\nSTATUS=serving");
     long ping_ms = rc_notify_watchdog_ping_ms();
     for (;;) {

@@ -1,6 +1,8 @@
 #include "base/notify.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,9 @@
 #include <unistd.h>
 
 #include "base/log.h"
+
+/* sd_listen_fds(3): passed sockets start here. */
+enum { LISTEN_FDS_START = 3 };
 
 void rc_notify(const char *state)
 {
@@ -53,4 +58,43 @@ long rc_notify_watchdog_ping_ms(void)
     }
     long ms = (long)(us / 2000);
     return ms > 0 ? ms : 1;
+}
+
+int rc_notify_listen_fd(struct rc_error *err)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds) {
+        return -1;
+    }
+    char *end = NULL;
+    long for_pid = strtol(pid, &end, 10);
+    bool ours = end && *end == '\0' && for_pid == (long)getpid();
+    long count = strtol(fds, &end, 10);
+    bool counted = end && *end == '\0';
+    /* Handed to this process only: children must not take them for theirs. */
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (!ours) {
+        return -1;
+    }
+    if (!counted || count != 1) {
+        rc_error_set(err, RC_ERR_INVALID, "listen",
+                     "socket activation passed %s sockets; rasterclipd takes exactly one", fds);
+        return -2;
+    }
+    int fd = LISTEN_FDS_START;
+    int accepting = 0;
+    socklen_t len = sizeof(accepting);
+    int type = 0;
+    socklen_t type_len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_STREAM) {
+        rc_error_set(err, RC_ERR_INVALID, "listen",
+                     "the socket passed by socket activation is not a listening stream socket");
+        return -2;
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
 }

@@ -16,6 +16,7 @@
 #ifndef RC_HTTP_H
 #define RC_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/cache.h"
@@ -37,6 +38,8 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
  * rest is read per request). Main thread. */
 enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err);
 /* The bound address as "http://HOST:PORT". */
+/* Whether the listening socket was passed by systemd (socket activation). */
+bool rc_http_socket_activated(const struct rc_http *http);
 const char *rc_http_url(const struct rc_http *http);
 /* From now on new render jobs get 503; running ones continue. */
 void rc_http_drain(struct rc_http *http);

@@ -27,6 +27,7 @@ struct rc_http {
     struct rc_jobs *jobs;
     struct MHD_Daemon *daemon;
     char url[300];
+    bool activated; /* the listening socket came from systemd */
     atomic_bool draining;
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;

@@ -13,11 +13,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/colormap.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/notify.h"
 #include "base/parse.h"
 #include "http/access.h"
 #include "http/query.h"
@@ -337,13 +339,32 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     *out = NULL;
     const struct rc_config *cfg = rc_config_current(cfgs);
     struct sockaddr_storage addr;
-    socklen_t addr_len = 0;
-    enum rc_err rc = parse_listen(cfg->listen, &addr, &addr_len, err);
+    socklen_t addr_len = sizeof(addr);
+    /* Socket activation: systemd's socket, else --listen. */
+    int listen_fd = rc_notify_listen_fd(err);
+    enum rc_err rc = RC_OK;
+    if (listen_fd == -2) {
+        return err->code;
+    }
+    if (listen_fd >= 0) {
+        memset(&addr, 0, sizeof(addr));
+        if (getsockname(listen_fd, (struct sockaddr *)&addr, &addr_len) != 0 ||
+            (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)) {
+            close(listen_fd);
+            return rc_error_set(err, RC_ERR_INVALID, "listen",
+                                "the activated socket is not a TCP socket");
+        }
+    } else {
+        rc = parse_listen(cfg->listen, &addr, &addr_len, err);
+    }
     if (rc != RC_OK) {
         return rc;
     }
     struct rc_http *http = calloc(1, sizeof(*http));
     if (!http) {
+        if (listen_fd >= 0) {
+            close(listen_fd);
+        }
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     http->cfgs = cfgs;
@@ -362,6 +383,9 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     if (rc != RC_OK) {
         rc_jobs_destroy(http->jobs);
         free(http);
+        if (listen_fd >= 0) {
+            close(listen_fd);
+        }
         return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
@@ -369,19 +393,34 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR,
-                                    (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-                                    on_completed, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                                    http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+    struct MHD_OptionItem where[] = {
+        listen_fd >= 0 ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL}
+                       : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, http, MHD_OPTION_ARRAY, where,
+                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+                                    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!http->daemon) {
         rc_access_destroy(http->access);
         rc_jobs_destroy(http->jobs);
         free(http);
+        if (listen_fd >= 0) {
+            close(listen_fd);
+            return rc_error_set(err, RC_ERR_INTERNAL, "listen",
+                                "cannot serve the activated socket");
+        }
         return rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s", cfg->listen);
     }
+    http->activated = listen_fd >= 0;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : 0;
+    if (listen_fd >= 0) {
+        port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                                : ((struct sockaddr_in *)&addr)->sin_port);
+    }
     char host[INET6_ADDRSTRLEN] = "";
     if (addr.ss_family == AF_INET6) {
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, host, sizeof(host));
@@ -397,6 +436,11 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
 const char *rc_http_url(const struct rc_http *http)
 {
     return http->url;
+}
+
+bool rc_http_socket_activated(const struct rc_http *http)
+{
+    return http->activated;
 }
 
 void rc_http_drain(struct rc_http *http)
