@@ -2,8 +2,14 @@
 # Installs every Debian package rasterclip needs to build, run and test.
 # Non-interactive and idempotent: packages already present are left alone, and
 # `apt-get update` runs once, only when something is missing.
+#   scripts/setup.sh           everything (build, run, every test)
+#   scripts/setup.sh --build   what building needs only (the container image's build stage)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build_only=false
+if [ "${1:-}" = "--build" ]; then
+    build_only=true
+fi
 
 packages=(
     # build
@@ -15,7 +21,9 @@ packages=(
     # software rendering when no GPU is present
     libegl-mesa0 libgl1-mesa-dri libgles2
     # fonts (labels)
-    fonts-dejavu-core
+    fonts-dejavu-core ca-certificates
+)
+test_packages=(
     # tests: decoders, WebM parsers, independent colour expectations
     ffmpeg mkvtoolnix libwebm-tools python3 python3-numpy python3-matplotlib python3-gdal
     python3-jsonschema python3-yaml curl gdal-bin iproute2 util-linux
@@ -25,10 +33,13 @@ packages=(
     # browser test: the demo page plays the stream
     chromium
 )
-# The OpenAPI validator runs on Node (npm packages in tests/openapi/); a Node that
-# came from elsewhere with its own npm is used as it is.
-command -v node > /dev/null || packages+=(nodejs)
-command -v npm > /dev/null || packages+=(npm)
+if ! $build_only; then
+    packages+=("${test_packages[@]}")
+    # The OpenAPI and manifest validators run on Node (npm packages in tests/openapi/);
+    # a Node that came from elsewhere with its own npm is used as it is.
+    command -v node > /dev/null || packages+=(nodejs)
+    command -v npm > /dev/null || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,7 +49,14 @@ for p in "${packages[@]}"; do
 done
 
 node_tools() {
-    # Test tooling from the npm registry, pinned by tests/openapi/package-lock.json.
+    # Test tooling from the npm registry, pinned by the package-lock.json files of
+    # tests/openapi/ (OpenAPI validator) and tests/kubernetes/ (manifest schemas).
+    if $build_only; then
+        return 0
+    fi
+    if [ ! -d tests/kubernetes/node_modules/kubernetes-models ]; then
+        npm ci --prefix tests/kubernetes --no-audit --no-fund --loglevel=error
+    fi
     if [ ! -d tests/openapi/node_modules/@apidevtools/swagger-parser ]; then
         npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error
     fi
