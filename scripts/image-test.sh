@@ -55,13 +55,26 @@ name=rasterclip-image-test-$$
 cleanup() { "${PODMAN[@]}" rm -f "$name" > /dev/null 2>&1 || true; }
 trap cleanup EXIT
 echo "== running it on 127.0.0.1:$port"
-"${PODMAN[@]}" run -d --name "$name" --network host "$IMAGE" --listen "127.0.0.1:$port" > /dev/null
+# --ulimit host: an unprivileged CI container may not raise the descriptor limit
+# podman asks for. --read-only with tmpfs for /tmp and the clip cache, as the
+# Kubernetes Deployment runs it.
+"${PODMAN[@]}" run -d --name "$name" --network host --ulimit host --read-only \
+    --tmpfs /tmp --tmpfs /var/cache/rasterclip:mode=1777 "$IMAGE" --listen "127.0.0.1:$port" \
+    --clip-cache /var/cache/rasterclip > /dev/null
 for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break
     sleep 0.2
 done
 health=$(curl -fsS "http://127.0.0.1:$port/healthz")
 echo "healthz: $health"
+# The image's own HEALTHCHECK command, run inside the container.
+"${PODMAN[@]}" exec "$name" /usr/local/bin/rasterclip health --server "http://127.0.0.1:$port" \
+    > /dev/null
+healthcheck=$("${PODMAN[@]}" image inspect "$IMAGE" --format '{{.HealthCheck.Test}}')
+case "$healthcheck" in
+    *"rasterclip health"*) ;;
+    *) echo "image-test: no HEALTHCHECK in the image ($healthcheck)" >&2; exit 1 ;;
+esac
 clip=$(mktemp --suffix=.webm)
 curl -fsS -o "$clip" \
     "http://127.0.0.1:$port/v1/render?url=jacksboro_dem.tif&width=640&height=360&duration=2"
