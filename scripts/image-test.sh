@@ -38,6 +38,7 @@ if ! "${PODMAN[@]}" image exists docker.io/library/debian:12; then
     root=$(mktemp -d /var/tmp/rasterclip-debian12.XXXXXX)
     echo "== debootstrap bookworm from $MIRROR"
     $SUDO debootstrap --variant=minbase bookworm "$root" "$MIRROR" > /tmp/rasterclip-debootstrap.log
+    $SUDO chmod 0755 "$root" # mktemp made it 0700: the image's / must be searchable
     $SUDO tar -C "$root" -c . | "${PODMAN[@]}" import --change 'CMD ["bash"]' - \
         docker.io/library/debian:12
     $SUDO rm -rf "$root"
@@ -55,10 +56,13 @@ name=rasterclip-image-test-$$
 cleanup() { "${PODMAN[@]}" rm -f "$name" > /dev/null 2>&1 || true; }
 trap cleanup EXIT
 echo "== running it on 127.0.0.1:$port"
-# --ulimit host: an unprivileged CI container may not raise the descriptor limit
-# podman asks for. --read-only with tmpfs for /tmp and the clip cache, as the
-# Kubernetes Deployment runs it.
-"${PODMAN[@]}" run -d --name "$name" --network host --ulimit host --read-only \
+# Limits the calling container allows (podman's defaults may be above them); and
+# --read-only with tmpfs for /tmp and the clip cache, as the Kubernetes Deployment
+# runs it.
+nofile=$(ulimit -Hn)
+[ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
+"${PODMAN[@]}" run -d --name "$name" --network host --read-only \
+    --ulimit "nofile=$nofile:$nofile" --ulimit nproc=4096:4096 \
     --tmpfs /tmp --tmpfs /var/cache/rasterclip:mode=1777 "$IMAGE" --listen "127.0.0.1:$port" \
     --clip-cache /var/cache/rasterclip > /dev/null
 for _ in $(seq 1 100); do

@@ -194,7 +194,7 @@ class ClipCacheTest(unittest.TestCase):
             for p in paths:
                 os.unlink(p)
         # And what the log says: the second job was not rendered.
-        self.assertRegex(self.daemon.log(), r"outcome=ok .*cached=1")
+        self.daemon.wait_for_log(r"outcome=ok .*cached=1")
 
     def test_conditional_requests_and_ranges(self):
         query = dict(self.QUERY, title="ranges", seekable="true")
@@ -366,7 +366,12 @@ class CacheLifetimeTest(unittest.TestCase):
                              b"application/json\r\nContent-Length: %d\r\n\r\n"
                              % len(long_job) + long_job)
                 socks.append(sock)
-            daemon.wait_for_log(r"msg=\"job started\" format=webm seekable=0")
+                # The first leaves the queue before the second comes.
+                daemon.wait_for_log(r"msg=\"job started\" format=webm seekable=0")
+            deadline = time.monotonic() + 60
+            while metric(daemon, "rasterclip_queue_depth") != 1:  # the second one waits
+                self.assertLess(time.monotonic(), deadline, "the queue never filled")
+                daemon._reader.join(0.05)
             self.assertEqual(daemon.render(job(frames=5))[0], 429)  # the queue is full
             started = time.monotonic()
             status, headers, body = daemon.render(small)
@@ -374,8 +379,7 @@ class CacheLifetimeTest(unittest.TestCase):
             self.assertEqual((status, headers["x-rasterclip-cache"]), (200, "hit"))
             self.assertEqual(headers["x-frame-count"], "4")
             self.assertEqual(int(headers["content-length"]), len(body))
-            self.assertRegex(daemon.log(), r"outcome=ok w=320 h=180 frames=4 .*cached=1 "
-                                           r"seekable=1 early=1")
+            daemon.wait_for_log(r"outcome=ok w=320 h=180 frames=4 .*cached=1 seekable=1 early=1")
             print("\ncached answer with every worker busy: %.1f ms" % (elapsed * 1e3))
         finally:
             for sock in socks:
