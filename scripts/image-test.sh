@@ -92,5 +92,5 @@ user=$("${PODMAN[@]}" exec "$name" id -un)
 status=$("${PODMAN[@]}" inspect "$name" --format '{{.State.ExitCode}}')
 "${PODMAN[@]}" logs "$name" 2>&1 | tail -3
 [ "$status" = 0 ] || { echo "image-test: the daemon exited $status on SIGTERM" >&2; exit 1; }
-echo "image-test: built in ${build_s} s; image $(( size / 1048576 )) MiB; runs as $user;" \
+echo "image-test: ${SECONDS} s in all; built in ${build_s} s; image $(( size / 1048576 )) MiB; runs as $user;" \
     "a 2 s clip of $frames frames, $bytes bytes; SIGTERM exit $status"
