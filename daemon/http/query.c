@@ -329,6 +329,16 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
     return NULL;
 }
 
+static bool has_control(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static json_t *get_path(json_t *root, const char *path)
 {
     char buf[64];
@@ -353,6 +363,12 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
     enum rc_err rc = RC_OK;
     for (size_t k = 0; k < count && rc == RC_OK; k++) {
         const char *key = qp[k].key, *value = qp[k].value ? qp[k].value : "";
+        if (has_control(key) || has_control(value)) {
+            /* %00 among them: the server turns a decoded NUL into DEL. */
+            rc = rc_error_set(err, RC_ERR_INVALID, has_control(key) ? "query" : key,
+                              "control characters (%%00..%%1F, %%7F) are not allowed");
+            break;
+        }
         if (is_ignored(key) || (strcmp(key, "format") == 0 && is_still_format(value))) {
             continue;
         }

@@ -119,7 +119,12 @@ static enum MHD_Result start_body(struct request *req)
                                                "application/x-netcdf", NULL};
     uint64_t limit = (uint64_t)rc_http_config(http)->max_body_bytes;
     const char *what = "the request body exceeds max_body_bytes";
-    if (!type || strcasecmp(media, "application/json") == 0) {
+    if (!type) {
+        /* A cross-site form cannot send application/json: no type, no render. */
+        return rc_http_send_error_code(http, conn, RC_ERR_UNSUPPORTED, "Content-Type",
+                                       "say what the body is: application/json for a job");
+    }
+    if (strcasecmp(media, "application/json") == 0) {
         req->kind = BODY_JSON;
     } else if (strcasecmp(media, "multipart/form-data") == 0) {
         req->kind = BODY_MULTIPART;
@@ -180,6 +185,33 @@ static enum MHD_Result take_body(struct request *req, const char *data, size_t s
 
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        (*(unsigned *)cls)++;
+    }
+    return MHD_YES;
+}
+
+/* %-decoding of the path and query: a decoded NUL would cut the value short where
+ * C strings end, so it becomes DEL, a control character the query parser refuses
+ * by name. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    size_t len = MHD_http_unescape(s);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\0') {
+            s[i] = 0x7f;
+        }
+    }
+    return len;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -201,6 +233,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&http->requests, 1);
         if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
             return rc_http_send_preflight(http, conn);
+        }
+        unsigned lengths = 0;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &lengths);
+        if (lengths > 1) {
+            /* Which one a proxy in front believed is unknowable: request smuggling. */
+            return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Length",
+                                           "Content-Length given more than once");
         }
         bool open_endpoint = !rc_http_config(http)->auth_health &&
                              (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
@@ -398,11 +437,11 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
                        : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr},
         {MHD_OPTION_END, 0, NULL},
     };
-    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, http, MHD_OPTION_ARRAY, where,
-                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-                                    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
-                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+    http->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, http, MHD_OPTION_ARRAY, where, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, http, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!http->daemon) {
         rc_access_destroy(http->access);
         rc_jobs_destroy(http->jobs);

@@ -3,6 +3,7 @@ keeps serving afterwards."""
 import json
 import os
 import shutil
+import socket
 import tempfile
 import time
 import unittest
@@ -144,6 +145,46 @@ class ErrorTest(DaemonTest):
         status, _, data = self.daemon.render(big)
         self.assertEqual(status, 413)
         self.assertEqual(json.loads(data)["error"]["code"], "too_large")
+
+    def test_http_edge_cases(self):
+        """Requests a proxy and the daemon could read differently, or a cross-site form
+        could send, are refused with the JSON error naming what is wrong."""
+        def raw(request):
+            with socket.create_connection((self.daemon.host, self.daemon.port), timeout=30) as s:
+                s.sendall(request)
+                got = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return got
+                    got += chunk
+        job = json.dumps({"raster": {"url": "byte_20x20.tif"},
+                          "output": {"width": 64, "height": 36, "frames": 2}}).encode()
+        answer = raw(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (len(job), len(job)) + job)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400"), head)
+        self.assertEqual(json.loads(body)["error"]["field"], "Content-Length")
+        # No Content-Type, or a form's: not a job.
+        for headers in ({}, {"Content-Type": "text/plain"},
+                        {"Content-Type": "application/x-www-form-urlencoded"}):
+            status, h, data = self.daemon.request("POST", "/v1/render", body=job,
+                                                  headers=headers)
+            self.assertEqual(status, 415, headers)
+            self.assertEqual(h["content-type"], "application/json")
+            self.assertEqual(json.loads(data)["error"]["field"], "Content-Type")
+        # %00 would cut a value short; other control characters are refused too.
+        for value in ("a%00b", "%00", "a%0Ab", "%7F"):
+            status, _, data = self.daemon.request(
+                "GET", "/v1/render?url=byte_20x20.tif&frames=2&title=" + value)
+            self.assertEqual(status, 400, value)
+            self.assertEqual(json.loads(data)["error"]["field"], "title")
+        status, _, data = self.daemon.request("GET", "/v1/render?url=byte_20x20.tif&ti%00tle=x")
+        self.assertEqual((status, json.loads(data)["error"]["field"]), (400, "query"))
+        status, _, _ = self.daemon.request("GET", "/v1/render?url=byte_20x20.tif&frames=2"
+                                                  "&width=64&height=36&title=a%20b")
+        self.assertEqual(status, 200)
 
     def test_routes(self):
         status, _, data = self.daemon.request("GET", "/v1/render")
