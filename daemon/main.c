@@ -70,7 +70,8 @@ static void reload(struct rc_config_source *cfgs, struct rc_http *http, int argc
 {
     struct rc_error err = {0};
     if (rc_config_source_reload(cfgs, argc, argv, &err) != RC_OK) {
-        rc_log(RC_LOG_ERROR, "msg=\"reload failed, old config kept\" error=\"%s\"", err.message);
+        rc_log(RC_LOG_ERROR, "msg=\"reload failed, old config kept\" field=%s error=\"%s\"",
+               err.field[0] ? err.field : "-", err.message);
         return;
     }
     rc_log_set_level(parse_level(rc_config_current(cfgs)->log_level));

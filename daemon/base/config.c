@@ -164,6 +164,36 @@ static char *trim(char *s)
     return s;
 }
 
+/* A file being rewritten, or damaged, must not pass for an empty configuration:
+ * one that is empty, holds a NUL byte or does not end its last line is refused. */
+static enum rc_err check_file(FILE *f, struct rc_error *err)
+{
+    char chunk[4096];
+    size_t n, total = 0;
+    int last = '\n';
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (memchr(chunk, '\0', n)) {
+            return rc_error_set(err, RC_ERR_INVALID, "config_file",
+                                "the config file holds a NUL byte");
+        }
+        total += n;
+        last = (unsigned char)chunk[n - 1];
+    }
+    if (ferror(f)) {
+        return rc_error_set(err, RC_ERR_INVALID, "config_file", "cannot read the config file");
+    }
+    if (total == 0) {
+        return rc_error_set(err, RC_ERR_INVALID, "config_file",
+                            "the config file is empty (comment out what you do not set)");
+    }
+    if (last != '\n') {
+        return rc_error_set(err, RC_ERR_INVALID, "config_file",
+                            "the config file's last line has no newline: truncated?");
+    }
+    rewind(f);
+    return RC_OK;
+}
+
 static enum rc_err load_file(struct rc_config *cfg, const char *path, struct rc_error *err)
 {
     FILE *f = fopen(path, "r");
@@ -171,7 +201,7 @@ static enum rc_err load_file(struct rc_config *cfg, const char *path, struct rc_
         return rc_error_set(err, RC_ERR_INVALID, "config_file", "cannot open the config file");
     }
     char line[8192];
-    enum rc_err rc = RC_OK;
+    enum rc_err rc = check_file(f, err);
     while (rc == RC_OK && fgets(line, sizeof(line), f)) {
         char *s = trim(line);
         if (*s == '\0' || *s == '#') {
@@ -410,6 +440,56 @@ const struct rc_config *rc_config_current(struct rc_config_source *source)
     return &atomic_load(&source->current)->cfg;
 }
 
+/* Whether the config file sets `key` on a line of its own ("key = ..."). */
+static bool file_sets(const char *path, const char *key)
+{
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (!f) {
+        return false;
+    }
+    char line[8192];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        char *s = trim(line);
+        char *eq = strchr(s, '=');
+        if (*s != '#' && eq) {
+            *eq = '\0';
+            const char *name = trim(s);
+            const struct option_def *opt = find_option(name, strlen(name));
+            found = opt && strcmp(opt->name, key) == 0;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* A reload that would turn a security setting off (tokens, tokens on the health
+ * endpoints, private or listed hosts for remote rasters, CORS for every origin)
+ * happens only when the file says so in as many words; environment and flags do
+ * not change between reloads, so only the file can drop one. */
+static enum rc_err check_loosened(const struct rc_config *old, const struct rc_config *cfg,
+                                  struct rc_error *err)
+{
+    struct {
+        const char *name;
+        bool loosened;
+    } settings[] = {
+        {"token_file", old->token_file[0] && !cfg->token_file[0]},
+        {"auth_health", old->auth_health && !cfg->auth_health},
+        {"allow_private", !old->allow_private && cfg->allow_private},
+        {"allow_host", old->allow_host[0] && !cfg->allow_host[0]},
+        {"cors_origin", strcmp(old->cors_origin, "*") != 0 && strcmp(cfg->cors_origin, "*") == 0},
+    };
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        if (settings[i].loosened && !file_sets(cfg->config_file, settings[i].name)) {
+            return rc_error_set(err, RC_ERR_INVALID, settings[i].name,
+                                "the reload would drop %s; say it in the config file to do so",
+                                settings[i].name);
+        }
+    }
+    return RC_OK;
+}
+
 enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, char **argv,
                                     struct rc_error *err)
 {
@@ -446,6 +526,11 @@ enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, c
                 memcpy(dst, src, size);
             }
         }
+    }
+    rc = check_loosened(&old->cfg, &g->cfg, err);
+    if (rc != RC_OK) {
+        free(g);
+        return rc;
     }
     g->older = old;
     atomic_store(&source->current, g);

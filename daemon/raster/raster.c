@@ -449,7 +449,9 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
         update_range(r, dst, plane, r->band_range[i]);
     }
     if (r->valid_count == 0) {
-        r->valid_min = r->valid_max = NAN;
+        /* A blank clip says nothing: the file, or the bands chosen, hold no data. */
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->bands_field,
+                          "the chosen bands hold no valid value (every cell is no data or NaN)");
     }
 out:
     free(all_bands);

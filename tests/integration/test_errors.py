@@ -186,6 +186,26 @@ class ErrorTest(DaemonTest):
                                                   "&width=64&height=36&title=a%20b")
         self.assertEqual(status, 200)
 
+    def test_bands_without_a_valid_value(self):
+        import numpy as np
+        from harness import write_geotiff
+        write_geotiff(os.path.join(self.daemon.root, "all_nan.tif"),
+                      np.full((16, 16), np.nan, np.float32))
+        write_geotiff(os.path.join(self.daemon.root, "all_nodata.tif"),
+                      np.full((2, 16, 16), -9999, np.float32), nodata=-9999)
+        stack = np.full((2, 16, 16), np.nan, np.float32)
+        stack[1] = 5
+        write_geotiff(os.path.join(self.daemon.root, "half_nan.tif"), stack)
+        for url in ("all_nan.tif", "all_nodata.tif"):
+            err = self.check(dict(GOOD, raster={"url": url}), 422, "impossible",
+                             "raster.bands")
+            self.assertIn("no valid value", err["message"])
+        self.check(dict(GOOD, raster={"url": "half_nan.tif", "bands": [1]}), 422,
+                   "impossible", "raster.bands")
+        # One empty time step among others is data: it renders.
+        status, _, _ = self.daemon.render(dict(GOOD, raster={"url": "half_nan.tif"}))
+        self.assertEqual(status, 200)
+
     def test_routes(self):
         status, _, data = self.daemon.request("GET", "/v1/render")
         self.assertEqual(status, 400)

@@ -252,6 +252,33 @@ class ReloadTest(unittest.TestCase):
                 _, _, body = daemon.request("GET", "/v1/info",
                                             headers={"Authorization": "Bearer second"})
                 self.assertEqual(json.loads(body)["workers"]["count"], 1)
+                # A file being rewritten or damaged is no configuration at all: empty,
+                # cut short, or starting with a NUL, it keeps the one in force (and
+                # authentication with it).
+                reasons = (b"", b"max_width = 1000\ntoken_fi", b"\0max_width = 1000\n")
+                for content, why in zip(reasons, ("is empty", "no newline", "NUL byte")):
+                    with open(conf, "wb") as f:
+                        f.write(content)
+                    mark = len(daemon.log())
+                    daemon.proc.send_signal(signal.SIGHUP)
+                    daemon.wait_for_log(r'msg="reload failed, old config kept" field=config_file '
+                                        r'error="[^"]*%s' % why)
+                    self.assertNotIn("config reloaded", daemon.log()[mark:])
+                    self.assertEqual(head(800, "nobody"), 401)
+                    self.assertEqual(head(800, "second"), 200)
+                # Dropping the tokens takes saying so: a sane file without token_file
+                # keeps them; one that sets it empty turns authentication off.
+                with open(conf, "w") as f:
+                    f.write("max_width = 1000\n")
+                daemon.proc.send_signal(signal.SIGHUP)
+                daemon.wait_for_log(r'msg="reload failed, old config kept" field=token_file')
+                self.assertEqual(head(800, "nobody"), 401)
+                with open(conf, "w") as f:
+                    f.write("max_width = 1000\ntoken_file =\n")
+                mark = len(daemon.log())
+                daemon.proc.send_signal(signal.SIGHUP)
+                daemon.wait_for_log(r'msg="config reloaded"')
+                self.assertEqual(head(800, "nobody"), 200)
             finally:
                 daemon.stop()
 
