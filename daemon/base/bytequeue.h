@@ -53,6 +53,19 @@ void rc_bytequeue_abort(struct rc_bytequeue *q);
  * the reader, woken if parked, reads RC_BQ_FAILED, unsent bytes dropped. */
 void rc_bytequeue_cancel(struct rc_bytequeue *q);
 
+/* Why the writer was cut off, if it was. */
+enum rc_bq_cut {
+    RC_BQ_CUT_NONE,
+    RC_BQ_CUT_DEADLINE,    /* a write waited past the deadline */
+    RC_BQ_CUT_SLOW_READER, /* the reader took less than the floor rate */
+};
+
+/* A write waiting on a full pipe fails (as after an abort) once `deadline_ms`
+ * (rc_clock_ms(); 0: none) has passed, or when over a wait of five seconds or more
+ * the reader has taken less than `min_rate` bytes a second (0: no floor). */
+void rc_bytequeue_set_limits(struct rc_bytequeue *q, double deadline_ms, double min_rate);
+enum rc_bq_cut rc_bytequeue_cut(struct rc_bytequeue *q);
+
 /* Bytes written so far. */
 uint64_t rc_bytequeue_total(struct rc_bytequeue *q);
 

@@ -72,6 +72,10 @@ static const struct option_def options[] = {
     NUM(drain_grace_seconds, 0, 86400, "30", false,
         "on SIGTERM, how long running jobs may take before they are cancelled"),
     NUM(byte_queue_kb, 64, 1L << 20, "2048", false, "bytes buffered per job before it waits"),
+    NUM(max_connections_per_address, 1, 512, "64", false,
+        "connections one client address may hold (of 512), so one peer cannot take them all"),
+    NUM(min_read_kb_per_s, 0, 1L << 20, "16", false,
+        "KiB a second a client must read while its job waits on it (0: no floor)"),
     BOOL(allow_private, "0",
          "let remote URLs reach loopback, private and link-local addresses (never metadata)"),
     STR(allow_host, "", "comma-separated host names remote URLs may use (empty: any host)"),
@@ -506,11 +510,17 @@ enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, c
     }
     /* What the running process is built around stays as it started. */
     static const size_t fixed[] = {
-        offsetof(struct rc_config, listen),      offsetof(struct rc_config, workers),
-        offsetof(struct rc_config, device),      offsetof(struct rc_config, queue),
-        offsetof(struct rc_config, cache_mb),    offsetof(struct rc_config, gdal_cache_mb),
-        offsetof(struct rc_config, config_file), offsetof(struct rc_config, byte_queue_kb),
-        offsetof(struct rc_config, clip_cache),  offsetof(struct rc_config, clip_cache_mb),
+        offsetof(struct rc_config, listen),
+        offsetof(struct rc_config, workers),
+        offsetof(struct rc_config, device),
+        offsetof(struct rc_config, queue),
+        offsetof(struct rc_config, cache_mb),
+        offsetof(struct rc_config, gdal_cache_mb),
+        offsetof(struct rc_config, config_file),
+        offsetof(struct rc_config, byte_queue_kb),
+        offsetof(struct rc_config, clip_cache),
+        offsetof(struct rc_config, clip_cache_mb),
+        offsetof(struct rc_config, max_connections_per_address),
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         for (size_t k = 0; k < OPTION_COUNT; k++) {

@@ -39,6 +39,8 @@ struct rc_config {
     long drain_grace_seconds; /* SIGTERM: how long running jobs may take to finish */
     char convert[8];          /* RGBA->I420 on the "gpu", the "cpu", or "auto" (gpu on hardware) */
     long byte_queue_kb;
+    long min_read_kb_per_s; /* a client reading slower while its job waits is cut off */
+    long max_connections_per_address;
     /* remote rasters */
     long allow_private; /* 0 or 1 */
     char allow_host[4096];
@@ -64,7 +66,8 @@ enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *h
  * flags read again) and publishes it whole; generations are never changed in place
  * and all live until rc_config_source_destroy(), so a pointer taken by a request or
  * job stays valid. Options that need a restart (listen, workers, device, queue,
- * cache_mb, clip_cache, clip_cache_mb, config_file) keep their old values. Any thread may read; the
+ * cache_mb, clip_cache, clip_cache_mb, max_connections_per_address, config_file) keep
+ * their old values. Any thread may read; the
  * main thread reloads. */
 struct rc_config_source;
 

@@ -441,7 +441,8 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
         flags, 0, NULL, NULL, on_request, http, MHD_OPTION_ARRAY, where, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, http, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections_per_address, MHD_OPTION_END);
     if (!http->daemon) {
         rc_access_destroy(http->access);
         rc_jobs_destroy(http->jobs);

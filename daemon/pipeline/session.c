@@ -397,8 +397,10 @@ static void *encode_main(void *arg)
             atomic_fetch_add(&s->encode_us, (uint_fast64_t)((all - mux) * 1e3));
             if (s->status == RC_OK) {
                 atomic_fetch_add(&s->encoded, 1);
-            } else if (s->status != RC_ERR_CANCELLED) {
-                atomic_store(&s->failed, true); /* the draw side still hands over every frame */
+            } else {
+                /* Failed, or the client gone or cut off: the draw side stops (it still
+                 * hands over the frames it has). */
+                atomic_store(&s->failed, true);
             }
         }
         rc_queue_push(s->free, f);

@@ -77,7 +77,8 @@ enum rc_err rc_session_start(struct rc_session *session, struct rc_error *err);
 /* A free frame to draw into (waits while every frame is being encoded). */
 struct rc_session_frame *rc_session_frame(struct rc_session *session);
 void rc_session_submit(struct rc_session *session, struct rc_session_frame *frame);
-/* True once encoding failed: the draw side should stop drawing. */
+/* True once encoding failed or the client stopped taking bytes: the draw side
+ * should stop drawing. */
 bool rc_session_failed(const struct rc_session *session);
 
 /* Ends the frame stream, waits for the encoder to drain and the container to

@@ -281,6 +281,8 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     return rc;
 }
 
+static const char *const cut_names[] = {"none", "deadline", "slow_reader"};
+
 static const char *convert_name(const struct run *run)
 {
     if (run->converted_gpu && run->converted_cpu) {
@@ -334,11 +336,12 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
            "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s "
-           "format=%s mesh=%ux%u cached=%d seekable=%d",
+           "format=%s mesh=%ux%u cached=%d seekable=%d cut=%s",
            job->id, outcome, job->spec.width, job->spec.height, run->plan.timeline.frames, encoded,
            run->load_ms, run->draw_ms, run->readback_ms, run->convert_ms, encode_ms, mux_ms,
            (unsigned long long)bytes, convert_name(run), rc_format_name(job->spec.format),
-           run->mesh_cols, run->mesh_rows, run->hit, run->plan.output.seekable);
+           run->mesh_cols, run->mesh_rows, run->hit, run->plan.output.seekable,
+           cut_names[rc_bytequeue_cut(job->out)]);
     rc_session_destroy(run->session);
     run->session = NULL;
 #ifdef __GLIBC__
@@ -379,6 +382,9 @@ void rc_worker_run_job(struct worker *w, struct rc_job *job)
         end_job(&run, rc, &err);
         return;
     }
+    /* Waiting on the client counts against the job's time, and a client that reads
+     * too slowly is cut off, so neither can hold a worker. */
+    rc_bytequeue_set_limits(job->out, deadline, (double)run.cfg->min_read_kb_per_s * 1024);
     if (!run.plan.output.seekable) {
         job->state = RC_JOB_STREAMING;
         run.streaming = true;
@@ -402,6 +408,10 @@ void rc_worker_run_job(struct worker *w, struct rc_job *job)
     }
     if (rc == RC_OK) {
         rc = deliver_file(&run, &err);
+    }
+    if (rc_bytequeue_cut(job->out) == RC_BQ_CUT_DEADLINE) {
+        rc = rc_error_set(&err, RC_ERR_IMPOSSIBLE, "output.frames",
+                          "the job ran past max_job_seconds waiting on its client");
     }
     end_job(&run, rc, &err);
 }

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -126,6 +127,131 @@ class StreamTest(DaemonTest):
         status, _, metrics = self.daemon.request("GET", "/metrics")
         self.assertRegex(metrics.decode(), r'rasterclip_jobs_total\{outcome="cancelled"\} 1\b')
         self.assertRegex(metrics.decode(), r"rasterclip_workers_busy 0\b")
+
+
+class StalledClientTest(unittest.TestCase):
+    """A client that stops reading, or reads too slowly, cannot hold a worker: the
+    job's wall-time limit holds while it waits on the client, and a reader under the
+    floor rate is cut off; the next client is served."""
+
+    BIG = {"raster": {"url": "jacksboro_dem.tif"},
+           "output": {"width": 1280, "height": 720, "fps": 30, "frames": 3000,
+                      "bitrate_kbps": 50000}}
+
+    def stalled(self, daemon, read_per_second=0):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((daemon.host, daemon.port))
+        body = json.dumps(self.BIG).encode()
+        sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                     b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        self.assertTrue(sock.recv(4096))
+        stop = threading.Event()
+
+        def trickle():
+            while read_per_second and not stop.wait(0.25):
+                try:
+                    sock.recv(max(1, read_per_second // 4))
+                except OSError:
+                    return
+        reader = threading.Thread(target=trickle)
+        reader.start()
+        return sock, stop, reader
+
+    def served_after(self, daemon, started):
+        status, _, body = daemon.render({"raster": {"url": "byte_20x20.tif"},
+                                         "output": {"width": 64, "height": 36, "frames": 2}})
+        self.assertEqual(status, 200)
+        return time.monotonic() - started
+
+    def test_wall_time_holds_while_waiting_on_the_client(self):
+        from harness import Daemon
+        daemon = Daemon("--workers", "1", "--max-job-seconds", "3", "--min-read-kb-per-s", "0")
+        try:
+            started = time.monotonic()
+            sock, stop, reader = self.stalled(daemon)
+            found = daemon.wait_for_log(r"outcome=failed w=1280 h=720 frames=3000 encoded=(\d+)"
+                                        r".* cut=deadline", timeout=30)
+            waited = self.served_after(daemon, started)
+            self.assertLess(waited, 10, "the next job waited %.1f s" % waited)
+            self.assertIn("past max_job_seconds waiting on its client", daemon.log())
+            print("\nstalled reader: cut at the 3 s limit after %s frames; the next job was "
+                  "served %.1f s after the stalled one began" % (found.group(1), waited))
+            stop.set()
+            sock.close()
+            reader.join()
+        finally:
+            daemon.stop()
+
+    def test_a_reader_under_the_floor_rate_is_cut_off(self):
+        from harness import Daemon
+        daemon = Daemon("--workers", "1", "--min-read-kb-per-s", "256")
+        try:
+            started = time.monotonic()
+            sock, stop, reader = self.stalled(daemon, read_per_second=16 * 1024)
+            daemon.wait_for_log(r"outcome=cancelled w=1280 h=720 frames=3000 .* cut=slow_reader",
+                                timeout=30)
+            waited = self.served_after(daemon, started)
+            self.assertLess(waited, 15, "the next job waited %.1f s" % waited)
+            stop.set()
+            sock.close()
+            reader.join()
+        finally:
+            daemon.stop()
+
+
+class SlowClientsTest(unittest.TestCase):
+    """Slow-header connections from one address (127.0.0.2) hold at most
+    --max-connections-per-address slots: a client from another address
+    (127.0.0.3) is served as fast as before the attack."""
+
+    def render_from(self, daemon, address):
+        import http.client
+        conn = http.client.HTTPConnection(daemon.host, daemon.port, timeout=60,
+                                          source_address=(address, 0))
+        started = time.monotonic()
+        conn.request("POST", "/v1/render", body=json.dumps(
+            {"raster": {"url": "jacksboro_dem.tif"},
+             "output": {"width": 320, "height": 180, "frames": 10}}),
+            headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 200)
+        self.assertGreater(len(body), 1000)
+        return time.monotonic() - started
+
+    def test_one_address_cannot_take_every_connection(self):
+        from harness import Daemon
+        daemon = Daemon("--max-connections-per-address", "32")
+        attackers = []
+        try:
+            usual = min(self.render_from(daemon, "127.0.0.3") for _ in range(3))
+            for _ in range(600):  # more than the 512 the daemon takes; bounded, seconds
+                s = socket.socket()
+                s.bind(("127.0.0.2", 0))
+                s.settimeout(5)
+                s.connect((daemon.host, daemon.port))
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never ends
+                attackers.append(s)
+            during = min(self.render_from(daemon, "127.0.0.3") for _ in range(3))
+            # Those past the limit were closed at once.
+            closed = 0
+            for s in attackers:
+                s.settimeout(0.01)
+                try:
+                    closed += s.recv(1) == b""
+                except (socket.timeout, ConnectionResetError):
+                    closed += isinstance(sys.exc_info()[1], ConnectionResetError)
+            print("\nslow headers from one address: %d of 600 connections refused; a client "
+                  "from another address took %.0f ms (%.0f ms before)"
+                  % (closed, during * 1e3, usual * 1e3))
+            self.assertGreaterEqual(closed, 600 - 32)
+            self.assertLess(during, usual * 3 + 0.5)
+        finally:
+            for s in attackers:
+                s.close()
+            daemon.stop()
 
 
 class EncoderFailureTest(unittest.TestCase):
