@@ -183,6 +183,11 @@ static enum MHD_Result take_body(struct request *req, const char *data, size_t s
     return MHD_YES;
 }
 
+/* Each connection's memory for its request line, headers and parsed query: room
+ * for a query of hundreds of parameters, so that the answer to too many is this
+ * daemon's 413 (libmicrohttpd's own 32 KiB ran out first and answered nothing). */
+enum { CONNECTION_MEMORY = 128 * 1024 };
+
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
 static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -441,7 +446,8 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
         flags, 0, NULL, NULL, on_request, http, MHD_OPTION_ARRAY, where, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, http, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_address, MHD_OPTION_END);
     if (!http->daemon) {
         rc_access_destroy(http->access);

@@ -180,6 +180,14 @@ class ErrorTest(DaemonTest):
                 "GET", "/v1/render?url=byte_20x20.tif&frames=2&title=" + value)
             self.assertEqual(status, 400, value)
             self.assertEqual(json.loads(data)["error"]["field"], "title")
+        # Hundreds of parameters: the daemon's own 413 at once.
+        started = time.monotonic()
+        status, _, data = self.daemon.request(
+            "GET", "/v1/render?url=byte_20x20.tif&" + "&".join("p%d=%d" % (i, i)
+                                                             for i in range(500)), timeout=20)
+        self.assertEqual(status, 413)
+        self.assertEqual(json.loads(data)["error"]["code"], "too_large")
+        self.assertLess(time.monotonic() - started, 5)
         status, _, data = self.daemon.request("GET", "/v1/render?url=byte_20x20.tif&ti%00tle=x")
         self.assertEqual((status, json.loads(data)["error"]["field"]), (400, "query"))
         status, _, _ = self.daemon.request("GET", "/v1/render?url=byte_20x20.tif&frames=2"
