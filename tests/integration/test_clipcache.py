@@ -21,7 +21,7 @@ import urllib.parse
 
 import numpy as np
 
-from harness import Daemon, at_once, decode_frames, ffprobe
+from harness import SOURCE, Daemon, at_once, decode_frames, ffprobe
 
 SMALL = {"raster": {"url": "jacksboro_dem.tif"},
          "camera": {"orbit": {"degrees": 90}},
@@ -348,6 +348,31 @@ class CacheLifetimeTest(unittest.TestCase):
         finally:
             daemon.stop()
 
+
+    def test_a_remote_raster_is_known_by_its_etag(self):
+        """A URL's clip is cached under the server's ETag: the same ETag is a hit,
+        a new one (the file changed upstream) renders afresh."""
+        from rangeserver import RangeServer
+        folder = tempfile.mkdtemp(prefix="rasterclip-remote-")
+        shutil.copy(os.path.join(SOURCE, "tests", "data", "byte_20x20.tif"), folder)
+        server = RangeServer(folder)
+        daemon = Daemon("--clip-cache", self.cache_dir, "--allow-private")
+        try:
+            remote = {"raster": {"url": server.url("/files/byte_20x20.tif")},
+                      "output": {"width": 64, "height": 36, "frames": 4, "seekable": True}}
+            first = daemon.render(remote)
+            self.assertEqual((first[0], first[1]["x-rasterclip-cache"]), (200, "miss"))
+            again = daemon.render(remote)
+            self.assertEqual(again[1]["x-rasterclip-cache"], "hit")
+            self.assertEqual((again[1]["etag"], again[2]), (first[1]["etag"], first[2]))
+            server.versions["byte_20x20.tif"] = "v2"  # the file changed upstream
+            changed = daemon.render(remote)
+            self.assertEqual(changed[1]["x-rasterclip-cache"], "miss")
+            self.assertNotEqual(changed[1]["etag"], first[1]["etag"])
+        finally:
+            daemon.stop()
+            server.close()
+            shutil.rmtree(folder, ignore_errors=True)
 
     def test_a_hit_needs_no_worker(self):
         """With the only worker busy and the queue full, a cached clip is still
