@@ -63,6 +63,11 @@ class SystemdTest(unittest.TestCase):
         args = [tool]
         for address in listen:
             args += ["-l", address]
+        # It starts the daemon with a fresh environment: the sanitizers' settings
+        # (suppressions for the libraries' own reports) are passed on by name.
+        for name in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
+            if name in os.environ:
+                args += ["-E", name]
         log = tempfile.TemporaryFile("w+")
         proc = subprocess.Popen(args + [DAEMON, "--listen", "127.0.0.1:1", "--data-root", root],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
