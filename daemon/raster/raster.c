@@ -489,21 +489,31 @@ out:
     return rc;
 }
 
+/* The internal request for a raster's values (not heights). */
+static struct request values_request(const struct rc_raster_request *req, struct rc_cache *cache,
+                                     uint64_t *fetched)
+{
+    return (struct request){.cache = cache,
+                            .fetched = fetched,
+                            .url = req->url,
+                            .field = req->field,
+                            .bands_field = req->bands_field,
+                            .bands = req->bands,
+                            .band_count = req->band_count,
+                            .nodata = req->nodata,
+                            .resampling = req->resampling,
+                            .max_dim = req->max_dim,
+                            .data = req->data,
+                            .data_len = req->data_len};
+}
+
 bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_request *req,
                         char out[65])
 {
     if (!req->data && is_remote(req->url)) {
         return false; /* a URL's version is learnt from the server */
     }
-    struct request q = {.url = req->url,
-                        .field = req->field,
-                        .bands = req->bands,
-                        .band_count = req->band_count,
-                        .nodata = req->nodata,
-                        .resampling = req->resampling,
-                        .max_dim = req->max_dim,
-                        .data = req->data,
-                        .data_len = req->data_len};
+    struct request q = values_request(req, NULL, NULL);
     char path[PATH_MAX];
     struct rc_error err;
     if (q.data) {
@@ -525,18 +535,7 @@ enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
                            const struct rc_raster_request *req, uint64_t *fetched,
                            struct rc_raster **out, struct rc_error *err)
 {
-    struct request q = {.cache = cache,
-                        .fetched = fetched,
-                        .url = req->url,
-                        .field = req->field,
-                        .bands_field = req->bands_field,
-                        .bands = req->bands,
-                        .band_count = req->band_count,
-                        .nodata = req->nodata,
-                        .resampling = req->resampling,
-                        .max_dim = req->max_dim,
-                        .data = req->data,
-                        .data_len = req->data_len};
+    struct request q = values_request(req, cache, fetched);
     return load(cfg, &q, out, err);
 }
 

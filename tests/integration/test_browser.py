@@ -13,6 +13,30 @@ from harness import DaemonTest
 CHROMIUM = shutil.which("chromium")
 
 
+def screenshot(html, size=(320, 180), budget_ms=5000):
+    """What headless Chromium shows of a page (written to a file) after `budget_ms`
+    of virtual time, as an (rows, cols, 3) array."""
+    import numpy as np
+    with tempfile.TemporaryDirectory() as tmp:
+        page = os.path.join(tmp, "page.html")
+        with open(page, "w") as f:
+            f.write(html)
+        shot = os.path.join(tmp, "shot.png")
+        subprocess.run(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", "--user-data-dir=" + tmp + "/profile",
+             "--autoplay-policy=no-user-gesture-required",
+             "--virtual-time-budget=%d" % budget_ms, "--hide-scrollbars",
+             "--window-size=%d,%d" % size, "--screenshot=" + shot, "file://" + page],
+            capture_output=True, timeout=120)
+        if not os.path.exists(shot):
+            raise AssertionError("no screenshot")
+        raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
+                              "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3).astype(int)
+
+
 class BrowserTest(DaemonTest):
     def page(self, query):
         """The demo page's DOM once the browser has played what the query asks."""
@@ -110,25 +134,9 @@ class BrowserTest(DaemonTest):
         write_geotiff(os.path.join(self.daemon.root, "holed.tif"), values, nodata=-9999)
         src = (self.daemon.url + "/v1/render?url=holed.tif&background=transparent&colormap_name="
                "gray_r&orbit=0&elevation=90&distance=1.5&width=320&height=180&duration=2")
-        with tempfile.TemporaryDirectory() as tmp:
-            page = os.path.join(tmp, "page.html")
-            with open(page, "w") as f:
-                f.write('<!doctype html><html><body style="margin:0;background:#ff00ff">'
-                        '<video src="%s" autoplay muted style="display:block;width:320px;'
-                        'height:180px"></video></body></html>' % src)
-            shot = os.path.join(tmp, "shot.png")
-            subprocess.run(
-                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--user-data-dir=" + tmp + "/profile",
-                 "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=5000",
-                 "--hide-scrollbars", "--window-size=320,180", "--screenshot=" + shot,
-                 "file://" + page], capture_output=True, timeout=120)
-            self.assertTrue(os.path.exists(shot), "no screenshot")
-            raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
-                                  "-pix_fmt", "rgb24", "-"], check=True,
-                                 capture_output=True).stdout
-            frame = np.frombuffer(raw, np.uint8).reshape(180, 320, 3).astype(int)
+        frame = screenshot('<!doctype html><html><body style="margin:0;background:#ff00ff">'
+                           '<video src="%s" autoplay muted style="display:block;width:320px;'
+                           'height:180px"></video></body></html>' % src)
         magenta = np.array([255, 0, 255])
         self.assertLess(np.abs(frame[90, 160] - magenta).max(), 40)  # the hole
         self.assertLess(np.abs(frame[90, 10] - magenta).max(), 40)   # off the raster
@@ -139,26 +147,6 @@ class BrowserTest(DaemonTest):
 class SeekTest(DaemonTest):
     """A <video> seeks in a seekable clip: the frame Chromium shows after currentTime
     is set is the one asked for."""
-
-    def screenshot(self, html, size=(320, 180)):
-        with tempfile.TemporaryDirectory() as tmp:
-            page = os.path.join(tmp, "page.html")
-            with open(page, "w") as f:
-                f.write(html)
-            shot = os.path.join(tmp, "shot.png")
-            subprocess.run(
-                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--user-data-dir=" + tmp + "/profile",
-                 "--virtual-time-budget=10000", "--hide-scrollbars",
-                 "--window-size=%d,%d" % size, "--screenshot=" + shot, "file://" + page],
-                capture_output=True, timeout=120)
-            self.assertTrue(os.path.exists(shot), "no screenshot")
-            raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
-                                  "-pix_fmt", "rgb24", "-"], check=True,
-                                 capture_output=True).stdout
-        import numpy as np
-        return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3).astype(float)
 
     def test_setting_current_time_shows_that_frame(self):
         if not CHROMIUM:
@@ -177,13 +165,13 @@ class SeekTest(DaemonTest):
                     frames = decode_frames(f.name, 320, 180).astype(float)
                 self.assertEqual(len(frames), 60)
                 seconds = (wanted + 0.5) / 20  # the middle of the frame's display time
-                shot = self.screenshot(
+                shot = screenshot(
                     '<!doctype html><html><body style="margin:0;background:#000">'
                     '<video id="v" src="%s/v1/render?%s" muted preload="auto" style="display:'
                     'block;width:320px;height:180px"></video><script>const v = '
                     'document.getElementById("v"); v.addEventListener("loadedmetadata", () => '
                     '{ v.currentTime = %s; });</script></body></html>'
-                    % (self.daemon.url, query % fmt, seconds))
+                    % (self.daemon.url, query % fmt, seconds), budget_ms=10000)
                 errors = [np.mean((shot - frame) ** 2) for frame in frames]
                 shown = int(np.argmin(errors))
                 self.assertLessEqual(abs(shown - wanted), 1,
