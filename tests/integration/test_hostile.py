@@ -1,0 +1,150 @@
+"""Hostile clients, bounded in count and time, on loopback only, each kind from its
+own address and the measured client from another: slow headers, a flood of
+connect-and-drop, stalled readers and clients that hang up mid-clip. The measured
+client is served throughout; afterwards no worker is busy and the daemon's heap,
+RSS and descriptors are back near idle."""
+import http.client
+import json
+import os
+import re
+import socket
+import threading
+import time
+import unittest
+
+from harness import Daemon
+
+MEASURED = "127.0.0.3"
+SLOW_HEADERS, FLOOD, HANG_UP, STALLED = "127.0.0.2", "127.0.0.4", "127.0.0.5", "127.0.0.6"
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024
+
+
+class HostileClientsTest(unittest.TestCase):
+    JOB = {"raster": {"url": "jacksboro_dem.tif"},
+           "output": {"width": 320, "height": 180, "frames": 20}}
+    LONG = {"raster": {"url": "jacksboro_dem.tif"},
+            "output": {"width": 640, "height": 360, "frames": 3000, "bitrate_kbps": 20000}}
+
+    def setUp(self):
+        self.daemon = Daemon("--workers", "2", "--queue", "8", "--max-connections-per-address",
+                             "32", "--max-job-seconds", "6")
+
+    def tearDown(self):
+        self.daemon.stop()
+
+    def connect(self, source):
+        s = socket.socket()
+        s.bind((source, 0))
+        s.settimeout(30)
+        s.connect((self.daemon.host, self.daemon.port))
+        return s
+
+    def post(self, sock, job):
+        body = json.dumps(job).encode()
+        sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def measured(self):
+        conn = http.client.HTTPConnection(self.daemon.host, self.daemon.port, timeout=60,
+                                          source_address=(MEASURED, 0))
+        started = time.monotonic()
+        conn.request("POST", "/v1/render", body=json.dumps(self.JOB),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 200)
+        self.assertGreater(len(body), 1000)
+        return time.monotonic() - started
+
+    def metrics(self):
+        _, _, text = self.daemon.request("GET", "/metrics")
+        return {k: float(v) for k, v in re.findall(r"^([a-z_]+) (\S+)$", text.decode(), re.M)}
+
+    def settle(self, fds0):
+        """Waits (bounded) until no worker is busy and the descriptors are back."""
+        pid = self.daemon.proc.pid
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            m = self.metrics()
+            fds = len(os.listdir("/proc/%d/fd" % pid))
+            if m["rasterclip_workers_busy"] == 0 and m["rasterclip_queue_depth"] == 0 \
+                    and fds <= fds0 + 1:
+                return m, fds
+            self.daemon._reader.join(0.1)
+        self.fail("the daemon did not settle: %s, %d descriptors" % (m, fds))
+
+    def attack(self):
+        """One round of every kind of attacker, the measured client served meanwhile;
+        returns how long its renders took."""
+        held = []
+        try:
+            # Slow headers: 100 connections that never finish their request.
+            for _ in range(100):
+                s = self.connect(SLOW_HEADERS)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                held.append(s)
+            # Stalled readers: two long jobs whose clients read nothing.
+            for _ in range(2):
+                s = self.connect(STALLED)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                self.post(s, self.LONG)
+                held.append(s)
+
+            # A flood of connect-and-drop, and clients that hang up mid-clip.
+            def flood():
+                for _ in range(300):
+                    try:
+                        self.connect(FLOOD).close()
+                    except OSError:
+                        pass
+
+            def hang_ups():
+                for _ in range(40):
+                    try:
+                        s = self.connect(HANG_UP)
+                        self.post(s, self.LONG)
+                        s.recv(1024)
+                        s.close()
+                    except OSError:
+                        pass
+            attackers = [threading.Thread(target=flood), threading.Thread(target=hang_ups)]
+            for t in attackers:
+                t.start()
+            during = [self.measured() for _ in range(3)]
+            for t in attackers:
+                t.join(120)
+            return during
+        finally:
+            for s in held:
+                s.close()
+
+    def test_hostile_clients(self):
+        pid = self.daemon.proc.pid
+        usual = min(self.measured() for _ in range(2))
+        # The first round fills what a daemon keeps (caches, pools, the driver's
+        # shader variants); the second must leave it where the first did.
+        self.attack()
+        m, fds0 = self.settle(len(os.listdir("/proc/%d/fd" % pid)))
+        heap0, rss0 = m["rasterclip_heap_bytes"] / 2**20, rss_mib(pid)
+        during = self.attack()
+        m, fds1 = self.settle(fds0)
+        heap1, rss1 = m["rasterclip_heap_bytes"] / 2**20, rss_mib(pid)
+        hung_up = len(re.findall(r"outcome=cancelled w=640 h=360 frames=3000", self.daemon.log()))
+        print("\nhostile: measured client %.0f ms before, %s ms during; %d long jobs ended "
+              "cancelled; after the first and second rounds: heap %.1f -> %.1f MiB, RSS %.1f -> "
+              "%.1f MiB, fds %d -> %d" % (usual * 1e3, [round(d * 1e3) for d in during], hung_up,
+                                         heap0, heap1, rss0, rss1, fds0, fds1))
+        self.assertLess(min(during), usual * 10 + 2)  # served, not starved
+        self.assertGreaterEqual(hung_up, 20)
+        self.assertLessEqual(fds1, fds0 + 1)
+        self.assertLess(heap1 - heap0, 1, "heap grew %.1f MiB" % (heap1 - heap0))
+        self.assertLess(rss1 - rss0, 32, "RSS grew %.1f MiB" % (rss1 - rss0))
+
+
+if __name__ == "__main__":
+    unittest.main()
