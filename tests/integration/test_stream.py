@@ -94,9 +94,22 @@ class StreamTest(DaemonTest):
         body = json.dumps(job).encode()
         sock.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.assertTrue(sock.recv(4096))  # streaming has begun; now stop reading
+        head = sock.recv(4096)  # streaming has begun; now stop reading
+        job_id = re.search(rb"X-Request-Id: ([0-9a-f]+)", head).group(1).decode()
         pause = threading.Event()
-        pause.wait(1.0)
+
+        def frames_done():
+            _, _, report = self.daemon.request("GET", "/v1/jobs/" + job_id)
+            return json.loads(report)["frames_done"]
+        # Held: the pipe and the socket buffers are full, the encoder waits (the job's
+        # progress stops moving). How soon depends on the build's speed.
+        done, deadline = frames_done(), time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pause.wait(1.0)
+            now = frames_done()
+            if now == done:
+                break
+            done = now
         before = self.rss_kib()
         samples = []
         for _ in range(12):
@@ -105,6 +118,8 @@ class StreamTest(DaemonTest):
         growth_mib = (max(samples) - before) / 1024
         self.assertLess(growth_mib, 8, "RSS grew %.1f MiB while the client read nothing"
                         % growth_mib)
+        self.assertEqual(frames_done(), done)  # nothing more was encoded
+        self.assertLess(done, 3000)
         self.assertNotIn("frames=3000 encoded=3000", self.daemon.log())  # held back
         sock.close()
         found = self.daemon.wait_for_log(r"outcome=cancelled w=1280 h=720 frames=3000 "
