@@ -30,6 +30,8 @@ test_packages=(
     python3-pip python3-venv python3-setuptools
     # the units: systemd-analyze verify, systemd-socket-activate
     systemd
+    # coverage-guided fuzzing (scripts/fuzz.sh): clang and libFuzzer
+    clang libclang-rt-14-dev
     # browser test: the demo page plays the stream
     chromium
 )

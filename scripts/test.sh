@@ -3,7 +3,9 @@
 # AddressSanitizer + UBSan (build-asan/), then under ThreadSanitizer (build-tsan/).
 # Each pass runs the whole ctest suite: unit, fuzz-corpus replay, formatting, and
 # integration against the real daemon. Both passes run even when the first fails;
-# skipped tests are listed with their reasons after each pass.
+# skipped tests are listed with their reasons after each pass. Last, every fuzz
+# target explores for ten seconds with coverage (scripts/fuzz.sh --short; the long
+# runs are scripts/fuzz.sh's default).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -21,4 +23,6 @@ for pass in asan tsan; do
         grep -hE "skipped '|SKIPPED:" "$log" | sort -u
     fi
 done
+echo "== fuzz: every target, ten seconds each =="
+bash scripts/fuzz.sh --short || status=1
 exit "$status"
