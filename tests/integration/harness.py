@@ -111,6 +111,24 @@ class Daemon:
         finally:
             conn.close()
 
+    def render_from(self, address, job):
+        """Renders `job` from the loopback `address` (an attacker's and the measured
+        client's must differ); asserts a clip came and returns the seconds it took."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60,
+                                          source_address=(address, 0))
+        started = time.monotonic()
+        try:
+            conn.request("POST", "/v1/render", body=json.dumps(job),
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        if resp.status != 200 or len(body) < 1000:
+            raise AssertionError("render from %s: %d, %d bytes" % (address, resp.status,
+                                                                    len(body)))
+        return time.monotonic() - started
+
     def render(self, job):
         body = job if isinstance(job, (bytes, str)) else json.dumps(job)
         return self.request("POST", "/v1/render", body=body,
