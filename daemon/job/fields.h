@@ -56,6 +56,17 @@ struct rc_field {
 
 #define RC_FIELD_LIMIT(name) (offsetof(struct rc_config, name) + 1)
 
+/* Table entries: a field read into `member` of `type`, within lo..hi or lo..a limit. */
+#define FIELD(type, key, kind, member, lo, hi)                                                     \
+    {                                                                                              \
+        key, kind, offsetof(type, member), lo, hi, 0                                               \
+    }
+#define FIELD_LIMIT(type, key, member, lo, limit)                                                  \
+    {                                                                                              \
+        key, RC_FIELD_UINT, offsetof(type, member), lo, 0, RC_FIELD_LIMIT(limit)                   \
+    }
+#define COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
 struct rc_config;
 /* Reads every field of `table` present in `obj` into `dst`; absent ones keep their
  * values (the defaults). `cfg` may be NULL when no field names a limit. */
@@ -64,6 +75,9 @@ enum rc_err rc_field_read(const json_t *obj, const char *parent, const struct rc
                           struct rc_error *err);
 
 struct rc_job_spec;
+/* The job's "output" object (job/output.c). */
+enum rc_err rc_spec_parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                 const json_t *output, struct rc_error *err);
 /* The job's "style" object (job/style.c). */
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style,
                                 struct rc_error *err);

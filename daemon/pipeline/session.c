@@ -52,8 +52,8 @@ struct rc_session {
     enum rc_err status;
     struct rc_error error;
     atomic_size_t encoded;
-    double mux_ms;
-    atomic_uint_fast64_t encode_us, mux_us; /* for progress, read by other threads */
+    double mux_ms;                          /* the encode thread's own count */
+    atomic_uint_fast64_t encode_us, mux_us; /* published: any thread reads them */
     atomic_bool failed;                     /* any thread */
 };
 
@@ -384,6 +384,15 @@ static enum rc_err finish_stream(struct rc_session *s)
     return RC_ERR_INTERNAL;
 }
 
+/* Encode-thread time since `t0`, split into muxing (what mux_ms gained since
+ * `mux0`) and encoding (the rest), published for any thread to read. */
+static void account(struct rc_session *s, double t0, double mux0)
+{
+    double mux = s->mux_ms - mux0, all = rc_clock_ms() - t0;
+    atomic_fetch_add(&s->mux_us, (uint_fast64_t)(mux * 1e3));
+    atomic_fetch_add(&s->encode_us, (uint_fast64_t)((all - mux) * 1e3));
+}
+
 static void *encode_main(void *arg)
 {
     struct rc_session *s = arg;
@@ -392,9 +401,7 @@ static void *encode_main(void *arg)
         if (s->status == RC_OK && !atomic_load(s->cancel)) {
             double t0 = rc_clock_ms(), mux0 = s->mux_ms;
             s->status = encode_frame(s, f);
-            double mux = s->mux_ms - mux0, all = rc_clock_ms() - t0;
-            atomic_fetch_add(&s->mux_us, (uint_fast64_t)(mux * 1e3));
-            atomic_fetch_add(&s->encode_us, (uint_fast64_t)((all - mux) * 1e3));
+            account(s, t0, mux0);
             if (s->status == RC_OK) {
                 atomic_fetch_add(&s->encoded, 1);
             } else {
@@ -406,7 +413,9 @@ static void *encode_main(void *arg)
         rc_queue_push(s->free, f);
     }
     if (s->status == RC_OK && !atomic_load(s->cancel)) {
+        double t0 = rc_clock_ms(), mux0 = s->mux_ms;
         s->status = finish_stream(s);
+        account(s, t0, mux0);
     }
     if (s->status != RC_OK && s->status != RC_ERR_CANCELLED && !s->error.message[0]) {
         rc_error_set(&s->error, s->status, "", "the clip could not be written");
@@ -470,25 +479,12 @@ size_t rc_session_encoded(const struct rc_session *session)
     return atomic_load(&session->encoded);
 }
 
-void rc_session_progress(const struct rc_session *session, size_t *encoded, double *encode_ms,
-                         double *mux_ms)
-{
-    *encoded = atomic_load(&session->encoded);
-    *encode_ms = (double)atomic_load(&session->encode_us) / 1e3;
-    *mux_ms = (double)atomic_load(&session->mux_us) / 1e3;
-}
-
 double rc_session_encode_ms(const struct rc_session *session)
 {
-    double ms = 0;
-    ms += session->vp9 ? rc_encode_ms(session->vp9) : 0;
-    ms += session->vp9_alpha ? rc_encode_ms(session->vp9_alpha) : 0;
-    ms += session->h264 ? rc_h264_ms(session->h264) : 0;
-    ms += session->gif ? rc_gif_ms(session->gif) : 0;
-    return ms;
+    return (double)atomic_load(&session->encode_us) / 1e3;
 }
 
 double rc_session_mux_ms(const struct rc_session *session)
 {
-    return session->mux_ms;
+    return (double)atomic_load(&session->mux_us) / 1e3;
 }

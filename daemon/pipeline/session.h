@@ -91,13 +91,10 @@ enum rc_err rc_session_finish(struct rc_session *session, struct rc_error *err);
  * when none was built or it outgrew max_file_bytes. */
 bool rc_session_take_file(struct rc_session *session, struct rc_buf *out);
 
-/* Frames encoded, and milliseconds spent encoding and muxing. */
+/* Frames encoded, and the encode thread's milliseconds in encoding and in muxing,
+ * so far: any thread, while the clip is encoded or after. */
 size_t rc_session_encoded(const struct rc_session *session);
 double rc_session_encode_ms(const struct rc_session *session);
 double rc_session_mux_ms(const struct rc_session *session);
-/* The same while the clip is encoded, from the draw thread: frames encoded and
- * the encode thread's milliseconds so far, in encoding and in muxing. */
-void rc_session_progress(const struct rc_session *session, size_t *encoded, double *encode_ms,
-                         double *mux_ms);
 
 #endif

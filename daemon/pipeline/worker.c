@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -85,18 +84,13 @@ static void set_stage(struct rc_job *job, enum rc_job_stage stage, double ms)
 static void report_progress(struct run *run)
 {
     struct rc_job *job = run->job;
-    size_t encoded = 0;
-    double encode_ms = 0, mux_ms = 0;
-    if (run->session) {
-        rc_session_progress(run->session, &encoded, &encode_ms, &mux_ms);
-    }
-    atomic_store(&job->progress->frames_done, encoded);
+    atomic_store(&job->progress->frames_done, rc_session_encoded(run->session));
     set_stage(job, RC_STAGE_LOAD, run->load_ms);
     set_stage(job, RC_STAGE_RENDER, run->draw_ms);
     set_stage(job, RC_STAGE_READBACK, run->readback_ms);
     set_stage(job, RC_STAGE_CONVERT, run->convert_ms);
-    set_stage(job, RC_STAGE_ENCODE, encode_ms);
-    set_stage(job, RC_STAGE_MUX, mux_ms);
+    set_stage(job, RC_STAGE_ENCODE, rc_session_encode_ms(run->session));
+    set_stage(job, RC_STAGE_MUX, rc_session_mux_ms(run->session));
 }
 
 /* Draws every frame and hands it to the encode thread; returns RC_OK, the first
