@@ -338,10 +338,13 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
            cut_names[rc_bytequeue_cut(job->out)]);
     rc_session_destroy(run->session);
     run->session = NULL;
-#ifdef __GLIBC__
+#if defined(__GLIBC__) && !defined(RC_SANITIZED)
     /* A job frees tens of megabytes (frames, encoder, decoded bands), much of it in
      * the encode thread's arena; hand it back so an idle daemon's RSS is what it
-     * holds, not the high-water mark of the largest job it ever ran. */
+     * holds, not the high-water mark of the largest job it ever ran. Not under a
+     * sanitizer: its allocator owns the heap, and glibc's trim there only walks
+     * arenas the sanitizer does not use (once seen to trip glibc's arena count
+     * at a thread's exit). */
     malloc_trim(0);
 #endif
     /* Last: once the client has its final byte, this worker is already free. */
