@@ -41,6 +41,8 @@ struct rc_config {
     long byte_queue_kb;
     long min_read_kb_per_s; /* a client reading slower while its job waits is cut off */
     long max_connections_per_address;
+    long header_timeout_seconds; /* request line and headers must be in by then */
+    long min_upload_kb_per_s;    /* a request body slower than this is a 408 */
     /* remote rasters */
     long allow_private; /* 0 or 1 */
     char allow_host[4096];

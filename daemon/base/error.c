@@ -27,6 +27,8 @@ const char *rc_err_name(enum rc_err code)
         return "invalid";
     case RC_ERR_TOO_LARGE:
         return "too_large";
+    case RC_ERR_TIMEOUT:
+        return "timeout";
     case RC_ERR_UNSUPPORTED:
         return "unsupported_media_type";
     case RC_ERR_UNAUTHORIZED:

@@ -14,6 +14,7 @@ enum rc_err {
     RC_OK = 0,
     RC_ERR_INVALID,          /* malformed request or field */
     RC_ERR_TOO_LARGE,        /* request body over the limit */
+    RC_ERR_TIMEOUT,          /* the request's headers or body came too slowly */
     RC_ERR_UNSUPPORTED,      /* a request body of a type the route does not take */
     RC_ERR_UNAUTHORIZED,     /* missing or wrong bearer token */
     RC_ERR_IMPOSSIBLE,       /* well-formed job that cannot be rendered */

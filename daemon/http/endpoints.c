@@ -125,6 +125,17 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
                       (unsigned long long)atomic_load(&http->errors_5xx));
     rc_metrics_printf(&out, "# TYPE rasterclip_heap_bytes gauge\nrasterclip_heap_bytes %zu\n",
                       rc_heap_bytes());
+    struct rc_guard_counts gc;
+    rc_guard_counts(http->guard, &gc);
+    rc_metrics_printf(&out, "# TYPE rasterclip_connections_cut_total counter\n");
+    rc_metrics_printf(&out, "rasterclip_connections_cut_total{reason=\"header_timeout\"} %llu\n",
+                      (unsigned long long)gc.header_timeouts);
+    rc_metrics_printf(&out, "rasterclip_connections_cut_total{reason=\"body_timeout\"} %llu\n",
+                      (unsigned long long)gc.body_timeouts);
+    rc_metrics_printf(&out, "rasterclip_connections_cut_total{reason=\"uri_too_long\"} %llu\n",
+                      (unsigned long long)gc.uri_refused);
+    rc_metrics_printf(&out, "rasterclip_connections_cut_total{reason=\"idle\"} %llu\n",
+                      (unsigned long long)gc.idle_closed);
     if (http->clips) {
         struct rc_clipcache_stats cs;
         rc_clipcache_stats(http->clips, &cs);

@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/metrics.h"
 #include "http/access.h"
+#include "http/guard.h"
 #include "http/http.h"
 #include "job/job.h"
 
@@ -35,6 +36,7 @@ struct rc_http {
     struct rc_histogram send; /* first to last body byte */
     atomic_size_t streams;    /* streaming responses not yet destroyed */
     struct rc_access *access; /* bearer tokens */
+    struct rc_guard *guard;   /* header and body deadlines */
 };
 
 enum route {
@@ -107,6 +109,9 @@ enum MHD_Result rc_http_send_text(struct rc_http *http, struct MHD_Connection *c
 /* Takes `body`. */
 enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *conn,
                                   unsigned status, json_t *body, const char *request_id);
+/* The JSON error body, `{"error": {"code", "message", "field"}}` (malloc'ed;
+ * NULL when memory is short). */
+char *rc_http_error_text(const struct rc_error *err);
 /* The JSON error body as a response (counted as a 4xx or 5xx by `status`), for
  * an answer that needs headers of its own; NULL when memory is short. */
 struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct rc_error *err,

@@ -13,6 +13,8 @@ unsigned rc_http_status(enum rc_err code)
         return MHD_HTTP_BAD_REQUEST;
     case RC_ERR_TOO_LARGE:
         return MHD_HTTP_CONTENT_TOO_LARGE;
+    case RC_ERR_TIMEOUT:
+        return MHD_HTTP_REQUEST_TIMEOUT;
     case RC_ERR_UNSUPPORTED:
         return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
     case RC_ERR_UNAUTHORIZED:
@@ -102,6 +104,7 @@ enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn,
                                 "Content-Type, Authorization");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
+    rc_guard_answered(http->guard, conn);
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -132,6 +135,18 @@ enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *c
     return rc_http_send_text(http, conn, status, text, "application/json", request_id);
 }
 
+char *rc_http_error_text(const struct rc_error *err)
+{
+    json_t *e = json_pack("{s:s, s:s}", "code", rc_err_name(err->code), "message", err->message);
+    if (e && err->field[0]) {
+        json_object_set_new(e, "field", json_string(err->field));
+    }
+    json_t *body = json_pack("{s:o*}", "error", e);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    return text;
+}
+
 struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct rc_error *err,
                                             unsigned status)
 {
@@ -140,13 +155,7 @@ struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct r
     } else {
         atomic_fetch_add(&http->errors_4xx, 1);
     }
-    json_t *e = json_pack("{s:s, s:s}", "code", rc_err_name(err->code), "message", err->message);
-    if (e && err->field[0]) {
-        json_object_set_new(e, "field", json_string(err->field));
-    }
-    json_t *body = json_pack("{s:o*}", "error", e);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
+    char *text = rc_http_error_text(err);
     struct MHD_Response *resp =
         text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
     if (!resp) {

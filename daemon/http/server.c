@@ -217,12 +217,10 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return len;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connection *conn,
+                                      const char *url, const char *method, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
-    struct rc_http *http = cls;
     struct request *req = *con_cls;
     if (!req) {
         req = calloc(1, sizeof(*req));
@@ -291,11 +289,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_NO;
 }
 
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct rc_http *http = cls;
+    if (!rc_guard_enter(http->guard, conn)) {
+        return MHD_NO; /* answered 408 or 414 by the guard */
+    }
+    bool first = *con_cls == NULL;
+    size_t chunk = *upload_data_size;
+    enum MHD_Result ret =
+        handle_request(http, conn, url, method, upload_data, upload_data_size, con_cls);
+    const struct request *req = *con_cls;
+    rc_guard_leave(http->guard, conn, req && req->route == ROUTE_RENDER && (first || chunk > 0),
+                   chunk);
+    return ret;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    struct rc_http *http = cls;
+    rc_guard_request_done(http->guard, conn);
     struct request *req = *con_cls;
     if (!req) {
         return;
@@ -436,6 +453,16 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
         }
         return rc;
     }
+    http->guard = rc_guard_create(cfgs);
+    if (!http->guard) {
+        rc_access_destroy(http->access);
+        rc_jobs_destroy(http->jobs);
+        free(http);
+        if (listen_fd >= 0) {
+            close(listen_fd);
+        }
+        return rc_error_set(err, RC_ERR_NOMEM, "", "cannot start the connection guard");
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6) {
@@ -449,11 +476,14 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     http->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, http, MHD_OPTION_ARRAY, where, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, http, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        rc_guard_on_connection, http->guard, MHD_OPTION_URI_LOG_CALLBACK, rc_guard_on_uri,
+        http->guard, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_SECONDS,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_address, MHD_OPTION_END);
     if (!http->daemon) {
+        rc_guard_destroy(http->guard);
         rc_access_destroy(http->access);
         rc_jobs_destroy(http->jobs);
         free(http);
@@ -508,7 +538,9 @@ void rc_http_destroy(struct rc_http *http)
     if (!http) {
         return;
     }
+    rc_guard_stop(http->guard);
     MHD_stop_daemon(http->daemon);
+    rc_guard_destroy(http->guard);
     rc_access_destroy(http->access);
     rc_jobs_destroy(http->jobs);
     free(http);

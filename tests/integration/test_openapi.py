@@ -105,6 +105,20 @@ class OpenApiTest(unittest.TestCase):
                                              headers=dict({"Content-Type": "text/csv"},
                                                           **self.AUTH))[0]
         reached["422"] = self.post(dict(small, output={"width": 100000}))[0]
+
+        def raw_status(request):
+            with socket.create_connection((self.daemon.host, self.daemon.port), timeout=30) as s:
+                s.sendall(request)
+                return int(s.recv(64).split()[1])
+        auth = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+        # A body that stops short of its Content-Length: 408 within five seconds.
+        reached["408"] = raw_status(b"POST /v1/render HTTP/1.1\r\nHost: x\r\n" + auth +
+                                    b"Content-Type: application/json\r\nContent-Length: 99\r\n"
+                                    b"\r\n{")
+        reached["414"] = raw_status(b"GET /v1/render?title=%s HTTP/1.1\r\nHost: x\r\n\r\n"
+                                    % (b"a" * 40000))
+        reached["431"] = raw_status(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n"
+                                    % (b"a" * 200000))
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             free = s.getsockname()[1]

@@ -267,6 +267,82 @@ class SlowClientsTest(unittest.TestCase):
             daemon.stop()
 
 
+class DeadlineTest(unittest.TestCase):
+    """The request line and headers have a total deadline, a body a floor rate:
+    trickling them byte by byte (which restarts an idle timeout every time) gets
+    a JSON 408 all the same, while a client from another address is served."""
+
+    def answer(self, source, first, then=b"", pause=0.0):
+        """Sends `first`, then `then` a byte every `pause` seconds; returns the answer
+        and how long it took."""
+        s = socket.socket()
+        s.bind((source, 0))
+        s.settimeout(30)
+        started = time.monotonic()
+        got = b""
+        try:
+            s.connect(self.daemon_address)
+            s.sendall(first)
+            for b in then:
+                time.sleep(pause)
+                s.send(bytes([b]))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except ConnectionResetError:
+            pass
+        s.close()
+        return got, time.monotonic() - started
+
+    def test_headers_and_bodies_have_deadlines(self):
+        from harness import Daemon
+        daemon = Daemon("--header-timeout-seconds", "2", "--min-upload-kb-per-s", "16")
+        self.daemon_address = (daemon.host, daemon.port)
+        post = (b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 4000\r\n\r\n")
+        cases = {
+            "slow headers": ("127.0.0.2", b"GET /healthz HTTP/1.1\r\n", b"X-Slow: " + b"a" * 200,
+                             0.25),
+            "slow request line": ("127.0.0.4", b"GET /heal", b"thz" + b"z" * 200, 0.25),
+            "body stops": ("127.0.0.5", post + b'{"raster": ', b"", 0),
+            "body trickles": ("127.0.0.6", post, b"{" + b" " * 200, 0.2),
+        }
+        results = {}
+        try:
+            usual = daemon.render_from("127.0.0.3", SlowClientsTest.JOB)
+            threads = [threading.Thread(target=lambda k=k, c=c: results.__setitem__(
+                k, self.answer(*c))) for k, c in cases.items()]
+            for t in threads:
+                t.start()
+            during = daemon.render_from("127.0.0.3", SlowClientsTest.JOB)
+            for t in threads:
+                t.join(60)
+            _, _, text = daemon.request("GET", "/metrics")
+        finally:
+            daemon.stop()
+        print("\ndeadlines: " + ", ".join("%s 408 after %.1f s" % (k, v[1])
+                                          for k, v in results.items())
+              + "; a client from another address took %.0f ms (%.0f ms before)"
+              % (during * 1e3, usual * 1e3))
+        for name, (answer, took) in results.items():
+            head, _, body = answer.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 408 "), (name, answer[:200]))
+            self.assertIn(b"content-type: application/json", head.lower(), name)
+            self.assertEqual(json.loads(body)["error"]["code"], "timeout", name)
+            limit = 2 if "body" not in name else 5
+            self.assertGreaterEqual(took, limit - 0.5, name)
+            self.assertLess(took, limit + 3, name)
+        counts = dict(re.findall(r'rasterclip_connections_cut_total\{reason="(\w+)"\} (\d+)',
+                                 text.decode()))
+        self.assertEqual((counts["header_timeout"], counts["body_timeout"]), ("2", "2"))
+        self.assertLess(during, usual * 3 + 0.5)
+
+
 class EncoderFailureTest(unittest.TestCase):
     """An encoder failure after streaming began is a failure, not a cancellation:
     counted failed, its error logged, the stream left without its last chunk."""

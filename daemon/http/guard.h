@@ -1,0 +1,73 @@
+/*
+ * guard: time limits on what libmicrohttpd reads before the access handler can
+ * act, enforced by a watch thread. libmicrohttpd 0.9.75 has only an idle
+ * timeout, which every byte restarts, so a peer that trickles its headers, or a
+ * body that stops short of its Content-Length, holds a connection for as long as
+ * it likes. The guard follows each connection from accept to close:
+ *
+ *   waiting — the request line and headers (or, after a request, the next one)
+ *             must be in within header_timeout_seconds of the connection or of
+ *             the previous request's end; a request of a fresh connection, or
+ *             one whose line has come, gets a JSON 408, an idle kept-alive
+ *             connection is closed quietly at the library's idle timeout;
+ *   body    — every five seconds the body must bring min_upload_kb_per_s, else
+ *             a JSON 408;
+ *   handled — the access handler has it (answered, waiting for a worker,
+ *             streaming): the job's own limits apply.
+ *
+ * A request line longer than MAX_URI_BYTES or with more than MAX_URI_PARAMS
+ * query parameters gets a JSON 414 at once (libmicrohttpd would run out of the
+ * connection's memory parsing it and answer nothing).
+ *
+ * The guard writes its answer on the socket itself and shuts the socket down,
+ * which libmicrohttpd then closes; it does so only while libmicrohttpd has no
+ * response queued (waiting, or body while the access handler is not running),
+ * and the access handler refuses a connection the guard has cut. Internal to
+ * http/.
+ */
+#ifndef RC_HTTP_GUARD_H
+#define RC_HTTP_GUARD_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rc_config_source;
+struct rc_guard;
+
+/* IDLE_SECONDS: libmicrohttpd's idle timeout, and the most a kept-alive
+ * connection may wait for its next request. */
+enum { MAX_URI_BYTES = 32 * 1024, MAX_URI_PARAMS = 512, IDLE_SECONDS = 60 };
+
+struct rc_guard_counts {
+    uint64_t header_timeouts; /* 408: request line and headers too slow */
+    uint64_t body_timeouts;   /* 408: the body under its floor rate */
+    uint64_t idle_closed;     /* kept-alive connections closed quietly */
+    uint64_t uri_refused;     /* 414: request line too long, too many parameters */
+};
+
+struct rc_guard *rc_guard_create(struct rc_config_source *cfgs);
+/* Stops the watch thread; before MHD_stop_daemon. */
+void rc_guard_stop(struct rc_guard *guard);
+/* After MHD_stop_daemon. */
+void rc_guard_destroy(struct rc_guard *guard);
+void rc_guard_counts(struct rc_guard *guard, struct rc_guard_counts *out);
+
+/* libmicrohttpd callbacks (cls: the guard). */
+void rc_guard_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code);
+void *rc_guard_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
+
+/* Around each access-handler call: enter returns false when the guard has cut
+ * the connection (answer MHD_NO); leave says whether a body is still to come
+ * and how many body bytes this call took. */
+bool rc_guard_enter(struct rc_guard *g, struct MHD_Connection *conn);
+void rc_guard_leave(struct rc_guard *g, struct MHD_Connection *conn, bool body_pending,
+                    size_t body_bytes);
+/* A response is queued on the connection (rc_http_queue). */
+void rc_guard_answered(struct rc_guard *g, struct MHD_Connection *conn);
+/* The request is over; the connection may carry another. */
+void rc_guard_request_done(struct rc_guard *g, struct MHD_Connection *conn);
+
+#endif
