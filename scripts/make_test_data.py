@@ -8,6 +8,8 @@ test depends on files outside the repository:
     broken_header_only.tif  a TIFF header and nothing after it
     huge_sparse.tif         100000 x 100000, no overviews, every tile absent (a few
                             hundred KB): costly to read decimated, cheap to send
+    giant_tiles.tif         10000 x 10000 float32 in tiles of 8192 x 8192 (absent,
+                            so the file is tiny): every read would decode 256 MiB blocks
 
     /usr/bin/python3 scripts/make_test_data.py OUTDIR
 """
@@ -47,6 +49,15 @@ def main():
         ds.SetGeoTransform([0, 1, 0, 0, 0, -1])
         ds = None
         os.replace(huge + ".tmp.tif", huge)
+    giant = os.path.join(out, "giant_tiles.tif")
+    if not os.path.exists(giant):
+        ds = gdal.GetDriverByName("GTiff").Create(
+            giant + ".tmp.tif", 10000, 10000, 1, gdal.GDT_Float32,
+            options=["TILED=YES", "BLOCKXSIZE=8192", "BLOCKYSIZE=8192", "SPARSE_OK=TRUE",
+                     "COMPRESS=DEFLATE"])
+        ds.SetGeoTransform([0, 1, 0, 0, 0, -1])
+        ds = None
+        os.replace(giant + ".tmp.tif", giant)
     for name, body in files.items():
         tmp = os.path.join(out, name + ".tmp")
         with open(tmp, "wb") as fh:

@@ -151,9 +151,10 @@ static GDALRIOResampleAlg resample_alg(const char *name)
 }
 
 static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override,
-                             const char *resampling, long max_read_pixels, float *dst, unsigned w,
-                             unsigned h, const char *field, struct rc_error *err)
+                             const char *resampling, const struct rc_config *cfg, float *dst,
+                             unsigned w, unsigned h, const char *field, struct rc_error *err)
 {
+    long max_read_pixels = cfg->max_read_pixels;
     int has_file_nodata = 0;
     double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
     bool has_nodata = has_file_nodata != 0;
@@ -185,6 +186,19 @@ static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override
                             "reading this raster at %ux%u means decoding %.0f pixels a band (it "
                             "has no overview near that size); at most %ld (max_read_pixels)",
                             w, h, source_pixels, max_read_pixels);
+    }
+    /* GDAL decodes whole blocks. A file that declares blocks larger than its block
+     * cache (one strip for the whole image, a giant tile) makes every read hold,
+     * and decode again, far more than the output needs. */
+    int block_w = 0, block_h = 0;
+    GDALGetBlockSize(source, &block_w, &block_h);
+    double block_bytes = (double)block_w * (double)block_h *
+                         (double)GDALGetDataTypeSizeBytes(GDALGetRasterDataType(source));
+    if (block_bytes > (double)cfg->gdal_cache_mb * 1048576.0) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                            "the file is stored in blocks of %dx%d pixels (%.0f MiB each), more "
+                            "than GDAL's block cache holds (gdal_cache_mb %ld): retile it",
+                            block_w, block_h, block_bytes / 1048576.0, cfg->gdal_cache_mb);
     }
     CPLErrorReset();
     GDALRasterIOExtraArg extra;
@@ -441,8 +455,8 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     rc_raster_read_labels(ds, bands, band_count, r->labels);
     for (size_t i = 0; i < band_count; i++) {
         float *dst = r->values + i * plane;
-        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling,
-                       cfg->max_read_pixels, dst, w, h, q->field, err);
+        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling, cfg, dst, w,
+                       h, q->field, err);
         if (rc != RC_OK) {
             goto out;
         }

@@ -30,7 +30,7 @@ SANITIZED = bool(os.environ.get("RC_SANITIZE"))
 GENERATED = os.environ.get("RC_TEST_DATA")
 if not GENERATED:
     GENERATED = tempfile.mkdtemp(prefix="rasterclip-generated-")
-if not os.path.exists(os.path.join(GENERATED, "broken_truncated.tif")):
+if not os.path.exists(os.path.join(GENERATED, "giant_tiles.tif")):
     subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "make_test_data.py"),
                     GENERATED], check=True)
 REPO_DATA = [os.path.join(SOURCE, "tests", "data"), os.path.join(SOURCE, "demo"), GENERATED]

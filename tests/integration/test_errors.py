@@ -132,6 +132,16 @@ class ErrorTest(DaemonTest):
         self.assertEqual(info["gdal_cache_bytes"], 64 << 20)
         self.assertEqual(info["limits"]["max_read_pixels"], 1 << 30)
 
+    def test_blocks_larger_than_the_block_cache_are_refused(self):
+        """A file stored in 256 MiB tiles would make GDAL hold and decode whole tiles
+        for a 320x180 clip: refused before any pixel is read, naming the limit."""
+        start = time.monotonic()
+        err = self.check(job(raster__url="giant_tiles.tif", output__width=320,
+                             output__height=180), 422, "impossible", "raster.url")
+        self.assertIn("gdal_cache_mb", err["message"])
+        self.assertIn("8192x8192", err["message"])
+        self.assertLess(time.monotonic() - start, 2.0)
+
     def test_symlink_out_of_root(self):
         link = os.path.join(self.daemon.root, "escape.tif")
         os.symlink("/etc/hostname", link)
