@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/metrics.h"
 #include "http/access.h"
+#include "http/body.h"
 #include "http/guard.h"
 #include "http/http.h"
 #include "job/job.h"
@@ -45,29 +46,15 @@ enum route {
     ROUTE_RENDER_QUERY, /* GET or HEAD, query parameters */
 };
 
-/* What a POST /v1/render body is. */
-enum body_kind {
-    BODY_JSON,      /* the job */
-    BODY_MULTIPART, /* parts "job", "raster", "heights" */
-    BODY_RASTER,    /* a raster file or .npy; the job in the query string */
-};
-
-enum { PART_JOB, PART_RASTER, PART_HEIGHTS, PART_COUNT };
-
 /* Per-request state, from the first access-handler call to request completion. */
 struct request {
     struct rc_http *http;
     struct MHD_Connection *conn;
     enum route route;
     bool head;
-    struct rc_buf body; /* BODY_JSON, BODY_RASTER */
-    enum body_kind kind;
-    struct MHD_PostProcessor *post;  /* BODY_MULTIPART: reads the parts */
-    struct rc_buf parts[PART_COUNT]; /* BODY_MULTIPART */
-    char unknown_part[64];           /* a part that is none of those; answered 400 */
-    bool too_large;
-    const char *too_large_what; /* the limit exceeded, for the 413's message */
-    char ignored[256];          /* query parameters nobody knows, ignored */
+    struct rc_body in;              /* POST: the body as it arrives */
+    struct MHD_PostProcessor *post; /* BODY_MULTIPART: reads the parts */
+    char ignored[256];              /* query parameters nobody knows, ignored */
     double start_ms;
     struct rc_job *job; /* one reference, dropped at completion */
     pthread_mutex_t lock;

@@ -156,13 +156,14 @@ enum MHD_Result rc_http_handle_render(struct request *req)
         }
         return start_stream(req);
     }
-    if (req->too_large) {
-        return rc_http_send_error_code(
-            http, req->conn, RC_ERR_TOO_LARGE, "",
-            req->too_large_what ? req->too_large_what : "the request body exceeds max_body_bytes");
+    if (req->in.too_large) {
+        return rc_http_send_error_code(http, req->conn, RC_ERR_TOO_LARGE, "",
+                                       req->in.too_large_what
+                                           ? req->in.too_large_what
+                                           : "the request body exceeds max_body_bytes");
     }
-    if (req->unknown_part[0]) {
-        return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, req->unknown_part,
+    if (req->in.unknown_part[0]) {
+        return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, req->in.unknown_part,
                                        "unknown part: the parts are job, raster and heights");
     }
     if (atomic_load(&http->draining)) {
@@ -172,7 +173,7 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     struct rc_job_spec spec;
     struct rc_error err = {0};
     char *query_json = NULL;
-    bool from_query = req->route == ROUTE_RENDER_QUERY || req->kind == BODY_RASTER;
+    bool from_query = req->route == ROUTE_RENDER_QUERY || req->in.kind == BODY_RASTER;
     if (from_query) {
         if (query_job(req, &query_json, &err) != RC_OK) {
             return rc_http_send_error(http, req->conn, &err, NULL);
@@ -180,19 +181,19 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     }
     /* The job's text and the uploads that came with it. */
     struct rc_buf *raster = NULL, *heights = NULL;
-    const char *text = query_json ? query_json : (const char *)req->body.data;
-    size_t len = query_json ? strlen(query_json) : req->body.len;
-    if (req->kind == BODY_MULTIPART) {
-        if (!req->parts[PART_JOB].len) {
+    const char *text = query_json ? query_json : (const char *)req->in.data.data;
+    size_t len = query_json ? strlen(query_json) : req->in.data.len;
+    if (req->in.kind == BODY_MULTIPART) {
+        if (!req->in.parts[PART_JOB].len) {
             return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "job",
                                            "the part \"job\" (the JSON job) is missing");
         }
-        text = (const char *)req->parts[PART_JOB].data;
-        len = req->parts[PART_JOB].len;
-        raster = req->parts[PART_RASTER].len ? &req->parts[PART_RASTER] : NULL;
-        heights = req->parts[PART_HEIGHTS].len ? &req->parts[PART_HEIGHTS] : NULL;
-    } else if (req->kind == BODY_RASTER && req->route == ROUTE_RENDER) {
-        raster = req->body.len ? &req->body : NULL;
+        text = (const char *)req->in.parts[PART_JOB].data;
+        len = req->in.parts[PART_JOB].len;
+        raster = req->in.parts[PART_RASTER].len ? &req->in.parts[PART_RASTER] : NULL;
+        heights = req->in.parts[PART_HEIGHTS].len ? &req->in.parts[PART_HEIGHTS] : NULL;
+    } else if (req->in.kind == BODY_RASTER && req->route == ROUTE_RENDER) {
+        raster = req->in.data.len ? &req->in.data : NULL;
         if (!raster) {
             free(query_json);
             return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "raster",

@@ -46,54 +46,6 @@ static uint64_t upload_limit(const struct rc_http *http)
     return (uint64_t)rc_http_config(http)->max_upload_mb << 20;
 }
 
-static void too_large(struct request *req, const char *what)
-{
-    req->too_large = true;
-    req->too_large_what = what;
-    rc_buf_finish(&req->body);
-    for (int i = 0; i < PART_COUNT; i++) {
-        rc_buf_finish(&req->parts[i]);
-    }
-}
-
-/* One chunk of a multipart part (libmicrohttpd's post processor). */
-static enum MHD_Result take_part(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *filename, const char *content_type,
-                                 const char *transfer_encoding, const char *data, uint64_t off,
-                                 size_t size)
-{
-    (void)kind;
-    (void)filename;
-    (void)content_type;
-    (void)transfer_encoding;
-    (void)off;
-    struct request *req = cls;
-    static const char *const names[PART_COUNT] = {"job", "raster", "heights"};
-    int part = -1;
-    for (int i = 0; key && i < PART_COUNT; i++) {
-        part = strcmp(key, names[i]) == 0 ? i : part;
-    }
-    if (part < 0) {
-        if (!req->unknown_part[0]) {
-            snprintf(req->unknown_part, sizeof(req->unknown_part), "%s", key ? key : "");
-        }
-        return MHD_YES; /* read and dropped; the answer is a 400 naming it */
-    }
-    if (req->too_large || size == 0) {
-        return MHD_YES;
-    }
-    size_t uploads = req->parts[PART_RASTER].len + req->parts[PART_HEIGHTS].len;
-    if (part == PART_JOB &&
-        req->parts[PART_JOB].len + size > (size_t)rc_http_config(req->http)->max_body_bytes) {
-        too_large(req, "the job part exceeds max_body_bytes");
-    } else if (part != PART_JOB && uploads + size > upload_limit(req->http)) {
-        too_large(req, "the upload exceeds max_upload_mb");
-    } else if (rc_buf_append(&req->parts[part], data, size) != RC_OK) {
-        return MHD_NO;
-    }
-    return MHD_YES;
-}
-
 /* The start of a POST /v1/render: what the body is, and whether it may come. */
 static enum MHD_Result start_body(struct request *req)
 {
@@ -125,10 +77,10 @@ static enum MHD_Result start_body(struct request *req)
                                        "say what the body is: application/json for a job");
     }
     if (strcasecmp(media, "application/json") == 0) {
-        req->kind = BODY_JSON;
+        req->in.kind = BODY_JSON;
     } else if (strcasecmp(media, "multipart/form-data") == 0) {
-        req->kind = BODY_MULTIPART;
-        req->post = MHD_create_post_processor(conn, 64 * 1024, take_part, req);
+        req->in.kind = BODY_MULTIPART;
+        req->post = MHD_create_post_processor(conn, 64 * 1024, rc_body_take_part, &req->in);
         if (!req->post) {
             return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Type",
                                            "multipart/form-data needs a boundary");
@@ -147,40 +99,19 @@ static enum MHD_Result start_body(struct request *req)
                 "and heights, or a raster (image/tiff, application/x-npy) with the job in the "
                 "query string");
         }
-        req->kind = BODY_RASTER;
+        req->in.kind = BODY_RASTER;
         limit = upload_limit(http);
         what = "the upload exceeds max_upload_mb";
     }
     if (declared > limit) {
-        req->too_large = true;
-        req->too_large_what = what;
+        rc_body_too_large(&req->in, what);
         /* A moderately large job is read and dropped so the client, still sending,
          * gets the 413; a huge one, or any upload, is answered at once. */
-        if (declared / BODY_DISCARD_FACTOR > limit || req->kind != BODY_JSON) {
+        if (declared / BODY_DISCARD_FACTOR > limit || req->in.kind != BODY_JSON) {
             return rc_http_send_error_code(http, conn, RC_ERR_TOO_LARGE, "", what);
         }
     }
     return MHD_YES; /* the body follows */
-}
-
-/* A chunk of a POST body. */
-static enum MHD_Result take_body(struct request *req, const char *data, size_t size)
-{
-    if (req->kind == BODY_MULTIPART) {
-        return req->post ? MHD_post_process(req->post, data, size) : MHD_YES;
-    }
-    if (req->too_large) {
-        return MHD_YES;
-    }
-    uint64_t limit = req->kind == BODY_RASTER ? upload_limit(req->http)
-                                              : (uint64_t)rc_http_config(req->http)->max_body_bytes;
-    if (req->body.len + size > limit) {
-        too_large(req, req->kind == BODY_RASTER ? "the upload exceeds max_upload_mb"
-                                                : "the request body exceeds max_body_bytes");
-    } else if (rc_buf_append(&req->body, data, size) != RC_OK) {
-        return MHD_NO;
-    }
-    return MHD_YES;
 }
 
 /* Each connection's memory for its request line, headers and parsed query: room
@@ -230,7 +161,8 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         req->http = http;
         req->conn = conn;
         req->start_ms = rc_clock_ms();
-        rc_buf_init(&req->body);
+        const struct rc_config *cfg = rc_http_config(http);
+        rc_body_init(&req->in, (size_t)cfg->max_body_bytes, upload_limit(http));
         pthread_mutex_init(&req->lock, NULL);
         *con_cls = req;
         atomic_fetch_add(&http->requests, 1);
@@ -279,7 +211,11 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         return rc_http_handle_get(http, conn, url);
     }
     if (*upload_data_size > 0) {
-        enum MHD_Result ret = take_body(req, upload_data, *upload_data_size);
+        enum MHD_Result ret =
+            req->in.kind == BODY_MULTIPART
+                ? (req->post ? MHD_post_process(req->post, upload_data, *upload_data_size)
+                             : MHD_YES)
+                : rc_body_take(&req->in, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return ret;
     }
@@ -325,10 +261,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         rc_jobs_close(req->http->jobs, req->job);
         rc_job_unref(req->job);
     }
-    rc_buf_finish(&req->body);
-    for (int i = 0; i < PART_COUNT; i++) {
-        rc_buf_finish(&req->parts[i]);
-    }
+    rc_body_finish(&req->in);
     if (req->post) {
         MHD_destroy_post_processor(req->post);
     }

@@ -1,0 +1,51 @@
+/*
+ * body: a POST /v1/render body as it arrives — the JSON job, a raw raster, or the
+ * multipart parts `job`, `raster` and `heights` (read by libmicrohttpd's post
+ * processor, handed here chunk by chunk) — with the limits that apply: the job
+ * within max_body_bytes, uploads within max_upload_mb. Past a limit everything
+ * read is dropped and the rest of the body is read and ignored, so the client
+ * still gets its 413. Internal to http/ (and its upload fuzz target).
+ */
+#ifndef RC_HTTP_BODY_H
+#define RC_HTTP_BODY_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+/* What a POST /v1/render body is. */
+enum body_kind {
+    BODY_JSON,      /* the job */
+    BODY_MULTIPART, /* parts "job", "raster", "heights" */
+    BODY_RASTER,    /* a raster file or .npy; the job in the query string */
+};
+
+enum { PART_JOB, PART_RASTER, PART_HEIGHTS, PART_COUNT };
+
+struct rc_body {
+    enum body_kind kind;
+    struct rc_buf data;              /* BODY_JSON, BODY_RASTER */
+    struct rc_buf parts[PART_COUNT]; /* BODY_MULTIPART */
+    char unknown_part[64];           /* a part that is none of those; answered 400 */
+    bool too_large;
+    const char *too_large_what; /* the limit exceeded, for the 413's message */
+    size_t job_limit;           /* max_body_bytes */
+    uint64_t upload_limit;      /* max_upload_mb, in bytes */
+};
+
+void rc_body_init(struct rc_body *body, size_t job_limit, uint64_t upload_limit);
+void rc_body_finish(struct rc_body *body);
+/* Drops what was read; the answer will be a 413 saying `what`. */
+void rc_body_too_large(struct rc_body *body, const char *what);
+/* A chunk of a JSON or raw-raster body. MHD_NO when memory is short. */
+enum MHD_Result rc_body_take(struct rc_body *body, const char *data, size_t size);
+/* libmicrohttpd's MHD_PostDataIterator for multipart bodies; cls: the body. */
+enum MHD_Result rc_body_take_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *content_type,
+                                  const char *transfer_encoding, const char *data, uint64_t off,
+                                  size_t size);
+
+#endif
