@@ -13,7 +13,7 @@
 # ctest replays it in every build from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(job query colormap npy ranges url configfile muxers)
+targets=(job query colormap npy ranges url configfile muxers uploads)
 limit=(-runs=1000000)
 if [ "${1:-}" = "--short" ]; then
     limit=(-max_total_time=10)

@@ -80,3 +80,21 @@ enum MHD_Result rc_body_take_part(void *cls, enum MHD_ValueKind kind, const char
     }
     return MHD_YES;
 }
+
+void rc_body_take_multipart(struct rc_body *body, struct MHD_PostProcessor *post, const char *data,
+                            size_t size)
+{
+    if (!body->malformed && MHD_post_process(post, data, size) != MHD_YES) {
+        body->malformed = true;
+        rc_body_finish(body);
+    }
+}
+
+void rc_body_end_multipart(struct rc_body *body, struct MHD_PostProcessor **post)
+{
+    if (*post && MHD_destroy_post_processor(*post) != MHD_YES && !body->too_large) {
+        body->malformed = true;
+        rc_body_finish(body);
+    }
+    *post = NULL;
+}

@@ -32,6 +32,7 @@ struct rc_body {
     char unknown_part[64];           /* a part that is none of those; answered 400 */
     bool too_large;
     const char *too_large_what; /* the limit exceeded, for the 413's message */
+    bool malformed;             /* a multipart body the post processor could not read */
     size_t job_limit;           /* max_body_bytes */
     uint64_t upload_limit;      /* max_upload_mb, in bytes */
 };
@@ -47,5 +48,15 @@ enum MHD_Result rc_body_take_part(void *cls, enum MHD_ValueKind kind, const char
                                   const char *filename, const char *content_type,
                                   const char *transfer_encoding, const char *data, uint64_t off,
                                   size_t size);
+
+/* A chunk of a multipart body through libmicrohttpd's post processor (made with
+ * rc_body_take_part). A body it cannot parse is marked malformed and read on, so
+ * that it is answered (400) at its end, not dropped. */
+void rc_body_take_multipart(struct rc_body *body, struct MHD_PostProcessor *post, const char *data,
+                            size_t size);
+/* The end of a multipart body: destroys the post processor (*post becomes NULL),
+ * which hands over what it still held; a body cut short, or without its closing
+ * boundary, is malformed. */
+void rc_body_end_multipart(struct rc_body *body, struct MHD_PostProcessor **post);
 
 #endif

@@ -162,6 +162,11 @@ enum MHD_Result rc_http_handle_render(struct request *req)
                                            ? req->in.too_large_what
                                            : "the request body exceeds max_body_bytes");
     }
+    if (req->in.malformed) {
+        return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "body",
+                                       "the multipart body is malformed or cut short (parts job, "
+                                       "raster and heights, each within the boundary)");
+    }
     if (req->in.unknown_part[0]) {
         return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, req->in.unknown_part,
                                        "unknown part: the parts are job, raster and heights");

@@ -211,15 +211,19 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         return rc_http_handle_get(http, conn, url);
     }
     if (*upload_data_size > 0) {
-        enum MHD_Result ret =
-            req->in.kind == BODY_MULTIPART
-                ? (req->post ? MHD_post_process(req->post, upload_data, *upload_data_size)
-                             : MHD_YES)
-                : rc_body_take(&req->in, upload_data, *upload_data_size);
+        enum MHD_Result ret = MHD_YES;
+        if (req->in.kind != BODY_MULTIPART) {
+            ret = rc_body_take(&req->in, upload_data, *upload_data_size);
+        } else if (req->post) {
+            rc_body_take_multipart(&req->in, req->post, upload_data, *upload_data_size);
+        }
         *upload_data_size = 0;
         return ret;
     }
     if (req->route == ROUTE_RENDER || req->route == ROUTE_RENDER_QUERY) {
+        if (req->post) {
+            rc_body_end_multipart(&req->in, &req->post);
+        }
         return rc_http_handle_render(req);
     }
     return MHD_NO;

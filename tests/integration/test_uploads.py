@@ -142,7 +142,11 @@ class UploadTest(DaemonTest):
 
     def test_bad_uploads_are_named(self):
         good = npy(field_grid())
+        whole, ctype = multipart([("job", "application/json", json.dumps(JOB).encode()),
+                                  ("raster", "application/x-npy", good)])
         cases = [
+            # The raster part cut short, no closing boundary: not a render of half a file.
+            (self.post(whole[:len(whole) * 3 // 4], ctype), 400, "body"),
             (self.post(good, "text/csv"), 415, "Content-Type"),
             (self.upload(JOB, b"not a raster, just words"), 422, "raster"),
             (self.upload(JOB, b"\x93NUMPY\x01\x00\x10\x00{'descr': '<c8'}  \n"), 422, "raster"),
