@@ -26,7 +26,7 @@ if [ "$#" -gt 0 ]; then
     targets=("$@")
 fi
 command -v clang > /dev/null || { echo "fuzz: clang is missing (scripts/setup.sh installs it)" >&2; exit 1; }
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DRC_SANITIZE=address,undefined -DRC_FUZZ=ON > /dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/#/fuzz_}" > /dev/null
 mkdir -p build-fuzz/crashes

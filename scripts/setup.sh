@@ -25,7 +25,7 @@ packages=(
 )
 test_packages=(
     # tests: decoders, WebM parsers, independent colour expectations
-    ffmpeg mkvtoolnix libwebm-tools python3 python3-numpy python3-matplotlib python3-gdal
+    ffmpeg mkvtoolnix libwebm-tools libwebm-dev python3 python3-numpy python3-matplotlib python3-gdal
     python3-jsonschema python3-yaml curl gdal-bin iproute2 util-linux
     python3-pip python3-venv python3-setuptools
     # the units: systemd-analyze verify, systemd-socket-activate

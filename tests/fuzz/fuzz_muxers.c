@@ -14,6 +14,7 @@
 
 #include "encode/mp4.h"
 #include "encode/mux.h"
+#include "webm_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -186,6 +187,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     CHECK(rc_mux_finish(mux, &webm) == RC_OK);
     check_webm(&webm);
+    /* libwebm reads every frame back, whole, and one Cue per keyframe cluster. */
+    struct webm_summary parsed;
+    CHECK(webm_parse(webm.data, webm.len, &parsed) == 0);
+    CHECK(parsed.frames == size - 2 && parsed.frame_bytes == payload && parsed.tracks == 1);
+    CHECK(size == 2 || parsed.cue_points >= 1);
     if (payload) {
         CHECK(rc_mp4_finish(mp4, &mp4_file) == RC_OK);
         check_mp4(&mp4_file, payload);
