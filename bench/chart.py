@@ -50,24 +50,37 @@ def main(argv=None):
     lines = ["# Benchmark results", "",
              "Made by `/usr/bin/python3 bench/run.py` on "
              "%s, %s, %d cores, no GPU (Mesa llvmpipe). 120 frames per job, median of "
-             "three daemon runs; the ceiling is the same frames encoded with the daemon's "
-             "encoder settings and nothing else running." % (info["date"], info["cpu"],
-                                                              info["cores"]),
-             "", "Stage times overlap: drawing and readback run on the worker thread, "
-             "conversion, encoding and muxing on the encode thread, sending on the HTTP "
-             "thread (send is first to last body byte, so it spans the whole job). "
-             "The machine is shared and noisy: compare ratios within one run.",
+             "three daemon runs, each after a five-frame job of the same kind (drivers, "
+             "shaders and libraries loaded); the ceiling is the same frames encoded by "
+             "`encode_ceiling` with the daemon's own encoder settings (VP9 realtime, "
+             "cpu-used 8, CBR 2000 kbit/s, lag 0, row-mt off, tile columns by width, one "
+             "thread per core, aq-mode 3) and nothing else running, RGBA to I420 "
+             "conversion and WebM muxing included." % (info["date"], info["cpu"],
+                                                       info["cores"]),
+             "", "Stage times overlap: drawing, readback and conversion run on the worker "
+             "thread, encoding and muxing on the encode thread, sending on the HTTP "
+             "thread (send is first to last body byte, so it spans the whole job). CPU "
+             "ms/f is the CPU time of all the daemon's threads over the job, per frame; "
+             "the ceiling's is its encoding loop's. Peak RSS over idle: VmHWM during the "
+             "job minus VmRSS before it. The machine is shared and noisy: compare ratios "
+             "within one run.",
              "", "![per-stage time per frame](results.png)", "",
-             "| workload | size | fps | ceiling fps | ratio | TTFB ms | "
-             + " | ".join("%s ms/f" % c for c in columns) + " | peak RSS MiB | bytes |",
-             "|---|---|---|---|---|---|" + "---|" * len(columns) + "---|---|"]
+             "| workload | size | fps | ceiling fps | ratio | CPU ms/f | ceiling CPU ms/f | "
+             "TTFB ms | " + " | ".join("%s ms/f" % c for c in columns)
+             + " | peak RSS over idle MiB | bytes |",
+             "|---|---|---|---|---|---|---|---|" + "---|" * len(columns) + "---|---|"]
     for r in rows:
         m = r["median"]
-        lines.append("| %s | %dx%d | %.1f | %.1f | %.2f | %.0f | %s | %.0f | %d |" % (
+        lines.append("| %s | %dx%d | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f | %s | %.0f | %d |" % (
             r["workload"], r["width"], r["height"], m["fps"], r["ceiling_fps"], r["ratio"],
-            m["ttfb_ms"], " | ".join("%.2f" % m["stage_ms_per_frame"].get(s, float("nan"))
-                                     for s in columns),
-            m["peak_rss_mib"], m["bytes"]))
+            m.get("cpu_ms_per_frame", float("nan")),
+            r.get("ceiling_cpu_ms_per_frame", float("nan")), m["ttfb_ms"],
+            " | ".join("%.2f" % m["stage_ms_per_frame"].get(s, float("nan")) for s in columns),
+            m["peak_rss_mib"] - m.get("idle_rss_mib", 0), m["bytes"]))
+    notes = os.path.join(HERE, "NOTES.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            lines += ["", f.read().rstrip()]
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

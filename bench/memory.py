@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -75,8 +76,7 @@ def main():
     args = ap.parse_args()
     binary = os.path.join(args.build, "rasterclipd")
     with tempfile.TemporaryDirectory() as data:
-        for name in ("jacksboro_dem.tif",):
-            os.symlink(os.path.join(ROOT, "demo", name), os.path.join(data, name))
+        shutil.copy(os.path.join(ROOT, "demo", "jacksboro_dem.tif"), data)
         with open(os.path.join(data, "not_a_raster.tif"), "wb") as f:
             f.write(b"not a raster, only words\n" * 100)
         proc, port = client.start_daemon(binary, "--data-root", data, "--workers", "1",
