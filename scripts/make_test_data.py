@@ -20,6 +20,19 @@ import numpy as np
 from osgeo import gdal
 
 
+def sparse(path, size, data_type, tile):
+    """A size x size GeoTIFF whose tiles are all absent: a few hundred bytes."""
+    if os.path.exists(path):
+        return
+    ds = gdal.GetDriverByName("GTiff").Create(
+        path + ".tmp.tif", size, size, 1, data_type,
+        options=["TILED=YES", "BLOCKXSIZE=%d" % tile, "BLOCKYSIZE=%d" % tile, "SPARSE_OK=TRUE",
+                 "COMPRESS=DEFLATE"])
+    ds.SetGeoTransform([0, 1, 0, 0, 0, -1])
+    ds = None
+    os.replace(path + ".tmp.tif", path)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -40,24 +53,8 @@ def main():
     files = {"broken_truncated.tif": data[: len(data) * 6 // 10],
              "broken_empty.tif": b"",
              "broken_header_only.tif": data[:8]}
-    huge = os.path.join(out, "huge_sparse.tif")
-    if not os.path.exists(huge):
-        ds = gdal.GetDriverByName("GTiff").Create(
-            huge + ".tmp.tif", 100000, 100000, 1, gdal.GDT_Byte,
-            options=["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "SPARSE_OK=TRUE",
-                     "COMPRESS=DEFLATE"])
-        ds.SetGeoTransform([0, 1, 0, 0, 0, -1])
-        ds = None
-        os.replace(huge + ".tmp.tif", huge)
-    giant = os.path.join(out, "giant_tiles.tif")
-    if not os.path.exists(giant):
-        ds = gdal.GetDriverByName("GTiff").Create(
-            giant + ".tmp.tif", 10000, 10000, 1, gdal.GDT_Float32,
-            options=["TILED=YES", "BLOCKXSIZE=8192", "BLOCKYSIZE=8192", "SPARSE_OK=TRUE",
-                     "COMPRESS=DEFLATE"])
-        ds.SetGeoTransform([0, 1, 0, 0, 0, -1])
-        ds = None
-        os.replace(giant + ".tmp.tif", giant)
+    sparse(os.path.join(out, "huge_sparse.tif"), 100000, gdal.GDT_Byte, 512)
+    sparse(os.path.join(out, "giant_tiles.tif"), 10000, gdal.GDT_Float32, 8192)
     for name, body in files.items():
         tmp = os.path.join(out, name + ".tmp")
         with open(tmp, "wb") as fh:
