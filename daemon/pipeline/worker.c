@@ -115,7 +115,7 @@ static enum rc_err draw_frames(struct run *run, double deadline_ms, struct rc_er
             break;
         }
         /* Keep the ring full: read the oldest only when no more can be drawn. */
-        if (next < frames && rc_render_in_flight(render) < RC_RENDER_RING) {
+        if (next < frames && rc_render_in_flight(render) < rc_render_ring_size(render)) {
             struct rc_render_frame frame;
             rc_plan_frame(&run->plan, next++, &frame);
             double t0 = rc_clock_ms();

@@ -97,7 +97,8 @@ struct rc_render {
     unsigned width, height;
     float extent[2];
     struct slot ring[RC_RENDER_RING];
-    size_t drawn; /* frames drawn this job */
+    size_t ring_size; /* slots this job uses: RC_RENDER_RING on hardware, else 1 */
+    size_t drawn;     /* frames drawn this job */
     size_t read;  /* frames read this job */
 };
 

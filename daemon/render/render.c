@@ -603,7 +603,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
 {
     struct rc_render *r = render;
     rc_render_assert_current(r);
-    if (rc_render_in_flight(r) >= RC_RENDER_RING) {
+    if (rc_render_in_flight(r) >= r->ring_size) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "readback ring full");
     }
     if (frame->band_a >= r->band_count || frame->band_b >= r->band_count) {

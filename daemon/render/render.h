@@ -28,7 +28,9 @@
 #include "overlay/overlay.h"
 #include "raster/raster.h"
 
-/* Frames whose readback may be in flight at once (draw n while n-2 is mapped). */
+/* Frames whose readback may be in flight at once on a GPU (draw n while n-2 is
+ * mapped). A software renderer's readback waits for the drawing anyway, so there
+ * one buffer does (rc_render_ring_size): a 720p job holds 7 MiB less. */
 #define RC_RENDER_RING 3
 
 struct rc_gpu;
@@ -106,13 +108,14 @@ struct rc_render_frame {
 enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_settings *settings,
                             struct rc_error *err);
 
-/* Draws `frame` and queues its readback. At most RC_RENDER_RING frames may be in
- * flight: read one before drawing more. */
+/* Draws `frame` and queues its readback. At most rc_render_ring_size() frames may
+ * be in flight: read one before drawing more. */
 enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_frame *frame,
                            struct rc_error *err);
 
-/* Frames drawn but not yet read. */
+/* Frames drawn but not yet read, and how many may be (after rc_render_begin()). */
 size_t rc_render_in_flight(const struct rc_render *render);
+size_t rc_render_ring_size(const struct rc_render *render);
 
 /* After rc_render_begin(): whether frames come out as I420 (converted on the GPU:
  * width % 8 == 0 and height % 4 == 0; Y, U, V planes back to back, strides width,

@@ -53,7 +53,8 @@ enum rc_err rc_target_create(struct rc_render *r, unsigned w, unsigned h, bool g
         }
     }
     r->frame_bytes = r->i420 ? (size_t)w * h * 3 / 2 : (size_t)w * h * 4;
-    for (size_t i = 0; i < RC_RENDER_RING; i++) {
+    r->ring_size = r->display->info.hardware ? RC_RENDER_RING : 1;
+    for (size_t i = 0; i < r->ring_size; i++) {
         glGenBuffers(1, &r->ring[i].pbo);
         glBindBuffer(GL_PIXEL_PACK_BUFFER, r->ring[i].pbo);
         glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)r->frame_bytes, NULL, GL_STREAM_READ);
@@ -92,7 +93,7 @@ void rc_target_read_back(struct rc_render *r, size_t index)
         convert_to_i420(r);
     }
 
-    struct slot *s = &r->ring[r->drawn % RC_RENDER_RING];
+    struct slot *s = &r->ring[r->drawn % r->ring_size];
     glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
     if (r->i420) {
         glReadPixels(0, 0, (GLsizei)(r->width / 4), (GLsizei)(r->height * 3 / 2), GL_RGBA,
@@ -105,6 +106,11 @@ void rc_target_read_back(struct rc_render *r, size_t index)
     s->index = index;
     glFlush();
     r->drawn++;
+}
+
+size_t rc_render_ring_size(const struct rc_render *render)
+{
+    return render->ring_size;
 }
 
 size_t rc_render_in_flight(const struct rc_render *render)
@@ -130,7 +136,7 @@ enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *
     if (rc_render_in_flight(r) == 0) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "no frame in flight");
     }
-    struct slot *s = &r->ring[r->read % RC_RENDER_RING];
+    struct slot *s = &r->ring[r->read % r->ring_size];
     const GLuint64 timeout_ns = 10ull * 1000 * 1000 * 1000;
     GLenum waited = glClientWaitSync(s->fence, GL_SYNC_FLUSH_COMMANDS_BIT, timeout_ns);
     glDeleteSync(s->fence);
