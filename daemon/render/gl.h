@@ -99,7 +99,7 @@ struct rc_render {
     struct slot ring[RC_RENDER_RING];
     size_t ring_size; /* slots this job uses: RC_RENDER_RING on hardware, else 1 */
     size_t drawn;     /* frames drawn this job */
-    size_t read;  /* frames read this job */
+    size_t read;      /* frames read this job */
 };
 
 /* Exact token match in a space-separated extension list. */
