@@ -55,7 +55,7 @@ def main():
                 try:
                     status, ttfb, total, clip = client.post_job(daemon.port, job)
                     daemon.job_line()
-                    rss = daemon.peak_rss_mib()
+                    rss = daemon.status_mib("VmHWM")
                 finally:
                     daemon.stop()
                 if status != 200:

@@ -1,9 +1,10 @@
 #version 300 es
 // Colours a raster value with the colormap lookup table, as matplotlib does:
 // index = floor(t * entries), clipped. Values arrive normalised to 0..1 with
-// negative meaning "no data" (NaN or the nodata value). Surface mode shades with
-// a directional headlight; its holes are cells left out of the mesh, so nothing here discards
-// and the depth test can run before shading.
+// negative meaning "no data" (NaN or the nodata value). Lit surfaces are shaded by
+// RC_LIGHTS directional lights (the light kit's five, or one), compiled in; their
+// holes are cells left out of the mesh, so nothing here discards and the depth
+// test can run before shading.
 precision highp float;
 precision highp int;
 precision highp sampler2DArray;
@@ -20,7 +21,6 @@ uniform bool u_transparent;      // a transparent background: colours keep their
 uniform vec4 u_nodata_rgba;      // ... and no data is nan_color itself
 uniform bool u_surface;
 const int MAX_LIGHTS = 5;
-uniform int u_light_count;
 uniform vec3 u_light_dirs[MAX_LIGHTS];   // towards each light, world space, unit length
 uniform float u_light_power[MAX_LIGHTS];
 uniform float u_ambient;
@@ -50,19 +50,20 @@ vec3 surface_normal()
 vec3 shade(vec3 rgb)
 {
     vec3 n = surface_normal();
-    vec3 v = normalize(u_eye - v_world);
     float diffuse = 0.0;
     float specular = 0.0;
-    for (int i = 0; i < MAX_LIGHTS; i++) {
-        if (i >= u_light_count) {
-            break;
-        }
+#ifdef RC_SPECULAR
+    vec3 v = normalize(u_eye - v_world);
+#endif
+    for (int i = 0; i < RC_LIGHTS; i++) {
         float ndl = max(dot(n, u_light_dirs[i]), 0.0);
         diffuse += u_light_power[i] * ndl;
+#ifdef RC_SPECULAR
         if (u_specular > 0.0 && ndl > 0.0) {
             vec3 h = normalize(u_light_dirs[i] + v);
             specular += u_light_power[i] * pow(max(dot(n, h), 0.0), u_shininess);
         }
+#endif
     }
     return rgb * (u_ambient + u_diffuse * diffuse) + vec3(u_specular * specular);
 }

@@ -41,9 +41,9 @@ struct slot {
 struct scene_program {
     GLuint program;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
-        u_background, u_nodata_rgb, u_surface, u_height_scale, u_light_count, u_light_dirs,
-        u_light_power, u_ambient, u_diffuse, u_specular, u_shininess, u_eye, u_normals, u_heights,
-        u_has_heights, u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
+        u_background, u_nodata_rgb, u_surface, u_height_scale, u_light_dirs, u_light_power,
+        u_ambient, u_diffuse, u_specular, u_shininess, u_eye, u_normals, u_heights, u_has_heights,
+        u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
 };
 
 struct rc_render {
@@ -59,9 +59,10 @@ struct rc_render {
     GLuint yuv_program; /* overlay.vert + yuv.frag */
     GLint y_rect, y_canvas, y_scene, y_width, y_height;
     GLuint quad_vao, quad_vbo;
-    /* The scene's two programs: lit surfaces, and everything else (a lighting
-     * branch left in costs llvmpipe twice the fragment time even when not taken). */
-    struct scene_program plain, lit;
+    /* The scene's programs: surfaces lit by the light kit, by one light, and
+     * everything else (a lighting branch left in costs llvmpipe twice the fragment
+     * time even when not taken). */
+    struct scene_program plain, lit, kit;
     GLuint line_program; /* line.vert + line.frag: the outline */
     GLint l_view_projection, l_color;
     struct scene_program *prog; /* the job's */

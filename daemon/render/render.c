@@ -19,20 +19,44 @@ void rc_render_assert_current(const struct rc_render *r)
     (void)r;
 }
 
-/* One variant of the scene program: `lit` compiles the lighting in (RC_LIT). */
-static enum rc_err scene_program(struct scene_program *p, bool lit, struct rc_error *err)
+/* VTK's light kit (vtkLightKit defaults): elevation and azimuth relative to the
+ * camera, in degrees, and intensity. */
+static const struct {
+    double elevation, azimuth, power;
+} light_kit[] = {
+    {50, 10, 0.75},        /* key */
+    {-75, -10, 0.75 / 3},  /* fill */
+    {0, 110, 0.75 / 3.5},  /* back, right */
+    {0, -110, 0.75 / 3.5}, /* back, left */
+    {0, 0, 0.75 / 6},      /* head: along the view */
+};
+
+enum { KIT_LIGHTS = sizeof(light_kit) / sizeof(light_kit[0]) };
+
+/* One variant of the scene program: `lights` > 0 compiles the lighting in
+ * (RC_LIT) for that many lights (RC_LIGHTS, a loop of constant length, which
+ * unrolls: bounded by a uniform it cost llvmpipe 10 % more for the kit's five);
+ * one light also gets the specular term (the kit has none). */
+static enum rc_err scene_program(struct scene_program *p, int lights, struct rc_error *err)
 {
     const char *src = rc_shader_scene_frag;
     const char *line = strchr(src, '\n'); /* after "#version 300 es" */
     size_t head = line ? (size_t)(line - src) + 1 : 0;
-    const char *define = lit ? "#define RC_LIT 1\n" : "";
+    char define[96] = "";
+    if (lights > 0) {
+        snprintf(define, sizeof(define), "#define RC_LIT 1\n#define RC_LIGHTS %d\n%s", lights,
+                 lights == 1 ? "#define RC_SPECULAR 1\n" : "");
+    }
     size_t len = strlen(src) + strlen(define) + 1;
     char *frag = malloc(len);
     if (!frag) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     snprintf(frag, len, "%.*s%s%s", (int)head, src, define, src + head);
-    p->program = rc_gl_program(lit ? "scene_lit" : "scene", rc_shader_scene_vert, frag, err);
+    p->program = rc_gl_program(lights > 1 ? "scene_kit"
+                               : lights   ? "scene_lit"
+                                          : "scene",
+                               rc_shader_scene_vert, frag, err);
     free(frag);
     if (!p->program) {
         return err ? err->code : RC_ERR_INTERNAL;
@@ -51,7 +75,6 @@ static enum rc_err scene_program(struct scene_program *p, bool lit, struct rc_er
     UNIFORM(u_surface);
     UNIFORM(u_height_scale);
     UNIFORM(u_normals);
-    UNIFORM(u_light_count);
     UNIFORM(u_light_dirs);
     UNIFORM(u_light_power);
     UNIFORM(u_ambient);
@@ -89,8 +112,9 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
     snprintf(r->version, sizeof(r->version), "%s", (const char *)glGetString(GL_VERSION));
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &r->max_texture);
 
-    rc = scene_program(&r->plain, false, err);
-    rc = rc ? rc : scene_program(&r->lit, true, err);
+    rc = scene_program(&r->plain, 0, err);
+    rc = rc ? rc : scene_program(&r->lit, 1, err);
+    rc = rc ? rc : scene_program(&r->kit, (int)KIT_LIGHTS, err);
     if (rc != RC_OK) {
         goto out;
     }
@@ -189,6 +213,7 @@ void rc_render_destroy(struct rc_render *render)
         glDeleteProgram(render->plain.program);
         glDeleteProgram(render->line_program);
         glDeleteProgram(render->lit.program);
+        glDeleteProgram(render->kit.program);
         glDeleteProgram(render->overlay_program);
         glDeleteProgram(render->yuv_program);
         glDeleteBuffers(1, &render->quad_vbo);
@@ -454,7 +479,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     r->mesh_rows = rows;
     bool surface = in->surface;
     bool lit = surface && in->lighting.enabled;
-    r->prog = lit ? &r->lit : &r->plain;
+    r->prog = !lit ? &r->plain : in->lighting.kit ? &r->kit : &r->lit;
     float height_scale = r->height_scale;
     uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
     if (surface && !missing) {
@@ -533,25 +558,11 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     return RC_OK;
 }
 
-/* VTK's light kit (vtkLightKit defaults): elevation and azimuth relative to the
- * camera, in degrees, and intensity. */
-static const struct {
-    double elevation, azimuth, power;
-} light_kit[] = {
-    {50, 10, 0.75},        /* key */
-    {-75, -10, 0.75 / 3},  /* fill */
-    {0, 110, 0.75 / 3.5},  /* back, right */
-    {0, -110, 0.75 / 3.5}, /* back, left */
-    {0, 0, 0.75 / 6},      /* head: along the view */
-};
-
-enum { MAX_LIGHTS = sizeof(light_kit) / sizeof(light_kit[0]) };
-
 /* The frame's light directions (towards the lights, world space) and the eye. */
 static void set_lights(struct rc_render *r, const struct rc_camera_pose *pose, const double eye[3])
 {
     const struct rc_light_settings *l = &r->lighting;
-    float dirs[MAX_LIGHTS][3], power[MAX_LIGHTS];
+    float dirs[KIT_LIGHTS][3], power[KIT_LIGHTS];
     int count = 0;
     if (l->kit) {
         /* The camera's frame: back towards the eye, right, and up on screen. */
@@ -575,7 +586,7 @@ static void set_lights(struct rc_render *r, const struct rc_camera_pose *pose, c
                 up[i] = -up[i];
             }
         }
-        for (size_t k = 0; k < MAX_LIGHTS; k++) {
+        for (size_t k = 0; k < KIT_LIGHTS; k++) {
             double el = light_kit[k].elevation * M_PI / 180, la = light_kit[k].azimuth * M_PI / 180;
             for (int i = 0; i < 3; i++) {
                 dirs[count][i] = (float)(cos(el) * cos(la) * back[i] +
@@ -592,7 +603,6 @@ static void set_lights(struct rc_render *r, const struct rc_camera_pose *pose, c
         dirs[0][2] = (float)sin(el);
         power[count++] = 1.0f;
     }
-    glUniform1i(r->prog->u_light_count, count);
     glUniform3fv(r->prog->u_light_dirs, count, &dirs[0][0]);
     glUniform1fv(r->prog->u_light_power, count, power);
     glUniform3f(r->prog->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
