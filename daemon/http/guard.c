@@ -1,6 +1,5 @@
 #include "http/guard.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +59,7 @@ static void cut(struct watched *w, unsigned status, const char *reason, enum rc_
                 const char *field, const char *message)
 {
     w->cut = true;
+    rc_log(RC_LOG_DEBUG, "msg=\"connection cut\" status=%u detail=\"%s\"", status, message);
     if (status) {
         struct rc_error err;
         rc_error_set(&err, code, field, "%s", message);
