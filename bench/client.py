@@ -1,6 +1,7 @@
-"""What the benchmarks share: a daemon on an ephemeral loopback port, and a raw
-HTTP client that times a job's first body byte and its end."""
+"""What the benchmarks share: a daemon on an ephemeral loopback port, a raw HTTP
+client that times a job's first body byte and its end, and their Markdown output."""
 import json
+import os
 import re
 import socket
 import subprocess
@@ -51,3 +52,11 @@ def post_job(port, job):
         clip += rest[:n]
         rest = rest[n + 2:]
     return status, first, total, bytes(clip)
+
+
+def write_markdown(name, lines):
+    """Writes bench/NAME from `lines` and prints it."""
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), "w") as f:
+        f.write(text)
+    print(text)

@@ -132,10 +132,7 @@ def main():
               "|---|---|---|"]
     for n, per_job, total in load_rows:
         lines.append("| %d | %.1f | %.1f |" % (n, per_job, total))
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "bench", "GPU.md"), "w") as f:
-        f.write(text)
-    print(text)
+    client.write_markdown("GPU.md", lines)
 
 
 if __name__ == "__main__":

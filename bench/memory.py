@@ -131,10 +131,7 @@ def main():
               "| after jobs | RSS MiB | live heap MiB |", "|---|---|---|"]
     for n, rss, heap in rounds:
         lines.append("| %d | %.1f | %.2f |" % (n, rss, heap))
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "bench", "MEMORY.md"), "w") as f:
-        f.write(text)
-    print(text)
+    client.write_markdown("MEMORY.md", lines)
 
 
 if __name__ == "__main__":
