@@ -66,10 +66,7 @@ def main():
              "|---|---|---|---|---|"]
     for cells, mesh, ppc, fps, render in rows:
         lines.append("| %d | %s | %.2f | %.1f | %.2f |" % (cells, mesh, ppc, fps, render))
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "bench", "DETAIL.md"), "w") as f:
-        f.write(text)
-    print(text)
+    client.write_markdown("DETAIL.md", lines)
 
 
 if __name__ == "__main__":

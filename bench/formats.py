@@ -91,10 +91,7 @@ def main():
         lines.append("| %s | %.1f | %.1f | %.2f | %.0f | %d | %.0f |" % (
             r["format"], m["fps"], r["ceiling_fps"], r["ratio"], m["ttfb_ms"], m["bytes"],
             m["peak_rss_mib"]))
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "bench", "FORMATS.md"), "w") as f:
-        f.write(text)
-    print(text)
+    client.write_markdown("FORMATS.md", lines)
 
 
 if __name__ == "__main__":
