@@ -14,7 +14,8 @@ void rc_body_init(struct rc_body *body, size_t job_limit, uint64_t upload_limit)
     body->upload_limit = upload_limit;
 }
 
-void rc_body_finish(struct rc_body *body)
+/* What was read; the post processor stays (it may be calling us). */
+static void drop_data(struct rc_body *body)
 {
     rc_buf_finish(&body->data);
     for (int i = 0; i < PART_COUNT; i++) {
@@ -22,15 +23,31 @@ void rc_body_finish(struct rc_body *body)
     }
 }
 
+void rc_body_finish(struct rc_body *body)
+{
+    drop_data(body);
+    if (body->post) {
+        MHD_destroy_post_processor(body->post);
+        body->post = NULL;
+    }
+}
+
 void rc_body_too_large(struct rc_body *body, const char *what)
 {
     body->too_large = true;
     body->too_large_what = what;
-    rc_body_finish(body);
+    drop_data(body);
 }
 
 enum MHD_Result rc_body_take(struct rc_body *body, const char *data, size_t size)
 {
+    if (body->kind == BODY_MULTIPART) {
+        if (body->post && !body->malformed && MHD_post_process(body->post, data, size) != MHD_YES) {
+            body->malformed = true;
+            drop_data(body);
+        }
+        return MHD_YES;
+    }
     if (body->too_large) {
         return MHD_YES;
     }
@@ -45,10 +62,11 @@ enum MHD_Result rc_body_take(struct rc_body *body, const char *data, size_t size
     return MHD_YES;
 }
 
-enum MHD_Result rc_body_take_part(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *filename, const char *content_type,
-                                  const char *transfer_encoding, const char *data, uint64_t off,
-                                  size_t size)
+/* libmicrohttpd's MHD_PostDataIterator for multipart bodies; cls: the body. */
+static enum MHD_Result take_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *filename, const char *content_type,
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
 {
     (void)kind;
     (void)filename;
@@ -81,20 +99,18 @@ enum MHD_Result rc_body_take_part(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-void rc_body_take_multipart(struct rc_body *body, struct MHD_PostProcessor *post, const char *data,
-                            size_t size)
+bool rc_body_start_multipart(struct rc_body *body, struct MHD_Connection *conn, size_t buffer)
 {
-    if (!body->malformed && MHD_post_process(post, data, size) != MHD_YES) {
-        body->malformed = true;
-        rc_body_finish(body);
-    }
+    body->kind = BODY_MULTIPART;
+    body->post = MHD_create_post_processor(conn, buffer, take_part, body);
+    return body->post != NULL;
 }
 
-void rc_body_end_multipart(struct rc_body *body, struct MHD_PostProcessor **post)
+void rc_body_end(struct rc_body *body)
 {
-    if (*post && MHD_destroy_post_processor(*post) != MHD_YES && !body->too_large) {
+    if (body->post && MHD_destroy_post_processor(body->post) != MHD_YES && !body->too_large) {
         body->malformed = true;
-        rc_body_finish(body);
+        drop_data(body);
     }
-    *post = NULL;
+    body->post = NULL;
 }

@@ -28,6 +28,7 @@ enum { PART_JOB, PART_RASTER, PART_HEIGHTS, PART_COUNT };
 struct rc_body {
     enum body_kind kind;
     struct rc_buf data;              /* BODY_JSON, BODY_RASTER */
+    struct MHD_PostProcessor *post;  /* BODY_MULTIPART: reads the parts */
     struct rc_buf parts[PART_COUNT]; /* BODY_MULTIPART */
     char unknown_part[64];           /* a part that is none of those; answered 400 */
     bool too_large;
@@ -38,25 +39,20 @@ struct rc_body {
 };
 
 void rc_body_init(struct rc_body *body, size_t job_limit, uint64_t upload_limit);
+/* Frees what was read and the post processor. */
 void rc_body_finish(struct rc_body *body);
+/* A multipart body on `conn`: its post processor (`buffer` bytes of look-ahead).
+ * False when the request's Content-Type has no usable boundary. */
+bool rc_body_start_multipart(struct rc_body *body, struct MHD_Connection *conn, size_t buffer);
 /* Drops what was read; the answer will be a 413 saying `what`. */
 void rc_body_too_large(struct rc_body *body, const char *what);
-/* A chunk of a JSON or raw-raster body. MHD_NO when memory is short. */
+/* A chunk of the body, of any kind. A multipart body the post processor cannot
+ * parse is marked malformed and read on, so that it is answered (400) at its end,
+ * not dropped. MHD_NO when memory is short. */
 enum MHD_Result rc_body_take(struct rc_body *body, const char *data, size_t size);
-/* libmicrohttpd's MHD_PostDataIterator for multipart bodies; cls: the body. */
-enum MHD_Result rc_body_take_part(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *filename, const char *content_type,
-                                  const char *transfer_encoding, const char *data, uint64_t off,
-                                  size_t size);
-
-/* A chunk of a multipart body through libmicrohttpd's post processor (made with
- * rc_body_take_part). A body it cannot parse is marked malformed and read on, so
- * that it is answered (400) at its end, not dropped. */
-void rc_body_take_multipart(struct rc_body *body, struct MHD_PostProcessor *post, const char *data,
-                            size_t size);
-/* The end of a multipart body: destroys the post processor (*post becomes NULL),
- * which hands over what it still held; a body cut short, or without its closing
- * boundary, is malformed. */
-void rc_body_end_multipart(struct rc_body *body, struct MHD_PostProcessor **post);
+/* The end of the body: a multipart body's post processor hands over what it still
+ * held and is destroyed; one cut short, or without its closing boundary, is
+ * malformed. */
+void rc_body_end(struct rc_body *body);
 
 #endif

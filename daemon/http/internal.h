@@ -52,9 +52,8 @@ struct request {
     struct MHD_Connection *conn;
     enum route route;
     bool head;
-    struct rc_body in;              /* POST: the body as it arrives */
-    struct MHD_PostProcessor *post; /* BODY_MULTIPART: reads the parts */
-    char ignored[256];              /* query parameters nobody knows, ignored */
+    struct rc_body in; /* POST: the body as it arrives */
+    char ignored[256]; /* query parameters nobody knows, ignored */
     double start_ms;
     struct rc_job *job; /* one reference, dropped at completion */
     pthread_mutex_t lock;

@@ -79,9 +79,7 @@ static enum MHD_Result start_body(struct request *req)
     if (strcasecmp(media, "application/json") == 0) {
         req->in.kind = BODY_JSON;
     } else if (strcasecmp(media, "multipart/form-data") == 0) {
-        req->in.kind = BODY_MULTIPART;
-        req->post = MHD_create_post_processor(conn, 64 * 1024, rc_body_take_part, &req->in);
-        if (!req->post) {
+        if (!rc_body_start_multipart(&req->in, conn, 64 * 1024)) {
             return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Type",
                                            "multipart/form-data needs a boundary");
         }
@@ -211,19 +209,12 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         return rc_http_handle_get(http, conn, url);
     }
     if (*upload_data_size > 0) {
-        enum MHD_Result ret = MHD_YES;
-        if (req->in.kind != BODY_MULTIPART) {
-            ret = rc_body_take(&req->in, upload_data, *upload_data_size);
-        } else if (req->post) {
-            rc_body_take_multipart(&req->in, req->post, upload_data, *upload_data_size);
-        }
+        enum MHD_Result ret = rc_body_take(&req->in, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return ret;
     }
     if (req->route == ROUTE_RENDER || req->route == ROUTE_RENDER_QUERY) {
-        if (req->post) {
-            rc_body_end_multipart(&req->in, &req->post);
-        }
+        rc_body_end(&req->in);
         return rc_http_handle_render(req);
     }
     return MHD_NO;
@@ -266,9 +257,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         rc_job_unref(req->job);
     }
     rc_body_finish(&req->in);
-    if (req->post) {
-        MHD_destroy_post_processor(req->post);
-    }
     pthread_mutex_destroy(&req->lock);
     free(req);
     *con_cls = NULL;

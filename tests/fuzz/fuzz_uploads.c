@@ -28,11 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { JOB_LIMIT = 2048, UPLOAD_LIMIT = 32768, POST_BUFFER = 1024 };
 
-struct exchange {
-    struct rc_body body;
-    struct MHD_PostProcessor *post;
-};
-
 static struct MHD_Daemon *daemon_;
 static struct MHD_Response *empty;
 
@@ -91,30 +86,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     (void)url;
     (void)method;
     (void)version;
-    struct exchange *x = *con_cls;
-    if (!x) {
-        x = calloc(1, sizeof(*x));
-        if (!x) {
+    struct rc_body *b = *con_cls;
+    if (!b) {
+        b = malloc(sizeof(*b));
+        if (!b) {
             return MHD_NO;
         }
-        rc_body_init(&x->body, JOB_LIMIT, UPLOAD_LIMIT);
-        x->body.kind = BODY_MULTIPART;
-        x->post = MHD_create_post_processor(conn, POST_BUFFER, rc_body_take_part, &x->body);
-        *con_cls = x;
-        return x->post ? MHD_YES : MHD_queue_response(conn, MHD_HTTP_BAD_REQUEST, empty);
+        rc_body_init(b, JOB_LIMIT, UPLOAD_LIMIT);
+        *con_cls = b;
+        return rc_body_start_multipart(b, conn, POST_BUFFER)
+                   ? MHD_YES
+                   : MHD_queue_response(conn, MHD_HTTP_BAD_REQUEST, empty);
     }
     if (*upload_data_size) {
-        rc_body_take_multipart(&x->body, x->post, upload_data, *upload_data_size);
+        enum MHD_Result ret = rc_body_take(b, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        check_limits(&x->body);
-        return MHD_YES;
+        check_limits(b);
+        return ret;
     }
-    rc_body_end_multipart(&x->body, &x->post);
-    check_limits(&x->body);
-    if (x->body.malformed && (x->body.parts[PART_JOB].len || x->body.parts[PART_RASTER].len)) {
+    rc_body_end(b);
+    check_limits(b);
+    if (b->malformed && (b->parts[PART_JOB].len || b->parts[PART_RASTER].len)) {
         __builtin_trap(); /* a malformed body keeps nothing */
     }
-    use_parts(&x->body);
+    use_parts(b);
     return MHD_queue_response(conn, MHD_HTTP_OK, empty);
 }
 
@@ -124,13 +119,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    struct exchange *x = *con_cls;
-    if (x) {
-        if (x->post) {
-            MHD_destroy_post_processor(x->post);
-        }
-        rc_body_finish(&x->body);
-        free(x);
+    struct rc_body *b = *con_cls;
+    if (b) {
+        rc_body_finish(b);
+        free(b);
         *con_cls = NULL;
     }
 }
