@@ -46,11 +46,17 @@ struct rc_guard {
     struct rc_guard_counts counts; /* under lock */
 };
 
-static struct watched *watched_of(struct MHD_Connection *conn)
+/* The connection's entry, with the guard's lock held; NULL, and nothing locked,
+ * when the connection is not watched (its entry could not be allocated). */
+static struct watched *lock_watched(struct rc_guard *g, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return info ? info->socket_context : NULL;
+    struct watched *w = info ? info->socket_context : NULL;
+    if (w) {
+        pthread_mutex_lock(&g->lock);
+    }
+    return w;
 }
 
 /* Writes an error answer on the socket and shuts it down; under lock, while
@@ -238,17 +244,16 @@ void rc_guard_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 void *rc_guard_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct rc_guard *g = cls;
-    struct watched *w = watched_of(conn);
-    if (!w) {
-        return NULL;
-    }
     size_t params = 0;
     const char *query = strchr(uri, '?');
     for (const char *p = query; p && *p; p++) {
         params += *p == '&' || p == query;
     }
     size_t len = strlen(uri);
-    pthread_mutex_lock(&g->lock);
+    struct watched *w = lock_watched(g, conn);
+    if (!w) {
+        return NULL;
+    }
     w->line_seen = true;
     if (len > MAX_URI_BYTES || params > MAX_URI_PARAMS) {
         g->counts.uri_refused++;
@@ -268,11 +273,10 @@ void *rc_guard_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 bool rc_guard_enter(struct rc_guard *g, struct MHD_Connection *conn)
 {
-    struct watched *w = watched_of(conn);
-    if (!w || !g) {
+    struct watched *w = lock_watched(g, conn);
+    if (!w) {
         return true;
     }
-    pthread_mutex_lock(&g->lock);
     bool ok = !w->cut;
     w->busy = ok;
     pthread_mutex_unlock(&g->lock);
@@ -282,11 +286,10 @@ bool rc_guard_enter(struct rc_guard *g, struct MHD_Connection *conn)
 void rc_guard_leave(struct rc_guard *g, struct MHD_Connection *conn, bool body_pending,
                     size_t body_bytes)
 {
-    struct watched *w = watched_of(conn);
-    if (!w || !g) {
+    struct watched *w = lock_watched(g, conn);
+    if (!w) {
         return;
     }
-    pthread_mutex_lock(&g->lock);
     w->busy = false;
     if (w->answered || !body_pending) {
         w->phase = HANDLED;
@@ -303,11 +306,10 @@ void rc_guard_leave(struct rc_guard *g, struct MHD_Connection *conn, bool body_p
 
 void rc_guard_answered(struct rc_guard *g, struct MHD_Connection *conn)
 {
-    struct watched *w = watched_of(conn);
-    if (!w || !g) {
+    struct watched *w = lock_watched(g, conn);
+    if (!w) {
         return;
     }
-    pthread_mutex_lock(&g->lock);
     w->answered = true;
     w->phase = HANDLED;
     pthread_mutex_unlock(&g->lock);
@@ -315,11 +317,10 @@ void rc_guard_answered(struct rc_guard *g, struct MHD_Connection *conn)
 
 void rc_guard_request_done(struct rc_guard *g, struct MHD_Connection *conn)
 {
-    struct watched *w = watched_of(conn);
-    if (!w || !g) {
+    struct watched *w = lock_watched(g, conn);
+    if (!w) {
         return;
     }
-    pthread_mutex_lock(&g->lock);
     w->phase = WAITING;
     w->since_ms = rc_clock_ms();
     w->served = true;
