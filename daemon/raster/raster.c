@@ -17,6 +17,7 @@
 #include "raster/fetch.h"
 #include "raster/labels.h"
 #include "raster/memory.h"
+#include "raster/read.h"
 #include "raster/root.h"
 
 static void gdal_log(CPLErr level, CPLErrorNum num, const char *msg)
@@ -124,107 +125,6 @@ static void stored_size(unsigned w, unsigned h, long max_pixels, unsigned max_di
     }
     *ow = (unsigned)fmax(1.0, floor((double)w * scale));
     *oh = (unsigned)fmax(1.0, floor((double)h * scale));
-}
-
-/* rio-tiler's resampling names, as GDAL's RasterIO takes them. */
-static GDALRIOResampleAlg resample_alg(const char *name)
-{
-    static const struct {
-        const char *name;
-        GDALRIOResampleAlg alg;
-    } table[] = {
-        {"bilinear", GRIORA_Bilinear},
-        {"cubic", GRIORA_Cubic},
-        {"cubic_spline", GRIORA_CubicSpline},
-        {"lanczos", GRIORA_Lanczos},
-        {"average", GRIORA_Average},
-        {"mode", GRIORA_Mode},
-        {"gauss", GRIORA_Gauss},
-        {"rms", GRIORA_RMS},
-    };
-    for (size_t i = 0; name && i < sizeof(table) / sizeof(table[0]); i++) {
-        if (strcmp(table[i].name, name) == 0) {
-            return table[i].alg;
-        }
-    }
-    return GRIORA_NearestNeighbour;
-}
-
-static enum rc_err read_band(GDALRasterBandH band, const double *nodata_override,
-                             const char *resampling, const struct rc_config *cfg, float *dst,
-                             unsigned w, unsigned h, const char *field, struct rc_error *err)
-{
-    long max_read_pixels = cfg->max_read_pixels;
-    int has_file_nodata = 0;
-    double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
-    bool has_nodata = has_file_nodata != 0;
-    if (nodata_override) {
-        has_nodata = true;
-        nodata = *nodata_override;
-    }
-    int has_scale = 0, has_offset = 0;
-    double scale = GDALGetRasterScale(band, &has_scale);
-    double offset = GDALGetRasterOffset(band, &has_offset);
-    /* Read from the coarsest overview that still has at least the pixels asked
-     * for: a cloud-optimised file then sends only that level's tiles. */
-    GDALRasterBandH source = band;
-    for (int i = 0; i < GDALGetOverviewCount(band); i++) {
-        GDALRasterBandH ov = GDALGetOverview(band, i);
-        if (ov && (unsigned)GDALGetRasterBandXSize(ov) >= w &&
-            (unsigned)GDALGetRasterBandYSize(ov) >= h &&
-            GDALGetRasterBandXSize(ov) < GDALGetRasterBandXSize(source)) {
-            source = ov;
-        }
-    }
-    /* A decimated read still decodes every source pixel: without an overview near
-     * the output's size, a huge file costs seconds of a worker and GDAL's block
-     * cache. Refused before any pixel is read. */
-    double source_pixels =
-        (double)GDALGetRasterBandXSize(source) * (double)GDALGetRasterBandYSize(source);
-    if (source_pixels > (double)max_read_pixels) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
-                            "reading this raster at %ux%u means decoding %.0f pixels a band (it "
-                            "has no overview near that size); at most %ld (max_read_pixels)",
-                            w, h, source_pixels, max_read_pixels);
-    }
-    /* GDAL decodes whole blocks. A file that declares blocks larger than its block
-     * cache (one strip for the whole image, a giant tile) makes every read hold,
-     * and decode again, far more than the output needs. */
-    int block_w = 0, block_h = 0;
-    GDALGetBlockSize(source, &block_w, &block_h);
-    double block_bytes = (double)block_w * (double)block_h *
-                         (double)GDALGetDataTypeSizeBytes(GDALGetRasterDataType(source));
-    if (block_bytes > (double)cfg->gdal_cache_mb * 1048576.0) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
-                            "the file is stored in blocks of %dx%d pixels (%.0f MiB each), more "
-                            "than GDAL's block cache holds (gdal_cache_mb %ld): retile it",
-                            block_w, block_h, block_bytes / 1048576.0, cfg->gdal_cache_mb);
-    }
-    CPLErrorReset();
-    GDALRasterIOExtraArg extra;
-    INIT_RASTERIO_EXTRA_ARG(extra);
-    extra.eResampleAlg = resample_alg(resampling);
-    CPLErr e = GDALRasterIOEx(source, GF_Read, 0, 0, GDALGetRasterBandXSize(source),
-                              GDALGetRasterBandYSize(source), dst, (int)w, (int)h, GDT_Float32, 0,
-                              0, &extra);
-    if (e != CE_None) {
-        rc_log(RC_LOG_WARN, "msg=\"raster read failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
-                            "the raster's pixels could not be read (damaged file?)");
-    }
-    float nodata_f = (float)nodata;
-    bool nodata_nan = isnan(nodata);
-    bool apply = (has_scale && scale != 1.0) || (has_offset && offset != 0.0);
-    size_t count = (size_t)w * h;
-    for (size_t i = 0; i < count; i++) {
-        float v = dst[i];
-        if (has_nodata && (nodata_nan ? isnan(v) : v == nodata_f)) {
-            dst[i] = NAN;
-        } else if (apply) {
-            dst[i] = (float)(v * scale + offset);
-        }
-    }
-    return RC_OK;
 }
 
 static void update_range(struct rc_raster *r, const float *plane, size_t count, double range[2])
@@ -455,8 +355,8 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
     rc_raster_read_labels(ds, bands, band_count, r->labels);
     for (size_t i = 0; i < band_count; i++) {
         float *dst = r->values + i * plane;
-        rc = read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling, cfg, dst, w,
-                       h, q->field, err);
+        rc = rc_raster_read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling,
+                                 cfg, dst, w, h, q->field, err);
         if (rc != RC_OK) {
             goto out;
         }
