@@ -114,6 +114,13 @@ void rc_gl_enable_debug(void);
 GLuint rc_gl_program(const char *name, const char *vs_src, const char *fs_src,
                      struct rc_error *err);
 
+/* The scene's programs (render/scene.c): r->plain, r->lit (one light, with the
+ * specular term) and r->kit (VTK's light kit), each with its uniforms' locations;
+ * and a frame's lights for the job's program, from the camera's pose and eye. */
+enum rc_err rc_scene_programs_create(struct rc_render *r, struct rc_error *err);
+void rc_scene_set_lights(struct rc_render *r, const struct rc_camera_pose *pose,
+                         const double eye[3]);
+
 /* The job's output framebuffer (a texture, so it can be converted), the I420
  * target when the size allows packing four bytes a texel, and the readback ring
  * (render/target.c). */
