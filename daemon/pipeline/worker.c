@@ -40,6 +40,7 @@ struct run {
     double load_ms, draw_ms, readback_ms, convert_ms;
     size_t converted_gpu, converted_cpu;
     unsigned mesh_cols, mesh_rows;
+    size_t baked; /* frames drawn from colours worked out once (render/baked.c) */
 };
 
 /* Takes a mapped frame into a session frame as I420: converted here from RGBA, on
@@ -293,6 +294,7 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     struct rc_workers *pool = run->w->pool;
     struct rc_job *job = run->job;
     if (run->began) {
+        run->baked = rc_render_baked_frames(run->w->render);
         rc_render_end(run->w->render);
     }
     if (run->claimed) {
@@ -330,11 +332,11 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
            "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s "
-           "format=%s mesh=%ux%u cached=%d seekable=%d cut=%s",
+           "format=%s mesh=%ux%u baked=%zu cached=%d seekable=%d cut=%s",
            job->id, outcome, job->spec.width, job->spec.height, run->plan.timeline.frames, encoded,
            run->load_ms, run->draw_ms, run->readback_ms, run->convert_ms, encode_ms, mux_ms,
            (unsigned long long)bytes, convert_name(run), rc_format_name(job->spec.format),
-           run->mesh_cols, run->mesh_rows, run->hit, run->plan.output.seekable,
+           run->mesh_cols, run->mesh_rows, run->baked, run->hit, run->plan.output.seekable,
            cut_names[rc_bytequeue_cut(job->out)]);
     rc_session_destroy(run->session);
     run->session = NULL;

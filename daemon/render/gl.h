@@ -63,6 +63,13 @@ struct rc_render {
      * everything else (a lighting branch left in costs llvmpipe twice the fragment
      * time even when not taken). */
     struct scene_program plain, lit, kit;
+    /* Image mode's bands coloured once (render/baked.c): scene.vert with
+     * coloured.frag, and the job's RGBA8 texture of one band at the raster's size. */
+    GLuint baked_program;
+    GLint k_view_projection, k_extent;
+    GLuint baked_tex, baked_fbo;
+    size_t baked_band;   /* the band baked_tex holds; SIZE_MAX: none yet */
+    size_t baked_frames; /* frames drawn from it this job */
     GLuint line_program; /* line.vert + line.frag: the outline */
     GLint l_view_projection, l_color;
     struct scene_program *prog; /* the job's */
@@ -71,6 +78,7 @@ struct rc_render {
     struct rc_light_settings lighting;
     float height_scale; /* world units of the full value range */
     size_t band_count;
+    unsigned values_w, values_h; /* the values texture's size */
     GLuint values_tex, lut_tex, normals_tex, heights_tex;
     bool has_heights;
     GLuint vao, vbo, ibo; /* the job's grid */
@@ -120,6 +128,17 @@ GLuint rc_gl_program(const char *name, const char *vs_src, const char *fs_src,
 enum rc_err rc_scene_programs_create(struct rc_render *r, struct rc_error *err);
 void rc_scene_set_lights(struct rc_render *r, const struct rc_camera_pose *pose,
                          const double eye[3]);
+
+/* Image mode's colours worked out once a band (render/baked.c). The program is made
+ * with the context; rc_baked_draw() draws the scene for a frame showing one band
+ * (band_a == band_b) from that band's colours, colouring them first when the
+ * texture holds another, and returns false, drawing nothing, for any other frame
+ * (surface mode, or between two bands); `indices` as for glDrawElements.
+ * rc_baked_release() frees what the job made. */
+enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err);
+bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const float m[16],
+                   const void *indices);
+void rc_baked_release(struct rc_render *r);
 
 /* The job's output framebuffer (a texture, so it can be converted), the I420
  * target when the size allows packing four bytes a texel, and the readback ring

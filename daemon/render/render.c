@@ -44,6 +44,10 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
         goto out;
     }
     r->prog = &r->plain;
+    rc = rc_baked_program_create(r, err);
+    if (rc != RC_OK) {
+        goto out;
+    }
     r->line_program = rc_gl_program("line", rc_shader_line_vert, rc_shader_line_frag, err);
     if (!r->line_program) {
         rc = err ? err->code : RC_ERR_INTERNAL;
@@ -116,6 +120,7 @@ static void release_job_objects(struct rc_render *r)
     glDeleteVertexArrays(1, &r->vao);
     r->vbo = r->ibo = r->vao = 0;
     rc_lines_release(r);
+    rc_baked_release(r);
     r->index_count = 0;
     GLuint targets[] = {r->color_tex, r->yuv_tex};
     glDeleteTextures(2, targets);
@@ -139,6 +144,7 @@ void rc_render_destroy(struct rc_render *render)
         glDeleteProgram(render->line_program);
         glDeleteProgram(render->lit.program);
         glDeleteProgram(render->kit.program);
+        glDeleteProgram(render->baked_program);
         glDeleteProgram(render->overlay_program);
         glDeleteProgram(render->yuv_program);
         glDeleteBuffers(1, &render->quad_vbo);
@@ -389,6 +395,8 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     r->lighting = in->lighting;
     r->height_scale = (float)in->height_scale;
     r->band_count = raster->band_count;
+    r->values_w = raster->width;
+    r->values_h = raster->height;
     double longest = raster->width > raster->height ? raster->width : raster->height;
     r->extent[0] = (float)(raster->width / longest);
     r->extent[1] = (float)(raster->height / longest);
@@ -545,11 +553,13 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->normals_tex);
     glActiveTexture(GL_TEXTURE4);
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->heights_tex);
-    glBindVertexArray(r->vao);
     size_t order = rc_terrain_order_for(pose.azimuth_deg);
-    glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT,
-                   (const void *)(order * (size_t)r->index_count * sizeof(uint32_t)));
-    glBindVertexArray(0);
+    const void *indices = (const void *)(order * (size_t)r->index_count * sizeof(uint32_t));
+    if (!rc_baked_draw(r, a, b, m, indices)) {
+        glBindVertexArray(r->vao);
+        glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT, indices);
+        glBindVertexArray(0);
+    }
     rc_lines_draw(r, m, eye);
     rc_lines_draw_labels(r, m, eye);
     show_band_pages(r, frame);
@@ -562,6 +572,11 @@ void rc_render_mesh(const struct rc_render *render, unsigned *cols, unsigned *ro
 {
     *cols = render->mesh_cols;
     *rows = render->mesh_rows;
+}
+
+size_t rc_render_baked_frames(const struct rc_render *render)
+{
+    return render->baked_frames;
 }
 
 void rc_render_end(struct rc_render *render)

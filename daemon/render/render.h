@@ -132,6 +132,9 @@ enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *
 
 /* After rc_render_begin(): the mesh drawn, in cells (1x1 in image mode). */
 void rc_render_mesh(const struct rc_render *render, unsigned *cols, unsigned *rows);
+/* Frames of this job drawn from a band's colours worked out once (image mode, one
+ * band shown) rather than coloured pixel by pixel. */
+size_t rc_render_baked_frames(const struct rc_render *render);
 
 void rc_render_end(struct rc_render *render);
 

@@ -1,0 +1,108 @@
+/*
+ * baked: image mode's colours, worked out once a band instead of every frame.
+ *
+ * In image mode a band's colour at each raster texel is the same in every frame
+ * that shows that band alone: the value, its colormap entry, no data and the
+ * background depend on nothing that moves. So the first such frame draws the
+ * scene program over the raster's own grid, texel for texel, into an RGBA8
+ * texture of the raster's size, and every frame showing that band draws that
+ * texture with one fetch a pixel (coloured.frag) through the same vertex shader:
+ * the same texel is chosen, and 8-bit colours survive the round trip exactly.
+ * Frames between two bands (blend) still colour their blended values per pixel.
+ * On llvmpipe this halves the fragment work of a 720p frame (bench/NOTES.md).
+ */
+#include <stdint.h>
+
+#include "render/gl.h"
+#include "shaders.h"
+
+/* Texture units: the scene's values and heights (arrays) stay on 0 and 4. */
+enum { COLOURS_UNIT = 5 };
+
+enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err)
+{
+    r->baked_program =
+        rc_gl_program("coloured", rc_shader_scene_vert, rc_shader_coloured_frag, err);
+    if (!r->baked_program) {
+        return err ? err->code : RC_ERR_INTERNAL;
+    }
+    GLuint p = r->baked_program;
+    r->k_view_projection = glGetUniformLocation(p, "u_view_projection");
+    r->k_extent = glGetUniformLocation(p, "u_extent");
+    glUseProgram(p);
+    /* Flat: the vertex shader reads no value. Each sampler type on its own unit. */
+    glUniform1i(glGetUniformLocation(p, "u_surface"), 0);
+    glUniform1i(glGetUniformLocation(p, "u_values"), 0);
+    glUniform1i(glGetUniformLocation(p, "u_heights"), 4);
+    glUniform1i(glGetUniformLocation(p, "u_colours"), COLOURS_UNIT);
+    glUseProgram(0);
+    r->baked_band = SIZE_MAX;
+    return RC_OK;
+}
+
+/* Colours `band` into r->baked_tex with the job's scene program, whose other
+ * uniforms and textures rc_render_draw() has set for this frame. */
+static void bake(struct rc_render *r, size_t band)
+{
+    GLsizei w = (GLsizei)r->values_w, h = (GLsizei)r->values_h;
+    if (!r->baked_tex) {
+        glGenTextures(1, &r->baked_tex);
+        glBindTexture(GL_TEXTURE_2D, r->baked_tex);
+        glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, w, h);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+        glGenFramebuffers(1, &r->baked_fbo);
+        glBindFramebuffer(GL_FRAMEBUFFER, r->baked_fbo);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->baked_tex,
+                               0);
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, r->baked_fbo);
+    glViewport(0, 0, w, h);
+    /* The raster's plane onto the whole target, texel row j at target row j: world
+     * x = (u - 0.5) * extent, y = (0.5 - v) * extent (scene.vert), so clip x = 2u - 1
+     * and clip y = 2v - 1. Column-major. */
+    const float m[16] = {
+        2.0f / r->extent[0], 0, 0, 0, 0, -2.0f / r->extent[1], 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    glUseProgram(r->prog->program);
+    glUniformMatrix4fv(r->prog->u_view_projection, 1, GL_FALSE, m);
+    glUniform1i(r->prog->u_band_a, (GLint)band);
+    glUniform1i(r->prog->u_band_b, (GLint)band);
+    glUniform1f(r->prog->u_blend, 0.0f);
+    glBindVertexArray(r->vao);
+    glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT, NULL);
+    r->baked_band = band;
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glViewport(r->scene.x, r->scene.y, r->scene.w, r->scene.h);
+}
+
+bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const float m[16],
+                   const void *indices)
+{
+    if (r->surface || band_a != band_b) {
+        return false;
+    }
+    if (r->baked_band != band_a) {
+        bake(r, band_a);
+    }
+    glUseProgram(r->baked_program);
+    glUniformMatrix4fv(r->k_view_projection, 1, GL_FALSE, m);
+    glUniform2f(r->k_extent, r->extent[0], r->extent[1]);
+    glActiveTexture(GL_TEXTURE0 + COLOURS_UNIT);
+    glBindTexture(GL_TEXTURE_2D, r->baked_tex);
+    glBindVertexArray(r->vao);
+    glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT, indices);
+    glBindVertexArray(0);
+    r->baked_frames++;
+    return true;
+}
+
+void rc_baked_release(struct rc_render *r)
+{
+    glDeleteTextures(1, &r->baked_tex);
+    glDeleteFramebuffers(1, &r->baked_fbo);
+    r->baked_tex = r->baked_fbo = 0;
+    r->baked_band = SIZE_MAX;
+    r->baked_frames = 0;
+}
