@@ -54,7 +54,8 @@ def main(argv=None):
              "shaders and libraries loaded); the ceiling is the same frames encoded by "
              "`encode_ceiling` with the daemon's own encoder settings (VP9 realtime, "
              "cpu-used 8, CBR 2000 kbit/s, lag 0, row-mt off, tile columns by width, one "
-             "thread per core, aq-mode 3) and nothing else running, RGBA to I420 "
+             "thread per core, or one thread below 1280x720 since a software renderer "
+             "shares the cores, aq-mode 3) and nothing else running, RGBA to I420 "
              "conversion and WebM muxing included." % (info["date"], info["cpu"],
                                                        info["cores"]),
              "", "Stage times overlap: drawing, readback and conversion run on the worker "

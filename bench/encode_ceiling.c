@@ -15,7 +15,11 @@
  * encoder settings (VP9: realtime, cpu-used 8, CBR at 2000 kbit/s, lag 0, row-mt off,
  * tiles and threads by frame size and cores, aq-mode 3 — rc_encode_create()).
  *
- *   encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS [webm|mp4|gif]
+ *   encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS [webm|mp4|gif [software|hardware]]
+ *
+ * The last word says which renderer the daemon it stands beside draws with
+ * (default software): with a software renderer the daemon gives small frames one
+ * VP9 thread (rc_encode_threads()), and so does this.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -75,6 +79,7 @@ struct run {
     const uint8_t *frames;
     size_t count, frame_bytes;
     unsigned width, height, fps;
+    bool hardware; /* the daemon beside it draws on a GPU */
     double convert_s, encode_ms;
     double start; /* when the clock started: after any set-up the daemon does up front */
     double cpu_start;
@@ -92,7 +97,8 @@ static const struct rc_encode_settings *default_settings(const struct run *r)
                                     .realtime = true,
                                     .bitrate_kbps = 2000,
                                     .crf = -1,
-                                    .keyframe_interval = 60};
+                                    .keyframe_interval = 60,
+                                    .shared_cores = !r->hardware};
     return &s;
 }
 
@@ -192,12 +198,15 @@ static int run_gif(struct run *r)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS [webm|mp4|gif]\n");
+    if (argc < 5 || argc > 7 ||
+        (argc == 7 && strcmp(argv[6], "software") != 0 && strcmp(argv[6], "hardware") != 0)) {
+        fprintf(stderr, "usage: encode_ceiling FRAMES.rgba WIDTH HEIGHT FPS "
+                        "[webm|mp4|gif [software|hardware]]\n");
         return 2;
     }
     long w = parse_long(argv[2]), h = parse_long(argv[3]), fps = parse_long(argv[4]);
-    const char *format = argc == 6 ? argv[5] : "webm";
+    const char *format = argc >= 6 ? argv[5] : "webm";
+    bool hardware = argc == 7 && strcmp(argv[6], "hardware") == 0;
     if (w < 16 || h < 16 || fps < 1) {
         fprintf(stderr, "encode_ceiling: bad size or fps\n");
         return 2;
@@ -225,7 +234,8 @@ int main(int argc, char **argv)
                     .frame_bytes = frame_bytes,
                     .width = (unsigned)w,
                     .height = (unsigned)h,
-                    .fps = (unsigned)fps};
+                    .fps = (unsigned)fps,
+                    .hardware = hardware};
     r.start = now_s();
     r.cpu_start = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     int status;
@@ -242,9 +252,10 @@ int main(int argc, char **argv)
     if (status == 0) {
         printf("{\"format\": \"%s\", \"frames\": %zu, \"seconds\": %.4f, \"fps\": %.2f, "
                "\"cpu_seconds\": %.4f, \"ms_convert\": %.1f, \"ms_encode\": %.1f, "
-               "\"bytes\": %zu, \"threads\": %ld}\n",
+               "\"bytes\": %zu, \"cores\": %ld, \"vp9_threads\": %u}\n",
                format, frames, seconds, (double)frames / seconds, cpu, r.convert_s * 1e3,
-               r.encode_ms, r.bytes, sysconf(_SC_NPROCESSORS_ONLN));
+               r.encode_ms, r.bytes, sysconf(_SC_NPROCESSORS_ONLN),
+               rc_encode_threads(default_settings(&r)));
     }
     free(all);
     return status;

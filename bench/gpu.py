@@ -67,7 +67,8 @@ def main():
                     path = os.path.join(tmp, "clip.webm")
                     with open(path, "wb") as f:
                         f.write(clip)
-                    ceil = ceiling(args.build, path, w, h, 30, tmp)["fps"]
+                    ceil = ceiling(args.build, path, w, h, 30, tmp,
+                                   "hardware" if about["hardware"] else "software")["fps"]
                     rows.append((mode, w, h, frames / total, ceil, ttfb * 1e3))
                     print("gpu: %s %dx%d %.1f fps" % (mode, w, h, frames / total),
                           file=sys.stderr)

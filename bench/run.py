@@ -101,12 +101,15 @@ def stage_ms(line):
     return {s: float(re.search(r"ms_%s=([\d.]+)" % s, line).group(1)) for s in DAEMON_STAGES}
 
 
-def ceiling(build, clip, width, height, fps, tmp):
+def ceiling(build, clip, width, height, fps, tmp, renderer="software"):
+    """libvpx alone on the clip's frames, with the settings the daemon drawing with
+    `renderer` (software or hardware) gives that size."""
     raw = os.path.join(tmp, "frames.rgba")
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", clip, "-f", "rawvideo", "-pix_fmt",
                     "rgba", raw], check=True)
     out = subprocess.run([os.path.join(build, "encode_ceiling"), raw, str(width), str(height),
-                          str(fps)], check=True, capture_output=True, text=True).stdout
+                          str(fps), "webm", renderer], check=True, capture_output=True,
+                         text=True).stdout
     os.unlink(raw)
     return json.loads(out)
 

@@ -36,6 +36,15 @@ static unsigned log2_tile_columns(unsigned width)
     return n;
 }
 
+unsigned rc_encode_threads(const struct rc_encode_settings *settings)
+{
+    if (settings->shared_cores && (size_t)settings->width * settings->height < 1280 * 720) {
+        return 1;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return (unsigned)(cores > 0 ? (cores > 16 ? 16 : cores) : 1);
+}
+
 enum rc_err rc_encode_create(const struct rc_encode_settings *settings, struct rc_encoder **out,
                              struct rc_error *err)
 {
@@ -53,12 +62,11 @@ enum rc_err rc_encode_create(const struct rc_encode_settings *settings, struct r
     }
     const struct rc_encode_settings *st = settings;
     bool realtime = st->realtime;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg.g_w = st->width;
     cfg.g_h = st->height;
     cfg.g_timebase.num = 1;
     cfg.g_timebase.den = (int)st->fps;
-    cfg.g_threads = (unsigned)(cores > 0 ? (cores > 16 ? 16 : cores) : 1);
+    cfg.g_threads = rc_encode_threads(st);
     cfg.g_lag_in_frames = realtime ? 0 : 16;
     cfg.g_pass = VPX_RC_ONE_PASS;
     cfg.kf_mode = VPX_KF_AUTO;

@@ -30,7 +30,14 @@ struct rc_encode_settings {
     unsigned bitrate_kbps; /* with crf < 0 */
     int crf;               /* >= 0: constant quality at this level */
     unsigned keyframe_interval;
+    /* A software renderer draws on the same cores: frames smaller than 1280x720
+     * then get one encoder thread (on two cores, 640x360 image clips ran 25 %
+     * faster so; bench/NOTES.md). Else one thread per core. */
+    bool shared_cores;
 };
+
+/* The encoder threads `settings` get (one per core, at most 16, or one). */
+unsigned rc_encode_threads(const struct rc_encode_settings *settings);
 
 enum rc_err rc_encode_create(const struct rc_encode_settings *settings, struct rc_encoder **out,
                              struct rc_error *err);

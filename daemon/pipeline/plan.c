@@ -213,7 +213,8 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                                             .realtime = spec->speed == RC_SPEED_REALTIME,
                                             .bitrate_kbps = spec->bitrate_kbps,
                                             .crf = spec->crf,
-                                            .keyframe_interval = spec->keyframe_interval};
+                                            .keyframe_interval = spec->keyframe_interval,
+                                            .shared_cores = !hardware};
     o->webm = (struct rc_mux_settings){.width = spec->width,
                                        .height = spec->height,
                                        .fps = spec->fps,

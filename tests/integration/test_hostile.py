@@ -131,7 +131,10 @@ class HostileClientsTest(unittest.TestCase):
         self.assertLess(min(during), usual * 10 + 2)  # served, not starved
         self.assertGreaterEqual(hung_up, 20)
         self.assertLessEqual(fds1, fds0 + 1)
-        self.assertLess(heap1 - heap0, 1, "heap grew %.1f MiB" % (heap1 - heap0))
+        # The GL driver keeps the textures of a worker's last draw until its next one
+        # (a 640x360 job's values and colours: 1.1 MiB), and which job each worker ran
+        # last differs between rounds; 80 hung-up jobs leaking 26 KiB each would show.
+        self.assertLess(heap1 - heap0, 2, "heap grew %.1f MiB" % (heap1 - heap0))
         self.assertLess(rss1 - rss0, 32, "RSS grew %.1f MiB" % (rss1 - rss0))
 
 
