@@ -40,26 +40,38 @@ enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err)
     return RC_OK;
 }
 
+/* The job's RGBA8 target of the raster's size; false (and nothing left) when the
+ * driver cannot make it, and the frames colour their pixels as before. */
+static bool make_target(struct rc_render *r)
+{
+    glGenTextures(1, &r->baked_tex);
+    glActiveTexture(GL_TEXTURE0 + COLOURS_UNIT); /* a unit the scene program does not read */
+    glBindTexture(GL_TEXTURE_2D, r->baked_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)r->values_w, (GLsizei)r->values_h);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glGenFramebuffers(1, &r->baked_fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->baked_fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->baked_tex, 0);
+    bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    if (!complete) {
+        glDeleteTextures(1, &r->baked_tex);
+        glDeleteFramebuffers(1, &r->baked_fbo);
+        r->baked_tex = r->baked_fbo = 0;
+        r->baked_off = true;
+    }
+    return complete;
+}
+
 /* Colours `band` into r->baked_tex with the job's scene program, whose other
  * uniforms and textures rc_render_draw() has set for this frame. */
 static void bake(struct rc_render *r, size_t band)
 {
-    GLsizei w = (GLsizei)r->values_w, h = (GLsizei)r->values_h;
-    if (!r->baked_tex) {
-        glGenTextures(1, &r->baked_tex);
-        glBindTexture(GL_TEXTURE_2D, r->baked_tex);
-        glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, w, h);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-        glGenFramebuffers(1, &r->baked_fbo);
-        glBindFramebuffer(GL_FRAMEBUFFER, r->baked_fbo);
-        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->baked_tex,
-                               0);
-    }
     glBindFramebuffer(GL_FRAMEBUFFER, r->baked_fbo);
-    glViewport(0, 0, w, h);
+    glViewport(0, 0, (GLsizei)r->values_w, (GLsizei)r->values_h);
     /* The raster's plane onto the whole target, texel row j at target row j: world
      * x = (u - 0.5) * extent, y = (0.5 - v) * extent (scene.vert), so clip x = 2u - 1
      * and clip y = 2v - 1. Column-major. */
@@ -80,7 +92,7 @@ static void bake(struct rc_render *r, size_t band)
 bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const float m[16],
                    const void *indices)
 {
-    if (r->surface || band_a != band_b) {
+    if (r->surface || band_a != band_b || r->baked_off || (!r->baked_tex && !make_target(r))) {
         return false;
     }
     if (r->baked_band != band_a) {
@@ -105,4 +117,5 @@ void rc_baked_release(struct rc_render *r)
     r->baked_tex = r->baked_fbo = 0;
     r->baked_band = SIZE_MAX;
     r->baked_frames = 0;
+    r->baked_off = false;
 }

@@ -70,6 +70,7 @@ struct rc_render {
     GLuint baked_tex, baked_fbo;
     size_t baked_band;   /* the band baked_tex holds; SIZE_MAX: none yet */
     size_t baked_frames; /* frames drawn from it this job */
+    bool baked_off;      /* the driver could not make the target: colour per pixel */
     GLuint line_program; /* line.vert + line.frag: the outline */
     GLint l_view_projection, l_color;
     struct scene_program *prog; /* the job's */
