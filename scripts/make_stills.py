@@ -7,7 +7,6 @@ stills cannot go stale (tests/integration/test_pictures.py).
     /usr/bin/python3 scripts/make_stills.py [--build build] [--daemon PATH] [--out DIR]
 """
 import argparse
-import json
 import os
 import re
 import shutil

@@ -28,6 +28,8 @@ test_packages=(
     ffmpeg mkvtoolnix libwebm-tools libwebm-dev python3 python3-numpy python3-matplotlib python3-gdal
     python3-jsonschema python3-yaml curl gdal-bin iproute2 util-linux
     python3-pip python3-venv python3-setuptools
+    # unused imports and names in the Python (tests, bench, client, scripts)
+    pyflakes3
     # the units: systemd-analyze verify, systemd-socket-activate
     systemd
     # coverage-guided fuzzing (scripts/fuzz.sh): clang and libFuzzer

@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import unittest
 
 from harness import DaemonTest
 

@@ -4,7 +4,6 @@ mkvinfo and ffmpeg; the clip cache answers with a strong ETag, 304, ranges and
 416 as RFC 9110 says, survives a restart, keeps its byte budget and renders two
 identical jobs once; jobs are watched and cancelled by id."""
 import email.parser
-import http.client
 import io
 import json
 import os

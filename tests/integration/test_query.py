@@ -1,7 +1,6 @@
 """The GET form of a job: TiTiler's parameter names, errors naming the parameter,
 HEAD, and Range requests on the live stream."""
 import json
-import os
 import tempfile
 import urllib.parse
 

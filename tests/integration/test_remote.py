@@ -172,7 +172,6 @@ class JobBudgetTest(unittest.TestCase):
     """max_fetch_mb is one budget for the whole job, heights included."""
 
     def test_values_and_heights_share_the_budget(self):
-        import numpy as np
         from harness import write_geotiff
 
         def fill(folder):
