@@ -81,7 +81,10 @@ enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
         rc_histogram_init(&pool->stages[i], stage_bounds,
                           sizeof(stage_bounds) / sizeof(stage_bounds[0]));
     }
-    pool->jobs = rc_queue_create(cfg->queue > 0 ? (size_t)cfg->queue : 1);
+    /* Room for a job per worker on top of the queue: jobs wait here until a worker
+     * picks them up (the queue's length needs a restart to change). */
+    pool->queue = (size_t)cfg->queue;
+    pool->jobs = rc_queue_create(pool->count + pool->queue);
     pool->workers = calloc(pool->count, sizeof(*pool->workers));
     if (!pool->jobs || !pool->workers) {
         rc_workers_destroy(pool);
@@ -158,8 +161,16 @@ void rc_workers_destroy(struct rc_workers *workers)
 
 enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err)
 {
+    size_t limit = workers->ready + workers->queue;
+    size_t taken = atomic_load(&workers->admitted);
+    do {
+        if (taken >= limit) {
+            return rc_error_set(err, RC_ERR_BUSY, "", "all workers are busy and the queue is full");
+        }
+    } while (!atomic_compare_exchange_weak(&workers->admitted, &taken, taken + 1));
     rc_job_ref(job);
     if (!rc_queue_try_push(workers->jobs, job)) {
+        atomic_fetch_sub(&workers->admitted, 1);
         rc_job_unref(job);
         return rc_error_set(err, RC_ERR_BUSY, "", "all workers are busy and the queue is full");
     }

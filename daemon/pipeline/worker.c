@@ -350,6 +350,7 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     malloc_trim(0);
 #endif
     /* Last: once the client has its final byte, this worker is already free. */
+    atomic_fetch_sub(&pool->admitted, 1);
     atomic_fetch_sub(&pool->busy, 1);
     if (run->streaming) {
         rc_bytequeue_finish(job->out, rc == RC_OK);

@@ -31,6 +31,7 @@ struct rc_workers {
     struct rc_cache *cache;     /* not owned */
     struct rc_clipcache *clips; /* not owned; NULL: no clip cache */
     struct rc_queue *jobs;
+    size_t queue; /* jobs that may wait for a worker (the --queue option) */
     struct worker *workers;
     size_t count;
     unsigned max_texture; /* the workers' GL limit, for raster requests */
@@ -44,6 +45,10 @@ struct rc_workers {
     /* counters */
     struct rc_histogram stages[STAGE_COUNT]; /* seconds per job in each stage */
     atomic_size_t busy;
+    /* Jobs taken and not yet ended (waiting or running): at most the ready workers
+     * plus the configured queue, so jobs arriving together while workers are idle
+     * are all taken, not refused while the first waits to be picked up. */
+    atomic_size_t admitted;
     atomic_uint_fast64_t jobs_ok, jobs_failed, jobs_cancelled, frames, bytes;
     atomic_uint_fast64_t converted_gpu, converted_cpu; /* frames, by where RGBA became I420 */
 };

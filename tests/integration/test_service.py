@@ -23,6 +23,7 @@ class QueueTest(unittest.TestCase):
             self.assertIn(429, statuses)
             self.assertIn(200, statuses)
             self.assertTrue(set(statuses) <= {200, 429}, statuses)
+            self.assertEqual(statuses.count(200), 2)  # one running, one waiting
             for status, headers, body in results:
                 if status == 429:
                     self.assertEqual(headers.get("retry-after"), "2")
@@ -40,6 +41,24 @@ class QueueTest(unittest.TestCase):
             self.assertIn('rasterclip_jobs_total{outcome="ok"} %d' % statuses.count(200), text)
             status, _, _ = daemon.request("GET", "/readyz")
             self.assertEqual(status, 200)
+        finally:
+            daemon.stop()
+
+    def test_idle_workers_take_jobs_that_arrive_together(self):
+        """--queue 0 means no job waits for a busy worker; jobs arriving together while
+        workers are idle are all taken (they were refused while the first one still
+        waited to be picked up), and one more than the workers is a 429."""
+        daemon = Daemon("--workers", "4", "--queue", "0")
+        try:
+            short = {"raster": {"url": "jacksboro_dem.tif"},
+                     "output": {"width": 160, "height": 90, "frames": 2}}
+            for _ in range(10):
+                statuses = [r[0] for r in at_once(lambda: daemon.render(short), 4)]
+                self.assertEqual(statuses, [200] * 4)
+            long = {"raster": {"url": "jacksboro_dem.tif"},
+                    "output": {"width": 640, "height": 360, "frames": 150}}
+            statuses = sorted(r[0] for r in at_once(lambda: daemon.render(long), 5))
+            self.assertEqual(statuses, [200] * 4 + [429])
         finally:
             daemon.stop()
 
