@@ -118,15 +118,17 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
         &out,
         "# TYPE rasterclip_http_requests_total counter\nrasterclip_http_requests_total %llu\n",
         (unsigned long long)atomic_load(&http->requests));
+    /* Every error answer, the guard's raw 408 and 414 included. */
+    struct rc_guard_counts gc;
+    rc_guard_counts(http->guard, &gc);
     rc_metrics_printf(&out, "# TYPE rasterclip_http_errors_total counter\n");
     rc_metrics_printf(&out, "rasterclip_http_errors_total{class=\"4xx\"} %llu\n",
-                      (unsigned long long)atomic_load(&http->errors_4xx));
+                      (unsigned long long)(atomic_load(&http->errors_4xx) + gc.header_timeouts +
+                                           gc.body_timeouts + gc.uri_refused));
     rc_metrics_printf(&out, "rasterclip_http_errors_total{class=\"5xx\"} %llu\n",
                       (unsigned long long)atomic_load(&http->errors_5xx));
     rc_metrics_printf(&out, "# TYPE rasterclip_heap_bytes gauge\nrasterclip_heap_bytes %zu\n",
                       rc_heap_bytes());
-    struct rc_guard_counts gc;
-    rc_guard_counts(http->guard, &gc);
     rc_metrics_printf(&out, "# TYPE rasterclip_connections_cut_total counter\n");
     rc_metrics_printf(&out, "rasterclip_connections_cut_total{reason=\"header_timeout\"} %llu\n",
                       (unsigned long long)gc.header_timeouts);

@@ -340,6 +340,9 @@ class DeadlineTest(unittest.TestCase):
         counts = dict(re.findall(r'rasterclip_connections_cut_total\{reason="(\w+)"\} (\d+)',
                                  text.decode()))
         self.assertEqual((counts["header_timeout"], counts["body_timeout"]), ("2", "2"))
+        # ... and among the error answers: four 408s (the /metrics request before them
+        # answered nothing else in error).
+        self.assertIn('rasterclip_http_errors_total{class="4xx"} 4', text.decode())
         self.assertLess(during, usual * 3 + 0.5)
 
 
