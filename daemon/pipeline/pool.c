@@ -161,20 +161,22 @@ void rc_workers_destroy(struct rc_workers *workers)
 
 enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err)
 {
+    /* Taken only while fewer than the ready workers plus the queue are taken. */
     size_t limit = workers->ready + workers->queue;
     size_t taken = atomic_load(&workers->admitted);
+    bool room;
     do {
-        if (taken >= limit) {
-            return rc_error_set(err, RC_ERR_BUSY, "", "all workers are busy and the queue is full");
+        room = taken < limit;
+    } while (room && !atomic_compare_exchange_weak(&workers->admitted, &taken, taken + 1));
+    if (room) {
+        rc_job_ref(job);
+        if (rc_queue_try_push(workers->jobs, job)) {
+            return RC_OK;
         }
-    } while (!atomic_compare_exchange_weak(&workers->admitted, &taken, taken + 1));
-    rc_job_ref(job);
-    if (!rc_queue_try_push(workers->jobs, job)) {
-        atomic_fetch_sub(&workers->admitted, 1);
+        atomic_fetch_sub(&workers->admitted, 1); /* the queue closed: draining */
         rc_job_unref(job);
-        return rc_error_set(err, RC_ERR_BUSY, "", "all workers are busy and the queue is full");
     }
-    return RC_OK;
+    return rc_error_set(err, RC_ERR_BUSY, "", "all workers are busy and the queue is full");
 }
 
 void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out)

@@ -57,6 +57,8 @@ static bool make_target(struct rc_render *r)
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->baked_tex, 0);
     bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
     glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glUseProgram(r->baked_program);
+    glUniform2f(r->k_extent, r->extent[0], r->extent[1]); /* the job's, for every frame */
     if (!complete) {
         glDeleteTextures(1, &r->baked_tex);
         glDeleteFramebuffers(1, &r->baked_fbo);
@@ -100,7 +102,6 @@ bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const floa
     }
     glUseProgram(r->baked_program);
     glUniformMatrix4fv(r->k_view_projection, 1, GL_FALSE, m);
-    glUniform2f(r->k_extent, r->extent[0], r->extent[1]);
     glActiveTexture(GL_TEXTURE0 + COLOURS_UNIT);
     glBindTexture(GL_TEXTURE_2D, r->baked_tex);
     glBindVertexArray(r->vao);
