@@ -9,9 +9,11 @@
 #endif
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/cache.h"
 #include "base/config.h"
@@ -21,6 +23,8 @@
 #include "pipeline/clipcache.h"
 #include "pipeline/worker.h"
 #include "raster/raster.h"
+#include "raster/reader.h"
+#include "raster/sandbox.h"
 #include "render/render.h"
 
 enum { DRAIN_POLL_MS = 50 };
@@ -102,11 +106,46 @@ static void one_heap(void)
 #endif
 }
 
+/* --check-sandbox: a reader confined as for a job under the data root tries what
+ * its sandbox forbids. Exit 0 when every attempt was refused (and, with
+ * reader_sandbox strict, every protection is in force). */
+static int check_sandbox(const struct rc_config *cfg)
+{
+    struct rc_sandbox_report report;
+    struct rc_sandbox_probe probe;
+    struct rc_error err = {0};
+    if (rc_reader_check(cfg, &report, &probe, &err) != RC_OK) {
+        fprintf(stderr, "rasterclipd: %s\n", err.message);
+        return 1;
+    }
+    char text[256];
+    rc_sandbox_describe(&report, text, sizeof(text));
+    printf("sandbox %s complete=%d\n", text, rc_sandbox_complete(&report));
+    int holes = 0;
+    for (uint32_t i = 0; i < probe.count; i++) {
+        const struct rc_sandbox_attempt *a = &probe.attempts[i];
+        char why[128] = "";
+        if (!a->allowed) {
+            strerror_r(a->errnum, why, sizeof(why));
+        }
+        printf("attempt %s %s%s%s\n", a->action, a->allowed ? "ALLOWED" : "denied",
+               a->allowed ? "" : ": ", why);
+        holes += a->allowed != 0;
+    }
+    bool strict = strcmp(cfg->reader_sandbox, "strict") == 0;
+    return holes == 0 && probe.count > 0 && (!strict || rc_sandbox_complete(&report)) ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static struct rc_config cfg; /* the only global: read-only once threads start */
     struct rc_error err = {0};
     bool help_shown = false;
+    if (argc == 2 && strcmp(argv[1], "--reader") == 0) {
+        /* A raster reader (raster/reader.h). No exit handlers: the sandbox forbids
+         * what some of them (a leak checker) would do. */
+        _exit(rc_reader_main());
+    }
     one_heap();
     if (rc_config_load(&cfg, argc, argv, &help_shown, &err) != RC_OK) {
         fprintf(stderr, "rasterclipd: %s\n", err.message);
@@ -114,6 +153,9 @@ int main(int argc, char **argv)
     }
     if (help_shown) {
         return 0;
+    }
+    if (cfg.check_sandbox) {
+        return check_sandbox(&cfg);
     }
     rc_log_set_level(parse_level(cfg.log_level));
 

@@ -18,6 +18,8 @@ packages=(
     libmicrohttpd-dev libjansson-dev libgdal-dev libvpx-dev libcurl4-openssl-dev
     libopenh264-dev libgif-dev libssl-dev
     libfreetype-dev libegl-dev libgles-dev
+    # the reader's sandbox (seccomp filters)
+    libseccomp-dev
     # software rendering when no GPU is present
     libegl-mesa0 libgl1-mesa-dri libgles2
     # fonts (labels)
@@ -27,6 +29,8 @@ test_packages=(
     # tests: decoders, WebM parsers, independent colour expectations
     ffmpeg mkvtoolnix libwebm-tools libwebm-dev python3 python3-numpy python3-matplotlib python3-gdal
     python3-jsonschema python3-yaml curl gdal-bin iproute2 util-linux
+    # hostile HDF5 and netCDF files (external storage, links, virtual datasets)
+    python3-h5py python3-netcdf4
     python3-pip python3-venv python3-setuptools
     # unused imports and names in the Python (tests, bench, client, scripts)
     pyflakes3

@@ -92,6 +92,14 @@ static const struct option_def options[] = {
         "directory of finished clips served again by ETag and byte range (empty: off)"),
     NUM(clip_cache_mb, 1, 1L << 24, "1024", false, "bytes of clips the clip cache keeps on disk"),
     NUM(gdal_cache_mb, 1, 1L << 20, "64", false, "memory for GDAL's block cache (file blocks)"),
+    STR(reader_sandbox, "available",
+        "the raster reader's confinement: available (what the kernel offers, logged at "
+        "start) or strict (refuse to start without Landlock, seccomp, no_new_privs, a "
+        "network namespace and rlimits)"),
+    BOOL(check_sandbox, "0",
+         "start one raster reader, try from inside it what its sandbox forbids (files outside "
+         "the data root, writing, execve, sockets, ptrace, new processes), print each outcome "
+         "and exit: 0 when all were refused"),
     STR(convert, "auto",
         "colour conversion: gpu (a shader before readback), cpu, or auto (gpu on hardware)"),
     STR(cors_origin, "", "origins (comma-separated, or *) whose pages may fetch clips"),
@@ -341,6 +349,11 @@ enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *h
         strcmp(cfg->convert, "cpu") != 0) {
         rc = rc_error_set(err, RC_ERR_INVALID, "convert", "convert must be auto, gpu or cpu");
     }
+    if (rc == RC_OK && strcmp(cfg->reader_sandbox, "available") != 0 &&
+        strcmp(cfg->reader_sandbox, "strict") != 0) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "reader_sandbox",
+                          "reader_sandbox must be available or strict");
+    }
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     bool level_ok = false;
     for (size_t i = 0; i < 4; i++) {
@@ -525,6 +538,7 @@ enum rc_err rc_config_source_reload(struct rc_config_source *source, int argc, c
         offsetof(struct rc_config, clip_cache),
         offsetof(struct rc_config, clip_cache_mb),
         offsetof(struct rc_config, max_connections_per_address),
+        offsetof(struct rc_config, reader_sandbox),
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         for (size_t k = 0; k < OPTION_COUNT; k++) {

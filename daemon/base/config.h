@@ -51,8 +51,10 @@ struct rc_config {
     long fetch_timeout_ms;
     long max_fetch_mb;
     long cache_mb;
-    long gdal_cache_mb;    /* GDAL's block cache */
-    char clip_cache[4096]; /* directory of finished clips; empty: no clip cache */
+    long gdal_cache_mb;      /* GDAL's block cache */
+    char reader_sandbox[16]; /* "strict": refuse to start unless readers are fully confined */
+    long check_sandbox;      /* 0 or 1: probe a reader's sandbox, print, exit */
+    char clip_cache[4096];   /* directory of finished clips; empty: no clip cache */
     long clip_cache_mb;
     char cors_origin[4096]; /* comma-separated origins, "*" for any, empty for none */
     char token_file[4096];  /* bearer tokens, one a line; empty: no authentication */
@@ -68,7 +70,8 @@ enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *h
  * flags read again) and publishes it whole; generations are never changed in place
  * and all live until rc_config_source_destroy(), so a pointer taken by a request or
  * job stays valid. Options that need a restart (listen, workers, device, queue,
- * cache_mb, clip_cache, clip_cache_mb, max_connections_per_address, config_file) keep
+ * cache_mb, clip_cache, clip_cache_mb, max_connections_per_address, reader_sandbox,
+ * config_file) keep
  * their old values. Any thread may read; the
  * main thread reloads. */
 struct rc_config_source;

@@ -14,6 +14,14 @@ void rc_log_set_level(enum rc_log_level level)
     atomic_store(&threshold, (int)level);
 }
 
+/* Set once before threads start (rc_log_set_tag). */
+static char tag[48];
+
+void rc_log_set_tag(const char *text)
+{
+    snprintf(tag, sizeof(tag), "%s ", text);
+}
+
 int rc_log_enabled(enum rc_log_level level)
 {
     return (int)level <= atomic_load(&threshold);
@@ -30,9 +38,9 @@ void rc_log(enum rc_log_level level, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &now);
     struct tm tm;
     gmtime_r(&now.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ",
+    int n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s %s",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     now.tv_nsec / 1000000L, names[level]);
+                     now.tv_nsec / 1000000L, names[level], tag);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

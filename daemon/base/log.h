@@ -16,6 +16,9 @@ enum rc_log_level {
 };
 
 void rc_log_set_level(enum rc_log_level level);
+/* A `key=value` put on every later record of this process (the reader's
+ * `reader=PID`); once, before any other thread starts. */
+void rc_log_set_tag(const char *tag);
 int rc_log_enabled(enum rc_log_level level);
 void rc_log(enum rc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

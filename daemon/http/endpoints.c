@@ -13,6 +13,7 @@
 #include "pipeline/clipcache.h"
 #include "pipeline/worker.h"
 #include "raster/raster.h"
+#include "raster/sandbox.h"
 #include "render/render.h"
 #include "shaders.h"
 
@@ -50,6 +51,16 @@ static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *
     json_object_set_new(body, "formats", formats);
     json_object_set_new(body, "gdal_cache_bytes",
                         json_integer((json_int_t)rc_raster_block_cache_bytes()));
+    const struct rc_sandbox_report *sb = rc_workers_sandbox(http->workers);
+    json_object_set_new(body, "reader_sandbox",
+                        json_pack("{s:s, s:b, s:b, s:i, s:b, s:b, s:b, s:b, s:b, s:I}", "mode",
+                                  rc_http_config(http)->reader_sandbox, "complete",
+                                  rc_sandbox_complete(sb), "landlock", sb->landlock != 0,
+                                  "landlock_abi", (int)sb->landlock_abi, "landlock_net",
+                                  sb->landlock_net != 0, "seccomp", sb->seccomp != 0,
+                                  "no_new_privs", sb->no_new_privs != 0, "network_namespace",
+                                  sb->netns != 0, "rlimits", sb->rlimits != 0, "address_space_mb",
+                                  (json_int_t)sb->address_space_mb));
     json_t *renderer = json_object_get(body, "renderer");
     json_object_set_new(renderer, "egl_displays",
                         json_integer((json_int_t)rc_gpu_count(http->gpu)));

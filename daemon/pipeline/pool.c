@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "pipeline/clipcache.h"
 #include "pipeline/workers_internal.h"
+#include "raster/reader.h"
 #include "render/render.h"
 
 /* Per-job stage time bounds, seconds. */
@@ -84,6 +85,24 @@ enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
     /* Room for a job per worker on top of the queue: jobs wait here until a worker
      * picks them up (the queue's length needs a restart to change). */
     pool->queue = (size_t)cfg->queue;
+    /* A reader started once, confined as every reader will be, says what the
+     * kernel enforces here. */
+    if (rc_reader_check(cfg, &pool->sandbox, NULL, err) != RC_OK) {
+        rc_workers_destroy(pool);
+        return err->code;
+    }
+    char sandbox[256];
+    rc_sandbox_describe(&pool->sandbox, sandbox, sizeof(sandbox));
+    bool complete = rc_sandbox_complete(&pool->sandbox);
+    rc_log(complete ? RC_LOG_INFO : RC_LOG_WARN, "msg=\"reader sandbox\" mode=%s complete=%d %s",
+           cfg->reader_sandbox, complete, sandbox);
+    if (!complete && strcmp(cfg->reader_sandbox, "strict") == 0) {
+        rc_workers_destroy(pool);
+        return rc_error_set(err, RC_ERR_INTERNAL, "reader_sandbox",
+                            "reader_sandbox is strict and the raster reader is not fully "
+                            "confined (%s)",
+                            sandbox);
+    }
     pool->jobs = rc_queue_create(pool->count + pool->queue);
     pool->workers = calloc(pool->count, sizeof(*pool->workers));
     if (!pool->jobs || !pool->workers) {
@@ -209,6 +228,11 @@ void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)
         snprintf(labels, sizeof(labels), "stage=\"%s\"", rc_job_stage_names[i]);
         rc_histogram_write(&workers->stages[i], "rasterclip_stage_seconds", labels, out);
     }
+}
+
+const struct rc_sandbox_report *rc_workers_sandbox(const struct rc_workers *workers)
+{
+    return &workers->sandbox;
 }
 
 const char *rc_workers_gl_renderer(const struct rc_workers *workers)

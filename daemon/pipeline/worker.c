@@ -37,6 +37,7 @@ struct run {
     bool claimed;   /* the clip cache waits for this job to store `key` */
     bool hit;       /* the clip cache had it: job->clip_fd */
     char key[65];
+    double deadline_ms; /* max_job_seconds from the start: the load counts too */
     double load_ms, draw_ms, readback_ms, convert_ms;
     size_t converted_gpu, converted_cpu;
     unsigned mesh_cols, mesh_rows;
@@ -222,16 +223,18 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     struct rc_workers *pool = run->w->pool;
     const struct rc_job_spec *spec = &run->job->spec;
     double start = rc_clock_ms();
-    uint64_t fetched = 0; /* remote bytes: one max_fetch_mb budget for the whole job */
+    /* One max_fetch_mb and max_read_pixels for the whole job; the readers stop at
+     * its cancel and deadline. */
+    struct rc_raster_budget budget = {.cancel = &run->job->cancel, .deadline_ms = run->deadline_ms};
     struct rc_raster_request req;
     rc_plan_raster_request(run->job, rc_render_max_texture_size(run->w->render), &req);
-    enum rc_err rc = rc_raster_load(run->cfg, pool->cache, &req, &fetched, &run->values, err);
+    enum rc_err rc = rc_raster_load(run->cfg, pool->cache, &req, &budget, &run->values, err);
     rc = rc ? rc
             : rc_plan_make(spec, run->cfg, run->values, rc_workers_gpu_convert(pool, run->cfg),
                            rc_gpu_info(pool->gpu)->hardware, &run->plan, err);
     if (rc == RC_OK && rc_plan_height_request(run->job, &req)) {
-        rc = rc_raster_load_height(run->cfg, pool->cache, &req, run->values, &fetched,
-                                   &run->heights, err);
+        rc = rc_raster_load_height(run->cfg, pool->cache, &req, run->values, &budget, &run->heights,
+                                   err);
     }
     rc_job_drop_uploads(run->job); /* decoded (or refused): the bytes are not needed again */
     if (rc == RC_OK) {
@@ -372,6 +375,7 @@ void rc_worker_run_job(struct worker *w, struct rc_job *job)
     struct run run = {.w = w, .job = job, .cfg = rc_config_current(w->pool->cfgs)};
     struct rc_error err = {0};
     double deadline = rc_clock_ms() + (double)run.cfg->max_job_seconds * 1e3;
+    run.deadline_ms = deadline;
     atomic_store(&job->progress->started_us, (uint_fast64_t)(rc_clock_ms() * 1e3));
     atomic_store(&job->progress->phase, RC_PHASE_RUNNING);
     rc_log(RC_LOG_INFO, "job=%s msg=\"job started\" format=%s seekable=%d", job->id,

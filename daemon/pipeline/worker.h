@@ -78,6 +78,9 @@ bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_co
 /* Appends the per-stage time histograms (load, render, readback, convert, encode,
  * mux; seconds per job) in Prometheus text format. */
 void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out);
+struct rc_sandbox_report;
+/* What confines the raster readers, as found at start-up. */
+const struct rc_sandbox_report *rc_workers_sandbox(const struct rc_workers *workers);
 const char *rc_workers_gl_renderer(const struct rc_workers *workers);
 const char *rc_workers_gl_version(const struct rc_workers *workers);
 

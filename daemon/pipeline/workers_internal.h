@@ -13,6 +13,7 @@
 #include "base/queue.h"
 #include "job/job.h"
 #include "pipeline/worker.h"
+#include "raster/sandbox.h"
 
 enum { STAGE_COUNT = RC_STAGE_COUNT };
 
@@ -37,6 +38,7 @@ struct rc_workers {
     unsigned max_texture; /* the workers' GL limit, for raster requests */
     char gl_renderer[256];
     char gl_version[256];
+    struct rc_sandbox_report sandbox; /* what confines the raster readers */
     /* start-up handshake, under `lock` */
     pthread_mutex_t lock;
     pthread_cond_t changed;

@@ -1,10 +1,5 @@
-/* GDAL's VSIStatBufL is struct stat64. */
-#define _LARGEFILE64_SOURCE 1
-
 #include "raster/fetch.h"
 
-#include <cpl_conv.h>
-#include <cpl_vsi.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -22,8 +17,6 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/parse.h"
-
-#define VSI_PREFIX "/vsirasterclip/"
 
 /* The first request reads this much: the TIFF header and, for cloud-optimised
  * files, the directories of the file and its overviews. */
@@ -45,14 +38,7 @@ struct rc_fetch {
     uint8_t *head; /* the probe's bytes: [0, head_len) */
     size_t head_len;
     bool whole; /* the server ignored ranges: `head` is the whole file */
-    uint64_t id;
-    char gdal_path[64];
-    struct rc_fetch *next; /* registry, under registry_lock */
 };
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rc_fetch *registry;     /* under registry_lock */
-static uint64_t registry_next_id = 1; /* under registry_lock */
 
 struct response {
     struct rc_fetch *f;
@@ -354,12 +340,6 @@ enum rc_err rc_fetch_open(const struct rc_fetch_config *cfg, const char *url, co
         rc_fetch_close(f);
         return rc;
     }
-    pthread_mutex_lock(&registry_lock);
-    f->id = registry_next_id++;
-    f->next = registry;
-    registry = f;
-    pthread_mutex_unlock(&registry_lock);
-    snprintf(f->gdal_path, sizeof(f->gdal_path), VSI_PREFIX "%" PRIu64 "/raster", f->id);
     *out = f;
     return RC_OK;
 }
@@ -369,23 +349,10 @@ void rc_fetch_close(struct rc_fetch *fetch)
     if (!fetch) {
         return;
     }
-    pthread_mutex_lock(&registry_lock);
-    for (struct rc_fetch **p = &registry; *p; p = &(*p)->next) {
-        if (*p == fetch) {
-            *p = fetch->next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&registry_lock);
     curl_easy_cleanup(fetch->curl);
     curl_slist_free_all(fetch->resolve);
     free(fetch->head);
     free(fetch);
-}
-
-const char *rc_fetch_gdal_path(const struct rc_fetch *fetch)
-{
-    return fetch->gdal_path;
 }
 
 uint64_t rc_fetch_size(const struct rc_fetch *fetch)
@@ -440,134 +407,7 @@ enum rc_err rc_fetch_read(struct rc_fetch *f, uint64_t offset, void *buf, size_t
     return rc;
 }
 
-/* ---- GDAL virtual file system ------------------------------------------ */
-
-struct vsi_file {
-    struct rc_fetch *fetch;
-    uint64_t pos;
-    bool eof;
-};
-
-static struct rc_fetch *lookup(const char *filename)
-{
-    /* GDAL hands plugins the name after the prefix; accept the whole path too. */
-    size_t prefix = strlen(VSI_PREFIX);
-    if (strncmp(filename, VSI_PREFIX, prefix) == 0) {
-        filename += prefix;
-    }
-    if (*filename < '0' || *filename > '9') {
-        return NULL;
-    }
-    char *end = NULL;
-    errno = 0;
-    uint64_t id = strtoull(filename, &end, 10);
-    if (errno || !end || strcmp(end, "/raster") != 0) {
-        return NULL; /* sidecar files (.ovr, .aux.xml, ...) do not exist */
-    }
-    pthread_mutex_lock(&registry_lock);
-    struct rc_fetch *f = registry;
-    while (f && f->id != id) {
-        f = f->next;
-    }
-    pthread_mutex_unlock(&registry_lock);
-    return f;
-}
-
-static int vsi_stat(void *user, const char *filename, VSIStatBufL *st, int flags)
-{
-    (void)user;
-    (void)flags;
-    struct rc_fetch *f = lookup(filename);
-    if (!f) {
-        return -1;
-    }
-    memset(st, 0, sizeof(*st));
-    st->st_size = (off_t)f->size;
-    st->st_mode = S_IFREG | 0444;
-    return 0;
-}
-
-static void *vsi_open(void *user, const char *filename, const char *access)
-{
-    (void)user;
-    struct rc_fetch *f = lookup(filename);
-    if (!f || strchr(access, 'w') || strchr(access, 'a') || strchr(access, '+')) {
-        return NULL;
-    }
-    struct vsi_file *file = calloc(1, sizeof(*file));
-    if (file) {
-        file->fetch = f;
-    }
-    return file;
-}
-
-static vsi_l_offset vsi_tell(void *handle)
-{
-    return ((struct vsi_file *)handle)->pos;
-}
-
-static int vsi_seek(void *handle, vsi_l_offset offset, int whence)
-{
-    struct vsi_file *file = handle;
-    uint64_t base = whence == SEEK_CUR ? file->pos : whence == SEEK_END ? file->fetch->size : 0;
-    file->pos = base + offset;
-    file->eof = false;
-    return 0;
-}
-
-static size_t vsi_read(void *handle, void *buf, size_t size, size_t count)
-{
-    struct vsi_file *file = handle;
-    if (size == 0 || count == 0) {
-        return 0;
-    }
-    size_t want = size * count, got = 0;
-    struct rc_error err;
-    if (rc_fetch_read(file->fetch, file->pos, buf, want, &got, &err) != RC_OK) {
-        rc_log(RC_LOG_DEBUG, "msg=\"remote read failed\" error=\"%s\"", err.message);
-    }
-    file->pos += got;
-    if (got < want) {
-        file->eof = true;
-    }
-    return got / size;
-}
-
-static int vsi_eof(void *handle)
-{
-    return ((struct vsi_file *)handle)->eof;
-}
-
-static int vsi_close(void *handle)
-{
-    free(handle);
-    return 0;
-}
-
-static char **vsi_siblings(void *user, const char *dirname)
-{
-    (void)user;
-    (void)dirname;
-    return CPLCalloc(1, sizeof(char *)); /* no sidecar files to look for */
-}
-
 void rc_fetch_global_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    VSIFilesystemPluginCallbacksStruct *cb = VSIAllocFilesystemPluginCallbacksStruct();
-    cb->stat = vsi_stat;
-    cb->open = vsi_open;
-    cb->tell = vsi_tell;
-    cb->seek = vsi_seek;
-    cb->read = vsi_read;
-    cb->eof = vsi_eof;
-    cb->close = vsi_close;
-    cb->sibling_files = vsi_siblings;
-    /* Small reads are gathered into 64 KiB aligned blocks, at most 32 MiB a file. */
-    cb->nBufferSize = 64 * 1024;
-    cb->nCacheSize = 32 * 1024 * 1024;
-    if (VSIInstallPluginHandler(VSI_PREFIX, cb) != 0) {
-        rc_log(RC_LOG_ERROR, "msg=\"cannot install the remote raster file system\"");
-    }
-    VSIFreeFilesystemPluginCallbacksStruct(cb);
 }

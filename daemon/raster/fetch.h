@@ -1,6 +1,7 @@
 /*
- * fetch: remote rasters over HTTP range requests, under the URL policy, exposed to
- * GDAL as files under /vsirasterclip/.
+ * fetch: remote rasters over HTTP range requests, under the URL policy; the
+ * daemon reads them here and hands the bytes to the raster's reader process
+ * (raster/reader.h), which asks for them as GDAL reads.
  *
  * rc_fetch_open() checks the URL (urlpolicy.c), then probes it with a ranged GET,
  * following up to RC_FETCH_MAX_REDIRECTS redirects by hand so that each Location
@@ -12,9 +13,8 @@
  * timeouts; the first failure is kept and reported with its HTTP meaning
  * (403 policy, 404 upstream missing, 502 upstream failed, 504 timed out).
  *
- * A `struct rc_fetch` belongs to the worker thread that opened it; GDAL reaches
- * it through rc_fetch_gdal_path() (a process-wide registry, under a lock) until
- * rc_fetch_close(). rc_fetch_global_init() runs once on the main thread.
+ * A `struct rc_fetch` belongs to the worker thread that opened it.
+ * rc_fetch_global_init() runs once on the main thread.
  */
 #ifndef RC_FETCH_H
 #define RC_FETCH_H
@@ -43,8 +43,6 @@ enum rc_err rc_fetch_open(const struct rc_fetch_config *cfg, const char *url, co
                           struct rc_fetch **out, struct rc_error *err);
 void rc_fetch_close(struct rc_fetch *fetch);
 
-/* The file as GDAL opens it. */
-const char *rc_fetch_gdal_path(const struct rc_fetch *fetch);
 uint64_t rc_fetch_size(const struct rc_fetch *fetch);
 /* ETag or Last-Modified of the probe, "" when the server sends neither. */
 const char *rc_fetch_validator(const struct rc_fetch *fetch);

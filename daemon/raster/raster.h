@@ -1,5 +1,6 @@
 /*
- * raster: reads the chosen bands of a raster into memory with GDAL.
+ * raster: the chosen bands of a raster, decoded by a confined reader process
+ * (raster/reader.h) and kept in a cache.
  *
  * Locations: a path under the data root (raster/root.h) or an http(s) URL read
  * through raster/fetch.h under the URL policy (raster/urlpolicy.h). Values become float32 with the
@@ -33,7 +34,9 @@ struct rc_raster {
     unsigned width, height; /* of the stored grid */
     unsigned source_width, source_height;
     size_t band_count;
-    float *values;               /* band_count planes of width*height, row 0 north; NaN = no data */
+    float *values; /* band_count planes of width*height, row 0 north; NaN = no data; a
+                      read-only mapping of the reader's sealed memory file */
+    size_t values_bytes;
     double valid_min, valid_max; /* over all stored bands; NaN when nothing is valid */
     size_t valid_count;
     bool has_geotransform;
@@ -46,7 +49,7 @@ struct rc_raster {
     char identity[65];
 };
 
-/* Once, on the main thread: GDAL's drivers, error handler and block cache size. */
+/* Once, on the main thread: the remote fetcher and the block cache size readers get. */
 void rc_raster_global_init(const struct rc_config *cfg);
 
 /* GDAL's release name, and the bytes its block cache may hold. */
@@ -77,11 +80,21 @@ struct rc_raster_request {
  * path that does not resolve). */
 bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_request *req,
                         char out[65]);
-/* Loads the request's bands, through `cache` when given (may be NULL). The caller
- * gets one reference. `fetched` (may be NULL) counts the job's remote body bytes:
- * what it holds is spent from max_fetch_mb, and this read adds its own. */
+/* What one job's reads share: what they spent of max_fetch_mb and
+ * max_read_pixels, and when they must stop. */
+struct rc_raster_budget {
+    uint64_t fetched;          /* remote body bytes */
+    uint64_t read_pixels;      /* source pixels decoded */
+    const atomic_bool *cancel; /* the job's cancel flag (may be NULL) */
+    double deadline_ms;        /* rc_clock_ms() the job must end by; 0: none */
+};
+
+/* Loads the request's bands, through `cache` when given (may be NULL), decoding
+ * them in a reader process (raster/reader.h) that the job's cancel and deadline
+ * stop. The caller gets one reference. `budget` (may be NULL) is the job's:
+ * what it holds is spent, and this read adds its own. */
 enum rc_err rc_raster_load(const struct rc_config *cfg, struct rc_cache *cache,
-                           const struct rc_raster_request *req, uint64_t *fetched,
+                           const struct rc_raster_request *req, struct rc_raster_budget *budget,
                            struct rc_raster **out, struct rc_error *err);
 /* A cache of decoded rasters (base/cache.h holding rc_raster references), keyed by
  * the source's identity — a local file's real path, modification time and size; a
@@ -95,10 +108,10 @@ size_t rc_raster_bytes(const struct rc_raster *raster);
 
 /* Reads one band (req->bands[0]) onto exactly the grid of `values` (max_dim is
  * not used). When both files are georeferenced they must cover the same extent.
- * `fetched` as for rc_raster_load(): the remote byte budget is one per job. */
+ * `budget` as for rc_raster_load(). */
 enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *cache,
                                   const struct rc_raster_request *req,
-                                  const struct rc_raster *values, uint64_t *fetched,
+                                  const struct rc_raster *values, struct rc_raster_budget *budget,
                                   struct rc_raster **out, struct rc_error *err);
 
 #endif

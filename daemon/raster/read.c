@@ -31,11 +31,32 @@ static GDALRIOResampleAlg resample_alg(const char *name)
     return GRIORA_NearestNeighbour;
 }
 
+/* The coarsest overview that still has at least the pixels asked for: a
+ * cloud-optimised file then sends only that level's tiles. */
+static GDALRasterBandH source_band(GDALRasterBandH band, unsigned w, unsigned h)
+{
+    GDALRasterBandH source = band;
+    for (int i = 0; i < GDALGetOverviewCount(band); i++) {
+        GDALRasterBandH ov = GDALGetOverview(band, i);
+        if (ov && (unsigned)GDALGetRasterBandXSize(ov) >= w &&
+            (unsigned)GDALGetRasterBandYSize(ov) >= h &&
+            GDALGetRasterBandXSize(ov) < GDALGetRasterBandXSize(source)) {
+            source = ov;
+        }
+    }
+    return source;
+}
+
+double rc_raster_read_cost(GDALRasterBandH band, unsigned w, unsigned h)
+{
+    GDALRasterBandH source = source_band(band, w, h);
+    return (double)GDALGetRasterBandXSize(source) * (double)GDALGetRasterBandYSize(source);
+}
+
 enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_override,
                                 const char *resampling, const struct rc_config *cfg, float *dst,
                                 unsigned w, unsigned h, const char *field, struct rc_error *err)
 {
-    long max_read_pixels = cfg->max_read_pixels;
     int has_file_nodata = 0;
     double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
     bool has_nodata = has_file_nodata != 0;
@@ -46,28 +67,7 @@ enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_overr
     int has_scale = 0, has_offset = 0;
     double scale = GDALGetRasterScale(band, &has_scale);
     double offset = GDALGetRasterOffset(band, &has_offset);
-    /* Read from the coarsest overview that still has at least the pixels asked
-     * for: a cloud-optimised file then sends only that level's tiles. */
-    GDALRasterBandH source = band;
-    for (int i = 0; i < GDALGetOverviewCount(band); i++) {
-        GDALRasterBandH ov = GDALGetOverview(band, i);
-        if (ov && (unsigned)GDALGetRasterBandXSize(ov) >= w &&
-            (unsigned)GDALGetRasterBandYSize(ov) >= h &&
-            GDALGetRasterBandXSize(ov) < GDALGetRasterBandXSize(source)) {
-            source = ov;
-        }
-    }
-    /* A decimated read still decodes every source pixel: without an overview near
-     * the output's size, a huge file costs seconds of a worker and GDAL's block
-     * cache. Refused before any pixel is read. */
-    double source_pixels =
-        (double)GDALGetRasterBandXSize(source) * (double)GDALGetRasterBandYSize(source);
-    if (source_pixels > (double)max_read_pixels) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
-                            "reading this raster at %ux%u means decoding %.0f pixels a band (it "
-                            "has no overview near that size); at most %ld (max_read_pixels)",
-                            w, h, source_pixels, max_read_pixels);
-    }
+    GDALRasterBandH source = source_band(band, w, h);
     /* GDAL decodes whole blocks. A file that declares blocks larger than its block
      * cache (one strip for the whole image, a giant tile) makes every read hold,
      * and decode again, far more than the output needs. */

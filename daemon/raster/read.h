@@ -1,10 +1,9 @@
 /*
  * read: one band of an open dataset onto a w x h float grid — from the coarsest
  * overview that still has the pixels asked for, refused before any pixel is read
- * when that would decode more than max_read_pixels or blocks larger than GDAL's
- * block cache, resampled as rio-tiler names it; the nodata value (the job's, else
- * the file's) and NaN become NaN, scale and offset are applied. Internal to
- * raster/; the thread that holds the dataset.
+ * when that means blocks larger than GDAL's block cache, resampled as rio-tiler names it; the
+ * nodata value (the job's, else the file's) and NaN become NaN, scale and offset are applied.
+ * Internal to raster/; the thread that holds the dataset.
  */
 #ifndef RC_RASTER_READ_H
 #define RC_RASTER_READ_H
@@ -13,6 +12,11 @@
 
 #include "base/config.h"
 #include "base/error.h"
+
+/* The source pixels reading `band` onto a w x h grid decodes: those of the
+ * overview rc_raster_read_band() reads from. A decimated read still decodes every
+ * source pixel, so this is what the job's max_read_pixels budget counts. */
+double rc_raster_read_cost(GDALRasterBandH band, unsigned w, unsigned h);
 
 enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_override,
                                 const char *resampling, const struct rc_config *cfg, float *dst,

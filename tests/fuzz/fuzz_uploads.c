@@ -22,6 +22,7 @@
 #include "fuzz_config.h"
 #include "http/body.h"
 #include "job/job.h"
+#include "raster/decode.h"
 #include "raster/raster.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,20 +62,25 @@ static void use_parts(const struct rc_body *b)
     if (!raster->len) {
         return;
     }
-    struct rc_raster_request req = {
+    /* Decoded here, as the daemon's reader process decodes it (raster/reader.h). */
+    struct rc_decode_request req = {
         .data = raster->data,
         .data_len = raster->len,
         .max_dim = 64,
         .field = "raster",
         .bands_field = "raster.bands",
+        .read_pixels_left = (uint64_t)cfg->max_read_pixels,
     };
     struct rc_raster *r = NULL;
-    if (rc_raster_load(cfg, NULL, &req, NULL, &r, &err) == RC_OK) {
+    int values = -1;
+    uint64_t read_pixels = 0;
+    if (rc_raster_decode(cfg, &req, &r, &values, &read_pixels, &err) == RC_OK) {
         if (r->band_count == 0 || r->width == 0 || r->height == 0 || r->width > 64 ||
-            r->height > 64) {
+            r->height > 64 || values < 0) {
             __builtin_trap();
         }
         rc_raster_unref(r);
+        close(values);
     }
 }
 
@@ -139,7 +145,7 @@ static void start(void)
     if (!cfg) {
         __builtin_trap();
     }
-    rc_raster_global_init(cfg);
+    rc_raster_decode_init(cfg);
     empty = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
                                    MHD_USE_ITC | MHD_USE_AUTO,

@@ -1,0 +1,407 @@
+#define _GNU_SOURCE /* memfd_create, F_GET_SEALS */
+#include "raster/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "raster/fetch.h"
+#include "raster/raster.h"
+#include "raster/wire.h"
+
+extern char **environ;
+
+/* The descriptor the reader finds its socket on. */
+enum { READER_FD = 3 };
+
+/* A reader in flight: its process and the daemon's end of its socket. */
+struct reader {
+    pid_t pid;
+    int sock;
+};
+
+/* The variables a reader keeps: the sanitizers' settings, where GDAL's and PROJ's
+ * data live, the library path, and (test builds) fault injection. Nothing else of
+ * the daemon's environment (tokens, credentials) reaches a raster's parser. */
+static bool kept_variable(const char *entry)
+{
+    static const char *const prefixes[] = {
+        "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "TSAN_OPTIONS=",    "LSAN_OPTIONS=",     "GDAL_DATA=",
+        "PROJ_DATA=",    "PROJ_LIB=",      "LD_LIBRARY_PATH=", "RASTERCLIP_FAULT_", NULL};
+    for (size_t i = 0; prefixes[i]; i++) {
+        if (strncmp(entry, prefixes[i], strlen(prefixes[i])) == 0) {
+#ifndef RC_FAULT_INJECTION
+            if (strncmp(prefixes[i], "RASTERCLIP_FAULT_", 17) == 0) {
+                return false;
+            }
+#endif
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum rc_err start(struct reader *r, struct rc_error *err)
+{
+    r->pid = -1;
+    r->sock = -1;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "cannot start a raster reader");
+    }
+    size_t count = 0;
+    for (char **e = environ; *e; e++) {
+        count++;
+    }
+    char **envp = calloc(count + 1, sizeof(*envp));
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    int rc = envp ? 0 : ENOMEM;
+    if (envp) {
+        size_t n = 0;
+        for (char **e = environ; *e; e++) {
+            if (kept_variable(*e)) {
+                envp[n++] = *e;
+            }
+        }
+        /* Only the socket, stderr (the log) and /dev/null cross. */
+        rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        rc = rc ? rc : posix_spawn_file_actions_adddup2(&actions, 2, 1);
+        rc = rc ? rc : posix_spawn_file_actions_adddup2(&actions, pair[1], READER_FD);
+        sigset_t none, defaults;
+        sigemptyset(&none);
+        sigemptyset(&defaults);
+        sigaddset(&defaults, SIGPIPE);
+        rc = rc ? rc : posix_spawnattr_setsigmask(&attr, &none);
+        rc = rc ? rc : posix_spawnattr_setsigdefault(&attr, &defaults);
+        rc = rc ? rc
+                : posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    }
+    char *const argv[] = {"rasterclipd", "--reader", NULL};
+    if (rc == 0) {
+        /* /proc/self/exe is resolved by the child: this very binary. */
+        rc = posix_spawn(&r->pid, "/proc/self/exe", &actions, &attr, argv, envp);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    free(envp);
+    close(pair[1]);
+    if (rc != 0) {
+        close(pair[0]);
+        r->pid = -1;
+        rc_log(RC_LOG_ERROR, "msg=\"cannot start a raster reader\" errno=%d", rc);
+        return rc_error_set(err, RC_ERR_INTERNAL, "", "cannot start a raster reader");
+    }
+    r->sock = pair[0];
+    return RC_OK;
+}
+
+/* Kills (whatever state it is in) and reaps. Returns its wait status. */
+static int stop(struct reader *r)
+{
+    int status = 0;
+    if (r->sock >= 0) {
+        close(r->sock);
+        r->sock = -1;
+    }
+    if (r->pid > 0) {
+        kill(r->pid, SIGKILL);
+        while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        r->pid = -1;
+    }
+    return status;
+}
+
+/* What a reader is asked for beside the call: a check of the sandbox instead of
+ * a decode, with or without a probe. */
+struct check {
+    struct rc_sandbox_report *report;
+    struct rc_sandbox_probe *probe;
+};
+
+static void fill_request(const struct rc_config *cfg, const struct rc_reader_call *call,
+                         struct rc_wire_request *w)
+{
+    const struct rc_decode_request *q = &call->decode;
+    memset(w, 0, sizeof(*w));
+    w->cfg = *cfg;
+    w->source = q->data ? RC_WIRE_UPLOAD : call->remote ? RC_WIRE_REMOTE : RC_WIRE_FILE;
+    if (w->source == RC_WIRE_FILE && q->path) {
+        snprintf(w->path, sizeof(w->path), "%s", q->path);
+    }
+    w->size = q->data ? q->data_len : call->remote ? rc_fetch_size(call->remote) : 0;
+    snprintf(w->field, sizeof(w->field), "%s", q->field ? q->field : "");
+    snprintf(w->bands_field, sizeof(w->bands_field), "%s", q->bands_field ? q->bands_field : "");
+    w->has_bands = q->bands != NULL;
+    w->band_count = q->bands ? (uint32_t)q->band_count : 0;
+    w->has_nodata = q->nodata != NULL;
+    w->nodata = q->nodata ? *q->nodata : 0;
+    snprintf(w->resampling, sizeof(w->resampling), "%s", q->resampling ? q->resampling : "");
+    w->max_dim = q->max_dim;
+    w->width = q->width;
+    w->height = q->height;
+    w->read_pixels_left = q->read_pixels_left;
+    w->log_level = rc_log_enabled(RC_LOG_DEBUG)  ? RC_LOG_DEBUG
+                   : rc_log_enabled(RC_LOG_INFO) ? RC_LOG_INFO
+                   : rc_log_enabled(RC_LOG_WARN) ? RC_LOG_WARN
+                                                 : RC_LOG_ERROR;
+}
+
+/* The upload as a sealed memory file. */
+static int upload_file(const uint8_t *data, size_t len)
+{
+    int fd = memfd_create("rasterclip-upload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) {
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A remote file's bytes, asked for by the reader. */
+static bool serve_read(struct reader *r, struct rc_fetch *remote, const void *msg, size_t len,
+                       uint8_t *buf)
+{
+    struct rc_wire_read rd;
+    if (!remote || len != sizeof(rd)) {
+        return false;
+    }
+    memcpy(&rd, msg, sizeof(rd));
+    struct rc_wire_data reply = {0};
+    size_t got = 0;
+    struct rc_error err;
+    if (rd.len > RC_WIRE_MAX_READ ||
+        rc_fetch_read(remote, rd.offset, buf, rd.len, &got, &err) != RC_OK) {
+        reply.failed = 1;
+        got = 0;
+    }
+    reply.len = (uint32_t)got;
+    return rc_wire_send(r->sock, RC_WIRE_DATA, &reply, sizeof(reply), buf, got, -1);
+}
+
+/* The raster the reader described, around the memory file it sent. */
+static enum rc_err take_result(const void *msg, size_t len, int fd, const char *field,
+                               struct rc_raster **out, uint64_t *read_pixels, struct rc_error *err)
+{
+    struct rc_wire_done d;
+    if (len < sizeof(d) || fd < 0) {
+        return RC_ERR_INTERNAL;
+    }
+    memcpy(&d, msg, sizeof(d));
+    size_t per_band = RC_RASTER_LABEL_MAX + 2 * sizeof(double);
+    if (d.band_count == 0 || d.band_count > RC_WIRE_MAX_PAYLOAD / per_band ||
+        len != sizeof(d) + d.band_count * per_band) {
+        return RC_ERR_INTERNAL;
+    }
+    /* The values must be sealed: nobody, the reader included, may change them. */
+    int seals = fcntl(fd, F_GET_SEALS);
+    int need = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+    if (seals < 0 || (seals & need) != need) {
+        return RC_ERR_INTERNAL;
+    }
+    struct rc_raster *r = rc_raster_map(fd, d.width, d.height, (size_t)d.band_count);
+    if (!r) {
+        return rc_error_set(err, RC_ERR_NOMEM, field, "cannot map the decoded raster");
+    }
+    r->source_width = d.source_width;
+    r->source_height = d.source_height;
+    r->valid_min = d.valid_min;
+    r->valid_max = d.valid_max;
+    r->valid_count = (size_t)d.valid_count;
+    r->has_geotransform = d.has_geotransform != 0;
+    memcpy(r->geotransform, d.geotransform, sizeof(r->geotransform));
+    const char *p = (const char *)msg + sizeof(d);
+    memcpy(r->labels, p, d.band_count * RC_RASTER_LABEL_MAX);
+    for (size_t i = 0; i < d.band_count; i++) {
+        r->labels[i][RC_RASTER_LABEL_MAX - 1] = '\0';
+    }
+    memcpy(r->band_range, p + d.band_count * RC_RASTER_LABEL_MAX,
+           d.band_count * 2 * sizeof(double));
+    *read_pixels = d.read_pixels;
+    *out = r;
+    return RC_OK;
+}
+
+static enum rc_err take_failure(const void *msg, size_t len, struct rc_error *err)
+{
+    struct rc_error e;
+    if (len != sizeof(e)) {
+        return RC_ERR_INTERNAL;
+    }
+    memcpy(&e, msg, sizeof(e));
+    e.field[sizeof(e.field) - 1] = '\0';
+    e.message[sizeof(e.message) - 1] = '\0';
+    if (e.code <= RC_OK || e.code > RC_ERR_INTERNAL) {
+        return RC_ERR_INTERNAL;
+    }
+    *err = e;
+    return e.code;
+}
+
+/* What a reader's end means for its job. */
+static enum rc_err ended(int status, enum rc_wire_status why, const char *field,
+                         const struct rc_config *cfg, struct rc_error *err)
+{
+    if (why == RC_WIRE_CANCELLED) {
+        return rc_error_set(err, RC_ERR_CANCELLED, "", "the job was cancelled");
+    }
+    if (why == RC_WIRE_DEADLINE) {
+        return rc_error_set(err, RC_ERR_UPSTREAM_TIMEOUT, field,
+                            "reading the raster ran past max_job_seconds (%ld)",
+                            cfg->max_job_seconds);
+    }
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    rc_log(RC_LOG_WARN, "msg=\"raster reader failed\" signal=%d exit=%d", sig,
+           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    if (sig == SIGXCPU) {
+        return rc_error_set(err, RC_ERR_UPSTREAM_TIMEOUT, field,
+                            "reading the raster used more CPU time than max_job_seconds");
+    }
+    return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                        "the raster could not be decoded (its reader stopped)");
+}
+
+/* Runs one reader to its end: the request sent, remote reads served, the
+ * result or failure taken. */
+static enum rc_err converse(const struct rc_config *cfg, const struct rc_reader_call *call,
+                            const struct check *check, struct rc_raster **out,
+                            uint64_t *read_pixels, struct rc_error *err)
+{
+    const char *field = call->decode.field ? call->decode.field : "";
+    struct rc_wire_request *w = malloc(sizeof(*w));
+    uint8_t *buf = malloc(RC_WIRE_MAX_PAYLOAD);
+    struct reader r = {-1, -1};
+    int upload = -1;
+    enum rc_err rc =
+        (!w || !buf) ? rc_error_set(err, RC_ERR_NOMEM, field, "out of memory") : start(&r, err);
+    if (rc == RC_OK) {
+        fill_request(cfg, call, w);
+        if (!out) {
+            w->source = RC_WIRE_CHECK;
+            w->probe = check->probe != NULL;
+        }
+        if (call->decode.data) {
+            upload = upload_file(call->decode.data, call->decode.data_len);
+            if (upload < 0) {
+                rc = rc_error_set(err, RC_ERR_NOMEM, field, "no memory for the upload");
+            }
+        }
+    }
+    size_t bands_len = call->decode.bands ? call->decode.band_count * sizeof(unsigned) : 0;
+    if (rc == RC_OK && !rc_wire_send(r.sock, RC_WIRE_REQUEST, w, sizeof(*w), call->decode.bands,
+                                     bands_len, upload)) {
+        rc = rc_error_set(err, RC_ERR_INTERNAL, field, "the raster reader did not start");
+    }
+    if (upload >= 0) {
+        close(upload);
+    }
+    enum rc_wire_status why = RC_WIRE_OK;
+    bool finished = rc != RC_OK;
+    while (!finished) {
+        uint32_t type = 0;
+        size_t len = 0;
+        int fd = -1;
+        why = rc_wire_recv(r.sock, &type, buf, RC_WIRE_MAX_PAYLOAD, &len, &fd, call->cancel,
+                           call->deadline_ms);
+        if (why != RC_WIRE_OK) {
+            double asked = rc_clock_ms();
+            int status = stop(&r);
+            if (why == RC_WIRE_CANCELLED || why == RC_WIRE_DEADLINE) {
+                rc_log(RC_LOG_INFO, "msg=\"raster reader stopped\" why=%s stop_ms=%.1f",
+                       why == RC_WIRE_CANCELLED ? "cancel" : "deadline", rc_clock_ms() - asked);
+            }
+            rc = ended(status, why, field, cfg, err);
+            break;
+        }
+        rc = RC_OK;
+        if (type == RC_WIRE_READ) {
+            rc = serve_read(&r, call->remote, buf, len, buf + 64) ? RC_OK : RC_ERR_INTERNAL;
+        } else if (type == RC_WIRE_STATUS && len == sizeof(*check->report)) {
+            memcpy(check->report, buf, sizeof(*check->report));
+            finished = !out && !check->probe;
+        } else if (type == RC_WIRE_PROBE && !out && check->probe && len == sizeof(*check->probe)) {
+            memcpy(check->probe, buf, sizeof(*check->probe));
+            finished = true;
+        } else if (type == RC_WIRE_DONE && out) {
+            rc = take_result(buf, len, fd, field, out, read_pixels, err);
+            finished = true;
+        } else if (type == RC_WIRE_FAILED) {
+            rc = take_failure(buf, len, err);
+            finished = true;
+        } else {
+            rc = RC_ERR_INTERNAL;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (rc == RC_ERR_INTERNAL) {
+            /* A reader that breaks the protocol has parsed something hostile. */
+            stop(&r);
+            rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                              "the raster could not be decoded (its reader misbehaved)");
+            break;
+        }
+    }
+    stop(&r);
+    free(buf);
+    free(w);
+    return rc;
+}
+
+enum rc_err rc_reader_decode(const struct rc_config *cfg, const struct rc_reader_call *call,
+                             struct rc_raster **out, uint64_t *read_pixels, struct rc_error *err)
+{
+    *out = NULL;
+    *read_pixels = 0;
+    struct rc_sandbox_report report = {0};
+    struct check check = {&report, NULL};
+    double began = rc_clock_ms();
+    enum rc_err rc = converse(cfg, call, &check, out, read_pixels, err);
+    char text[256];
+    rc_sandbox_describe(&report, text, sizeof(text));
+    rc_log(RC_LOG_DEBUG, "msg=\"raster reader\" ms=%.1f outcome=%s %s", rc_clock_ms() - began,
+           rc_err_name(rc), text);
+    return rc;
+}
+
+enum rc_err rc_reader_check(const struct rc_config *cfg, struct rc_sandbox_report *report,
+                            struct rc_sandbox_probe *probe, struct rc_error *err)
+{
+    struct rc_reader_call call = {.deadline_ms = rc_clock_ms() + 30000};
+    memset(report, 0, sizeof(*report));
+    struct check check = {report, probe};
+    uint64_t unused = 0;
+    enum rc_err rc = converse(cfg, &call, &check, NULL, &unused, err);
+    if (rc == RC_OK && probe && probe->count > RC_SANDBOX_ATTEMPTS) {
+        rc = rc_error_set(err, RC_ERR_INTERNAL, "", "the reader's probe was malformed");
+    }
+    return rc;
+}
