@@ -10,6 +10,8 @@ test depends on files outside the repository:
                             hundred KB): costly to read decimated, cheap to send
     giant_tiles.tif         10000 x 10000 float32 in tiles of 8192 x 8192 (absent,
                             so the file is tiny): every read would decode 256 MiB blocks
+    many_bands_sparse.tif   1024 bands of 32000 x 32000, every tile absent (~300 KB):
+                            each band's decimated read takes a reader tens of ms
 
     /usr/bin/python3 scripts/make_test_data.py OUTDIR
 """
@@ -20,14 +22,14 @@ import numpy as np
 from osgeo import gdal
 
 
-def sparse(path, size, data_type, tile):
-    """A size x size GeoTIFF whose tiles are all absent: a few hundred bytes."""
+def sparse(path, size, data_type, tile, bands=1):
+    """A size x size GeoTIFF whose tiles are all absent: a few hundred bytes a band."""
     if os.path.exists(path):
         return
     ds = gdal.GetDriverByName("GTiff").Create(
-        path + ".tmp.tif", size, size, 1, data_type,
+        path + ".tmp.tif", size, size, bands, data_type,
         options=["TILED=YES", "BLOCKXSIZE=%d" % tile, "BLOCKYSIZE=%d" % tile, "SPARSE_OK=TRUE",
-                 "COMPRESS=DEFLATE"])
+                 "COMPRESS=DEFLATE"] + (["BIGTIFF=YES", "INTERLEAVE=BAND"] if bands > 1 else []))
     ds.SetGeoTransform([0, 1, 0, 0, 0, -1])
     ds = None
     os.replace(path + ".tmp.tif", path)
@@ -55,6 +57,7 @@ def main():
              "broken_header_only.tif": data[:8]}
     sparse(os.path.join(out, "huge_sparse.tif"), 100000, gdal.GDT_Byte, 512)
     sparse(os.path.join(out, "giant_tiles.tif"), 10000, gdal.GDT_Float32, 8192)
+    sparse(os.path.join(out, "many_bands_sparse.tif"), 32000, gdal.GDT_Byte, 8192, bands=1024)
     for name, body in files.items():
         tmp = os.path.join(out, name + ".tmp")
         with open(tmp, "wb") as fh:

@@ -261,15 +261,19 @@ int rc_reader_main(void)
         return 0;
     }
 #ifdef RC_FAULT_INJECTION
-    /* Test builds: a reader that hangs or dies, as one fed a hostile file might. */
+    /* Test builds: a reader that hangs or dies, as one fed a hostile file might;
+     * "MODE" or "MODE:TEXT" (only for paths that contain TEXT). */
     const char *fault = getenv("RASTERCLIP_FAULT_READER");
-    if (fault && strcmp(fault, "hang") == 0) {
-        for (;;) {
-            pause();
+    const char *only = fault ? strchr(fault, ':') : NULL;
+    if (fault && (!only || strstr(req->path, only + 1))) {
+        if (strncmp(fault, "hang", 4) == 0) {
+            for (;;) {
+                pause();
+            }
         }
-    }
-    if (fault && strcmp(fault, "crash") == 0) {
-        raise(SIGKILL);
+        if (strncmp(fault, "crash", 5) == 0) {
+            raise(SIGKILL);
+        }
     }
 #endif
     double nodata = req->nodata;
