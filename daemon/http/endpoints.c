@@ -153,6 +153,13 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
         struct rc_clipcache_stats cs;
         rc_clipcache_stats(http->clips, &cs);
         rc_metrics_printf(&out,
+                          "# HELP rasterclip_clip_cache_corrupt_total Entries found damaged "
+                          "(size, content, not a regular file) when about to be served, and "
+                          "removed.\n"
+                          "# TYPE rasterclip_clip_cache_corrupt_total counter\n"
+                          "rasterclip_clip_cache_corrupt_total %llu\n",
+                          (unsigned long long)cs.corrupt);
+        rc_metrics_printf(&out,
                           "# TYPE rasterclip_clip_cache_hits_total counter\n"
                           "rasterclip_clip_cache_hits_total %llu\n",
                           (unsigned long long)cs.hits);

@@ -27,7 +27,7 @@ struct rc_clipcache {
     int dir; /* descriptor of the directory */
     struct rc_cache *index;
     atomic_bool closing; /* entries dropped now stay on disk */
-    atomic_uint_fast64_t stores, temp_counter;
+    atomic_uint_fast64_t stores, temp_counter, corrupt;
 };
 
 /* One file in the index, shared by the index and those serving it. */
@@ -35,7 +35,9 @@ struct entry {
     atomic_int refs;
     struct rc_clipcache *owner;
     uint64_t frames;
-    char name[96]; /* <key>.<frames>, in the directory */
+    uint64_t size;
+    char digest[65]; /* SHA-256 of the file's bytes: its ETag */
+    char name[192];  /* <key>.<frames>.<size>.<digest>, in the directory */
 };
 
 static void entry_retain(void *value)
@@ -60,46 +62,122 @@ static void entry_release(void *value)
     free(e);
 }
 
-static struct entry *entry_new(struct rc_clipcache *c, const char *key, uint64_t frames)
+static struct entry *entry_new(struct rc_clipcache *c, const char *key, uint64_t frames,
+                               uint64_t size, const char *digest)
 {
     struct entry *e = calloc(1, sizeof(*e));
     if (e) {
         atomic_init(&e->refs, 1);
         e->owner = c;
         e->frames = frames;
-        snprintf(e->name, sizeof(e->name), "%s.%llu", key, (unsigned long long)frames);
+        e->size = size;
+        snprintf(e->digest, sizeof(e->digest), "%s", digest);
+        snprintf(e->name, sizeof(e->name), "%s.%llu.%llu.%s", key, (unsigned long long)frames,
+                 (unsigned long long)size, digest);
     }
     return e;
 }
 
-/* "<64 hex digits>.<frames>": the key and the clip's length. */
-static bool parse_name(const char *name, char key[65], uint64_t *frames)
+static bool is_hex64(const char *s)
 {
     for (size_t i = 0; i < 64; i++) {
-        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
             return false;
         }
     }
-    if (name[64] != '.' || name[65] < '0' || name[65] > '9') {
+    return true;
+}
+
+/* A decimal number up to '.' (or the end); the text after it in *rest. */
+static bool parse_number(const char *s, uint64_t *out, const char **rest)
+{
+    if (*s < '0' || *s > '9') {
         return false;
     }
     char *end = NULL;
     errno = 0;
-    unsigned long long n = strtoull(name + 65, &end, 10);
-    if (errno || *end != '\0') {
+    unsigned long long n = strtoull(s, &end, 10);
+    if (errno || (*end != '.' && *end != '\0')) {
         return false;
     }
-    memcpy(key, name, 64);
-    key[64] = '\0';
-    *frames = n;
+    *out = n;
+    *rest = end;
     return true;
 }
 
 struct found {
     char key[65];
+    char digest[65];
     uint64_t size, frames;
     struct timespec mtime;
 };
+
+/* "<key>.<frames>.<size>.<digest>": the key, the clip's length in frames, its
+ * bytes and their SHA-256, all recorded when it was stored. */
+static bool parse_name(const char *name, struct found *f)
+{
+    const char *p = name + 65;
+    if (strlen(name) < 65 || !is_hex64(name) || name[64] != '.' ||
+        !parse_number(p, &f->frames, &p) || *p != '.' || !parse_number(p + 1, &f->size, &p) ||
+        *p != '.' || strlen(p + 1) != 64 || !is_hex64(p + 1)) {
+        return false;
+    }
+    memcpy(f->key, name, 64);
+    f->key[64] = '\0';
+    memcpy(f->digest, p + 1, 65);
+    return true;
+}
+
+static void hex(const unsigned char *md, char out[65])
+{
+    for (unsigned i = 0; i < 32; i++) {
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    }
+    out[64] = '\0';
+}
+
+/* The SHA-256 of `len` bytes read from `fd` at its start; false when the file
+ * holds another number of bytes. */
+static bool file_digest(int fd, uint64_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    static const size_t chunk_size = 1 << 16;
+    uint8_t *chunk = malloc(chunk_size);
+    uint64_t done = 0;
+    ok = ok && chunk;
+    while (ok) {
+        ssize_t n = pread(fd, chunk, chunk_size, (off_t)done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            ok = n == 0;
+            break;
+        }
+        done += (uint64_t)n;
+        ok = done <= len && EVP_DigestUpdate(ctx, chunk, (size_t)n);
+    }
+    ok = ok && done == len && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
+    free(chunk);
+    EVP_MD_CTX_free(ctx);
+    if (ok) {
+        hex(md, out);
+    }
+    return ok;
+}
+
+void rc_clipcache_digest(const void *data, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
+        memset(md, 0, sizeof(md));
+    }
+    hex(md, out);
+}
 
 static int older_first(const void *a, const void *b)
 {
@@ -132,10 +210,15 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
             unlinkat(c->dir, de->d_name, 0);
             continue;
         }
-        char key[65];
-        uint64_t frames;
-        if (!parse_name(de->d_name, key, &frames) ||
-            fstatat(c->dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        struct found f;
+        if (de->d_name[0] == '.' || fstatat(c->dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            continue;
+        }
+        if (!parse_name(de->d_name, &f) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != f.size) {
+            /* Not an entry this version wrote, or no longer what it wrote. */
+            rc_log(RC_LOG_WARN, "msg=\"clip cache file removed\" name=\"%.100s\" why=%s",
+                   de->d_name, parse_name(de->d_name, &f) ? "size" : "name");
+            unlinkat(c->dir, de->d_name, 0);
             continue;
         }
         if (count == capacity) {
@@ -147,9 +230,7 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
             }
             found = more;
         }
-        memcpy(found[count].key, key, sizeof(key));
-        found[count].frames = frames;
-        found[count].size = (uint64_t)st.st_size;
+        found[count] = f;
         found[count].mtime = st.st_mtim;
         count++;
     }
@@ -158,7 +239,8 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
         qsort(found, count, sizeof(*found), older_first);
     }
     for (size_t i = 0; rc == RC_OK && i < count; i++) {
-        struct entry *e = entry_new(c, found[i].key, found[i].frames);
+        struct entry *e =
+            entry_new(c, found[i].key, found[i].frames, found[i].size, found[i].digest);
         if (e) {
             rc_cache_insert(c->index, found[i].key, e, (size_t)found[i].size);
             entry_release(e); /* the index holds it now (or evicted it) */
@@ -269,22 +351,40 @@ void rc_clipcache_key(const struct rc_buf *canonical, const char *const *identit
     key[64] = '\0';
 }
 
-/* An open descriptor of the entry `e` (a reference the caller drops), or -1. */
+/* An open descriptor of the entry `e` (a reference the caller drops), or -1 when
+ * its file is gone or is no longer what was stored: not a regular file (a
+ * symbolic link is not followed), another size, or other bytes. Such an entry is
+ * dropped, counted and logged; the caller renders the clip afresh. */
 static int open_file(struct rc_clipcache *cache, const char *key, struct entry *e,
                      struct rc_clip_file *out)
 {
-    int fd = openat(cache->dir, e->name, O_RDONLY | O_CLOEXEC);
+    int fd = openat(cache->dir, e->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    const char *why = fd < 0 ? (errno == ELOOP ? "symlink" : "missing") : NULL;
     struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0) {
-        out->size = (uint64_t)st.st_size;
-        out->frames = e->frames;
-        futimens(fd, NULL); /* recently used, for the next start's order */
-    } else if (fd >= 0) {
-        close(fd);
-        fd = -1;
+    char digest[65];
+    if (!why && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        why = "not_a_file";
+    } else if (!why && (uint64_t)st.st_size != e->size) {
+        why = "size";
+    } else if (!why && (!file_digest(fd, e->size, digest) || strcmp(digest, e->digest) != 0)) {
+        why = "content";
     }
-    if (fd < 0) {
-        /* Gone from under us (removed by hand): drop it and render afresh. */
+    if (!why) {
+        out->size = e->size;
+        out->frames = e->frames;
+        snprintf(out->digest, sizeof(out->digest), "%s", e->digest);
+        futimens(fd, NULL); /* recently used, for the next start's order */
+    } else {
+        if (fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
+        if (strcmp(why, "missing") != 0) {
+            atomic_fetch_add(&cache->corrupt, 1);
+            rc_log(RC_LOG_WARN, "msg=\"clip cache entry damaged, dropped\" key=%s why=%s", key,
+                   why);
+        }
+        /* Dropped from the index: its file goes too (entry_release). */
         rc_cache_remove(cache->index, key);
     }
     entry_release(e);
@@ -295,7 +395,16 @@ int rc_clipcache_open_entry(struct rc_clipcache *cache, const char *key, struct 
                             bool *claimed)
 {
     struct entry *e = rc_cache_get(cache->index, key, claimed);
-    return e ? open_file(cache, key, e, out) : -1;
+    if (!e) {
+        return -1;
+    }
+    int fd = open_file(cache, key, e, out);
+    if (fd < 0) {
+        /* The entry was damaged and is gone: this caller renders the clip. */
+        e = rc_cache_get(cache->index, key, claimed);
+        fd = e ? open_file(cache, key, e, out) : -1;
+    }
+    return fd;
 }
 
 int rc_clipcache_peek(struct rc_clipcache *cache, const char *key, struct rc_clip_file *out)
@@ -331,7 +440,9 @@ bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t fr
     if (fd >= 0) {
         ok = close(fd) == 0 && ok;
     }
-    struct entry *e = ok ? entry_new(cache, key, frames) : NULL;
+    char digest[65];
+    rc_clipcache_digest(data, len, digest);
+    struct entry *e = ok ? entry_new(cache, key, frames, len, digest) : NULL;
     ok = e && renameat(cache->dir, temp, cache->dir, e->name) == 0;
     if (!ok) {
         free(e);
@@ -352,9 +463,29 @@ void rc_clipcache_abandon(struct rc_clipcache *cache, const char *key)
     rc_cache_abandon(cache->index, key);
 }
 
-bool rc_clipcache_remove(struct rc_clipcache *cache, const char *key)
+bool rc_clipcache_remove(struct rc_clipcache *cache, const char *etag)
 {
-    return rc_cache_remove(cache->index, key);
+    /* The entry whose file name ends in the digest. */
+    int fd = dup(cache->dir);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return false;
+    }
+    char key[65] = "";
+    struct dirent *de;
+    struct found f;
+    rewinddir(d); /* the duplicate shares the directory's offset */
+    while ((de = readdir(d)) != NULL) {
+        if (parse_name(de->d_name, &f) && strcmp(f.digest, etag) == 0) {
+            memcpy(key, f.key, sizeof(key));
+            break;
+        }
+    }
+    closedir(d);
+    return key[0] && rc_cache_remove(cache->index, key);
 }
 
 size_t rc_clipcache_clear(struct rc_clipcache *cache)
@@ -370,6 +501,7 @@ void rc_clipcache_stats(struct rc_clipcache *cache, struct rc_clipcache_stats *o
     out->misses = s.misses;
     out->evictions = s.evictions;
     out->stores = atomic_load(&cache->stores);
+    out->corrupt = atomic_load(&cache->corrupt);
     out->bytes = s.bytes;
     out->entries = s.entries;
     out->budget_bytes = s.budget_bytes;
@@ -415,7 +547,7 @@ bool rc_clipcache_answer_early(struct rc_clipcache *cache, const struct rc_confi
     job->clip_size = file.size;
     job->frames = (size_t)file.frames;
     job->state = RC_JOB_FINISHED;
-    snprintf(job->etag, sizeof(job->etag), "\"%s\"", key);
+    snprintf(job->etag, sizeof(job->etag), "\"%s\"", file.digest);
     struct rc_job_progress *p = job->progress;
     uint_fast64_t now_us = (uint_fast64_t)(rc_clock_ms() * 1e3);
     atomic_store(&p->cached, true);

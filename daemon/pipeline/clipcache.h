@@ -1,11 +1,15 @@
 /*
  * clipcache: finished clips kept on disk and served again, like static files.
  *
- * An entry is one file, DIR/<key>.<frames>, holding a finished (seekable) clip
- * of that many frames; <key> is
- * the hex SHA-256 of the program version, the job's canonical text
- * (rc_job_spec_canonical) and the identities of its rasters, so it doubles as
- * the clip's strong ETag. Entries are written to a temporary file, flushed and
+ * An entry is one file, DIR/<key>.<frames>.<size>.<digest>, holding a finished
+ * (seekable) clip of that many frames and bytes; <key> is the hex SHA-256 of the
+ * program version, the job's canonical text (rc_job_spec_canonical) and the
+ * identities of its rasters, which finds it; <digest> is the SHA-256 of its bytes,
+ * the clip's strong ETag. An entry is checked before it is served: opened without
+ * following a symbolic link, a regular file of the recorded size whose bytes hash
+ * to the recorded digest; one that is not (flipped bytes, cut short, emptied,
+ * replaced) is removed, counted (`corrupt`) and logged, and the job renders afresh.
+ * Entries are written to a temporary file, flushed and
  * renamed into place, only for clips that completed; at start-up the directory is
  * read back (most recently used last, by modification time, which a hit renews)
  * and left-over temporary files are removed. Least recently used entries are
@@ -30,6 +34,7 @@ struct rc_clipcache;
 
 struct rc_clipcache_stats {
     uint64_t hits, misses, evictions, stores;
+    uint64_t corrupt; /* entries found damaged when about to be served, and dropped */
     size_t bytes, entries, budget_bytes;
 };
 
@@ -48,7 +53,11 @@ const char *rc_clipcache_program(void);
 
 struct rc_clip_file {
     uint64_t size, frames;
+    char digest[65]; /* SHA-256 of its bytes: the ETag */
 };
+
+/* The SHA-256 (hex) of a clip's bytes, its ETag. */
+void rc_clipcache_digest(const void *data, size_t len, char out[65]);
 
 /* A hit: an open descriptor of the entry (the caller closes it), its size and
  * length. A miss: -1 with *claimed set when the caller must now render the clip
@@ -64,8 +73,9 @@ bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t fr
                         const void *data, size_t len);
 void rc_clipcache_abandon(struct rc_clipcache *cache, const char *key);
 
-/* Removes one entry (false: none), or every entry (returns how many). */
-bool rc_clipcache_remove(struct rc_clipcache *cache, const char *key);
+/* Removes the entry whose ETag (content digest) is `etag` (false: none), or every
+ * entry (returns how many). */
+bool rc_clipcache_remove(struct rc_clipcache *cache, const char *etag);
 size_t rc_clipcache_clear(struct rc_clipcache *cache);
 
 struct rc_job;

@@ -155,7 +155,6 @@ static enum rc_err look_up_clip(struct run *run, struct rc_error *err)
     if (!rc_clipcache_job_key(job, ids, run->heights ? 2 : 1, run->key)) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    snprintf(job->etag, sizeof(job->etag), "\"%s\"", run->key);
     struct rc_clipcache *clips = run->w->pool->clips;
     if (!clips) {
         return RC_OK;
@@ -166,6 +165,7 @@ static enum rc_err look_up_clip(struct run *run, struct rc_error *err)
         run->hit = true;
         job->clip_fd = fd;
         job->clip_size = file.size;
+        snprintf(job->etag, sizeof(job->etag), "\"%s\"", file.digest);
         atomic_store(&job->progress->cached, true);
     }
     return RC_OK;
@@ -206,7 +206,11 @@ static enum rc_err deliver_file(struct run *run, struct rc_error *err)
     }
     enum rc_err rc = RC_OK;
     if (run->plan.output.seekable) {
-        /* Sent from a memory file, like a cached one from its file. */
+        /* Sent from a memory file, like a cached one from its file, under the same
+         * strong ETag: the digest of its bytes. */
+        char digest[65];
+        rc_clipcache_digest(file.data, file.len, digest);
+        snprintf(job->etag, sizeof(job->etag), "\"%s\"", digest);
         job->clip_fd = rc_clipcache_memfd(file.data, file.len);
         job->clip_size = file.len;
         if (job->clip_fd < 0) {

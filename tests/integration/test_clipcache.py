@@ -49,6 +49,14 @@ def metric(daemon, name):
     return int(found.group(1)) if found else None
 
 
+def entry_file(cache_dir, etag):
+    """The entry whose bytes hash to `etag`: <key>.<frames>.<size>.<digest>."""
+    digest = etag.strip('"')
+    names = [n for n in os.listdir(cache_dir) if n.endswith("." + digest)]
+    assert len(names) == 1, (etag, os.listdir(cache_dir))
+    return os.path.join(cache_dir, names[0])
+
+
 def write_clip(data, suffix):
     f = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)
     f.write(data)
@@ -261,13 +269,15 @@ class ClipCacheTest(unittest.TestCase):
                  ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
         again = self.get(query)
         self.assertEqual(again[1]["x-rasterclip-cache"], "miss")
-        self.assertNotEqual(again[1]["etag"], first[1]["etag"])
+        # Rendered again (a new key), to the same bytes: the same strong ETag.
+        self.assertEqual(again[2], first[2])
+        self.assertEqual(again[1]["etag"], first[1]["etag"])
 
     def test_delete_empties_the_cache(self):
         query = dict(self.QUERY, title="deleted", seekable="true", frames="4")
         status, headers, _ = self.get(query)
         etag = headers["etag"]
-        entry = os.path.join(self.cache_dir, etag.strip('"') + ".4")  # <key>.<frames>
+        entry = entry_file(self.cache_dir, etag)
         self.assertTrue(os.path.exists(entry))
         status, _, body = self.daemon.request("DELETE", "/v1/cache/" + urllib.parse.quote(etag))
         self.assertEqual((status, json.loads(body)), (200, {"removed": 1}))
@@ -282,6 +292,80 @@ class ClipCacheTest(unittest.TestCase):
         self.assertEqual(metric(self.daemon, "rasterclip_clip_cache_entries"), 0)
         self.assertEqual([n for n in os.listdir(self.cache_dir) if not n.startswith(".")], [])
         self.assertEqual(self.get(query)[1]["x-rasterclip-cache"], "miss")
+
+
+class CacheIntegrityTest(unittest.TestCase):
+    """An entry is checked before it is served: damaged ones are dropped, counted,
+    logged and rendered afresh."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cache_dir = tempfile.mkdtemp(prefix="rasterclip-clips-")
+        cls.daemon = Daemon("--workers", "1", "--clip-cache", cls.cache_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        shutil.rmtree(cls.cache_dir, ignore_errors=True)
+
+    def get(self, title):
+        query = dict(ClipCacheTest.QUERY, title=title, seekable="true", frames="6")
+        return self.daemon.request("GET", "/v1/render?" + urllib.parse.urlencode(query))
+
+    def test_damaged_entries_are_rendered_afresh(self):
+        outside = tempfile.NamedTemporaryFile(delete=False)
+        outside.close()
+
+        def flip(path, good):
+            data = bytearray(good)
+            for at in (100, len(data) // 2, len(data) - 5):
+                data[at] ^= 0xFF
+            with open(path, "wb") as f:
+                f.write(data)
+
+        def truncate(path, good):
+            with open(path, "wb") as f:
+                f.write(good[:len(good) // 2])
+
+        def empty(path, good):
+            open(path, "wb").close()
+
+        def symlink(path, good):
+            # Even to the very same bytes: a link is not followed.
+            with open(outside.name, "wb") as f:
+                f.write(good)
+            os.unlink(path)
+            os.symlink(outside.name, path)
+
+        try:
+            for title, damage in (("flip", flip), ("truncate", truncate), ("empty", empty),
+                                  ("symlink", symlink)):
+                with self.subTest(damage=title):
+                    status, headers, good = self.get(title)
+                    self.assertEqual((status, headers["x-rasterclip-cache"]), (200, "miss"))
+                    corrupt = metric(self.daemon, "rasterclip_clip_cache_corrupt_total")
+                    path = entry_file(self.cache_dir, headers["etag"])
+                    damage(path, good)
+                    status, again_headers, again = self.get(title)
+                    self.assertEqual(status, 200)
+                    self.assertEqual(again_headers["x-rasterclip-cache"], "miss")
+                    self.assertEqual(again, good)
+                    self.assertEqual(again_headers["etag"], headers["etag"])
+                    self.assertEqual(int(again_headers["content-length"]), len(good))
+                    self.assertEqual(
+                        metric(self.daemon, "rasterclip_clip_cache_corrupt_total"), corrupt + 1)
+                    self.daemon.wait_for_log(r'msg="clip cache entry damaged, dropped" key=\w+ '
+                                             r'why=%s' % {"flip": "content", "truncate": "size",
+                                                          "empty": "size",
+                                                          "symlink": "symlink"}[title])
+                    # Stored afresh, whole, and served from the cache again.
+                    self.assertFalse(os.path.islink(entry_file(self.cache_dir,
+                                                               headers["etag"])))
+                    status, third_headers, third = self.get(title)
+                    self.assertEqual((third_headers["x-rasterclip-cache"], third),
+                                     ("hit", good))
+        finally:
+            os.unlink(outside.name)
 
 
 class CacheLifetimeTest(unittest.TestCase):
@@ -367,7 +451,9 @@ class CacheLifetimeTest(unittest.TestCase):
             server.versions["byte_20x20.tif"] = "v2"  # the file changed upstream
             changed = daemon.render(remote)
             self.assertEqual(changed[1]["x-rasterclip-cache"], "miss")
-            self.assertNotEqual(changed[1]["etag"], first[1]["etag"])
+            # Only the validator changed, not the bytes: the clip, and so its strong
+            # ETag (the digest of its bytes), are the same.
+            self.assertEqual((changed[1]["etag"], changed[2]), (first[1]["etag"], first[2]))
         finally:
             daemon.stop()
             server.close()
