@@ -58,12 +58,16 @@ static const struct option_def options[] = {
     NUM(max_source_pixels, 1, 1L << 40, "17179869184", true,
         "largest raster (width x height of the file) a job may name"),
     NUM(max_read_pixels, 1, 1L << 40, "1073741824", true,
-        "most source pixels a band's read may decode (the file, or the overview used)"),
+        "most source pixels a job's reads may decode, over every band (the file, or the "
+        "overview used)"),
     NUM(max_frames, 1, 1000000, "7200", true, "most frames in one clip"),
     NUM(max_fps, 1, 240, "60", true, "highest frame rate"),
     NUM(max_body_bytes, 1024, 64L << 20, "1048576", true, "largest request body"),
     NUM(max_upload_mb, 1, 1L << 16, "256", true,
         "largest raster (and heights) uploaded with a job, in MiB; more is a 413"),
+    NUM(max_uploads_mb, 1, 1L << 20, "1024", true,
+        "memory all uploads being received or waiting share, in MiB, reserved on the "
+        "headers (the declared length, or max_upload_mb); when full, a 503 before the body"),
     NUM(max_raster_pixels, 1, 1L << 40, "67108864", true,
         "most pixels per band kept in memory; larger rasters are downsampled"),
     NUM(max_raster_mb, 1, 1L << 20, "1024", true, "most decoded raster megabytes per job"),

@@ -27,11 +27,12 @@ struct rc_config {
     long max_height;
     long max_pixels;        /* output width x height */
     long max_source_pixels; /* the raster file's width x height */
-    long max_read_pixels;   /* source pixels one band's read may decode */
+    long max_read_pixels;   /* source pixels a job's reads may decode, every band */
     long max_frames;
     long max_fps;
     long max_body_bytes;
     long max_upload_mb;     /* uploaded raster and heights together */
+    long max_uploads_mb;    /* every request body with an upload in flight, together */
     long max_raster_pixels; /* per band, after any downsampling */
     long max_raster_mb;     /* decoded bytes of all chosen bands */
     long max_bands;

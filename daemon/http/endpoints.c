@@ -109,6 +109,12 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
                       (unsigned long long)st.jobs_cancelled);
     rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"rejected_busy\"} %llu\n",
                       (unsigned long long)atomic_load(&http->rejected_busy));
+    rc_metrics_printf(&out, "rasterclip_jobs_total{outcome=\"rejected_uploads\"} %llu\n",
+                      (unsigned long long)atomic_load(&http->rejected_uploads));
+    rc_metrics_printf(&out,
+                      "# TYPE rasterclip_upload_bytes_reserved gauge\n"
+                      "rasterclip_upload_bytes_reserved %llu\n",
+                      (unsigned long long)atomic_load(&http->uploads_bytes));
     rc_metrics_printf(&out, "# TYPE rasterclip_queue_depth gauge\nrasterclip_queue_depth %zu\n",
                       st.queued);
     rc_metrics_printf(&out, "# TYPE rasterclip_workers gauge\nrasterclip_workers %zu\n",

@@ -33,11 +33,13 @@ struct rc_http {
     atomic_bool draining;
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
-    struct rc_histogram ttfb; /* request to first body byte */
-    struct rc_histogram send; /* first to last body byte */
-    atomic_size_t streams;    /* streaming responses not yet destroyed */
-    struct rc_access *access; /* bearer tokens */
-    struct rc_guard *guard;   /* header and body deadlines */
+    atomic_uint_fast64_t rejected_uploads; /* 503: max_uploads_mb was full */
+    atomic_uint_fast64_t uploads_bytes;    /* reserved by request bodies being read or held */
+    struct rc_histogram ttfb;              /* request to first body byte */
+    struct rc_histogram send;              /* first to last body byte */
+    atomic_size_t streams;                 /* streaming responses not yet destroyed */
+    struct rc_access *access;              /* bearer tokens */
+    struct rc_guard *guard;                /* header and body deadlines */
 };
 
 enum route {
@@ -57,8 +59,10 @@ struct request {
     double start_ms;
     struct rc_job *job; /* one reference, dropped at completion */
     pthread_mutex_t lock;
-    bool suspended; /* under lock: waiting for the worker */
-    bool ready;     /* under lock: the worker has called job_ready */
+    bool suspended;        /* under lock: waiting for the worker */
+    bool ready;            /* under lock: the worker has called job_ready */
+    bool reserved;         /* a worker-pool place taken at the headers, not yet used */
+    uint64_t upload_bytes; /* of http->uploads_bytes, given back at completion */
 };
 
 /* The streaming response's state; lives until the response is destroyed. */

@@ -251,7 +251,9 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     req->suspended = true;
     MHD_suspend_connection(req->conn);
     pthread_mutex_unlock(&req->lock);
-    if (rc_workers_submit(http->workers, req->job, &err) != RC_OK) {
+    bool reserved = req->reserved;
+    req->reserved = false; /* the submit uses it, or gives it back */
+    if (rc_workers_submit(http->workers, req->job, reserved, &err) != RC_OK) {
         pthread_mutex_lock(&req->lock);
         req->suspended = false;
         MHD_resume_connection(req->conn);

@@ -46,6 +46,49 @@ static uint64_t upload_limit(const struct rc_http *http)
     return (uint64_t)rc_http_config(http)->max_upload_mb << 20;
 }
 
+/* Takes `bytes` of the memory all uploads in flight share; false when they do not fit. */
+static bool take_upload_bytes(struct rc_http *http, uint64_t bytes)
+{
+    uint64_t budget = (uint64_t)rc_http_config(http)->max_uploads_mb << 20;
+    uint64_t held = atomic_load(&http->uploads_bytes);
+    do {
+        if (held > budget || bytes > budget - held) {
+            return false;
+        }
+    } while (!atomic_compare_exchange_weak(&http->uploads_bytes, &held, held + bytes));
+    return true;
+}
+
+/* A render's admission, on its headers, before a byte of its body is read (so a
+ * client that sent `Expect: 100-continue` never sends it): a place among the
+ * workers and the queue (429), then, for a body with an upload, its bytes (all it
+ * declared, or the most it may send) of max_uploads_mb (503). Both are held until
+ * the request completes; the place passes to the job when it is queued. */
+static enum MHD_Result admit(struct request *req, uint64_t body_bytes)
+{
+    struct rc_http *http = req->http;
+    if (atomic_load(&http->draining)) {
+        return rc_http_send_error_code(http, req->conn, RC_ERR_DRAINING, "",
+                                       "the server is shutting down");
+    }
+    if (!rc_workers_reserve(http->workers)) {
+        atomic_fetch_add(&http->rejected_busy, 1);
+        return rc_http_send_error_code(http, req->conn, RC_ERR_BUSY, "",
+                                       "all workers are busy and the queue is full");
+    }
+    req->reserved = true;
+    if (req->in.kind == BODY_JSON) {
+        return MHD_YES;
+    }
+    if (!take_upload_bytes(http, body_bytes)) {
+        atomic_fetch_add(&http->rejected_uploads, 1);
+        return rc_http_send_error_code(http, req->conn, RC_ERR_NOMEM, "",
+                                       "uploads in flight fill max_uploads_mb; try again soon");
+    }
+    req->upload_bytes = body_bytes;
+    return MHD_YES;
+}
+
 /* The start of a POST /v1/render: what the body is, and whether it may come. */
 static enum MHD_Result start_body(struct request *req)
 {
@@ -108,8 +151,9 @@ static enum MHD_Result start_body(struct request *req)
         if (declared / BODY_DISCARD_FACTOR > limit || req->in.kind != BODY_JSON) {
             return rc_http_send_error_code(http, conn, RC_ERR_TOO_LARGE, "", what);
         }
+        return MHD_YES; /* read and dropped */
     }
-    return MHD_YES; /* the body follows */
+    return admit(req, declared ? declared : limit);
 }
 
 /* Each connection's memory for its request line, headers and parsed query: room
@@ -257,6 +301,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         rc_job_unref(req->job);
     }
     rc_body_finish(&req->in);
+    if (req->reserved) {
+        rc_workers_release(http->workers); /* admitted, never queued */
+    }
+    atomic_fetch_sub(&http->uploads_bytes, req->upload_bytes);
     pthread_mutex_destroy(&req->lock);
     free(req);
     *con_cls = NULL;

@@ -178,7 +178,7 @@ void rc_workers_destroy(struct rc_workers *workers)
     free(workers);
 }
 
-enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err)
+bool rc_workers_reserve(struct rc_workers *workers)
 {
     /* Taken only while fewer than the ready workers plus the queue are taken. */
     size_t limit = workers->ready + workers->queue;
@@ -187,7 +187,18 @@ enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, st
     do {
         room = taken < limit;
     } while (room && !atomic_compare_exchange_weak(&workers->admitted, &taken, taken + 1));
-    if (room) {
+    return room;
+}
+
+void rc_workers_release(struct rc_workers *workers)
+{
+    atomic_fetch_sub(&workers->admitted, 1);
+}
+
+enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, bool reserved,
+                              struct rc_error *err)
+{
+    if (reserved || rc_workers_reserve(workers)) {
         rc_job_ref(job);
         if (rc_queue_try_push(workers->jobs, job)) {
             return RC_OK;

@@ -59,10 +59,18 @@ void rc_workers_cancel_all(struct rc_workers *workers);
 /* Drains if needed, then frees. Nothing may use the pool afterwards. */
 void rc_workers_destroy(struct rc_workers *workers);
 
-/* Queues `job` (taking a new reference) or fails with RC_ERR_BUSY when the queue is
- * full. job->on_ready must be set: the worker calls it once the job either
- * streams or has failed. */
-enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, struct rc_error *err);
+/* A place for one job among the ready workers plus the queue, taken before the
+ * job's body is read (false: none, the answer is 429 at once). A reservation is
+ * used by rc_workers_submit() or given back with rc_workers_release(). */
+bool rc_workers_reserve(struct rc_workers *workers);
+void rc_workers_release(struct rc_workers *workers);
+
+/* Queues `job` (taking a new reference) in the place `reserved` holds, or in a new
+ * one, or fails with RC_ERR_BUSY when there is none (a reservation is given back).
+ * job->on_ready must be set: the worker calls it once the job either streams or
+ * has failed. */
+enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, bool reserved,
+                              struct rc_error *err);
 
 /* Any thread, before submitting: answers a job from the clip cache when its
  * rasters' identities are known without a worker (a local file, an upload of up to

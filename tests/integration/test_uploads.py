@@ -221,3 +221,110 @@ class UploadLimitTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def metric_value(daemon, name):
+    _, _, text = daemon.request("GET", "/metrics")
+    found = re.search(r"^%s (\d+)$" % re.escape(name), text.decode(), re.M)
+    return int(found.group(1)) if found else None
+
+
+class AdmissionTest(unittest.TestCase):
+    """A job is admitted on its headers, before its body is read: a full pool is a
+    429 and a full upload budget a 503, both before a byte of the body, and a client
+    that asked `Expect: 100-continue` is never told to send it."""
+    UPLOAD_MB = 96
+
+    def setUp(self):
+        self.daemon = Daemon("--workers", "1", "--queue", "4", "--max-upload-mb", "128",
+                             "--max-uploads-mb", "128", "--drain-grace-seconds", "1",
+                             "--min-read-kb-per-s", "0")
+        # The only worker held by a long job whose client stopped reading.
+        self.busy = socket.socket()
+        self.busy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.busy.connect((self.daemon.host, self.daemon.port))
+        body = json.dumps({"raster": {"url": "jacksboro_dem.tif"},
+                           "output": {"width": 640, "height": 360, "frames": 7000,
+                                      "bitrate_kbps": 50000}}).encode()
+        self.busy.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                          b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        self.assertTrue(self.busy.recv(4096).startswith(b"HTTP/1.1 200"))
+
+    def tearDown(self):
+        self.busy.close()
+        self.daemon.stop()
+
+    def wait_metric(self, name, value, timeout=120):
+        deadline = time.monotonic() + timeout
+        while metric_value(self.daemon, name) != value and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(metric_value(self.daemon, name), value, name)
+
+    def headers_only(self, length, ctype="application/x-npy"):
+        """Sends a render's headers with Expect: 100-continue; returns the socket and
+        the status line the daemon answers with before any body."""
+        s = socket.create_connection((self.daemon.host, self.daemon.port), timeout=60)
+        s.sendall(b"POST /v1/render?width=64&height=64&frames=1 HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                  % (ctype.encode(), length))
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        return s, got
+
+    def hwm_mib(self):
+        with open("/proc/%d/status" % self.daemon.proc.pid) as f:
+            return int(next(l for l in f if l.startswith("VmHWM:")).split()[1]) / 1024
+
+    def test_uploads_share_one_budget_and_wait_for_nothing(self):
+        size = self.UPLOAD_MB << 20
+        payload = npy(np.zeros((1, (size - 128) // 4), np.float32))
+        # Peak RSS counted from here (Linux: writing 5 to clear_refs resets VmHWM).
+        with open("/proc/%d/clear_refs" % self.daemon.proc.pid, "w") as f:
+            f.write("5")
+        base = self.hwm_mib()
+        answers = [self.headers_only(len(payload)) for _ in range(6)]
+        go = [(s, head) for s, head in answers if head.startswith(b"HTTP/1.1 100")]
+        refused = [head for s, head in answers if not head.startswith(b"HTTP/1.1 100")]
+        # One upload fits the 128 MiB; the rest are refused on their headers.
+        self.assertEqual(len(go), 1, [h.split(b"\r\n")[0] for _, h in answers])
+        for head in refused:
+            self.assertRegex(head.split(b"\r\n")[0], rb"^HTTP/1.1 (429|503) ")
+            self.assertIn(b"Retry-After:", head)
+        sock = go[0][0]
+        sock.sendall(payload)
+        # Read whole and queued behind the busy job.
+        self.wait_metric("rasterclip_queue_depth", 1)
+        grew = self.hwm_mib() - base
+        print("\nsix %d MiB uploads, one busy worker: peak RSS +%.0f MiB" % (self.UPLOAD_MB, grew))
+        self.assertLess(grew, self.UPLOAD_MB + 64)
+        self.assertGreaterEqual(metric_value(
+            self.daemon, 'rasterclip_jobs_total{outcome="rejected_uploads"}'), 1)
+        self.assertEqual(metric_value(self.daemon, "rasterclip_upload_bytes_reserved"),
+                         len(payload))
+        for s, _ in answers:
+            s.close()
+        # Held while the upload waits in the queue; given back once its job has ended
+        # (the busy client leaves, the queued job runs to its absent client).
+        self.busy.close()
+        self.wait_metric("rasterclip_upload_bytes_reserved", 0)
+
+    def test_a_full_pool_answers_on_the_headers(self):
+        # Four queued jobs fill the queue: the next gets 429 without sending its body.
+        held = [self.headers_only(1000, "application/json") for _ in range(4)]
+        for s, head in held:
+            self.assertTrue(head.startswith(b"HTTP/1.1 100"), head)
+        s, head = self.headers_only(2000, "application/json")
+        self.assertTrue(head.startswith(b"HTTP/1.1 429"), head)
+        while b'"code":"busy"' not in head:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        self.assertIn(b'"code":"busy"', head)
+        s.close()
+        for s, _ in held:
+            s.close()
