@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +107,19 @@ static void one_heap(void)
 #endif
 }
 
+/* Connections are descriptors: the soft limit goes up to the hard one, and the
+ * HTTP server sizes its connection table from it. */
+static void raise_descriptor_limit(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+            rc_log(RC_LOG_WARN, "msg=\"cannot raise the descriptor limit\" errno=%d", errno);
+        }
+    }
+}
+
 /* --check-sandbox: a reader confined as for a job under the data root tries what
  * its sandbox forbids. Exit 0 when every attempt was refused (and, with
  * reader_sandbox strict, every protection is in force). */
@@ -158,6 +172,7 @@ int main(int argc, char **argv)
         return check_sandbox(&cfg);
     }
     rc_log_set_level(parse_level(cfg.log_level));
+    raise_descriptor_limit();
 
     /* Signals are taken synchronously by this thread only. */
     sigset_t signals;

@@ -76,8 +76,9 @@ static const struct option_def options[] = {
     NUM(drain_grace_seconds, 0, 86400, "30", false,
         "on SIGTERM, how long running jobs may take before they are cancelled"),
     NUM(byte_queue_kb, 64, 1L << 20, "2048", false, "bytes buffered per job before it waits"),
-    NUM(max_connections_per_address, 1, 512, "64", false,
-        "connections one client address may hold (of 512), so one peer cannot take them all"),
+    NUM(max_connections_per_address, 1, 65536, "64", false,
+        "connections one client address may hold, so one peer cannot take the table (sized "
+        "from the descriptor limit)"),
     NUM(min_read_kb_per_s, 0, 1L << 20, "16", false,
         "KiB a second a client must read while its job waits on it (0: no floor)"),
     NUM(header_timeout_seconds, 1, 3600, "10", false,

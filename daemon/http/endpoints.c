@@ -155,6 +155,13 @@ static enum MHD_Result handle_metrics(struct rc_http *http, struct MHD_Connectio
                       (unsigned long long)gc.uri_refused);
     rc_metrics_printf(&out, "rasterclip_connections_cut_total{reason=\"idle\"} %llu\n",
                       (unsigned long long)gc.idle_closed);
+    rc_metrics_printf(&out, "rasterclip_connections_cut_total{reason=\"evicted\"} %llu\n",
+                      (unsigned long long)gc.evicted);
+    rc_metrics_printf(&out,
+                      "# TYPE rasterclip_connections_open gauge\nrasterclip_connections_open "
+                      "%llu\n# TYPE rasterclip_connection_table_size gauge\n"
+                      "rasterclip_connection_table_size %llu\n",
+                      (unsigned long long)gc.open, (unsigned long long)gc.capacity);
     if (http->clips) {
         struct rc_clipcache_stats cs;
         rc_clipcache_stats(http->clips, &cs);

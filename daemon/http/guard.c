@@ -20,6 +20,10 @@ enum {
     BODY_WINDOW_MS = 5000, /* the body's rate is judged over this long */
 };
 
+/* Eviction starts past this share of the table and stops below EVICT_TO. */
+#define EVICT_AT 0.90
+#define EVICT_TO 0.80
+
 /* One open connection; owned by the guard's list from STARTED to CLOSED. */
 struct watched {
     struct watched *prev, *next;
@@ -42,7 +46,10 @@ struct rc_guard {
     bool stop;
     bool running;
     pthread_t thread;
-    struct watched *head;          /* under lock */
+    struct watched *head; /* under lock: newest first */
+    struct watched *tail; /* under lock: oldest */
+    size_t open;          /* under lock: entries in the list */
+    size_t capacity;
     struct rc_guard_counts counts; /* under lock */
 };
 
@@ -89,6 +96,48 @@ static void cut(struct watched *w, unsigned status, const char *reason, enum rc_
     shutdown(w->fd, SHUT_RDWR);
 }
 
+/* The header deadline for a table `open` of `capacity` full: the configured one
+ * up to half full, then shorter in proportion, to a tenth (at least 1 s) when full. */
+static double header_deadline_ms(const struct rc_config *cfg, size_t open, size_t capacity)
+{
+    double full = (double)cfg->header_timeout_seconds * 1000.0;
+    double fill = capacity ? (double)open / (double)capacity : 0.0;
+    if (fill <= 0.5) {
+        return full;
+    }
+    double scale = 1.0 - (fill - 0.5) / 0.5 * 0.9;
+    double ms = full * (scale < 0.1 ? 0.1 : scale);
+    return ms < 1000.0 ? (full < 1000.0 ? full : 1000.0) : ms;
+}
+
+/* May this connection be closed to make room: still in its request line and
+ * headers (or idle between requests), and not in the access handler. */
+static bool evictable(const struct watched *w)
+{
+    return !w->busy && !w->cut && w->phase == WAITING;
+}
+
+/* Past EVICT_AT of the table, the connections longest in their headers go first
+ * (the list's tail is the oldest), down to EVICT_TO. Under lock. */
+static void evict(struct rc_guard *g)
+{
+    size_t high = (size_t)((double)g->capacity * EVICT_AT);
+    size_t low = (size_t)((double)g->capacity * EVICT_TO);
+    if (g->open <= high) {
+        return;
+    }
+    size_t live = g->open;
+    for (struct watched *w = g->tail; w && live > low; w = w->prev) {
+        if (!evictable(w)) {
+            continue;
+        }
+        g->counts.evicted++;
+        cut(w, w->line_seen || !w->served ? 408 : 0, "Request Timeout", RC_ERR_TIMEOUT, "",
+            "the server is full of connections still sending their headers");
+        live--;
+    }
+}
+
 static void check(struct rc_guard *g, struct watched *w, const struct rc_config *cfg, double now)
 {
     if (w->busy || w->cut || w->phase == HANDLED) {
@@ -100,7 +149,7 @@ static void check(struct rc_guard *g, struct watched *w, const struct rc_config 
                 g->counts.idle_closed++;
                 cut(w, 0, NULL, RC_OK, "", "");
             }
-        } else if (now - w->since_ms > (double)cfg->header_timeout_seconds * 1000.0) {
+        } else if (now - w->since_ms > header_deadline_ms(cfg, g->open, g->capacity)) {
             g->counts.header_timeouts++;
             cut(w, 408, "Request Timeout", RC_ERR_TIMEOUT, "",
                 "the request line and headers must arrive within header_timeout_seconds");
@@ -138,18 +187,20 @@ static void *watch(void *arg)
         for (struct watched *w = g->head; w && !g->stop; w = w->next) {
             check(g, w, cfg, now);
         }
+        evict(g);
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;
 }
 
-struct rc_guard *rc_guard_create(struct rc_config_source *cfgs)
+struct rc_guard *rc_guard_create(struct rc_config_source *cfgs, size_t capacity)
 {
     struct rc_guard *g = calloc(1, sizeof(*g));
     if (!g) {
         return NULL;
     }
     g->cfgs = cfgs;
+    g->capacity = capacity;
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->wake, NULL);
     if (pthread_create(&g->thread, NULL, watch, g) != 0) {
@@ -195,6 +246,8 @@ void rc_guard_counts(struct rc_guard *g, struct rc_guard_counts *out)
 {
     pthread_mutex_lock(&g->lock);
     *out = g->counts;
+    out->open = g->open;
+    out->capacity = g->capacity;
     pthread_mutex_unlock(&g->lock);
 }
 
@@ -216,8 +269,15 @@ void rc_guard_on_connection(void *cls, struct MHD_Connection *conn, void **socke
         w->next = g->head;
         if (g->head) {
             g->head->prev = w;
+        } else {
+            g->tail = w;
         }
         g->head = w;
+        g->open++;
+        bool crowded = (double)g->open > (double)g->capacity * EVICT_AT;
+        if (crowded) {
+            pthread_cond_signal(&g->wake); /* make room now, not at the next tick */
+        }
         pthread_mutex_unlock(&g->lock);
         return;
     }
@@ -235,7 +295,10 @@ void rc_guard_on_connection(void *cls, struct MHD_Connection *conn, void **socke
     }
     if (w->next) {
         w->next->prev = w->prev;
+    } else {
+        g->tail = w->prev;
     }
+    g->open--;
     pthread_mutex_unlock(&g->lock);
     free(w);
     *socket_context = NULL;

@@ -15,6 +15,13 @@
  *   handled — the access handler has it (answered, waiting for a worker,
  *             streaming): the job's own limits apply.
  *
+ * Under many slow peers (each address within its own cap) the table itself is
+ * what they take, so the guard also watches how full it is: past half full the
+ * header deadline shortens in proportion (to a tenth of header_timeout_seconds,
+ * at least a second, when full), and past EVICT_AT of it the connections longest
+ * in their request line and headers are closed first, so that accepting a new
+ * connection never waits on a slot.
+ *
  * A request line longer than MAX_URI_BYTES or with more than MAX_URI_PARAMS
  * query parameters gets a JSON 414 at once (libmicrohttpd would run out of the
  * connection's memory parsing it and answer nothing).
@@ -45,9 +52,13 @@ struct rc_guard_counts {
     uint64_t body_timeouts;   /* 408: the body under its floor rate */
     uint64_t idle_closed;     /* kept-alive connections closed quietly */
     uint64_t uri_refused;     /* 414: request line too long, too many parameters */
+    uint64_t evicted;         /* closed, longest in their headers, as the table filled */
+    uint64_t open;            /* connections open now */
+    uint64_t capacity;        /* the connection table's size */
 };
 
-struct rc_guard *rc_guard_create(struct rc_config_source *cfgs);
+/* `capacity`: the connections libmicrohttpd may hold at once. */
+struct rc_guard *rc_guard_create(struct rc_config_source *cfgs, size_t capacity);
 /* Stops the watch thread; before MHD_stop_daemon. */
 void rc_guard_stop(struct rc_guard *guard);
 /* After MHD_stop_daemon. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,6 +161,25 @@ static enum MHD_Result start_body(struct request *req)
  * for a query of hundreds of parameters, so that the answer to too many is this
  * daemon's 413 (libmicrohttpd's own 32 KiB ran out first and answered nothing). */
 enum { CONNECTION_MEMORY = 128 * 1024 };
+
+/* Descriptors kept for everything but connections: the listening socket, the
+ * readers' sockets and memory files, the GL driver, clip cache files, logs. */
+enum { RESERVED_FDS = 256, MAX_CONNECTIONS = 65536, MIN_CONNECTIONS = 64, LISTEN_BACKLOG = 4096 };
+
+/* The connection table: as many as the descriptor limit allows (main raises its
+ * soft limit to the hard one), less the reserve. */
+static size_t connection_capacity(void)
+{
+    struct rlimit lim;
+    size_t n = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+        n = (size_t)lim.rlim_cur;
+    } else if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+        n = MAX_CONNECTIONS + RESERVED_FDS;
+    }
+    n = n > RESERVED_FDS + MIN_CONNECTIONS ? n - RESERVED_FDS : MIN_CONNECTIONS;
+    return n > MAX_CONNECTIONS ? MAX_CONNECTIONS : n;
+}
 
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
@@ -426,7 +446,8 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
         }
         return rc;
     }
-    http->guard = rc_guard_create(cfgs);
+    size_t capacity = connection_capacity();
+    http->guard = rc_guard_create(cfgs, capacity);
     if (!http->guard) {
         rc_access_destroy(http->access);
         rc_jobs_destroy(http->jobs);
@@ -453,8 +474,9 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
         rc_guard_on_connection, http->guard, MHD_OPTION_URI_LOG_CALLBACK, rc_guard_on_uri,
         http->guard, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_SECONDS,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections_per_address, MHD_OPTION_END);
+        (unsigned)capacity, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_address,
+        MHD_OPTION_END);
     if (!http->daemon) {
         rc_guard_destroy(http->guard);
         rc_access_destroy(http->access);

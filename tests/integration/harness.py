@@ -9,6 +9,7 @@ import json
 import os
 import queue
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -48,7 +49,7 @@ def shared_file(name):
 class Daemon:
     """rasterclipd on 127.0.0.1:0 with a private data root; stop() asserts a clean exit."""
 
-    def __init__(self, *extra_args, shared=(), env=None):
+    def __init__(self, *extra_args, shared=(), env=None, open_files=None):
         self.root = tempfile.mkdtemp(prefix="rasterclip-data-")
         for folder in REPO_DATA:
             for name in os.listdir(folder):
@@ -63,7 +64,10 @@ class Daemon:
         self.proc = subprocess.Popen(
             [DAEMON, "--listen", "127.0.0.1:0", "--data-root", self.root, *extra_args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, env=dict(os.environ, **(env or {})))
+            text=True, env=dict(os.environ, **(env or {})),
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                   (open_files, open_files)))
+            if open_files else None)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
         try:

@@ -6,6 +6,7 @@ RSS and descriptors are back near idle."""
 import json
 import os
 import re
+import resource
 import socket
 import threading
 import time
@@ -140,3 +141,155 @@ class HostileClientsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ManyAddressesTest(unittest.TestCase):
+    """Slow-header connections from many addresses, each within its per-address cap,
+    reconnecting as they are cut: the table (sized from the descriptor limit) holds
+    them, or, when it cannot, the guard closes those longest in their headers
+    first, so a normal job and /healthz from other addresses are still answered."""
+    ATTACKERS = ["127.0.1.%d" % i for i in range(1, 101)]
+    PER_ADDRESS = 40  # 4000 in all
+    JOB = {"raster": {"url": "byte_20x20.tif"},
+           "output": {"width": 64, "height": 36, "frames": 2}}
+
+    @classmethod
+    def setUpClass(cls):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        cls.saved = (soft, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    @classmethod
+    def tearDownClass(cls):
+        resource.setrlimit(resource.RLIMIT_NOFILE, cls.saved)
+
+    def first_byte(self, daemon):
+        """Seconds from connecting (from 127.0.0.2) to the first byte of a clip."""
+        body = json.dumps(self.JOB).encode()
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.settimeout(30)
+        started = time.monotonic()
+        s.connect((daemon.host, daemon.port))
+        s.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        head = s.recv(4096)
+        took = time.monotonic() - started
+        s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
+        return took
+
+    def health(self, daemon):
+        s = socket.socket()
+        s.bind(("127.0.0.3", 0))
+        s.settimeout(30)
+        started = time.monotonic()
+        s.connect((daemon.host, daemon.port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head = s.recv(4096)
+        took = time.monotonic() - started
+        s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
+        return took
+
+    def attack(self, daemon, seconds):
+        """Holds 4000 slow-header connections for `seconds`, reopening each one the
+        daemon closes (bounded: at most 12000 opens). Returns the measurements taken
+        meanwhile and the opens made."""
+        lock = threading.Lock()
+        live = {}
+        opens = [0]
+        stop = threading.Event()
+
+        def open_one(address):
+            s = socket.socket()
+            s.bind((address, 0))
+            s.settimeout(2)
+            try:
+                s.connect((daemon.host, daemon.port))
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never ends
+            except OSError:
+                s.close()
+                return
+            s.setblocking(False)
+            with lock:
+                live[s] = address
+                opens[0] += 1
+
+        for address in self.ATTACKERS:
+            for _ in range(self.PER_ADDRESS):
+                open_one(address)
+
+        def reconnect():
+            import selectors
+            while not stop.is_set() and opens[0] < 12000:
+                sel = selectors.DefaultSelector()
+                with lock:
+                    for s in live:
+                        sel.register(s, selectors.EVENT_READ)
+                closed = [key.fileobj for key, _ in sel.select(0.2)]
+                sel.close()
+                for s in closed:
+                    with lock:
+                        address = live.pop(s)
+                    s.close()
+                    if not stop.is_set():
+                        open_one(address)
+        thread = threading.Thread(target=reconnect)
+        thread.start()
+        try:
+            held = metric(daemon, "rasterclip_connections_open")
+            jobs, checks = [], []
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                jobs.append(self.first_byte(daemon))
+                checks.append(self.health(daemon))
+            return jobs, checks, held, opens[0]
+        finally:
+            stop.set()
+            thread.join(30)
+            with lock:
+                for s in live:
+                    s.close()
+
+    def run_attack(self, daemon, seconds, health_margin=0.2):
+        usual_job = min(self.first_byte(daemon) for _ in range(3))
+        usual_health = min(self.health(daemon) for _ in range(3))
+        jobs, checks, held, opens = self.attack(daemon, seconds)
+        print("\n%d attackers' connections (%d opened), table %d: first byte %.0f ms before, "
+              "worst %.0f ms during; /healthz %.0f ms before, worst %.0f ms during; evicted %d"
+              % (held, opens, metric(daemon, "rasterclip_connection_table_size"),
+                 usual_job * 1e3, max(jobs) * 1e3, usual_health * 1e3, max(checks) * 1e3,
+                 metric(daemon, 'rasterclip_connections_cut_total{reason="evicted"}')))
+        # Margins over the same daemon's own unloaded times.
+        self.assertLess(max(jobs), usual_job + 1.0)
+        self.assertLess(max(checks), usual_health + health_margin)
+        return held
+
+    def test_a_table_sized_from_the_descriptor_limit_holds_them(self):
+        daemon = Daemon("--workers", "1")
+        try:
+            self.assertGreaterEqual(metric(daemon, "rasterclip_connection_table_size"), 4096)
+            held = self.run_attack(daemon, 4)
+            self.assertGreaterEqual(held, 3900)  # the attack was really there
+        finally:
+            daemon.stop()
+
+    def test_a_full_table_sheds_the_slowest(self):
+        # 1280 descriptors: a table of 1024 for 4000 attackers.
+        daemon = Daemon("--workers", "1", open_files=1280)
+        try:
+            self.assertEqual(metric(daemon, "rasterclip_connection_table_size"), 1024)
+            # A flood that refills the table as fast as it is shed queues in the
+            # kernel's backlog ahead of everyone: served, within a second.
+            self.run_attack(daemon, 4, health_margin=1.0)
+            self.assertGreater(metric(daemon, 'rasterclip_connections_cut_total{reason="evicted"}'),
+                               0)
+        finally:
+            daemon.stop()
+
+
+def metric(daemon, name):
+    _, _, text = daemon.request("GET", "/metrics")
+    found = re.search(r"^%s (\d+)$" % re.escape(name), text.decode(), re.M)
+    return int(found.group(1)) if found else None
