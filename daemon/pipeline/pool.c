@@ -105,7 +105,8 @@ enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
     }
     pool->jobs = rc_queue_create(pool->count + pool->queue);
     pool->workers = calloc(pool->count, sizeof(*pool->workers));
-    if (!pool->jobs || !pool->workers) {
+    pool->readers = rc_readers_create(pool->count);
+    if (!pool->jobs || !pool->workers || !pool->readers) {
         rc_workers_destroy(pool);
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
@@ -171,6 +172,7 @@ void rc_workers_destroy(struct rc_workers *workers)
         return;
     }
     rc_workers_drain(workers);
+    rc_readers_destroy(workers->readers); /* after the last job's decode */
     rc_queue_destroy(workers->jobs);
     free(workers->workers);
     pthread_mutex_destroy(&workers->lock);

@@ -229,7 +229,8 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     double start = rc_clock_ms();
     /* One max_fetch_mb and max_read_pixels for the whole job; the readers stop at
      * its cancel and deadline. */
-    struct rc_raster_budget budget = {.cancel = &run->job->cancel, .deadline_ms = run->deadline_ms};
+    struct rc_raster_budget budget = {
+        .cancel = &run->job->cancel, .deadline_ms = run->deadline_ms, .readers = pool->readers};
     struct rc_raster_request req;
     rc_plan_raster_request(run->job, rc_render_max_texture_size(run->w->render), &req);
     enum rc_err rc = rc_raster_load(run->cfg, pool->cache, &req, &budget, &run->values, err);

@@ -39,6 +39,7 @@ struct rc_workers {
     char gl_renderer[256];
     char gl_version[256];
     struct rc_sandbox_report sandbox; /* what confines the raster readers */
+    struct rc_readers *readers;       /* owned: one started ahead for each worker */
     /* start-up handshake, under `lock` */
     pthread_mutex_t lock;
     pthread_cond_t changed;

@@ -26,11 +26,11 @@ static void gdal_log(CPLErr level, CPLErrorNum num, const char *msg)
            msg);
 }
 
-void rc_raster_decode_init(const struct rc_config *cfg)
+void rc_raster_decode_init(long gdal_cache_mb)
 {
     /* GDAL's block cache would otherwise take 5 % of physical memory, outside every
      * budget the configuration sets. */
-    GDALSetCacheMax64((GIntBig)cfg->gdal_cache_mb << 20);
+    GDALSetCacheMax64((GIntBig)gdal_cache_mb << 20);
     GDALAllRegister();
     CPLSetErrorHandler(gdal_log);
     /* Do not list sibling files on open: a data directory may be large. */

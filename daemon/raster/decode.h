@@ -41,7 +41,7 @@ struct rc_decode_request {
 };
 
 /* Once per process: GDAL's drivers, error handler and block cache size. */
-void rc_raster_decode_init(const struct rc_config *cfg);
+void rc_raster_decode_init(long gdal_cache_mb);
 
 /* Decodes `q`. On RC_OK the caller gets one reference to a raster whose values
  * are a read-only mapping of `*values_fd` (sealed against writes and resizing;

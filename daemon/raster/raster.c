@@ -204,6 +204,7 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
                    .height = q->height,
                    .read_pixels_left = read_spent < read_limit ? read_limit - read_spent : 0},
         .remote = fetch,
+        .readers = q->budget ? q->budget->readers : NULL,
         .cancel = q->budget ? q->budget->cancel : NULL,
         .deadline_ms = q->budget ? q->budget->deadline_ms : 0,
     };

@@ -24,6 +24,7 @@
 #include "base/error.h"
 
 struct rc_cache;
+struct rc_readers;
 
 /* Immutable once loaded and shared by reference count (the cache holds one). */
 /* The longest band label kept, with its terminating NUL. */
@@ -83,10 +84,11 @@ bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_requ
 /* What one job's reads share: what they spent of max_fetch_mb and
  * max_read_pixels, and when they must stop. */
 struct rc_raster_budget {
-    uint64_t fetched;          /* remote body bytes */
-    uint64_t read_pixels;      /* source pixels decoded */
-    const atomic_bool *cancel; /* the job's cancel flag (may be NULL) */
-    double deadline_ms;        /* rc_clock_ms() the job must end by; 0: none */
+    uint64_t fetched;           /* remote body bytes */
+    uint64_t read_pixels;       /* source pixels decoded */
+    const atomic_bool *cancel;  /* the job's cancel flag (may be NULL) */
+    double deadline_ms;         /* rc_clock_ms() the job must end by; 0: none */
+    struct rc_readers *readers; /* readers started ahead (raster/reader.h; may be NULL) */
 };
 
 /* Loads the request's bands, through `cache` when given (may be NULL), decoding

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,29 +110,119 @@ static enum rc_err start(struct reader *r, struct rc_error *err)
     return RC_OK;
 }
 
-/* Kills (whatever state it is in) and reaps. Returns its wait status. */
-static int stop(struct reader *r)
+/* The reader's peak resident memory in KiB (its VmHWM: since its exec, unlike
+ * wait4's ru_maxrss, which also counts the daemon it was spawned from). */
+static long peak_rss_kb(pid_t pid)
+{
+    char path[64], text[4096];
+    snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+    if (fd >= 0) {
+        close(fd);
+    }
+    long kb = 0;
+    if (n > 0) {
+        text[n] = '\0';
+        const char *at = strstr(text, "VmHWM:");
+        if (at) {
+            kb = strtol(at + 6, NULL, 10);
+        }
+    }
+    return kb;
+}
+
+/* Kills (whatever state it is in) and reaps. Returns its wait status; `usage`
+ * (may be NULL) gets its resource use, with ru_maxrss its own peak (KiB). */
+static int stop(struct reader *r, struct rusage *usage)
 {
     int status = 0;
+    struct rusage ignored;
     if (r->sock >= 0) {
         close(r->sock);
         r->sock = -1;
     }
+    long peak = r->pid > 0 && usage ? peak_rss_kb(r->pid) : 0;
     if (r->pid > 0) {
         kill(r->pid, SIGKILL);
-        while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR) {
+        while (wait4(r->pid, &status, 0, usage ? usage : &ignored) < 0 && errno == EINTR) {
         }
         r->pid = -1;
+        if (usage) {
+            usage->ru_maxrss = peak;
+        }
     }
     return status;
 }
 
 /* What a reader is asked for beside the call: a check of the sandbox instead of
- * a decode, with or without a probe. */
+ * a decode, with or without a probe; and what it cost. */
 struct check {
     struct rc_sandbox_report *report;
     struct rc_sandbox_probe *probe;
+    struct rusage usage;
 };
+
+struct rc_readers {
+    pthread_mutex_t lock;
+    struct reader *spares; /* under lock */
+    size_t count, capacity;
+};
+
+struct rc_readers *rc_readers_create(size_t spares)
+{
+    struct rc_readers *rs = calloc(1, sizeof(*rs));
+    if (!rs) {
+        return NULL;
+    }
+    rs->spares = calloc(spares ? spares : 1, sizeof(*rs->spares));
+    if (!rs->spares) {
+        free(rs);
+        return NULL;
+    }
+    pthread_mutex_init(&rs->lock, NULL);
+    rs->capacity = spares;
+    struct rc_error err;
+    for (size_t i = 0; i < spares; i++) {
+        if (start(&rs->spares[rs->count], &err) == RC_OK) {
+            rs->count++;
+        }
+    }
+    return rs;
+}
+
+void rc_readers_destroy(struct rc_readers *rs)
+{
+    if (!rs) {
+        return;
+    }
+    for (size_t i = 0; i < rs->count; i++) {
+        stop(&rs->spares[i], NULL);
+    }
+    pthread_mutex_destroy(&rs->lock);
+    free(rs->spares);
+    free(rs);
+}
+
+/* A reader for one decode: a spare when there is one (and a replacement started
+ * in its place), else a new one. */
+static enum rc_err take(struct rc_readers *rs, struct reader *out, struct rc_error *err)
+{
+    if (!rs) {
+        return start(out, err);
+    }
+    pthread_mutex_lock(&rs->lock);
+    bool spare = rs->count > 0;
+    if (spare) {
+        *out = rs->spares[--rs->count];
+    }
+    struct rc_error ignored;
+    if (rs->count < rs->capacity && start(&rs->spares[rs->count], &ignored) == RC_OK) {
+        rs->count++;
+    }
+    pthread_mutex_unlock(&rs->lock);
+    return spare ? RC_OK : start(out, err);
+}
 
 static void fill_request(const struct rc_config *cfg, const struct rc_reader_call *call,
                          struct rc_wire_request *w)
@@ -292,16 +384,16 @@ static enum rc_err ended(int status, enum rc_wire_status why, const char *field,
 /* Runs one reader to its end: the request sent, remote reads served, the
  * result or failure taken. */
 static enum rc_err converse(const struct rc_config *cfg, const struct rc_reader_call *call,
-                            const struct check *check, struct rc_raster **out,
-                            uint64_t *read_pixels, struct rc_error *err)
+                            struct check *check, struct rc_raster **out, uint64_t *read_pixels,
+                            struct rc_error *err)
 {
     const char *field = call->decode.field ? call->decode.field : "";
     struct rc_wire_request *w = malloc(sizeof(*w));
     uint8_t *buf = malloc(RC_WIRE_MAX_PAYLOAD);
     struct reader r = {-1, -1};
     int upload = -1;
-    enum rc_err rc =
-        (!w || !buf) ? rc_error_set(err, RC_ERR_NOMEM, field, "out of memory") : start(&r, err);
+    enum rc_err rc = (!w || !buf) ? rc_error_set(err, RC_ERR_NOMEM, field, "out of memory")
+                                  : take(call->readers, &r, err);
     if (rc == RC_OK) {
         fill_request(cfg, call, w);
         if (!out) {
@@ -316,9 +408,17 @@ static enum rc_err converse(const struct rc_config *cfg, const struct rc_reader_
         }
     }
     size_t bands_len = call->decode.bands ? call->decode.band_count * sizeof(unsigned) : 0;
-    if (rc == RC_OK && !rc_wire_send(r.sock, RC_WIRE_REQUEST, w, sizeof(*w), call->decode.bands,
-                                     bands_len, upload)) {
-        rc = rc_error_set(err, RC_ERR_INTERNAL, field, "the raster reader did not start");
+    bool sent = rc == RC_OK && rc_wire_send(r.sock, RC_WIRE_REQUEST, w, sizeof(*w),
+                                            call->decode.bands, bands_len, upload);
+    if (rc == RC_OK && !sent) {
+        /* A spare that died while it waited: one fresh try. */
+        stop(&r, NULL);
+        rc = start(&r, err);
+        sent = rc == RC_OK && rc_wire_send(r.sock, RC_WIRE_REQUEST, w, sizeof(*w),
+                                           call->decode.bands, bands_len, upload);
+        if (rc == RC_OK && !sent) {
+            rc = rc_error_set(err, RC_ERR_INTERNAL, field, "the raster reader did not start");
+        }
     }
     if (upload >= 0) {
         close(upload);
@@ -333,7 +433,7 @@ static enum rc_err converse(const struct rc_config *cfg, const struct rc_reader_
                            call->deadline_ms);
         if (why != RC_WIRE_OK) {
             double asked = rc_clock_ms();
-            int status = stop(&r);
+            int status = stop(&r, &check->usage);
             if (why == RC_WIRE_CANCELLED || why == RC_WIRE_DEADLINE) {
                 rc_log(RC_LOG_INFO, "msg=\"raster reader stopped\" why=%s stop_ms=%.1f",
                        why == RC_WIRE_CANCELLED ? "cancel" : "deadline", rc_clock_ms() - asked);
@@ -364,13 +464,15 @@ static enum rc_err converse(const struct rc_config *cfg, const struct rc_reader_
         }
         if (rc == RC_ERR_INTERNAL) {
             /* A reader that breaks the protocol has parsed something hostile. */
-            stop(&r);
+            stop(&r, &check->usage);
             rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
                               "the raster could not be decoded (its reader misbehaved)");
             break;
         }
     }
-    stop(&r);
+    if (r.pid > 0) {
+        stop(&r, &check->usage);
+    }
     free(buf);
     free(w);
     return rc;
@@ -382,13 +484,16 @@ enum rc_err rc_reader_decode(const struct rc_config *cfg, const struct rc_reader
     *out = NULL;
     *read_pixels = 0;
     struct rc_sandbox_report report = {0};
-    struct check check = {&report, NULL};
+    struct check check = {.report = &report};
     double began = rc_clock_ms();
     enum rc_err rc = converse(cfg, call, &check, out, read_pixels, err);
     char text[256];
     rc_sandbox_describe(&report, text, sizeof(text));
-    rc_log(RC_LOG_DEBUG, "msg=\"raster reader\" ms=%.1f outcome=%s %s", rc_clock_ms() - began,
-           rc_err_name(rc), text);
+    const struct rusage *u = &check.usage;
+    double cpu_ms = (double)(u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1e3 +
+                    (double)(u->ru_utime.tv_usec + u->ru_stime.tv_usec) / 1e3;
+    rc_log(RC_LOG_DEBUG, "msg=\"raster reader\" ms=%.1f cpu_ms=%.1f max_rss_kb=%ld outcome=%s %s",
+           rc_clock_ms() - began, cpu_ms, u->ru_maxrss, rc_err_name(rc), text);
     return rc;
 }
 
@@ -397,7 +502,7 @@ enum rc_err rc_reader_check(const struct rc_config *cfg, struct rc_sandbox_repor
 {
     struct rc_reader_call call = {.deadline_ms = rc_clock_ms() + 30000};
     memset(report, 0, sizeof(*report));
-    struct check check = {report, probe};
+    struct check check = {.report = report, .probe = probe};
     uint64_t unused = 0;
     enum rc_err rc = converse(cfg, &call, &check, NULL, &unused, err);
     if (rc == RC_OK && probe && probe->count > RC_SANDBOX_ATTEMPTS) {

@@ -13,6 +13,12 @@
  * that crashes, is killed by its limits, or breaks the protocol costs its job a
  * 422 and nothing else; it is always killed and reaped before the call returns.
  *
+ * Starting a reader (exec, loading GDAL and its libraries, its network
+ * namespace) takes ~100 ms, so a few are kept started ahead (struct rc_readers):
+ * each waits, unconfined but with nothing to read and no request yet, until a
+ * decode takes it, and a replacement is started at once. A reader serves one
+ * decode and is then killed: nothing of one job's file survives into another's.
+ *
  * The calling thread owns the reader for the length of the call (a render worker).
  */
 #ifndef RC_READER_H
@@ -29,8 +35,15 @@
 struct rc_fetch;
 struct rc_raster;
 
+/* Readers started ahead. Any thread; destroy after the last decode. */
+struct rc_readers;
+
+struct rc_readers *rc_readers_create(size_t spares);
+void rc_readers_destroy(struct rc_readers *readers);
+
 struct rc_reader_call {
     struct rc_decode_request decode; /* its path: a resolved file under the data root */
+    struct rc_readers *readers;      /* spares to take from (NULL: start one) */
     struct rc_fetch *remote;         /* instead of a file or an upload (borrowed) */
     const atomic_bool *cancel;       /* may be NULL */
     double deadline_ms;              /* rc_clock_ms(); 0: none */

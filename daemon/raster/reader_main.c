@@ -3,6 +3,7 @@
 #include <cpl_conv.h>
 #include <cpl_vsi.h>
 #include <errno.h>
+#include <gdal.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #include "raster/sandbox.h"
 #include "raster/wire.h"
 
-enum { READER_FD = 3 };
+enum { READER_FD = 3, RC_DEFAULT_GDAL_CACHE_MB = 64 };
 
 /* Room the decode may take beyond what is mapped when the reader confines
  * itself: GDAL's working buffers, a .npy's native-order copy and the like. */
@@ -202,6 +203,16 @@ static struct {
     unsigned bands[RC_WIRE_MAX_PAYLOAD / sizeof(unsigned)];
 } in;
 
+/* Waits until the daemon closes the socket: it reads what this reader cost (its
+ * /proc entry) before it ends it. */
+static int linger(int status)
+{
+    char byte;
+    while (read(READER_FD, &byte, 1) > 0) {
+    }
+    return status;
+}
+
 int rc_reader_main(void)
 {
     char tag[32];
@@ -209,6 +220,8 @@ int rc_reader_main(void)
     rc_log_set_tag(tag);
     uint64_t netns_inode = 0;
     bool netns = rc_sandbox_unshare_network(&netns_inode);
+    /* Ready before the request comes: a reader may be started ahead of its job. */
+    rc_raster_decode_init(RC_DEFAULT_GDAL_CACHE_MB);
     uint32_t type = 0;
     size_t len = 0;
     int fd = -1;
@@ -220,7 +233,7 @@ int rc_reader_main(void)
     const struct rc_wire_request *req = &in.req;
     const struct rc_config *cfg = &req->cfg;
     rc_log_set_level((enum rc_log_level)req->log_level);
-    rc_raster_decode_init(cfg);
+    GDALSetCacheMax64((GIntBig)cfg->gdal_cache_mb << 20);
     struct rc_error err = {0};
     const uint8_t *upload = NULL;
     if (req->source == RC_WIRE_UPLOAD) {
@@ -258,7 +271,7 @@ int rc_reader_main(void)
         rc_wire_send(READER_FD, RC_WIRE_PROBE, &probe, sizeof(probe), NULL, 0, -1);
     }
     if (req->source == RC_WIRE_CHECK) {
-        return 0;
+        return linger(0);
     }
 #ifdef RC_FAULT_INJECTION
     /* Test builds: a reader that hangs or dies, as one fed a hostile file might;
@@ -297,8 +310,8 @@ int rc_reader_main(void)
     uint64_t read_pixels = 0;
     if (rc_raster_decode(cfg, &q, &r, &values, &read_pixels, &err) != RC_OK) {
         send_failure(&err);
-        return 0;
+        return linger(0);
     }
     send_result(r, values, read_pixels);
-    return 0;
+    return linger(0);
 }

@@ -145,7 +145,7 @@ static void start(void)
     if (!cfg) {
         __builtin_trap();
     }
-    rc_raster_decode_init(cfg);
+    rc_raster_decode_init(cfg->gdal_cache_mb);
     empty = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
                                    MHD_USE_ITC | MHD_USE_AUTO,
