@@ -19,7 +19,6 @@ starting).
 Writes bench/READER.md.
 """
 import argparse
-import io
 import json
 import os
 import re

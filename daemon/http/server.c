@@ -62,9 +62,10 @@ static bool take_upload_bytes(struct rc_http *http, uint64_t bytes)
 
 /* A render's admission, on its headers, before a byte of its body is read (so a
  * client that sent `Expect: 100-continue` never sends it): a place among the
- * workers and the queue (429), then, for a body with an upload, its bytes (all it
- * declared, or the most it may send) of max_uploads_mb (503). Both are held until
- * the request completes; the place passes to the job when it is queued. */
+ * workers and the queue (429; with a clip cache a JSON job is read first, as it may
+ * be a cached clip that needs no place), then, for a body with an upload, its bytes
+ * (all it declared, or the most it may send) of max_uploads_mb (503). Both are held
+ * until the request completes; the place passes to the job when it is queued. */
 static enum MHD_Result admit(struct request *req, uint64_t body_bytes)
 {
     struct rc_http *http = req->http;
@@ -73,6 +74,12 @@ static enum MHD_Result admit(struct request *req, uint64_t body_bytes)
                                        "the server is shutting down");
     }
     if (!rc_workers_reserve(http->workers)) {
+        if (req->in.kind == BODY_JSON && http->clips) {
+            /* The job may be a cached clip, answered without a worker: its body
+             * (at most max_body_bytes) is read first, and it is queued, or 429,
+             * only when it is not. */
+            return MHD_YES;
+        }
         atomic_fetch_add(&http->rejected_busy, 1);
         return rc_http_send_error_code(http, req->conn, RC_ERR_BUSY, "",
                                        "all workers are busy and the queue is full");

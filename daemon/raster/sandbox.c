@@ -62,8 +62,15 @@ static bool apply_rlimits(const struct rc_sandbox_limits *limits, struct rc_sand
     uint64_t as = now ? now + limits->budget_bytes : 0;
     bool ok = as > 0 && set_limit(RLIMIT_AS, as, as);
     out->address_space_mb = ok ? as >> 20 : 0;
-    /* SIGXCPU at the job's limit, SIGKILL a second later. */
-    ok = set_limit(RLIMIT_CPU, limits->cpu_seconds, limits->cpu_seconds + 1) && ok;
+    /* SIGXCPU a second past the job's limit, SIGKILL a second later, counted from
+     * now (a reader started ahead has already spent CPU on its start): the job's
+     * wall-clock deadline, watched by the daemon, normally comes first. */
+    struct rusage used;
+    rlim_t spent = getrusage(RUSAGE_SELF, &used) == 0
+                       ? (rlim_t)(used.ru_utime.tv_sec + used.ru_stime.tv_sec + 1)
+                       : 0;
+    rlim_t cpu = spent + (rlim_t)limits->cpu_seconds + 1;
+    ok = set_limit(RLIMIT_CPU, cpu, cpu + 1) && ok;
     ok = set_limit(RLIMIT_CORE, 0, 0) && ok;
     ok = set_limit(RLIMIT_NOFILE, 64, 64) && ok;
     return ok;

@@ -6,7 +6,7 @@
  *              loopback that is down. The reader never needs a network: remote
  *              bytes are fetched by the daemon under the URL policy and handed over.
  *   rlimits    address space (what is mapped now plus the decode's budget), CPU
- *              seconds (the job's limit), no core files, few descriptors.
+ *              seconds (the job's limit, from now), no core files, few descriptors.
  *   no_new_privs  PR_SET_NO_NEW_PRIVS.
  *   landlock   read-only: the data root (only when the job reads a file there),
  *              GDAL's and PROJ's data and the libraries it may still load under

@@ -157,6 +157,13 @@ class Daemon:
             raise AssertionError("daemon exited %d:\n%s" % (code, log[-3000:]))
 
 
+def metric(daemon, name):
+    """A sample's value from the daemon's /metrics (`name` with its labels), or None."""
+    _, _, text = daemon.request("GET", "/metrics")
+    found = re.search(r"^%s (\d+)$" % re.escape(name), text.decode(), re.M)
+    return int(found.group(1)) if found else None
+
+
 def at_once(call, count, timeout=300):
     """Runs `call()` on `count` threads at once; returns their results."""
     results = []

@@ -20,7 +20,7 @@ import urllib.parse
 
 import numpy as np
 
-from harness import SOURCE, Daemon, at_once, decode_frames, ffprobe
+from harness import SOURCE, Daemon, at_once, decode_frames, ffprobe, metric
 
 SMALL = {"raster": {"url": "jacksboro_dem.tif"},
          "camera": {"orbit": {"degrees": 90}},
@@ -41,12 +41,6 @@ def top_level_boxes(data):
         boxes.append(kind.decode())
         at += size
     return boxes
-
-
-def metric(daemon, name):
-    _, _, text = daemon.request("GET", "/metrics")
-    found = re.search(r"^%s (\d+)$" % re.escape(name), text.decode(), re.M)
-    return int(found.group(1)) if found else None
 
 
 def entry_file(cache_dir, etag):
@@ -150,7 +144,9 @@ class SeekableTest(unittest.TestCase):
             os.unlink(path)
 
 
-class ClipCacheTest(unittest.TestCase):
+class CacheDaemonTest(unittest.TestCase):
+    """One daemon with a clip cache of its own for the class."""
+
     @classmethod
     def setUpClass(cls):
         cls.cache_dir = tempfile.mkdtemp(prefix="rasterclip-clips-")
@@ -164,6 +160,9 @@ class ClipCacheTest(unittest.TestCase):
     def get(self, query, headers=None):
         return self.daemon.request("GET", "/v1/render?" + urllib.parse.urlencode(query),
                                    headers=headers)
+
+
+class ClipCacheTest(CacheDaemonTest):
 
     QUERY = {"url": "jacksboro_dem.tif", "orbit": "90", "width": "320", "height": "180",
              "frames": "40", "fps": "20", "keyframe_interval": "10", "title": "cached"}
@@ -294,23 +293,12 @@ class ClipCacheTest(unittest.TestCase):
         self.assertEqual(self.get(query)[1]["x-rasterclip-cache"], "miss")
 
 
-class CacheIntegrityTest(unittest.TestCase):
+class CacheIntegrityTest(CacheDaemonTest):
     """An entry is checked before it is served: damaged ones are dropped, counted,
     logged and rendered afresh."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.cache_dir = tempfile.mkdtemp(prefix="rasterclip-clips-")
-        cls.daemon = Daemon("--workers", "1", "--clip-cache", cls.cache_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.daemon.stop()
-        shutil.rmtree(cls.cache_dir, ignore_errors=True)
-
-    def get(self, title):
-        query = dict(ClipCacheTest.QUERY, title=title, seekable="true", frames="6")
-        return self.daemon.request("GET", "/v1/render?" + urllib.parse.urlencode(query))
+    def get_titled(self, title):
+        return self.get(dict(ClipCacheTest.QUERY, title=title, seekable="true", frames="6"))
 
     def test_damaged_entries_are_rendered_afresh(self):
         outside = tempfile.NamedTemporaryFile(delete=False)
@@ -341,12 +329,12 @@ class CacheIntegrityTest(unittest.TestCase):
             for title, damage in (("flip", flip), ("truncate", truncate), ("empty", empty),
                                   ("symlink", symlink)):
                 with self.subTest(damage=title):
-                    status, headers, good = self.get(title)
+                    status, headers, good = self.get_titled(title)
                     self.assertEqual((status, headers["x-rasterclip-cache"]), (200, "miss"))
                     corrupt = metric(self.daemon, "rasterclip_clip_cache_corrupt_total")
                     path = entry_file(self.cache_dir, headers["etag"])
                     damage(path, good)
-                    status, again_headers, again = self.get(title)
+                    status, again_headers, again = self.get_titled(title)
                     self.assertEqual(status, 200)
                     self.assertEqual(again_headers["x-rasterclip-cache"], "miss")
                     self.assertEqual(again, good)
@@ -361,7 +349,7 @@ class CacheIntegrityTest(unittest.TestCase):
                     # Stored afresh, whole, and served from the cache again.
                     self.assertFalse(os.path.islink(entry_file(self.cache_dir,
                                                                headers["etag"])))
-                    status, third_headers, third = self.get(title)
+                    status, third_headers, third = self.get_titled(title)
                     self.assertEqual((third_headers["x-rasterclip-cache"], third),
                                      ("hit", good))
         finally:

@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import Daemon
+from harness import Daemon, metric
 
 MEASURED = "127.0.0.3"
 SLOW_HEADERS, FLOOD, HANG_UP, STALLED = "127.0.0.2", "127.0.0.4", "127.0.0.5", "127.0.0.6"
@@ -287,9 +287,3 @@ class ManyAddressesTest(unittest.TestCase):
                                0)
         finally:
             daemon.stop()
-
-
-def metric(daemon, name):
-    _, _, text = daemon.request("GET", "/metrics")
-    found = re.search(r"^%s (\d+)$" % re.escape(name), text.decode(), re.M)
-    return int(found.group(1)) if found else None

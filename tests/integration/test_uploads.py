@@ -15,7 +15,7 @@ import uuid
 
 import numpy as np
 
-from harness import Daemon, DaemonTest, ffprobe, write_geotiff
+from harness import Daemon, DaemonTest, ffprobe, metric, write_geotiff
 
 JOB = {"style": {"colormap": "viridis"},
        "camera": {"orbit": {"degrees": 20}},
@@ -223,12 +223,6 @@ if __name__ == "__main__":
     unittest.main()
 
 
-def metric_value(daemon, name):
-    _, _, text = daemon.request("GET", "/metrics")
-    found = re.search(r"^%s (\d+)$" % re.escape(name), text.decode(), re.M)
-    return int(found.group(1)) if found else None
-
-
 class AdmissionTest(unittest.TestCase):
     """A job is admitted on its headers, before its body is read: a full pool is a
     429 and a full upload budget a 503, both before a byte of the body, and a client
@@ -256,9 +250,9 @@ class AdmissionTest(unittest.TestCase):
 
     def wait_metric(self, name, value, timeout=120):
         deadline = time.monotonic() + timeout
-        while metric_value(self.daemon, name) != value and time.monotonic() < deadline:
+        while metric(self.daemon, name) != value and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertEqual(metric_value(self.daemon, name), value, name)
+        self.assertEqual(metric(self.daemon, name), value, name)
 
     def headers_only(self, length, ctype="application/x-npy"):
         """Sends a render's headers with Expect: 100-continue; returns the socket and
@@ -301,9 +295,9 @@ class AdmissionTest(unittest.TestCase):
         grew = self.hwm_mib() - base
         print("\nsix %d MiB uploads, one busy worker: peak RSS +%.0f MiB" % (self.UPLOAD_MB, grew))
         self.assertLess(grew, self.UPLOAD_MB + 64)
-        self.assertGreaterEqual(metric_value(
+        self.assertGreaterEqual(metric(
             self.daemon, 'rasterclip_jobs_total{outcome="rejected_uploads"}'), 1)
-        self.assertEqual(metric_value(self.daemon, "rasterclip_upload_bytes_reserved"),
+        self.assertEqual(metric(self.daemon, "rasterclip_upload_bytes_reserved"),
                          len(payload))
         for s, _ in answers:
             s.close()
