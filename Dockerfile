@@ -17,7 +17,7 @@ FROM debian:12
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         libmicrohttpd12 libjansson4 libgdal32 libvpx7 libopenh264-7 libgif7 libcurl4 libssl3 \
-        libfreetype6 libegl1 libgles2 libglvnd0 libegl-mesa0 libgl1-mesa-dri \
+        libfreetype6 libegl1 libgles2 libglvnd0 libegl-mesa0 libgl1-mesa-dri libseccomp2 \
         fonts-dejavu-core ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /usr/share/glvnd/egl_vendor.d \
