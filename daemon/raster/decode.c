@@ -148,6 +148,26 @@ static float *values_file(size_t bytes, int *fd_out)
     return map;
 }
 
+/* The raster object lives here, where both ways of making one are: its values are
+ * always a mapping of a memory file. */
+void rc_raster_ref(struct rc_raster *raster)
+{
+    atomic_fetch_add(&raster->refs, 1);
+}
+
+void rc_raster_unref(struct rc_raster *raster)
+{
+    if (!raster || atomic_fetch_sub(&raster->refs, 1) != 1) {
+        return;
+    }
+    if (raster->values) {
+        munmap(raster->values, raster->values_bytes);
+    }
+    free(raster->labels);
+    free(raster->band_range);
+    free(raster);
+}
+
 struct rc_raster *rc_raster_map(int values_fd, unsigned width, unsigned height, size_t band_count)
 {
     size_t plane = (size_t)width * height;

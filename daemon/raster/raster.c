@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,24 +49,6 @@ const char *rc_raster_library_version(void)
 uint64_t rc_raster_block_cache_bytes(void)
 {
     return (uint64_t)GDALGetCacheMax64();
-}
-
-void rc_raster_ref(struct rc_raster *raster)
-{
-    atomic_fetch_add(&raster->refs, 1);
-}
-
-void rc_raster_unref(struct rc_raster *raster)
-{
-    if (!raster || atomic_fetch_sub(&raster->refs, 1) != 1) {
-        return;
-    }
-    if (raster->values) {
-        munmap(raster->values, raster->values_bytes);
-    }
-    free(raster->labels);
-    free(raster->band_range);
-    free(raster);
 }
 
 static void cache_retain(void *value)
