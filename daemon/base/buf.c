@@ -24,6 +24,20 @@ void rc_buf_reset(struct rc_buf *buf)
     buf->len = 0;
 }
 
+enum rc_err rc_buf_reserve(struct rc_buf *buf, size_t cap)
+{
+    if (cap <= buf->cap) {
+        return RC_OK;
+    }
+    uint8_t *grown = realloc(buf->data, cap);
+    if (!grown) {
+        return RC_ERR_NOMEM;
+    }
+    buf->data = grown;
+    buf->cap = cap;
+    return RC_OK;
+}
+
 enum rc_err rc_buf_append(struct rc_buf *buf, const void *data, size_t len)
 {
     if (len > SIZE_MAX - buf->len) {

@@ -22,5 +22,8 @@ void rc_buf_init(struct rc_buf *buf);
 void rc_buf_finish(struct rc_buf *buf);
 void rc_buf_reset(struct rc_buf *buf);
 enum rc_err rc_buf_append(struct rc_buf *buf, const void *data, size_t len);
+/* Room for `cap` bytes in all, exactly (a body of a known length grows into it
+ * without copies). */
+enum rc_err rc_buf_reserve(struct rc_buf *buf, size_t cap);
 
 #endif

@@ -63,6 +63,7 @@ struct request {
     bool ready;            /* under lock: the worker has called job_ready */
     bool reserved;         /* a worker-pool place taken at the headers, not yet used */
     uint64_t upload_bytes; /* of http->uploads_bytes, given back at completion */
+    bool declared;         /* the body's length came in Content-Length */
 };
 
 /* The streaming response's state; lives until the response is destroyed. */
