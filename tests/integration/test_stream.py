@@ -103,11 +103,12 @@ class StreamTest(DaemonTest):
             return json.loads(report)["frames_done"]
         # Held: the pipe and the socket buffers are full, the encoder waits (the job's
         # progress stops moving). How soon depends on the build's speed.
-        done, deadline = frames_done(), time.monotonic() + 60
+        # (Frames must have begun: a slow build may still be loading the raster.)
+        done, deadline = frames_done(), time.monotonic() + 120
         while time.monotonic() < deadline:
             pause.wait(1.0)
             now = frames_done()
-            if now == done:
+            if now == done and now > 0:
                 break
             done = now
         before = self.rss_kib()
