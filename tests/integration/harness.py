@@ -25,6 +25,8 @@ SHARED = os.environ.get("RC_SHARED_DATA", os.path.join(SOURCE, "..", "shared", "
 DAEMON = os.environ.get("RASTERCLIPD", os.path.join(SOURCE, "build", "rasterclipd"))
 CLIENT = os.environ.get("RASTERCLIP", os.path.join(SOURCE, "build", "rasterclip"))
 SANITIZED = bool(os.environ.get("RC_SANITIZE"))
+# ThreadSanitizer shadows every byte the program touches several times over.
+THREAD_SANITIZED = "thread" in os.environ.get("RC_SANITIZE", "")
 
 # Rasters the repository ships (permissive licences) and the damaged ones that
 # scripts/make_test_data.py writes (ctest runs it into the build tree first).

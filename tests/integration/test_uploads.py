@@ -15,7 +15,7 @@ import uuid
 
 import numpy as np
 
-from harness import Daemon, DaemonTest, ffprobe, metric, write_geotiff
+from harness import THREAD_SANITIZED, Daemon, DaemonTest, ffprobe, metric, write_geotiff
 
 JOB = {"style": {"colormap": "viridis"},
        "camera": {"orbit": {"degrees": 20}},
@@ -294,7 +294,8 @@ class AdmissionTest(unittest.TestCase):
         self.wait_metric("rasterclip_queue_depth", 1)
         grew = self.hwm_mib() - base
         print("\nsix %d MiB uploads, one busy worker: peak RSS +%.0f MiB" % (self.UPLOAD_MB, grew))
-        self.assertLess(grew, self.UPLOAD_MB + 64)
+        if not THREAD_SANITIZED:  # its shadow of the one upload alone is twice its size
+            self.assertLess(grew, self.UPLOAD_MB + 64)
         self.assertGreaterEqual(metric(
             self.daemon, 'rasterclip_jobs_total{outcome="rejected_uploads"}'), 1)
         self.assertEqual(metric(self.daemon, "rasterclip_upload_bytes_reserved"),
