@@ -2,9 +2,10 @@
  * is the boundary, the rest the body of a POST with Content-Type
  * multipart/form-data; it is sent over a socket pair to a real libmicrohttpd
  * daemon (started once), whose post processor hands the parts to the daemon's own
- * reader (http/body.c) under small limits; then, as the render route and a worker
- * would, the job part is parsed with its uploads and the raster part decoded from
- * memory (an .npy, or any file GDAL reads). Invariants: no part outgrows its
+ * reader (http/body.c) under small limits; then, as the render route and the
+ * reader process would, the job part is parsed with its uploads and the raster part
+ * decoded from memory (an .npy, or any file GDAL reads; rc_raster_decode(), here
+ * in process). Invariants: no part outgrows its
  * limit, a body past a limit keeps nothing, and every exchange ends with an
  * answer. */
 #include <microhttpd.h>
