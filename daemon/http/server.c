@@ -187,10 +187,8 @@ static size_t connection_capacity(void)
 {
     struct rlimit lim;
     size_t n = 1024;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
-        n = (size_t)lim.rlim_cur;
-    } else if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
-        n = MAX_CONNECTIONS + RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+        n = lim.rlim_cur == RLIM_INFINITY ? MAX_CONNECTIONS + RESERVED_FDS : (size_t)lim.rlim_cur;
     }
     n = n > RESERVED_FDS + MIN_CONNECTIONS ? n - RESERVED_FDS : MIN_CONNECTIONS;
     return n > MAX_CONNECTIONS ? MAX_CONNECTIONS : n;

@@ -23,9 +23,6 @@
 
 extern char **environ;
 
-/* The descriptor the reader finds its socket on. */
-enum { READER_FD = 3 };
-
 /* A reader in flight: its process and the daemon's end of its socket. */
 struct reader {
     pid_t pid;
@@ -81,7 +78,7 @@ static enum rc_err start(struct reader *r, struct rc_error *err)
         /* Only the socket, stderr (the log) and /dev/null cross. */
         rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
         rc = rc ? rc : posix_spawn_file_actions_adddup2(&actions, 2, 1);
-        rc = rc ? rc : posix_spawn_file_actions_adddup2(&actions, pair[1], READER_FD);
+        rc = rc ? rc : posix_spawn_file_actions_adddup2(&actions, pair[1], RC_WIRE_READER_FD);
         sigset_t none, defaults;
         sigemptyset(&none);
         sigemptyset(&defaults);

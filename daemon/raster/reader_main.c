@@ -18,7 +18,7 @@
 #include "raster/sandbox.h"
 #include "raster/wire.h"
 
-enum { READER_FD = 3, RC_DEFAULT_GDAL_CACHE_MB = 64 };
+enum { RC_DEFAULT_GDAL_CACHE_MB = 64 };
 
 /* Room the decode may take beyond what is mapped when the reader confines
  * itself: GDAL's working buffers, a .npy's native-order copy and the like. */
@@ -90,8 +90,8 @@ static size_t remote_fetch(uint64_t offset, uint8_t *dst, size_t want)
         size_t len = 0;
         int fd = -1;
         struct rc_wire_data d;
-        if (!rc_wire_send(READER_FD, RC_WIRE_READ, &rd, sizeof(rd), NULL, 0, -1) ||
-            rc_wire_recv(READER_FD, &type, reply, sizeof(reply), &len, &fd, NULL, 0) !=
+        if (!rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_READ, &rd, sizeof(rd), NULL, 0, -1) ||
+            rc_wire_recv(RC_WIRE_READER_FD, &type, reply, sizeof(reply), &len, &fd, NULL, 0) !=
                 RC_WIRE_OK ||
             type != RC_WIRE_DATA || len < sizeof(d)) {
             if (fd >= 0) {
@@ -164,7 +164,7 @@ static bool install_remote(uint64_t size)
 
 static void send_failure(const struct rc_error *err)
 {
-    rc_wire_send(READER_FD, RC_WIRE_FAILED, err, sizeof(*err), NULL, 0, -1);
+    rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_FAILED, err, sizeof(*err), NULL, 0, -1);
 }
 
 static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
@@ -193,7 +193,7 @@ static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
     }
     memcpy(tail, r->labels, labels);
     memcpy(tail + labels, r->band_range, ranges);
-    rc_wire_send(READER_FD, RC_WIRE_DONE, &d, sizeof(d), tail, labels + ranges, fd);
+    rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_DONE, &d, sizeof(d), tail, labels + ranges, fd);
     free(tail);
 }
 
@@ -208,7 +208,7 @@ static struct {
 static int linger(int status)
 {
     char byte;
-    while (read(READER_FD, &byte, 1) > 0) {
+    while (read(RC_WIRE_READER_FD, &byte, 1) > 0) {
     }
     return status;
 }
@@ -225,7 +225,7 @@ int rc_reader_main(void)
     uint32_t type = 0;
     size_t len = 0;
     int fd = -1;
-    if (rc_wire_recv(READER_FD, &type, &in, sizeof(in), &len, &fd, NULL, 0) != RC_WIRE_OK ||
+    if (rc_wire_recv(RC_WIRE_READER_FD, &type, &in, sizeof(in), &len, &fd, NULL, 0) != RC_WIRE_OK ||
         type != RC_WIRE_REQUEST || len < sizeof(in.req) ||
         len != sizeof(in.req) + (size_t)in.req.band_count * sizeof(unsigned)) {
         return 2;
@@ -264,11 +264,11 @@ int rc_reader_main(void)
     struct rc_sandbox_report report;
     rc_sandbox_confine(&limits, netns, &report);
     report.netns_inode = netns_inode;
-    rc_wire_send(READER_FD, RC_WIRE_STATUS, &report, sizeof(report), NULL, 0, -1);
+    rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_STATUS, &report, sizeof(report), NULL, 0, -1);
     if (req->source == RC_WIRE_CHECK && req->probe) {
         struct rc_sandbox_probe probe;
         rc_sandbox_probe(limits.data_root, &probe);
-        rc_wire_send(READER_FD, RC_WIRE_PROBE, &probe, sizeof(probe), NULL, 0, -1);
+        rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_PROBE, &probe, sizeof(probe), NULL, 0, -1);
     }
     if (req->source == RC_WIRE_CHECK) {
         return linger(0);

@@ -28,6 +28,9 @@ enum rc_wire_type {
     RC_WIRE_PROBE,       /* reader -> daemon, when asked: struct rc_sandbox_probe */
 };
 
+/* The descriptor the reader finds its socket on. */
+enum { RC_WIRE_READER_FD = 3 };
+
 /* The largest payload either side accepts: a request's bands, a reply's labels
  * and ranges, or one remote read. */
 #define RC_WIRE_MAX_PAYLOAD (8u << 20)

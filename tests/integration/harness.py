@@ -159,6 +159,17 @@ class Daemon:
             raise AssertionError("daemon exited %d:\n%s" % (code, log[-3000:]))
 
 
+def read_head(sock):
+    """What a socket brings up to the end of a response's head (or its close)."""
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
 def metric(daemon, name):
     """A sample's value from the daemon's /metrics (`name` with its labels), or None."""
     _, _, text = daemon.request("GET", "/metrics")

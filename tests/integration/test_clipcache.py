@@ -20,7 +20,7 @@ import urllib.parse
 
 import numpy as np
 
-from harness import SOURCE, Daemon, at_once, decode_frames, ffprobe, metric
+from harness import SOURCE, Daemon, at_once, decode_frames, ffprobe, metric, read_head
 
 SMALL = {"raster": {"url": "jacksboro_dem.tif"},
          "camera": {"orbit": {"degrees": 90}},
@@ -516,20 +516,11 @@ class ProgressTest(unittest.TestCase):
                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
         return sock
 
-    def read_head(self, sock):
-        got = b""
-        while b"\r\n\r\n" not in got:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            got += chunk
-        return got
-
     def test_progress_then_cancel_under_load(self):
         long_job = {"raster": {"url": "jacksboro_dem.tif"},
                     "output": {"width": 640, "height": 360, "frames": 3000}}
         sock = self.start(long_job)
-        got = self.read_head(sock)
+        got = read_head(sock)
         job_id = re.search(rb"X-Request-Id: ([0-9a-f]{16})", got).group(1).decode()
         # Another client's jobs run meanwhile on the other worker.
         others = []
@@ -587,7 +578,7 @@ class ProgressTest(unittest.TestCase):
             self.daemon._reader.join(0.05)
         self.assertIsNotNone(job_id, self.daemon.log()[-2000:])
         self.assertEqual(self.status_of(job_id, method="DELETE")[0], 202)
-        got = self.read_head(sock)
+        got = read_head(sock)
         sock.close()
         self.assertEqual(got, b"")  # the connection ends without an answer
         self.daemon.wait_for_log(r"job=%s outcome=cancelled" % job_id)

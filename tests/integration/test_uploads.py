@@ -15,7 +15,8 @@ import uuid
 
 import numpy as np
 
-from harness import THREAD_SANITIZED, Daemon, DaemonTest, ffprobe, metric, write_geotiff
+from harness import (THREAD_SANITIZED, Daemon, DaemonTest, ffprobe, metric, read_head,
+                     write_geotiff)
 
 JOB = {"style": {"colormap": "viridis"},
        "camera": {"orbit": {"degrees": 20}},
@@ -261,13 +262,7 @@ class AdmissionTest(unittest.TestCase):
         s.sendall(b"POST /v1/render?width=64&height=64&frames=1 HTTP/1.1\r\nHost: x\r\n"
                   b"Content-Type: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n"
                   % (ctype.encode(), length))
-        got = b""
-        while b"\r\n\r\n" not in got:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            got += chunk
-        return s, got
+        return s, read_head(s)
 
     def hwm_mib(self):
         with open("/proc/%d/status" % self.daemon.proc.pid) as f:
