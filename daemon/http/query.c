@@ -47,6 +47,7 @@ static const struct param params[] = {
     {"detail", "style.detail", K_DETAIL},
     {"outline", "style.outline", K_BOOL},
     {"axes", "style.axes", K_BOOL},
+    {"aspect", "style.aspect", K_STRING},
     {"band_labels", "style.band_labels", K_BOOL},
     {"lighting", "style.lighting", K_BOOL},
     {"colorbar", "style.colorbar", K_COLORBAR},

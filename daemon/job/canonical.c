@@ -64,7 +64,7 @@ enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *ou
     put_text(&t, "resampling", s->resampling);
     put_text(&t, "height_url", s->heights_upload ? "" : s->height_url);
     put(&t, "uploads=%d,%d height_band=%u\n", s->raster_upload, s->heights_upload, s->height_band);
-    put(&t, "mode=%d colormap=%u:", (int)s->mode, s->colormap.entries);
+    put(&t, "mode=%d aspect=%d colormap=%u:", (int)s->mode, (int)s->aspect, s->colormap.entries);
     for (unsigned i = 0; i < s->colormap.entries && i < RC_COLORMAP_MAX_ENTRIES; i++) {
         put(&t, "%02x%02x%02x%02x", s->colormap.rgba[i][0], s->colormap.rgba[i][1],
             s->colormap.rgba[i][2], s->colormap.rgba[i][3]);

@@ -31,6 +31,13 @@ enum rc_mode {
     RC_MODE_SURFACE,
 };
 
+/* How a raster's cells are shaped on screen (style.aspect). */
+enum rc_aspect {
+    RC_ASPECT_AUTO,   /* "data" with a geotransform, else "square" */
+    RC_ASPECT_DATA,   /* as wide and tall as the ground (degrees as plate carree) */
+    RC_ASPECT_SQUARE, /* one cell one unit, as mayavi's imshow draws an array */
+};
+
 enum rc_speed {
     RC_SPEED_REALTIME,
     RC_SPEED_GOOD,
@@ -76,6 +83,7 @@ struct rc_job_spec {
     unsigned height_band;
     /* style */
     enum rc_mode mode;
+    enum rc_aspect aspect;
     struct rc_colormap colormap;
     bool colormap_sets_range; /* colours given in data values: normalise over cmap_vmin..max */
     double cmap_vmin, cmap_vmax;

@@ -251,7 +251,7 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
     static const char *const keys[] = {"mode",        "colormap",     "reverse",    "nan_color",
                                        "background",  "exaggeration", "lighting",   "colorbar",
                                        "title",       "detail",       "title_size", "outline",
-                                       "band_labels", "axes",         NULL};
+                                       "band_labels", "axes",         "aspect",     NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -302,6 +302,19 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
         } else {
             return rc_error_set(err, RC_ERR_INVALID, "style.mode",
                                 "must be \"image\" or \"surface\"");
+        }
+    }
+    const json_t *aspect = json_object_get(style, "aspect");
+    if (aspect) {
+        const char *a = json_is_string(aspect) ? json_string_value(aspect) : "";
+        if (strcmp(a, "data") == 0) {
+            spec->aspect = RC_ASPECT_DATA;
+        } else if (strcmp(a, "square") == 0) {
+            spec->aspect = RC_ASPECT_SQUARE;
+        } else {
+            return rc_error_set(err, RC_ERR_INVALID, "style.aspect",
+                                "must be \"data\" (the ground's shape) or \"square\" (one "
+                                "unit a cell)");
         }
     }
     const json_t *cmap = json_object_get(style, "colormap");

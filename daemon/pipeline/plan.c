@@ -86,26 +86,51 @@ static struct rc_light_settings light_settings(const struct rc_job_spec *spec)
 /* The axes' ranges: the raster's coordinates from its geotransform (pixel
  * columns and rows without one), and for a surface the values its relief spans. */
 static void axes_settings(const struct rc_job_spec *spec, const struct rc_raster *values,
-                          bool surface, struct rc_plan *plan)
+                          bool surface, const double extent[2], struct rc_plan *plan)
 {
     struct rc_overlay_settings *o = &plan->overlay;
     static const double pixels[6] = {0, 1, 0, 0, 0, 1};
     const double *g = values->has_geotransform ? values->geotransform : pixels;
     double w = values->source_width, h = values->source_height;
-    double longest = values->width > values->height ? values->width : values->height;
     o->axes = true;
     o->axis_x[0] = g[0];
     o->axis_x[1] = g[0] + w * g[1];
     o->axis_y[0] = g[3] + h * g[5];
     o->axis_y[1] = g[3];
-    o->extent[0] = (float)(values->width / longest);
-    o->extent[1] = (float)(values->height / longest);
+    o->extent[0] = (float)extent[0];
+    o->extent[1] = (float)extent[1];
     o->top = surface ? (float)(RC_PLAN_SURFACE_RELIEF * spec->exaggeration) : 0.0f;
     o->axis_z[0] = o->axis_z[1] = NAN;
     if (surface && !spec->rescale_per_band) {
         o->axis_z[0] = plan->vmin;
         o->axis_z[1] = plan->vmax;
     }
+}
+
+/* The raster's drawn width and height, the longer 1: the ground's shape (pixel
+ * width and height from the geotransform; degrees as plate carree) or one unit a
+ * cell. */
+static enum rc_err drawn_extent(const struct rc_job_spec *spec, const struct rc_raster *values,
+                                double out[2], struct rc_error *err)
+{
+    double w = values->width, h = values->height;
+    enum rc_aspect aspect = spec->aspect;
+    if (aspect == RC_ASPECT_AUTO) {
+        aspect = values->has_geotransform ? RC_ASPECT_DATA : RC_ASPECT_SQUARE;
+    }
+    if (aspect == RC_ASPECT_DATA) {
+        if (!values->has_geotransform) {
+            return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.aspect",
+                                "the raster has no geotransform, so the ground's shape is "
+                                "unknown: use \"square\"");
+        }
+        w = values->source_width * fabs(values->geotransform[1]);
+        h = values->source_height * fabs(values->geotransform[5]);
+    }
+    double longest = fmax(w, h);
+    out[0] = w / longest;
+    out[1] = h / longest;
+    return RC_OK;
 }
 
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
@@ -124,10 +149,14 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
     }
     value_range(spec, values, &plan->vmin, &plan->vmax);
     bool surface = spec->mode == RC_MODE_SURFACE;
+    double extent[2] = {1, 1};
+    rc = drawn_extent(spec, values, extent, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
     /* "fit" distances frame the raster (and its relief) at the output's aspect. */
-    double longest = values->width > values->height ? values->width : values->height;
     plan->camera = spec->camera;
-    rc_camera_fit(&plan->camera, values->width / longest, values->height / longest,
+    rc_camera_fit(&plan->camera, extent[0], extent[1],
                   surface ? RC_PLAN_SURFACE_RELIEF * spec->exaggeration : 0.0,
                   (double)spec->width / (double)spec->height);
     plan->timeline.camera = &plan->camera;
@@ -163,7 +192,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
         plan->overlay.band_label_count = values->band_count;
     }
     if (spec->axes) {
-        axes_settings(spec, values, surface, plan);
+        axes_settings(spec, values, surface, extent, plan);
     }
     plan->has_overlay = rc_overlay_wanted(&plan->overlay);
 
@@ -181,6 +210,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                                        RC_PLAN_SOFTWARE_PIXELS_PER_CELL,
         .colormap = &spec->colormap,
         .values = values,
+        .extent = {(float)extent[0], (float)extent[1]},
         .vmin = plan->vmin,
         .vmax = plan->vmax,
         .per_band = spec->rescale_per_band,

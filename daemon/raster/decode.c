@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "raster/labels.h"
 #include "raster/memory.h"
+#include "raster/orient.h"
 #include "raster/raster.h"
 #include "raster/read.h"
 
@@ -226,7 +227,7 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     float *values = NULL;
     size_t values_bytes = 0;
     int fd = -1;
-    GDALDatasetH ds = NULL;
+    GDALDatasetH ds = NULL, unrotated = NULL;
     enum rc_err rc = RC_OK;
     if (q->data) {
         rc = rc_memory_open(q->data, q->data_len, q->field, allowed_drivers, &memory, err);
@@ -242,8 +243,14 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "not a raster this server can read");
         goto out;
     }
+    rc = rc_orient_unrotate(ds, q->resampling, q->field, &unrotated, err);
+    if (rc != RC_OK) {
+        goto out;
+    }
+    /* Pixels come from the north-up view; names and metadata from the file. */
+    GDALDatasetH pixels = unrotated ? unrotated : ds;
     int file_bands = GDALGetRasterCount(ds);
-    unsigned sw = (unsigned)GDALGetRasterXSize(ds), sh = (unsigned)GDALGetRasterYSize(ds);
+    unsigned sw = (unsigned)GDALGetRasterXSize(pixels), sh = (unsigned)GDALGetRasterYSize(pixels);
     if (file_bands < 1 || sw == 0 || sh == 0) {
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "the raster has no bands");
         goto out;
@@ -284,7 +291,7 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
                           cfg->max_raster_mb);
         goto out;
     }
-    rc = check_read_cost(q, ds, bands, band_count, w, h, read_pixels, err);
+    rc = check_read_cost(q, pixels, bands, band_count, w, h, read_pixels, err);
     if (rc != RC_OK) {
         goto out;
     }
@@ -305,15 +312,21 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     r->source_width = sw;
     r->source_height = sh;
     r->band_count = band_count;
-    r->has_geotransform = GDALGetGeoTransform(ds, r->geotransform) == CE_None;
+    r->has_geotransform = GDALGetGeoTransform(pixels, r->geotransform) == CE_None;
+    struct rc_orient_flip flip = {0};
+    if (r->has_geotransform) {
+        flip = rc_orient_flips(r->geotransform);
+        rc_orient_geotransform(r->geotransform, sw, sh, flip);
+    }
     rc_raster_read_labels(ds, bands, band_count, r->labels);
     for (size_t i = 0; i < band_count; i++) {
         float *dst = values + i * plane;
-        rc = rc_raster_read_band(GDALGetRasterBand(ds, (int)bands[i]), q->nodata, q->resampling,
-                                 cfg, dst, w, h, q->field, err);
+        rc = rc_raster_read_band(GDALGetRasterBand(pixels, (int)bands[i]), q->nodata,
+                                 q->resampling, cfg, dst, w, h, q->field, err);
         if (rc != RC_OK) {
             goto out;
         }
+        rc_orient_apply(dst, w, h, flip);
         update_range(r, dst, plane, r->band_range[i]);
     }
     if (r->valid_count == 0) {
@@ -334,6 +347,9 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     values = NULL;
 out:
     free(all_bands);
+    if (unrotated) {
+        GDALClose(unrotated);
+    }
     if (ds) {
         GDALClose(ds);
     }

@@ -397,9 +397,8 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     r->band_count = raster->band_count;
     r->values_w = raster->width;
     r->values_h = raster->height;
-    double longest = raster->width > raster->height ? raster->width : raster->height;
-    r->extent[0] = (float)(raster->width / longest);
-    r->extent[1] = (float)(raster->height / longest);
+    r->extent[0] = in->extent[0];
+    r->extent[1] = in->extent[1];
     GLint max_layers = 0;
     glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
     if (raster->band_count > (size_t)max_layers) {

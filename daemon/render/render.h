@@ -85,6 +85,7 @@ struct rc_render_settings {
     uint8_t background[4];
     uint8_t nan_color[4];           /* over the background where data is missing */
     const struct rc_raster *values; /* coloured, normalised over [vmin, vmax] */
+    float extent[2];                /* its drawn width and height in world units */
     double vmin, vmax;
     bool per_band;                    /* each band over its own values->band_range instead */
     const struct rc_raster *heights;  /* surface heights; NULL: from the values */

@@ -113,7 +113,12 @@ class RenderTest(DaemonTest):
         self.render_ok(job, clip)
         frame = decode_frames(clip, width, height)[0].astype(float)
 
-        values = gdal.Open(os.path.join(self.daemon.root, "float32_nan_tiny.tif")).ReadAsArray()
+        ds = gdal.Open(os.path.join(self.daemon.root, "float32_nan_tiny.tif"))
+        values = ds.ReadAsArray()
+        # The file's pixel height is positive: its rows run south to north, and the
+        # picture shows its last row on top.
+        self.assertGreater(ds.GetGeoTransform()[5], 0)
+        values = values[::-1]
         rows, cols = values.shape
         norm = matplotlib.colors.Normalize(vmin=np.nanmin(values), vmax=np.nanmax(values))
         viridis = matplotlib.colormaps["viridis"]

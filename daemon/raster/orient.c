@@ -1,0 +1,78 @@
+#include "raster/orient.h"
+
+#include <cpl_error.h>
+#include <gdal_utils.h>
+#include <stddef.h>
+
+#include "base/log.h"
+
+enum rc_err rc_orient_unrotate(GDALDatasetH ds, const char *resampling, const char *field,
+                               GDALDatasetH *out, struct rc_error *err)
+{
+    *out = NULL;
+    double gt[6];
+    if (GDALGetGeoTransform(ds, gt) != CE_None || (gt[2] == 0 && gt[4] == 0)) {
+        return RC_OK;
+    }
+    /* Float32 so that NaN can mark the corners the rotated source does not cover;
+     * the source's nodata, scale and offset travel with the bands. */
+    char *argv[] = {"-of", "VRT",       "-ot", "Float32", "-dstnodata",
+                    "nan", "-r",        (char *)(resampling ? resampling : "near"),
+                    NULL};
+    GDALWarpAppOptions *opts = GDALWarpAppOptionsNew(argv, NULL);
+    if (!opts) {
+        return rc_error_set(err, RC_ERR_INTERNAL, field, "cannot set up the warp");
+    }
+    int usage_error = 0;
+    CPLErrorReset();
+    *out = GDALWarp("", NULL, 1, &ds, opts, &usage_error);
+    GDALWarpAppOptionsFree(opts);
+    if (!*out) {
+        rc_log(RC_LOG_INFO, "msg=\"unrotate failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                            "the raster's geotransform rotates or shears its grid, and it "
+                            "cannot be warped north up");
+    }
+    return RC_OK;
+}
+
+struct rc_orient_flip rc_orient_flips(const double gt[6])
+{
+    return (struct rc_orient_flip){.columns = gt[1] < 0, .rows = gt[5] > 0};
+}
+
+void rc_orient_apply(float *plane, unsigned w, unsigned h, struct rc_orient_flip flip)
+{
+    if (flip.rows) {
+        for (unsigned y = 0; y < h / 2; y++) {
+            float *a = plane + (size_t)y * w, *b = plane + (size_t)(h - 1 - y) * w;
+            for (unsigned x = 0; x < w; x++) {
+                float t = a[x];
+                a[x] = b[x];
+                b[x] = t;
+            }
+        }
+    }
+    if (flip.columns) {
+        for (unsigned y = 0; y < h; y++) {
+            float *row = plane + (size_t)y * w;
+            for (unsigned x = 0; x < w / 2; x++) {
+                float t = row[x];
+                row[x] = row[w - 1 - x];
+                row[w - 1 - x] = t;
+            }
+        }
+    }
+}
+
+void rc_orient_geotransform(double gt[6], unsigned w, unsigned h, struct rc_orient_flip flip)
+{
+    if (flip.columns) {
+        gt[0] += gt[1] * w;
+        gt[1] = -gt[1];
+    }
+    if (flip.rows) {
+        gt[3] += gt[5] * h;
+        gt[5] = -gt[5];
+    }
+}
