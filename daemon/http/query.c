@@ -22,7 +22,9 @@ enum kind {
     K_COLORMAP, /* TiTiler's JSON: {value: colour} or [[[min, max], colour], ...] */
     K_FORMAT,   /* a clip format; TiTiler's still-image formats are accepted and ignored */
     K_DETAIL,   /* "auto" or an integer */
-    K_DISTANCE  /* "fit" or a number */
+    K_DISTANCE, /* "fit" or a number */
+    K_SEL,      /* repeatable dim=value: a datacube dimension held at a coordinate value */
+    K_ISEL      /* repeatable dim=index: ... at an index */
 };
 
 struct param {
@@ -37,6 +39,11 @@ static const struct param params[] = {
     {"rescale", "raster.rescale", K_RESCALE},
     {"nodata", "raster.nodata", K_NODATA},
     {"resampling", "raster.resampling", K_STRING},
+    {"variable", "raster.variable", K_STRING},
+    {"sel", "raster.select", K_SEL},
+    {"isel", "raster.select", K_ISEL},
+    {"datetime", "raster.datetime", K_STRING},
+    {"step", "raster.step", K_STRING},
     {"colormap_name", "style.colormap", K_STRING},
     {"colormap", "style.colormap", K_COLORMAP},
     {"mode", "style.mode", K_STRING},
@@ -49,6 +56,7 @@ static const struct param params[] = {
     {"axes", "style.axes", K_BOOL},
     {"aspect", "style.aspect", K_STRING},
     {"band_labels", "style.band_labels", K_BOOL},
+    {"band_label_format", "style.band_label_format", K_STRING},
     {"lighting", "style.lighting", K_BOOL},
     {"colorbar", "style.colorbar", K_COLORBAR},
     {"colorbar_orientation", "style.colorbar.orientation", K_STRING},
@@ -114,6 +122,9 @@ const char *rc_query_param_for_field(const char *field)
 {
     if (strcmp(field, "raster") == 0) {
         return "url";
+    }
+    if (strncmp(field, "raster.select", 13) == 0) {
+        return "sel"; /* isel shares raster.select */
     }
     if (strncmp(field, "style.colormap.values", 21) == 0 ||
         strncmp(field, "style.colormap.intervals", 24) == 0) {
@@ -243,6 +254,29 @@ static bool parse_pair(const char *s, double *lo, double *hi)
     return parse_double(p, lo) && parse_double(comma + 1, hi);
 }
 
+/* dim=value into the select object built so far. */
+static json_t *convert_select(bool by_index, const char *v, json_t *previous)
+{
+    const char *eq = strchr(v, '=');
+    char dim[64];
+    double d;
+    long long i;
+    if (!eq || eq == v || (size_t)(eq - v) >= sizeof(dim)) {
+        return NULL;
+    }
+    snprintf(dim, sizeof(dim), "%.*s", (int)(eq - v), v);
+    json_t *at = by_index ? (parse_long(eq + 1, &i) ? json_pack("{s:I}", "index", i) : NULL)
+                 : parse_double(eq + 1, &d) ? json_real(d)
+                                            : NULL;
+    if (!at || (previous && json_object_get(previous, dim))) {
+        json_decref(at);
+        return NULL;
+    }
+    json_t *select = previous ? json_incref(previous) : json_object();
+    json_object_set_new(select, dim, at);
+    return select;
+}
+
 static json_t *convert(const struct param *p, const char *v, json_t *previous)
 {
     double d, lo, hi;
@@ -315,6 +349,9 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
             return json_false();
         }
         return json_pack("{s:s}", "label", v);
+    case K_SEL:
+    case K_ISEL:
+        return convert_select(p->kind == K_ISEL, v, previous);
     case K_COLORMAP: {
         json_t *parsed = json_loads(v, JSON_REJECT_DUPLICATES, NULL);
         if (json_is_object(parsed)) {
@@ -381,7 +418,8 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
             }
             continue;
         }
-        bool repeatable = p->kind == K_BANDS || p->kind == K_RESCALE;
+        bool repeatable =
+            p->kind == K_BANDS || p->kind == K_RESCALE || p->kind == K_SEL || p->kind == K_ISEL;
         if (!repeatable && seen_before(qp, k)) {
             rc = rc_error_set(err, RC_ERR_INVALID, key, "given more than once");
             break;

@@ -64,6 +64,16 @@ enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *ou
     put_text(&t, "resampling", s->resampling);
     put_text(&t, "height_url", s->heights_upload ? "" : s->height_url);
     put(&t, "uploads=%d,%d height_band=%u\n", s->raster_upload, s->heights_upload, s->height_band);
+    put_text(&t, "variable", s->slice.variable);
+    for (unsigned i = 0; i < s->slice.select_count; i++) {
+        put_text(&t, "select", s->slice.select[i].dim);
+        put(&t, "at=%d,%.17g\n", s->slice.select[i].by_index, s->slice.select[i].value);
+    }
+    for (unsigned i = 0; i < s->slice.range_count; i++) {
+        put(&t, "datetime=%.17g,%.17g\n", s->slice.ranges[i][0], s->slice.ranges[i][1]);
+    }
+    put(&t, "step=%d,%.17g\n", s->slice.step_months, s->slice.step_seconds);
+    put_text(&t, "band_label_format", s->band_label_format);
     put(&t, "mode=%d aspect=%d colormap=%u:", (int)s->mode, (int)s->aspect, s->colormap.entries);
     for (unsigned i = 0; i < s->colormap.entries && i < RC_COLORMAP_MAX_ENTRIES; i++) {
         put(&t, "%02x%02x%02x%02x", s->colormap.rgba[i][0], s->colormap.rgba[i][1],

@@ -78,6 +78,9 @@ struct rc_job_spec;
 /* The job's "output" object (job/output.c). */
 enum rc_err rc_spec_parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
                                  const json_t *output, struct rc_error *err);
+/* raster.variable, .select, .datetime and .step (job/slice.c). */
+enum rc_err rc_spec_parse_slice(struct rc_job_spec *spec, const json_t *raster,
+                                struct rc_error *err);
 /* The job's "style" object (job/style.c). */
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style,
                                 struct rc_error *err);

@@ -25,6 +25,7 @@
 #include "base/colormap.h"
 #include "base/config.h"
 #include "base/error.h"
+#include "base/slice.h"
 
 enum rc_mode {
     RC_MODE_IMAGE,
@@ -81,6 +82,7 @@ struct rc_job_spec {
     bool raster_upload;    /* the raster came with the request (struct rc_job.uploads) */
     bool heights_upload;   /* ... and so did the heights */
     unsigned height_band;
+    struct rc_slice slice; /* what to take of a datacube */
     /* style */
     enum rc_mode mode;
     enum rc_aspect aspect;
@@ -97,15 +99,19 @@ struct rc_job_spec {
     double light_azimuth, light_elevation, light_ambient, light_diffuse, light_specular,
         light_shininess;
     bool colorbar;
-    char colorbar_label[128]; /* UTF-8; empty: none */
-    bool colorbar_horizontal; /* along the bottom; else beside the scene */
-    unsigned colorbar_ticks;  /* tick intervals wanted; 0: about four */
-    char colorbar_format[32]; /* printf-like for one double ("%.1f km"); empty: auto */
-    unsigned title_size;      /* pixels; 0: from the output's height */
-    bool outline;             /* the raster's bounding box as lines (mlab.outline) */
-    bool axes;                /* axes with ticks in the raster's coordinates (mlab.axes) */
-    bool show_band_labels;    /* each frame's band label, below the scene */
-    char (*band_labels)[48];  /* owned: given labels, one per chosen band; NULL: the file's */
+    char colorbar_label[128];   /* UTF-8; empty: none */
+    bool colorbar_label_given;  /* else the values' units, when the data has them */
+    bool title_given;           /* else the variable's long name, when the data has one */
+    bool colormap_given;        /* else a colour table the raster has */
+    bool colorbar_horizontal;   /* along the bottom; else beside the scene */
+    unsigned colorbar_ticks;    /* tick intervals wanted; 0: about four */
+    char colorbar_format[32];   /* printf-like for one double ("%.1f km"); empty: auto */
+    unsigned title_size;        /* pixels; 0: from the output's height */
+    bool outline;               /* the raster's bounding box as lines (mlab.outline) */
+    bool axes;                  /* axes with ticks in the raster's coordinates (mlab.axes) */
+    bool show_band_labels;      /* each frame's band label, below the scene */
+    char (*band_labels)[48];    /* owned: given labels, one per chosen band; NULL: the file's */
+    char band_label_format[32]; /* strftime form for bands with instants; "": the data's */
     size_t band_label_count;
     bool outline_colored; /* outline_rgb given; else the ink that suits the background */
     uint8_t outline_rgb[4];

@@ -99,8 +99,9 @@ static enum rc_err parse_height(struct rc_job_spec *spec, const json_t *height,
 static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config *cfg,
                                 const json_t *raster, struct rc_error *err)
 {
-    static const char *const keys[] = {"url",    "bands",      "nodata", "rescale",
-                                       "height", "resampling", NULL};
+    static const char *const keys[] = {"url",      "bands",      "nodata",   "rescale",
+                                       "height",   "resampling", "variable", "select",
+                                       "datetime", "step",       NULL};
     if (!raster && spec->raster_upload) {
         return RC_OK; /* everything from the upload, with the defaults */
     }
@@ -123,6 +124,7 @@ static enum rc_err parse_raster(struct rc_job_spec *spec, const struct rc_config
         rc = rc_field_copy_location(url, "raster.url", spec->url, sizeof(spec->url), err);
     }
     rc = rc ? rc : parse_height(spec, json_object_get(raster, "height"), err);
+    rc = rc ? rc : rc_spec_parse_slice(spec, raster, err);
     if (rc != RC_OK) {
         return rc;
     }

@@ -136,6 +136,7 @@ static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, s
         spec->colorbar = true;
         rc = rc_field_check_keys(colorbar, "style.colorbar", colorbar_keys, err);
         const json_t *label = json_object_get(colorbar, "label");
+        spec->colorbar_label_given = label != NULL;
         if (rc == RC_OK && label) {
             rc = rc_field_copy_text(label, "style.colorbar.label", spec->colorbar_label,
                                     sizeof(spec->colorbar_label), err);
@@ -169,11 +170,45 @@ static enum rc_err parse_labels(struct rc_job_spec *spec, const json_t *style, s
                           "\"format\"}");
     }
     const json_t *title = json_object_get(style, "title");
+    spec->title_given = title != NULL;
     if (rc == RC_OK && title) {
         rc = rc_field_copy_text(title, "style.title", spec->title, sizeof(spec->title), err);
     }
     rc = rc ? rc : rc_field_get_uint(style, "title_size", "style", 6, 200, &spec->title_size, err);
     return rc;
+}
+
+/* style.band_label_format: strftime's conversions for dates and times only, so a
+ * label is never empty and never reads memory it should not. */
+static enum rc_err parse_label_format(struct rc_job_spec *spec, const json_t *format,
+                                      struct rc_error *err)
+{
+    static const char field[] = "style.band_label_format";
+    if (!format) {
+        return RC_OK;
+    }
+    enum rc_err rc = rc_field_copy_text(format, field, spec->band_label_format,
+                                        sizeof(spec->band_label_format), err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    bool any = false;
+    for (const char *p = spec->band_label_format; *p; p++) {
+        if (*p != '%') {
+            continue;
+        }
+        p++;
+        if (!*p || !strchr("YymdbBeHMSjaAp%", *p)) {
+            return rc_error_set(err, RC_ERR_INVALID, field,
+                                "must be strftime text using %%Y %%y %%m %%d %%e %%b %%B %%a %%A "
+                                "%%j %%H %%M %%S %%p or %%%%");
+        }
+        any = any || *p != '%';
+    }
+    if (!any) {
+        return rc_error_set(err, RC_ERR_INVALID, field, "needs at least one date conversion");
+    }
+    return RC_OK;
 }
 
 /* style.band_labels: true (the file's names for the bands), false, or one string
@@ -248,10 +283,12 @@ static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighti
 
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {"mode",        "colormap",     "reverse",    "nan_color",
-                                       "background",  "exaggeration", "lighting",   "colorbar",
-                                       "title",       "detail",       "title_size", "outline",
-                                       "band_labels", "axes",         "aspect",     NULL};
+    static const char *const keys[] = {
+        "mode",        "colormap",     "reverse",    "nan_color",
+        "background",  "exaggeration", "lighting",   "colorbar",
+        "title",       "detail",       "title_size", "outline",
+        "band_labels", "axes",         "aspect",     "band_label_format",
+        NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -268,7 +305,8 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
     if (rc != RC_OK) {
         return rc;
     }
-    rc = rc_field_get_bool(style, "axes", "style", &spec->axes, err);
+    rc = parse_label_format(spec, json_object_get(style, "band_label_format"), err);
+    rc = rc ? rc : rc_field_get_bool(style, "axes", "style", &spec->axes, err);
     if (rc != RC_OK) {
         return rc;
     }
@@ -318,6 +356,7 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
         }
     }
     const json_t *cmap = json_object_get(style, "colormap");
+    spec->colormap_given = cmap != NULL;
     if (cmap && json_is_string(cmap)) {
         rc = rc_colormap_from_name(&spec->colormap, json_string_value(cmap), "style.colormap", err);
     } else if (cmap && json_is_object(cmap)) {

@@ -8,6 +8,7 @@
 
 #include "base/colormap.h"
 #include "base/parse.h"
+#include "overlay/paint.h"
 
 /* Sizes at 360 output rows; everything scales with the output height. */
 enum {
@@ -79,7 +80,7 @@ void rc_overlay_format(double value, double step, char *buf, size_t size)
     snprintf(buf, size, "%.*f", decimals, value);
 }
 
-static void fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
+void rc_overlay_fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
 {
     for (int y = r.y; y < r.y + r.h; y++) {
         for (int x = r.x; x < r.x + r.w; x++) {
@@ -90,17 +91,16 @@ static void fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
     }
 }
 
-/* The ramp: row by row from the bottom, each the colour matplotlib gives the
- * normalised value at the row's centre, over the background for translucent maps. */
-/* A one-pixel frame just outside `r`. */
-static void outline(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
+void rc_overlay_outline(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
 {
-    fill(c, (struct rc_rect){r.x - 1, r.y - 1, r.w + 2, 1}, rgba);
-    fill(c, (struct rc_rect){r.x - 1, r.y + r.h, r.w + 2, 1}, rgba);
-    fill(c, (struct rc_rect){r.x - 1, r.y, 1, r.h}, rgba);
-    fill(c, (struct rc_rect){r.x + r.w, r.y, 1, r.h}, rgba);
+    rc_overlay_fill(c, (struct rc_rect){r.x - 1, r.y - 1, r.w + 2, 1}, rgba);
+    rc_overlay_fill(c, (struct rc_rect){r.x - 1, r.y + r.h, r.w + 2, 1}, rgba);
+    rc_overlay_fill(c, (struct rc_rect){r.x - 1, r.y, 1, r.h}, rgba);
+    rc_overlay_fill(c, (struct rc_rect){r.x + r.w, r.y, 1, r.h}, rgba);
 }
 
+/* The ramp: row by row from the bottom, each the colour matplotlib gives the
+ * normalised value at the row's centre, over the background for translucent maps. */
 static void draw_ramp(struct rc_canvas *c, struct rc_rect bar, const struct rc_overlay_settings *st)
 {
     int length = st->horizontal ? bar.w : bar.h;
@@ -114,7 +114,7 @@ static void draw_ramp(struct rc_canvas *c, struct rc_rect bar, const struct rc_o
         struct rc_rect row = st->horizontal
                                  ? (struct rc_rect){bar.x + i, bar.y, 1, bar.h}
                                  : (struct rc_rect){bar.x, bar.y + bar.h - 1 - i, bar.w, 1};
-        fill(c, row, px);
+        rc_overlay_fill(c, row, px);
     }
 }
 
@@ -238,7 +238,7 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
         panel.y + margin + label_band + (ascent + descent) / 2 + (avail - bar_h) / 2, bar_w, bar_h};
     draw_ramp(&o->canvas, o->bar, st);
     uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
-    outline(&o->canvas, o->bar, ink_rgba);
+    rc_overlay_outline(&o->canvas, o->bar, ink_rgba);
     int text_h = ascent + descent;
     int last_y = -text_h * 2;
     for (size_t i = 0; i < count; i++) {
@@ -251,7 +251,7 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
             continue;
         }
         last_y = y;
-        fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, y, tick_len, 1}, ink_rgba);
+        rc_overlay_fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, y, tick_len, 1}, ink_rgba);
         rc_text_draw(text, &o->canvas, o->bar.x + bar_w + tick_len + gap,
                      y + (ascent - descent) / 2, labels[i].text, tick_px, ink);
     }
@@ -291,7 +291,7 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
                               bar_h};
     draw_ramp(&o->canvas, o->bar, st);
     uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
-    outline(&o->canvas, o->bar, ink_rgba);
+    rc_overlay_outline(&o->canvas, o->bar, ink_rgba);
     int last_right = INT_MIN / 2;
     for (size_t i = 0; i < count; i++) {
         double f = (labels[i].value - vmin) / (vmax - vmin);
@@ -305,7 +305,7 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
             continue;
         }
         last_right = left + w;
-        fill(&o->canvas, (struct rc_rect){x, o->bar.y + bar_h, 1, tick_len}, ink_rgba);
+        rc_overlay_fill(&o->canvas, (struct rc_rect){x, o->bar.y + bar_h, 1, tick_len}, ink_rgba);
         rc_text_draw(text, &o->canvas, left, o->bar.y + bar_h + tick_len + gap + ascent,
                      labels[i].text, tick_px, ink);
     }
@@ -383,7 +383,7 @@ static enum rc_err draw_band_bars(struct rc_overlay *o, const struct rc_overlay_
     struct rc_rect scene = o->scene, bar = o->bar;
     size_t panel_count = o->panel_count;
     for (size_t b = 0; b < o->colorbars.count; b++) {
-        fill(&o->canvas, panel, (const uint8_t[4]){0, 0, 0, 0});
+        rc_overlay_fill(&o->canvas, panel, (const uint8_t[4]){0, 0, 0, 0});
         if (drawable(st->band_range[b][0], st->band_range[b][1])) {
             draw_bar(o, st, st->band_range[b][0], st->band_range[b][1], text, s, top, ink);
         }
@@ -521,7 +521,9 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
         o->scene.h -= band;
     }
     enum rc_err rc = RC_OK;
-    if (st->colorbar && drawable(vmin, vmax)) {
+    if (st->colorbar && st->legend_count) {
+        rc_overlay_legend(o, st, text, s, top, ink);
+    } else if (st->colorbar && drawable(vmin, vmax)) {
         draw_bar(o, st, vmin, vmax, text, s, top, ink);
         if (st->band_range && st->band_range_count) {
             rc = draw_band_bars(o, st, text, s, top, ink, err);

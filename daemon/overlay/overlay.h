@@ -56,6 +56,13 @@ struct rc_axes {
     size_t count;
 };
 
+/* One class of a legend: its colour (straight alpha, shown over the background)
+ * and its name, UTF-8. */
+struct rc_legend_entry {
+    uint8_t rgba[4];
+    char name[48];
+};
+
 struct rc_overlay {
     struct rc_canvas canvas;                      /* owned; output size */
     struct rc_rect scene;                         /* where the 3D view is drawn */
@@ -90,6 +97,10 @@ struct rc_overlay_settings {
     double axis_y[2];     /* at its south and north edges */
     double axis_z[2];     /* values at the relief's foot and top; NaN: no z axis */
     float extent[2], top; /* world: the raster's size, the relief's height */
+    /* A categorical raster's classes: a swatch and a name each instead of the bar
+     * (drawn when `colorbar` is); NULL: none. */
+    const struct rc_legend_entry *legend;
+    size_t legend_count;
 };
 
 /* True when the settings ask for a colorbar or a title. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/datastyle.h"
 #include "raster/range.h"
 
 /* At the default camera the raster spans about half the output's height, so a
@@ -24,7 +25,8 @@ void rc_plan_raster_request(const struct rc_job *job, unsigned max_texture,
                                       .resampling = spec->resampling,
                                       .max_dim = cap < max_texture ? cap : max_texture,
                                       .field = spec->raster_upload ? "raster" : "raster.url",
-                                      .bands_field = "raster.bands"};
+                                      .bands_field = "raster.bands",
+                                      .slice = &spec->slice};
 }
 
 bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *out)
@@ -194,6 +196,11 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
     if (spec->axes) {
         axes_settings(spec, values, surface, extent, plan);
     }
+    const struct rc_colormap *colormap = &spec->colormap;
+    rc = rc_datastyle_apply(spec, values, plan, &colormap, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
     plan->has_overlay = rc_overlay_wanted(&plan->overlay);
 
     struct rc_render_settings *r = &plan->render;
@@ -208,7 +215,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                       : hardware     ? out_long
                                      : (out_long + RC_PLAN_SOFTWARE_PIXELS_PER_CELL - 1) /
                                        RC_PLAN_SOFTWARE_PIXELS_PER_CELL,
-        .colormap = &spec->colormap,
+        .colormap = colormap,
         .values = values,
         .extent = {(float)extent[0], (float)extent[1]},
         .vmin = plan->vmin,
@@ -326,6 +333,16 @@ static void over(const uint8_t rgb[3], unsigned alpha, const uint8_t under[3], u
 /* Shades of the lighting (scene.frag) the GIF palette samples. */
 enum { SHADES = 8 };
 
+void rc_plan_release(struct rc_plan *plan)
+{
+    free(plan->legend);
+    plan->legend = NULL;
+    free(plan->time_labels);
+    plan->time_labels = NULL;
+    plan->overlay.legend = NULL;
+    plan->overlay.band_labels = NULL;
+}
+
 void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
                      const struct rc_overlay *overlay)
 {
@@ -333,7 +350,7 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
     bool transparent = plan->output.gif.transparent;
     bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
     const uint8_t *bg = spec->background;
-    const struct rc_colormap *map = &spec->colormap;
+    const struct rc_colormap *map = plan->render.colormap;
     /* From the ambient floor to full light (brighter is clipped to the colour). */
     double floor = plan->render.lighting.kit ? RC_PLAN_KIT_AMBIENT : plan->render.lighting.ambient;
     for (unsigned i = 0; i < map->entries; i++) {

@@ -51,6 +51,11 @@ struct rc_plan {
     struct rc_overlay_settings overlay;
     struct rc_render_settings render; /* values, heights, overlay: set by the worker */
     struct rc_output output;          /* format, frames, encoder and container */
+    /* What the data gives when the job does not say (owned until rc_plan_release()):
+     * its colour table, its classes' legend, its band instants as labels. */
+    struct rc_colormap palette;
+    struct rc_legend_entry *legend;
+    char (*time_labels)[48];
 };
 
 /* What to read for the job's values (`max_texture`: the renderer's largest side),
@@ -63,6 +68,10 @@ bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
                          const struct rc_raster *values, bool gpu_convert, bool hardware,
                          struct rc_plan *plan, struct rc_error *err);
+
+/* Frees what rc_plan_make() allocated, once the overlay and the renderer have
+ * taken what they need. */
+void rc_plan_release(struct rc_plan *plan);
 
 /* The GIF's palette, from the colours the clip can show: the colormap over the
  * background (in every shade of the lighting, in surface mode), the nan colour, the

@@ -249,6 +249,7 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     }
     run->load_ms = rc_clock_ms() - start;
     if (run->hit) {
+        rc_plan_release(&run->plan);
         rc_raster_unref(run->heights);
         rc_raster_unref(run->values);
         run->values = run->heights = NULL;
@@ -268,7 +269,8 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         rc = rc_render_begin(run->w->render, &run->plan.render, err);
         rc_render_mesh(run->w->render, &run->mesh_cols, &run->mesh_rows);
     }
-    /* The rasters and the overlay now live in GL objects. */
+    /* The rasters, the overlay and the plan's colours now live in GL objects. */
+    rc_plan_release(&run->plan);
     rc_raster_unref(run->heights);
     run->heights = NULL;
     rc_overlay_destroy(run->overlay);

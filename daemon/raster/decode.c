@@ -3,6 +3,7 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_vsi.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gdal.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "raster/classes.h"
+#include "raster/cube.h"
 #include "raster/labels.h"
 #include "raster/memory.h"
 #include "raster/orient.h"
@@ -34,10 +37,13 @@ void rc_raster_decode_init(long gdal_cache_mb)
     GDALSetCacheMax64((GIntBig)gdal_cache_mb << 20);
     GDALAllRegister();
     CPLSetErrorHandler(gdal_log);
-    /* Do not list sibling files on open: a data directory may be large. */
-    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
-    /* Statistics embedded in files are not trusted, and nothing is written back. */
-    CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
+    /* Do not list sibling files on open (a data directory may be large): a sidecar
+     * is looked for by its name alone. */
+    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "TRUE");
+    /* A GeoTIFF's category names and attribute table live in its .aux.xml sidecar,
+     * read beside it under the data root; nothing is written back (the sandbox
+     * allows no writes), and statistics found there are not used. */
+    CPLSetConfigOption("GDAL_PAM_ENABLED", "YES");
 }
 
 /* Drivers that read a raster from its own bytes; formats that may point at other
@@ -47,6 +53,64 @@ void rc_raster_decode_init(long gdal_cache_mb)
 static const char *const allowed_drivers[] = {
     "GTiff", "PNG",    "JPEG", "GIF",         "BMP",  "AAIGrid", "EHdr", "ENVI",
     "HFA",   "netCDF", "HDF5", "JP2OpenJPEG", "WEBP", "XYZ",     "NITF", NULL};
+
+/* A ZIP archive (a zipped Zarr store) is read through GDAL's /vsizip/. */
+static const char *archive_path(const char *path, char *buf, size_t size)
+{
+    unsigned char magic[4] = {0};
+    VSILFILE *f = VSIFOpenL(path, "rb");
+    size_t got = f ? VSIFReadL(magic, 1, sizeof(magic), f) : 0;
+    if (f) {
+        VSIFCloseL(f);
+    }
+    if (got == 4 && memcmp(magic, "PK\x03\x04", 4) == 0 &&
+        snprintf(buf, size, "/vsizip/%s", path) < (int)size) {
+        return buf;
+    }
+    return path;
+}
+
+/* The dataset to read: a datacube's chosen variable and steps (cube->classic), or
+ * the file as GDAL's classic drivers open it (*owned). */
+static enum rc_err open_source(const struct rc_decode_request *q, const char *path,
+                               const char *const *drivers, GDALDatasetH *owned,
+                               struct rc_cube *cube, struct rc_error *err)
+{
+    static const struct rc_slice none;
+    char zipped[4200];
+    path = archive_path(path, zipped, sizeof(zipped));
+    enum rc_err rc = rc_cube_open(path, q->slice ? q->slice : &none, q->field, cube, err);
+    if (rc != RC_OK || cube->classic) {
+        return rc;
+    }
+    *owned = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, NULL);
+    if (!*owned) {
+        rc_log(RC_LOG_INFO, "msg=\"raster open failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "not a raster this server can read");
+    }
+    return RC_OK;
+}
+
+/* A datacube's bands are its chosen steps: the job's band numbers count among
+ * them. Rewrites `bands` as the classic dataset's, and gives their instants. */
+static enum rc_err cube_bands(const struct rc_cube *cube, unsigned *bands, size_t count,
+                              double **times, struct rc_error *err)
+{
+    *times = NULL;
+    if (cube->times) {
+        *times = calloc(count, sizeof(**times));
+        if (!*times) {
+            return rc_error_set(err, RC_ERR_NOMEM, "raster", "out of memory");
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (cube->times) {
+            (*times)[i] = cube->times[bands[i] - 1];
+        }
+        bands[i] = cube->bands[bands[i] - 1];
+    }
+    return RC_OK;
+}
 
 /* Chooses the stored grid: the source size, shrunk to fit both the pixel budget
  * and the largest texture side, aspect kept. */
@@ -166,6 +230,8 @@ void rc_raster_unref(struct rc_raster *raster)
     }
     free(raster->labels);
     free(raster->band_range);
+    free(raster->times);
+    free(raster->classes);
     free(raster);
 }
 
@@ -228,6 +294,8 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     size_t values_bytes = 0;
     int fd = -1;
     GDALDatasetH ds = NULL, unrotated = NULL;
+    struct rc_cube cube = {0};
+    double *times = NULL;
     enum rc_err rc = RC_OK;
     if (q->data) {
         rc = rc_memory_open(q->data, q->data_len, q->field, allowed_drivers, &memory, err);
@@ -237,19 +305,18 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
         path = memory.path;
         drivers = memory.drivers;
     }
-    ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, NULL, NULL);
-    if (!ds) {
-        rc_log(RC_LOG_INFO, "msg=\"raster open failed\" detail=\"%.300s\"", CPLGetLastErrorMsg());
-        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "not a raster this server can read");
+    rc = open_source(q, path, drivers, &ds, &cube, err);
+    if (rc != RC_OK) {
         goto out;
     }
-    rc = rc_orient_unrotate(ds, q->resampling, q->field, &unrotated, err);
+    GDALDatasetH file = cube.classic ? cube.classic : ds;
+    rc = rc_orient_unrotate(file, q->resampling, q->field, &unrotated, err);
     if (rc != RC_OK) {
         goto out;
     }
     /* Pixels come from the north-up view; names and metadata from the file. */
-    GDALDatasetH pixels = unrotated ? unrotated : ds;
-    int file_bands = GDALGetRasterCount(ds);
+    GDALDatasetH pixels = unrotated ? unrotated : file;
+    int file_bands = cube.classic ? (int)cube.band_count : GDALGetRasterCount(file);
     unsigned sw = (unsigned)GDALGetRasterXSize(pixels), sh = (unsigned)GDALGetRasterYSize(pixels);
     if (file_bands < 1 || sw == 0 || sh == 0) {
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "the raster has no bands");
@@ -261,21 +328,19 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
                           cfg->max_source_pixels);
         goto out;
     }
-    const unsigned *bands = q->bands;
-    size_t band_count = q->band_count;
+    size_t band_count = q->bands ? q->band_count : (size_t)file_bands;
+    unsigned *bands = all_bands = calloc(band_count ? band_count : 1, sizeof(*bands));
     if (!bands) {
-        all_bands = calloc((size_t)file_bands, sizeof(*all_bands));
-        if (!all_bands) {
-            rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
-            goto out;
-        }
-        for (int i = 0; i < file_bands; i++) {
-            all_bands[i] = (unsigned)i + 1;
-        }
-        bands = all_bands;
-        band_count = (size_t)file_bands;
+        rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < band_count; i++) {
+        bands[i] = q->bands ? q->bands[i] : (unsigned)i + 1;
     }
     rc = check_bands(cfg, q, bands, band_count, file_bands, err);
+    if (rc == RC_OK && cube.classic) {
+        rc = cube_bands(&cube, bands, band_count, &times, err);
+    }
     if (rc != RC_OK) {
         goto out;
     }
@@ -318,16 +383,29 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
         flip = rc_orient_flips(r->geotransform);
         rc_orient_geotransform(r->geotransform, sw, sh, flip);
     }
-    rc_raster_read_labels(ds, bands, band_count, r->labels);
+    if (!rc_raster_read_labels(file, bands, band_count, times, r)) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
+        goto out;
+    }
+    if (cube.classic) {
+        snprintf(r->units, sizeof(r->units), "%s", cube.units);
+        snprintf(r->long_name, sizeof(r->long_name), "%s", cube.long_name);
+    }
     for (size_t i = 0; i < band_count; i++) {
         float *dst = values + i * plane;
         rc = rc_raster_read_band(GDALGetRasterBand(pixels, (int)bands[i]), q->nodata,
-                                 q->resampling, cfg, dst, w, h, q->field, err);
+                                 cube.classic ? &cube.mask : NULL, q->resampling, cfg, dst, w, h,
+                                 q->field, err);
         if (rc != RC_OK) {
             goto out;
         }
         rc_orient_apply(dst, w, h, flip);
         update_range(r, dst, plane, r->band_range[i]);
+    }
+    if (!rc_raster_read_classes(GDALGetRasterBand(file, (int)bands[0]), values, band_count * plane,
+                                r)) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
+        goto out;
     }
     if (r->valid_count == 0) {
         /* A blank clip says nothing: the file, or the bands chosen, hold no data. */
@@ -347,9 +425,11 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     values = NULL;
 out:
     free(all_bands);
+    free(times);
     if (unrotated) {
         GDALClose(unrotated);
     }
+    rc_cube_close(&cube);
     if (ds) {
         GDALClose(ds);
     }

@@ -21,6 +21,7 @@
 
 #include "base/config.h"
 #include "base/error.h"
+#include "base/slice.h"
 
 struct rc_raster;
 
@@ -33,11 +34,12 @@ struct rc_decode_request {
     const char *bands_field; /* ... and errors about the bands */
     const unsigned *bands;   /* 1-based; NULL: every band */
     size_t band_count;
-    const double *nodata;      /* overrides the file's; NULL: the file's */
-    const char *resampling;    /* GDAL's name for downsampling; NULL: nearest */
-    unsigned max_dim;          /* the stored grid's longer side at most (0: no cap) */
-    unsigned width, height;    /* an exact grid instead (heights); 0: chosen from the limits */
-    uint64_t read_pixels_left; /* of the job's max_read_pixels */
+    const double *nodata;         /* overrides the file's; NULL: the file's */
+    const char *resampling;       /* GDAL's name for downsampling; NULL: nearest */
+    unsigned max_dim;             /* the stored grid's longer side at most (0: no cap) */
+    unsigned width, height;       /* an exact grid instead (heights); 0: chosen from the limits */
+    uint64_t read_pixels_left;    /* of the job's max_read_pixels */
+    const struct rc_slice *slice; /* what to take of a datacube; NULL: all of its only variable */
 };
 
 /* Once per process: GDAL's drivers, error handler and block cache size. */

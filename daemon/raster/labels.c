@@ -1,65 +1,11 @@
 #include "raster/labels.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian; Howard Hinnant's
- * days_from_civil). */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
-static void civil_from_days(long z, long *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (long)yoe + era * 400 + (*m <= 2);
-}
-
-/* "<days|hours|minutes|seconds> since YYYY-MM-DD[...]": seconds a unit is, and the
- * epoch in days since 1970. */
-static bool parse_units(const char *units, double *unit_days, long *epoch)
-{
-    char unit[16];
-    long y;
-    unsigned m, d;
-    if (!units || sscanf(units, "%15s since %ld-%u-%u", unit, &y, &m, &d) != 4 || m < 1 || m > 12 ||
-        d < 1 || d > 31) {
-        return false;
-    }
-    static const struct {
-        const char *name;
-        double days;
-    } scale[] = {{"days", 1},
-                 {"day", 1},
-                 {"hours", 1.0 / 24},
-                 {"hour", 1.0 / 24},
-                 {"minutes", 1.0 / 1440},
-                 {"seconds", 1.0 / 86400}};
-    for (size_t i = 0; i < sizeof(scale) / sizeof(scale[0]); i++) {
-        if (strcmp(unit, scale[i].name) == 0) {
-            *unit_days = scale[i].days;
-            *epoch = days_from_civil(y, m, d);
-            return true;
-        }
-    }
-    return false;
-}
+#include "base/datetime.h"
 
 /* An acquisition date GDAL reports for the band, else for the file: the band's
  * own metadata, the IMAGERY domain's ACQUISITIONDATETIME, then the TIFF tag.
@@ -87,46 +33,77 @@ static bool date_label(GDALDatasetH ds, GDALRasterBandH band, char *out, size_t 
     return true;
 }
 
-void rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
+/* NetCDF's time of a band, through GDAL's classic driver: NETCDF_DIM_time in the
+ * units of the file's time#units, on a Gregorian calendar. */
+static double netcdf_time(GDALDatasetH ds, GDALRasterBandH band)
+{
+    double unit = 0, epoch = 0;
+    if (!rc_datetime_parse_cf_units(GDALGetMetadataItem(ds, "time#units", NULL), &unit, &epoch) ||
+        !rc_datetime_calendar_supported(GDALGetMetadataItem(ds, "time#calendar", NULL))) {
+        return NAN;
+    }
+    const char *t = band ? GDALGetMetadataItem(band, "NETCDF_DIM_time", NULL) : NULL;
+    char *end = NULL;
+    double value = t ? strtod(t, &end) : NAN;
+    return t && end != t && isfinite(value) ? epoch + value * unit : NAN;
+}
+
+static void units_and_name(GDALDatasetH ds, GDALRasterBandH band, struct rc_raster *r)
+{
+    const char *units = band ? GDALGetRasterUnitType(band) : NULL;
+    const char *name = band ? GDALGetMetadataItem(band, "long_name", NULL) : NULL;
+    if (!r->units[0] && units && units[0]) {
+        snprintf(r->units, sizeof(r->units), "%s", units);
+    }
+    if (!r->long_name[0]) {
+        name = name ? name : GDALGetMetadataItem(ds, "long_name", NULL);
+        snprintf(r->long_name, sizeof(r->long_name), "%s", name ? name : "");
+    }
+}
+
+bool rc_raster_time_labels(const double *times, size_t count, const char *format,
                            char (*out)[RC_RASTER_LABEL_MAX])
 {
-    double unit_days = 0;
-    long epoch = 0;
-    bool has_time = parse_units(GDALGetMetadataItem(ds, "time#units", NULL), &unit_days, &epoch);
-    long *days = calloc(count ? count : 1, sizeof(*days));
-    bool all_times = has_time && days != NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (!rc_datetime_format(times[i], format, out[i], RC_RASTER_LABEL_MAX)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
+                           const double *times, struct rc_raster *r)
+{
+    double *t = calloc(count ? count : 1, sizeof(*t));
+    if (!t) {
+        return false;
+    }
+    bool all_times = count > 0;
     for (size_t i = 0; i < count; i++) {
         GDALRasterBandH band = GDALGetRasterBand(ds, (int)bands[i]);
         const char *description = band ? GDALGetDescription(band) : NULL;
-        const char *t = band ? GDALGetMetadataItem(band, "NETCDF_DIM_time", NULL) : NULL;
-        char *end = NULL;
-        double value = t ? strtod(t, &end) : NAN;
-        bool timed = has_time && t && end != t && isfinite(value);
-        if (days && timed) {
-            days[i] = epoch + (long)floor(value * unit_days);
+        bool described = description && description[0];
+        t[i] = times ? times[i] : netcdf_time(ds, band);
+        all_times = all_times && isfinite(t[i]) && (times || !described);
+        if (described) {
+            snprintf(r->labels[i], RC_RASTER_LABEL_MAX, "%s", description);
+        } else if (!date_label(ds, band, r->labels[i], RC_RASTER_LABEL_MAX)) {
+            snprintf(r->labels[i], RC_RASTER_LABEL_MAX, "band %u", bands[i]);
         }
-        all_times = all_times && timed && !(description && description[0]);
-        if (description && description[0]) {
-            snprintf(out[i], RC_RASTER_LABEL_MAX, "%s", description);
-        } else if (!date_label(ds, band, out[i], RC_RASTER_LABEL_MAX)) {
-            snprintf(out[i], RC_RASTER_LABEL_MAX, "band %u", bands[i]);
+        if (i == 0) {
+            units_and_name(ds, band, r);
         }
     }
-    /* Times for every band: a month apart (28 to 31 days) reads as months. */
-    bool monthly = all_times && count > 1;
-    for (size_t i = 1; monthly && i < count; i++) {
-        long step = days[i] - days[i - 1];
-        monthly = step >= 28 && step <= 31;
-    }
-    for (size_t i = 0; all_times && i < count; i++) {
-        long y;
-        unsigned m, d;
-        civil_from_days(days[i], &y, &m, &d);
-        if (monthly) {
-            snprintf(out[i], RC_RASTER_LABEL_MAX, "%04ld-%02u", y, m);
-        } else {
-            snprintf(out[i], RC_RASTER_LABEL_MAX, "%04ld-%02u-%02u", y, m, d);
+    if (all_times) {
+        snprintf(r->time_format, sizeof(r->time_format), "%s",
+                 rc_datetime_default_format(t, count));
+        if (rc_raster_time_labels(t, count, r->time_format, r->labels)) {
+            r->times = t;
+            return true;
         }
+        r->time_format[0] = '\0';
     }
-    free(days);
+    free(t);
+    return true;
 }

@@ -1,20 +1,24 @@
 /*
- * labels: a name for each band, read from the file — the band's description, else
- * its time (NetCDF's time dimension with its "units since" epoch; a monthly series
- * reads "2001-01", others "2001-01-15"), else an acquisition date GDAL reports (the
- * band's metadata, IMAGERY's ACQUISITIONDATETIME, TIFFTAG_DATETIME), else "band N".
+ * labels: what the file says about the bands it gives — a name for each (the
+ * band's description, else its time, else an acquisition date GDAL reports, else
+ * "band N"), each band's instant when the file has a time axis (NetCDF's time
+ * dimension with its "units since" epoch, or a datacube's, raster/cube.h), and the
+ * values' units and long name.
  * Internal to raster/; the thread that holds the dataset.
  */
 #ifndef RC_LABELS_H
 #define RC_LABELS_H
 
 #include <gdal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "raster/raster.h"
 
-/* Fills out[i] for file band bands[i], i < count. */
-void rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
-                           char (*out)[RC_RASTER_LABEL_MAX]);
+/* Fills r->labels, r->units and r->long_name for file bands bands[i], i < count,
+ * and r->times with r->time_format when every band has a time (`times`: the
+ * datacube's, NULL to read NetCDF's band metadata). False when memory runs out. */
+bool rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
+                           const double *times, struct rc_raster *r);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "base/cache.h"
 #include "base/log.h"
+#include "base/slice.h"
 #include "raster/fetch.h"
 #include "raster/memory.h"
 #include "raster/reader.h"
@@ -88,6 +89,7 @@ struct request {
     unsigned max_dim;
     unsigned width, height;
     struct rc_cache *cache;
+    const struct rc_slice *slice;
 };
 
 /* The cache key: what was read, from which version of the source. Empty when the
@@ -95,6 +97,22 @@ struct request {
 /* Everything the loaded raster depends on: the source version, what was asked for
  * (bands, nodata, resampling, size cap or grid) and the limits that shape it. Known
  * before the file is opened, so a hit opens nothing. */
+/* The datacube slice's part of the cache key. */
+static int slice_key(const struct rc_slice *s, char *out, size_t size)
+{
+    int n =
+        snprintf(out, size, "|var=%s|step=%d,%.17g", s->variable, s->step_months, s->step_seconds);
+    for (unsigned i = 0; i < s->select_count && n < (int)size; i++) {
+        n += snprintf(out + n, size - (size_t)n, "|sel=%s,%d,%.17g", s->select[i].dim,
+                      s->select[i].by_index, s->select[i].value);
+    }
+    for (unsigned i = 0; i < s->range_count && n < (int)size; i++) {
+        n +=
+            snprintf(out + n, size - (size_t)n, "|t=%.17g,%.17g", s->ranges[i][0], s->ranges[i][1]);
+    }
+    return n;
+}
+
 static void cache_key(const struct rc_config *cfg, const struct request *q, const char *path,
                       const struct rc_fetch *fetch, char *key, size_t size)
 {
@@ -130,6 +148,9 @@ static void cache_key(const struct rc_config *cfg, const struct request *q, cons
     }
     for (size_t i = 0; q->bands && i < q->band_count && n < (int)size; i++) {
         n += snprintf(key + n, size - (size_t)n, "%s%u", i ? "," : "|b=", q->bands[i]);
+    }
+    if (q->slice && n < (int)size) {
+        n += slice_key(q->slice, key + n, size - (size_t)n);
     }
     if (n >= (int)size) {
         key[0] = '\0'; /* too long to key reliably: not cached */
@@ -183,6 +204,7 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
                    .max_dim = q->max_dim,
                    .width = q->width,
                    .height = q->height,
+                   .slice = q->slice,
                    .read_pixels_left = read_spent < read_limit ? read_limit - read_spent : 0},
         .remote = fetch,
         .readers = q->budget ? q->budget->readers : NULL,
@@ -243,7 +265,8 @@ static struct request values_request(const struct rc_raster_request *req, struct
                             .resampling = req->resampling,
                             .max_dim = req->max_dim,
                             .data = req->data,
-                            .data_len = req->data_len};
+                            .data_len = req->data_len,
+                            .slice = req->slice};
 }
 
 bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_request *req,

@@ -24,11 +24,24 @@
 #include "base/error.h"
 
 struct rc_cache;
+struct rc_slice;
 struct rc_readers;
 
 /* Immutable once loaded and shared by reference count (the cache holds one). */
 /* The longest band label kept, with its terminating NUL. */
 #define RC_RASTER_LABEL_MAX 48
+
+/* A class of a categorical raster: a value present in the data, with the colour
+ * the file's colour table gives it and the name its category names or raster
+ * attribute table give it. */
+#define RC_RASTER_MAX_CLASSES 256
+#define RC_RASTER_CLASS_NAME 40
+struct rc_raster_class {
+    double value;
+    uint8_t rgba[4];
+    uint32_t has_rgba;               /* the file's colour table covers it */
+    char name[RC_RASTER_CLASS_NAME]; /* "" when the file names none */
+};
 
 struct rc_raster {
     atomic_int refs;
@@ -44,11 +57,24 @@ struct rc_raster {
     double geotransform[6];              /* GDAL's, of the source grid */
     char (*labels)[RC_RASTER_LABEL_MAX]; /* band_count names (raster/labels.h) */
     double (*band_range)[2];             /* band_count valid [min, max]; NaN when none */
+    double *times;        /* band_count instants, seconds since 1970 UTC; NULL: no time axis */
+    char time_format[24]; /* strftime form fitting the times' spacing ("%Y-%m" monthly) */
+    struct rc_raster_class *classes; /* values present, ascending; NULL: not categorical */
+    size_t class_count;
+    bool classes_coloured; /* the file's colour table colours them */
+    bool classes_named;    /* the file names them */
+    char units[32];        /* of the values (CF units, GDAL's unit type); "" unknown */
+    char long_name[96];    /* the variable's long name; "" unknown */
     /* SHA-256 (hex) of what the values depend on: the source's version (a file's
      * path, size and mtime; an upload's digest; a URL and its validator), the bands,
      * nodata, grid and limits. Empty when the source cannot be revalidated. */
     char identity[65];
 };
+
+/* Labels for `count` instants (seconds since 1970) in `format` (strftime's);
+ * false when one is empty or too long. */
+bool rc_raster_time_labels(const double *times, size_t count, const char *format,
+                           char (*out)[RC_RASTER_LABEL_MAX]);
 
 /* Once, on the main thread: the remote fetcher and the block cache size readers get. */
 void rc_raster_global_init(const struct rc_config *cfg);
@@ -72,8 +98,9 @@ struct rc_raster_request {
     unsigned max_dim;       /* the stored grid's longer side at most (0: no cap) */
     const uint8_t *data;    /* an upload (any file GDAL reads, or a .npy) instead of url */
     size_t data_len;
-    const char *field;       /* the job field errors about the location name */
-    const char *bands_field; /* ... and errors about the bands */
+    const char *field;            /* the job field errors about the location name */
+    const char *bands_field;      /* ... and errors about the bands */
+    const struct rc_slice *slice; /* what to take of a datacube; NULL: all of its only variable */
 };
 
 /* The identity (struct rc_raster.identity) the load of `req` would give, without

@@ -54,8 +54,9 @@ double rc_raster_read_cost(GDALRasterBandH band, unsigned w, unsigned h)
 }
 
 enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_override,
-                                const char *resampling, const struct rc_config *cfg, float *dst,
-                                unsigned w, unsigned h, const char *field, struct rc_error *err)
+                                const struct rc_read_mask *mask, const char *resampling,
+                                const struct rc_config *cfg, float *dst, unsigned w, unsigned h,
+                                const char *field, struct rc_error *err)
 {
     int has_file_nodata = 0;
     double nodata = GDALGetRasterNoDataValue(band, &has_file_nodata);
@@ -97,9 +98,14 @@ enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_overr
     bool nodata_nan = isnan(nodata);
     bool apply = (has_scale && scale != 1.0) || (has_offset && offset != 0.0);
     size_t count = (size_t)w * h;
+    bool masked =
+        mask && (mask->has_missing || isfinite(mask->valid[0]) || isfinite(mask->valid[1]));
     for (size_t i = 0; i < count; i++) {
         float v = dst[i];
-        if (has_nodata && (nodata_nan ? isnan(v) : v == nodata_f)) {
+        if (masked && ((mask->has_missing && v == (float)mask->missing) || v < mask->valid[0] ||
+                       v > mask->valid[1])) {
+            dst[i] = NAN;
+        } else if (has_nodata && (nodata_nan ? isnan(v) : v == nodata_f)) {
             dst[i] = NAN;
         } else if (apply) {
             dst[i] = (float)(v * scale + offset);

@@ -9,6 +9,7 @@
 #define RC_RASTER_READ_H
 
 #include <gdal.h>
+#include <stdbool.h>
 
 #include "base/config.h"
 #include "base/error.h"
@@ -18,8 +19,17 @@
  * source pixel, so this is what the job's max_read_pixels budget counts. */
 double rc_raster_read_cost(GDALRasterBandH band, unsigned w, unsigned h);
 
+/* Stored values that are no data besides the band's nodata value: a CF variable's
+ * missing_value, and those outside its valid_range. */
+struct rc_read_mask {
+    bool has_missing;
+    double missing;
+    double valid[2]; /* [min, max]; -inf, inf when none */
+};
+
 enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_override,
-                                const char *resampling, const struct rc_config *cfg, float *dst,
-                                unsigned w, unsigned h, const char *field, struct rc_error *err);
+                                const struct rc_read_mask *mask, const char *resampling,
+                                const struct rc_config *cfg, float *dst, unsigned w, unsigned h,
+                                const char *field, struct rc_error *err);
 
 #endif

@@ -243,6 +243,10 @@ static void fill_request(const struct rc_config *cfg, const struct rc_reader_cal
     w->width = q->width;
     w->height = q->height;
     w->read_pixels_left = q->read_pixels_left;
+    w->has_slice = q->slice != NULL;
+    if (q->slice) {
+        w->slice = *q->slice;
+    }
     w->log_level = rc_log_enabled(RC_LOG_DEBUG)  ? RC_LOG_DEBUG
                    : rc_log_enabled(RC_LOG_INFO) ? RC_LOG_INFO
                    : rc_log_enabled(RC_LOG_WARN) ? RC_LOG_WARN
@@ -296,6 +300,39 @@ static bool serve_read(struct reader *r, struct rc_fetch *remote, const void *ms
     return rc_wire_send(r->sock, RC_WIRE_DATA, &reply, sizeof(reply), buf, got, -1);
 }
 
+/* The tail's optional parts, copied out of `p` (checked to hold them). */
+static bool take_extras(struct rc_raster *r, const struct rc_wire_done *d, const char *p)
+{
+    memcpy(r->time_format, d->time_format, sizeof(r->time_format));
+    memcpy(r->units, d->units, sizeof(r->units));
+    memcpy(r->long_name, d->long_name, sizeof(r->long_name));
+    r->time_format[sizeof(r->time_format) - 1] = '\0';
+    r->units[sizeof(r->units) - 1] = '\0';
+    r->long_name[sizeof(r->long_name) - 1] = '\0';
+    if (d->has_times) {
+        r->times = malloc(r->band_count * sizeof(double));
+        if (!r->times) {
+            return false;
+        }
+        memcpy(r->times, p, r->band_count * sizeof(double));
+        p += r->band_count * sizeof(double);
+    }
+    if (d->class_count) {
+        r->classes = malloc(d->class_count * sizeof(*r->classes));
+        if (!r->classes) {
+            return false;
+        }
+        memcpy(r->classes, p, d->class_count * sizeof(*r->classes));
+        for (size_t i = 0; i < d->class_count; i++) {
+            r->classes[i].name[RC_RASTER_CLASS_NAME - 1] = '\0';
+        }
+        r->class_count = d->class_count;
+        r->classes_coloured = d->classes_coloured != 0;
+        r->classes_named = d->classes_named != 0;
+    }
+    return true;
+}
+
 /* The raster the reader described, around the memory file it sent. */
 static enum rc_err take_result(const void *msg, size_t len, int fd, const char *field,
                                struct rc_raster **out, uint64_t *read_pixels, struct rc_error *err)
@@ -305,9 +342,11 @@ static enum rc_err take_result(const void *msg, size_t len, int fd, const char *
         return RC_ERR_INTERNAL;
     }
     memcpy(&d, msg, sizeof(d));
-    size_t per_band = RC_RASTER_LABEL_MAX + 2 * sizeof(double);
+    size_t per_band = RC_RASTER_LABEL_MAX + (d.has_times ? 3 : 2) * sizeof(double);
     if (d.band_count == 0 || d.band_count > RC_WIRE_MAX_PAYLOAD / per_band ||
-        len != sizeof(d) + d.band_count * per_band) {
+        d.class_count > RC_RASTER_MAX_CLASSES ||
+        len !=
+            sizeof(d) + d.band_count * per_band + d.class_count * sizeof(struct rc_raster_class)) {
         return RC_ERR_INTERNAL;
     }
     /* The values must be sealed: nobody, the reader included, may change them. */
@@ -332,8 +371,13 @@ static enum rc_err take_result(const void *msg, size_t len, int fd, const char *
     for (size_t i = 0; i < d.band_count; i++) {
         r->labels[i][RC_RASTER_LABEL_MAX - 1] = '\0';
     }
-    memcpy(r->band_range, p + d.band_count * RC_RASTER_LABEL_MAX,
-           d.band_count * 2 * sizeof(double));
+    p += d.band_count * RC_RASTER_LABEL_MAX;
+    memcpy(r->band_range, p, d.band_count * 2 * sizeof(double));
+    p += d.band_count * 2 * sizeof(double);
+    if (!take_extras(r, &d, p)) {
+        rc_raster_unref(r);
+        return rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+    }
     *read_pixels = d.read_pixels;
     *out = r;
     return RC_OK;

@@ -162,6 +162,43 @@ static bool install_remote(uint64_t size)
     return ok;
 }
 
+/* NetCDF and HDF5 libraries read only local files or memory: a remote one (its
+ * size already within max_fetch_mb) is read whole into memory and decoded as an
+ * upload. Formats GDAL reads through its own I/O keep their range reads. NULL for
+ * those, or when memory runs out (the open then fails with a clear error). */
+static uint8_t *remote_whole_if_needed(uint64_t size)
+{
+    static const uint8_t cdf[3] = {'C', 'D', 'F'},
+                         hdf[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    uint8_t magic[8] = {0};
+    if (remote_fetch(0, magic, sizeof(magic)) != sizeof(magic) ||
+        (memcmp(magic, cdf, sizeof(cdf)) != 0 && memcmp(magic, hdf, sizeof(hdf)) != 0)) {
+        return NULL;
+    }
+    uint8_t *whole = size <= SIZE_MAX ? malloc((size_t)size) : NULL;
+    for (uint64_t at = 0; whole && at < size;) {
+        size_t want = size - at > RC_WIRE_MAX_READ ? RC_WIRE_MAX_READ : (size_t)(size - at);
+        size_t got = remote_fetch(at, whole + at, want);
+        if (got == 0) {
+            free(whole);
+            return NULL;
+        }
+        at += got;
+    }
+    return whole;
+}
+
+/* The slice's names end inside their arrays, whatever the daemon sent. */
+static void terminate_slice(struct rc_slice *s)
+{
+    s->variable[sizeof(s->variable) - 1] = '\0';
+    s->select_count = s->select_count > RC_SLICE_MAX_SELECT ? 0 : s->select_count;
+    s->range_count = s->range_count > RC_SLICE_MAX_RANGES ? 0 : s->range_count;
+    for (unsigned i = 0; i < RC_SLICE_MAX_SELECT; i++) {
+        s->select[i].dim[RC_SLICE_NAME - 1] = '\0';
+    }
+}
+
 static void send_failure(const struct rc_error *err)
 {
     rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_FAILED, err, sizeof(*err), NULL, 0, -1);
@@ -180,11 +217,20 @@ static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
         .valid_count = r->valid_count,
         .has_geotransform = r->has_geotransform,
         .read_pixels = read_pixels,
+        .has_times = r->times != NULL,
+        .class_count = (uint32_t)r->class_count,
+        .classes_coloured = r->classes_coloured,
+        .classes_named = r->classes_named,
     };
     memcpy(d.geotransform, r->geotransform, sizeof(d.geotransform));
+    memcpy(d.time_format, r->time_format, sizeof(d.time_format));
+    memcpy(d.units, r->units, sizeof(d.units));
+    memcpy(d.long_name, r->long_name, sizeof(d.long_name));
     size_t labels = r->band_count * RC_RASTER_LABEL_MAX;
     size_t ranges = r->band_count * 2 * sizeof(double);
-    uint8_t *tail = malloc(labels + ranges);
+    size_t times = r->times ? r->band_count * sizeof(double) : 0;
+    size_t classes = r->class_count * sizeof(struct rc_raster_class);
+    uint8_t *tail = malloc(labels + ranges + times + classes);
     if (!tail) {
         struct rc_error err;
         rc_error_set(&err, RC_ERR_NOMEM, "", "out of memory");
@@ -193,7 +239,14 @@ static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
     }
     memcpy(tail, r->labels, labels);
     memcpy(tail + labels, r->band_range, ranges);
-    rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_DONE, &d, sizeof(d), tail, labels + ranges, fd);
+    if (times) {
+        memcpy(tail + labels + ranges, r->times, times);
+    }
+    if (classes) {
+        memcpy(tail + labels + ranges + times, r->classes, classes);
+    }
+    rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_DONE, &d, sizeof(d), tail,
+                 labels + ranges + times + classes, fd);
     free(tail);
 }
 
@@ -231,6 +284,7 @@ int rc_reader_main(void)
         return 2;
     }
     const struct rc_wire_request *req = &in.req;
+    terminate_slice(&in.req.slice);
     const struct rc_config *cfg = &req->cfg;
     rc_log_set_level((enum rc_log_level)req->log_level);
     GDALSetCacheMax64((GIntBig)cfg->gdal_cache_mb << 20);
@@ -289,11 +343,12 @@ int rc_reader_main(void)
         }
     }
 #endif
+    uint8_t *whole = req->source == RC_WIRE_REMOTE ? remote_whole_if_needed(req->size) : NULL;
     double nodata = req->nodata;
     struct rc_decode_request q = {
         .path = req->source == RC_WIRE_REMOTE ? REMOTE_PATH : req->path,
-        .data = upload,
-        .data_len = upload ? req->size : 0,
+        .data = whole ? whole : upload,
+        .data_len = upload || whole ? req->size : 0,
         .field = req->field,
         .bands_field = req->bands_field,
         .bands = req->has_bands ? in.bands : NULL,
@@ -304,14 +359,17 @@ int rc_reader_main(void)
         .width = req->width,
         .height = req->height,
         .read_pixels_left = req->read_pixels_left,
+        .slice = req->has_slice ? &in.req.slice : NULL,
     };
     struct rc_raster *r = NULL;
     int values = -1;
     uint64_t read_pixels = 0;
     if (rc_raster_decode(cfg, &q, &r, &values, &read_pixels, &err) != RC_OK) {
         send_failure(&err);
-        return linger(0);
+    } else {
+        send_result(r, values, read_pixels);
+        rc_raster_unref(r);
     }
-    send_result(r, values, read_pixels);
+    free(whole);
     return linger(0);
 }

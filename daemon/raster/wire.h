@@ -17,6 +17,7 @@
 
 #include "base/config.h"
 #include "base/error.h"
+#include "base/slice.h"
 
 enum rc_wire_type {
     RC_WIRE_REQUEST = 1, /* daemon -> reader: struct rc_wire_request, then bands; fd: upload */
@@ -57,6 +58,8 @@ struct rc_wire_request {
     uint64_t read_pixels_left;
     int32_t log_level; /* enum rc_log_level */
     uint32_t probe;    /* try what the sandbox forbids, and report it (RC_WIRE_CHECK) */
+    uint32_t has_slice;
+    struct rc_slice slice;
 };
 
 struct rc_wire_read {
@@ -77,7 +80,10 @@ struct rc_wire_done {
     uint32_t has_geotransform;
     double geotransform[6];
     uint64_t read_pixels;
-    /* then band_count labels of RC_RASTER_LABEL_MAX bytes and band_count [min, max] */
+    uint32_t has_times, class_count, classes_coloured, classes_named;
+    char time_format[24], units[32], long_name[96];
+    /* then band_count labels of RC_RASTER_LABEL_MAX bytes, band_count [min, max],
+     * band_count times when has_times, and class_count struct rc_raster_class */
 };
 
 /* Sends one message; `fd` (-1: none) rides on its head. False when the peer is gone. */

@@ -33,7 +33,7 @@ THREAD_SANITIZED = "thread" in os.environ.get("RC_SANITIZE", "")
 GENERATED = os.environ.get("RC_TEST_DATA")
 if not GENERATED:
     GENERATED = tempfile.mkdtemp(prefix="rasterclip-generated-")
-if not os.path.exists(os.path.join(GENERATED, "giant_tiles.tif")):
+if not os.path.exists(os.path.join(GENERATED, "sst_monthly.nc")):
     subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "scripts", "make_test_data.py"),
                     GENERATED], check=True)
 REPO_DATA = [os.path.join(SOURCE, "tests", "data"), os.path.join(SOURCE, "demo"), GENERATED]
@@ -55,7 +55,7 @@ class Daemon:
         self.root = tempfile.mkdtemp(prefix="rasterclip-data-")
         for folder in REPO_DATA:
             for name in os.listdir(folder):
-                if name.endswith(".tif"):
+                if name.endswith((".tif", ".nc")):
                     shutil.copy(os.path.join(folder, name), self.root)
         for name in shared:
             path = shared_file(name)

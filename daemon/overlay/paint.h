@@ -1,0 +1,23 @@
+/*
+ * paint: the overlay's drawing on its canvas, shared by its parts (the bar in
+ * overlay.c, the legend in legend.c). Internal to overlay/; the caller's thread.
+ */
+#ifndef RC_OVERLAY_PAINT_H
+#define RC_OVERLAY_PAINT_H
+
+#include <stdint.h>
+
+#include "overlay/overlay.h"
+
+/* Fills `r` (clipped to the canvas) with one premultiplied colour. */
+void rc_overlay_fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4]);
+/* A one-pixel frame just outside `r`. */
+void rc_overlay_outline(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4]);
+
+/* The legend in a panel at the right of the frame, below `top`: a swatch and a
+ * name per class, as many as fit at sizes no smaller than 8 pixels, the last row
+ * then saying how many more there are. `s` scales sizes from 360 output rows. */
+void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *st,
+                       struct rc_text *text, double s, int top, const uint8_t ink[3]);
+
+#endif
