@@ -246,6 +246,10 @@ static enum rc_err choose_times(const struct rc_slice *s, const double *t, size_
                             s->range_count ? "raster.datetime" : "raster.step",
                             "the variable has no time axis with CF units on a Gregorian calendar");
     }
+    if (t) {
+        snprintf(cube->time_format, sizeof(cube->time_format), "%s",
+                 rc_datetime_default_format(t, n));
+    }
     long last_bucket = -1;
     for (size_t i = 0; i < n; i++) {
         if (t && (!in_ranges(s, t[i]) || (i && t[i] <= t[i - 1] && stepped))) {
@@ -349,11 +353,24 @@ static void read_attributes(GDALMDArrayH array, struct rc_cube *cube)
     attribute_text(array, "long_name", cube->long_name, sizeof(cube->long_name));
     cube->mask = (struct rc_read_mask){.valid = {-INFINITY, INFINITY}};
     double v[2];
-    int has_nodata = 0;
+    int has_nodata = 0, has_scale = 0, has_offset = 0;
     GDALMDArrayGetNoDataValueAsDouble(array, &has_nodata);
-    if (!has_nodata && attribute_numbers(array, "missing_value", v) >= 1) {
+    GDALMDArrayGetScale(array, &has_scale);
+    GDALMDArrayGetOffset(array, &has_offset);
+    if (!has_nodata && attribute_numbers(array, "_FillValue", v) >= 1) {
+        cube->mask.has_fill = true;
+        cube->mask.fill = v[0];
+    }
+    if (attribute_numbers(array, "missing_value", v) >= 1) {
         cube->mask.has_missing = true;
         cube->mask.missing = v[0];
+    }
+    /* Some drivers (HDF5's, for a NetCDF-4 file) report CF's packing only as
+     * attributes. */
+    if (!has_scale && !has_offset) {
+        cube->mask.scale = attribute_numbers(array, "scale_factor", v) >= 1 ? v[0] : 1.0;
+        cube->mask.offset = attribute_numbers(array, "add_offset", v) >= 1 ? v[0] : 0.0;
+        cube->mask.has_scale = cube->mask.scale != 1.0 || cube->mask.offset != 0.0;
     }
     if (attribute_numbers(array, "valid_range", v) == 2) {
         cube->mask.valid[0] = v[0];

@@ -27,6 +27,7 @@ struct rc_cube {
     double *times;            /* band_count instants (seconds since 1970); NULL: no time axis */
     struct rc_read_mask mask; /* missing_value and valid_range, in stored units */
     char units[32], long_name[96];
+    char time_format[24]; /* labels' strftime form, from the whole axis's spacing */
 };
 
 /* Opens `path` as a datacube. RC_OK with cube->classic NULL when it is not one and

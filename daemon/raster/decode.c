@@ -64,7 +64,7 @@ static const char *archive_path(const char *path, char *buf, size_t size)
         VSIFCloseL(f);
     }
     if (got == 4 && memcmp(magic, "PK\x03\x04", 4) == 0 &&
-        snprintf(buf, size, "/vsizip/%s", path) < (int)size) {
+        snprintf(buf, size, "/vsizip/{%s}", path) < (int)size) {
         return buf;
     }
     return path;
@@ -383,7 +383,7 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
         flip = rc_orient_flips(r->geotransform);
         rc_orient_geotransform(r->geotransform, sw, sh, flip);
     }
-    if (!rc_raster_read_labels(file, bands, band_count, times, r)) {
+    if (!rc_raster_read_labels(file, bands, band_count, times, cube.time_format, r)) {
         rc = rc_error_set(err, RC_ERR_NOMEM, q->field, "out of memory");
         goto out;
     }

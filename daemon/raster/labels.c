@@ -73,7 +73,7 @@ bool rc_raster_time_labels(const double *times, size_t count, const char *format
 }
 
 bool rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
-                           const double *times, struct rc_raster *r)
+                           const double *times, const char *time_format, struct rc_raster *r)
 {
     double *t = calloc(count ? count : 1, sizeof(*t));
     if (!t) {
@@ -97,7 +97,8 @@ bool rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
     }
     if (all_times) {
         snprintf(r->time_format, sizeof(r->time_format), "%s",
-                 rc_datetime_default_format(t, count));
+                 time_format && time_format[0] ? time_format
+                                               : rc_datetime_default_format(t, count));
         if (rc_raster_time_labels(t, count, r->time_format, r->labels)) {
             r->times = t;
             return true;

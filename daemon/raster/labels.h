@@ -16,9 +16,10 @@
 #include "raster/raster.h"
 
 /* Fills r->labels, r->units and r->long_name for file bands bands[i], i < count,
- * and r->times with r->time_format when every band has a time (`times`: the
- * datacube's, NULL to read NetCDF's band metadata). False when memory runs out. */
+ * and r->times with r->time_format when every band has a time (`times` and
+ * `time_format`: the datacube's, NULL to read NetCDF's band metadata and choose a
+ * format from the bands' spacing). False when memory runs out. */
 bool rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
-                           const double *times, struct rc_raster *r);
+                           const double *times, const char *time_format, struct rc_raster *r);
 
 #endif

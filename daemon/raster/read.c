@@ -68,6 +68,15 @@ enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_overr
     int has_scale = 0, has_offset = 0;
     double scale = GDALGetRasterScale(band, &has_scale);
     double offset = GDALGetRasterOffset(band, &has_offset);
+    if (mask && mask->has_scale && !has_scale && !has_offset) {
+        scale = mask->scale;
+        offset = mask->offset;
+        has_scale = has_offset = 1;
+    }
+    if (mask && mask->has_fill && !has_nodata && !nodata_override) {
+        nodata = mask->fill;
+        has_nodata = true;
+    }
     GDALRasterBandH source = source_band(band, w, h);
     /* GDAL decodes whole blocks. A file that declares blocks larger than its block
      * cache (one strip for the whole image, a giant tile) makes every read hold,

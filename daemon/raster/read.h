@@ -19,12 +19,15 @@
  * source pixel, so this is what the job's max_read_pixels budget counts. */
 double rc_raster_read_cost(GDALRasterBandH band, unsigned w, unsigned h);
 
-/* Stored values that are no data besides the band's nodata value: a CF variable's
- * missing_value, and those outside its valid_range. */
+/* What a CF variable says that a driver may not: stored values that are no data
+ * besides the band's nodata value (_FillValue, missing_value, those outside
+ * valid_range), and scale_factor and add_offset where the band reports none. */
 struct rc_read_mask {
-    bool has_missing;
-    double missing;
+    bool has_missing, has_fill;
+    double missing, fill;
     double valid[2]; /* [min, max]; -inf, inf when none */
+    bool has_scale;
+    double scale, offset;
 };
 
 enum rc_err rc_raster_read_band(GDALRasterBandH band, const double *nodata_override,

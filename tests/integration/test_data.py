@@ -4,13 +4,20 @@ time axis. Every expectation comes from the file's own numbers through numpy and
 GDAL's Python bindings, never from rasterclip's code."""
 import math
 import os
+import shutil
+import sys
 import tempfile
 import unittest
+import urllib.parse
 
 import numpy as np
 from osgeo import gdal
 
-from harness import DaemonTest, decode_frames, top_down_pixel
+from harness import SOURCE, DaemonTest, decode_frames, top_down_pixel
+from rangeserver import RangeServer
+
+sys.path.insert(0, os.path.join(SOURCE, "client", "python"))
+import rasterclip  # noqa: E402
 
 gdal.UseExceptions()
 
@@ -143,6 +150,253 @@ class AspectTest(DataBase):
         status, _, body = self.daemon.render(self.job("plain.tif", aspect="data"))
         self.assertEqual(status, 422, body)
         self.assertIn(b'"style.aspect"', body)
+
+
+def read_cf(path, name):
+    """A CF variable as netCDF4 decodes it (scale, offset and _FillValue applied,
+    fill as NaN), its latitudes, and its instants as "YYYY-MM" labels."""
+    import netCDF4
+    with netCDF4.Dataset(path) as nc:
+        var = nc.variables[name]
+        values = np.ma.filled(var[:].astype(np.float64), np.nan)
+        lat = np.asarray(nc.variables["lat"][:])
+        dates = netCDF4.num2date(nc.variables["time"][:], nc.variables["time"].units,
+                                 nc.variables["time"].calendar)
+        return values, lat, ["%04d-%02d" % (d.year, d.month) for d in dates], var.units
+
+
+def geotiff_like(path, values, lat):
+    """The same values as a north-up float GeoTIFF: rows north first, NaN no data."""
+    if lat[0] < lat[-1]:
+        values = values[..., ::-1, :]
+    rows, cols = values.shape[-2:]
+    ds = write(path, values.astype(np.float32), (-180.0, 360.0 / cols, 0, 90.0, 0, -180.0 / rows),
+               srs_epsg=4326)
+    for b in range(ds.RasterCount):
+        ds.GetRasterBand(b + 1).SetNoDataValue(float("nan"))
+    ds = None
+
+
+class CubeTest(DataBase):
+    """A CF NetCDF datacube (ascending latitudes, int16 with scale, offset and
+    _FillValue), the same as Zarr, uploaded and fetched: its frames equal those of
+    the same values given as a GeoTIFF, its labels the same labels given as a list."""
+
+    daemon_args = ("--allow-private",)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        root = cls.daemon.root
+        cls.nc = os.path.join(root, "sst_monthly.nc")
+        cls.sst, cls.lat, cls.labels, cls.units = read_cf(cls.nc, "sst")
+        geotiff_like(os.path.join(root, "sst_same.tif"), cls.sst, cls.lat)
+        temp, _, _, _ = read_cf(cls.nc, "temp")
+        geotiff_like(os.path.join(root, "temp_10m.tif"), temp[:, 1], cls.lat)
+        gdal.MultiDimTranslate(os.path.join(root, "sst.zarr"), cls.nc, format="Zarr",
+                               arraySpecs=["sst"])
+        cls.served = tempfile.mkdtemp(prefix="rasterclip-cubes-")
+        cls.zipped = shutil.make_archive(os.path.join(cls.served, "sst.zarr"), "zip",
+                                         os.path.join(root, "sst.zarr"))
+        shutil.copy(cls.nc, cls.served)
+        cls.server = RangeServer(cls.served)
+        cls.server.slow_seconds = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        shutil.rmtree(cls.served, ignore_errors=True)
+        super().tearDownClass()
+
+    def job(self, raster, **style):
+        return {"raster": raster,
+                "style": dict({"colormap": "viridis", "background": "#202020",
+                               "band_labels": True, "colorbar": True}, **style),
+                "camera": {"orbit": {"start": 0, "degrees": 0, "elevation": 90,
+                                     "distance": "fit"}},
+                "timeline": {"frames_per_band": 1},
+                "output": {"width": 320, "height": 200, "fps": 4, "crf": 4,
+                           "format": "gif"}}
+
+    def frames(self, job, raster=None):
+        path = os.path.join(self.tmp.name, "clip.gif")
+        if raster is None:
+            self.render_ok(job, path)
+        else:
+            with open(path, "wb") as f:
+                f.write(rasterclip.render(job, raster=raster, server=self.daemon.url))
+        return decode_frames(path, 320, 200).astype(int)
+
+    def expected(self, bands, tif="sst_same.tif"):
+        """The GeoTIFF's frames for `bands` (1-based), labelled and titled by hand."""
+        job = self.job({"url": tif, "bands": bands, "rescale": [10, 35]},
+                       band_labels=[self.labels[b - 1] for b in bands],
+                       title="sea surface temperature", colorbar={"label": "degC"})
+        return self.frames(job)
+
+    def assertFramesEqual(self, got, want):
+        self.assertEqual(got.shape, want.shape)
+        worst = np.abs(got - want).max(axis=(1, 2, 3))
+        self.assertTrue((worst <= 2).all(), worst)
+
+    def test_file_url_upload_and_get_form_equal_the_geotiff(self):
+        want = self.expected([3, 5, 7])
+        cube = {"variable": "sst", "datetime": "2001-03/2001-08", "step": "P2M",
+                "rescale": [10, 35]}
+        self.assertFramesEqual(self.frames(self.job(dict(cube, url="sst_monthly.nc"))), want)
+        with open(self.nc, "rb") as f:
+            uploaded = self.frames(self.job(cube), raster=f.read())
+        self.assertFramesEqual(uploaded, want)
+        remote = "http://127.0.0.1:%d/files/sst_monthly.nc" % self.server.port
+        self.assertFramesEqual(self.frames(self.job(dict(cube, url=remote))), want)
+        query = urllib.parse.urlencode(
+            {"url": "sst_monthly.nc", "variable": "sst", "datetime": "2001-03/2001-08",
+             "step": "P2M", "rescale": "10,35", "colormap_name": "viridis",
+             "background": "202020", "band_labels": "true", "colorbar": "true",
+             "elevation": 90, "orbit": 0, "azimuth": 0, "distance": "fit",
+             "frames_per_band": 1, "width": 320, "height": 200, "fps": 4, "format": "gif"})
+        status, _, body = self.daemon.request("GET", "/v1/render?" + query)
+        self.assertEqual(status, 200, body[:300])
+        path = os.path.join(self.tmp.name, "get.gif")
+        with open(path, "wb") as f:
+            f.write(body)
+        self.assertFramesEqual(decode_frames(path, 320, 200).astype(int), want)
+
+    def test_zarr_store_zipped_upload_and_remote_zip(self):
+        want = self.expected([1, 12, 24])
+        cube = {"variable": "sst", "datetime": ["2001-01", "2001-12", "2002-12"],
+                "rescale": [10, 35]}
+        self.assertFramesEqual(self.frames(self.job(dict(cube, url="sst.zarr"))), want)
+        with open(self.zipped, "rb") as f:
+            self.assertFramesEqual(self.frames(self.job(cube), raster=f.read()), want)
+        remote = "http://127.0.0.1:%d/files/sst.zarr.zip" % self.server.port
+        self.assertFramesEqual(self.frames(self.job(dict(cube, url=remote))), want)
+
+    def test_a_depth_held_by_value_or_index(self):
+        want = self.expected([2], tif="temp_10m.tif")
+        for select in ({"depth": 10}, {"depth": {"index": 1}}):
+            with self.subTest(select=select):
+                job = self.job({"url": "sst_monthly.nc", "variable": "temp", "select": select,
+                                "datetime": "2001-02", "rescale": [10, 35]},
+                               title="sea surface temperature")
+                self.assertFramesEqual(self.frames(job), want)
+
+    def test_label_format_and_default_labels(self):
+        job = self.job({"url": "sst_monthly.nc", "variable": "sst", "datetime": "2002-06",
+                        "rescale": [10, 35]}, band_label_format="%B %Y")
+        custom = self.frames(job)
+        by_hand = self.job({"url": "sst_same.tif", "bands": [18], "rescale": [10, 35]},
+                           band_labels=["June 2002"], title="sea surface temperature",
+                           colorbar={"label": "degC"})
+        self.assertFramesEqual(custom, self.frames(by_hand))
+
+    def test_what_is_missing_is_named(self):
+        cases = [
+            ({"url": "sst_monthly.nc"}, "raster.variable", b"sst, temp"),
+            ({"url": "sst_monthly.nc", "variable": "chl"}, "raster.variable", b"chl"),
+            ({"url": "sst_monthly.nc", "variable": "temp"}, "raster.select", b"depth"),
+            ({"url": "sst_monthly.nc", "variable": "temp", "select": {"depth": 11}},
+             "raster.select.depth", b"11"),
+            ({"url": "sst_monthly.nc", "variable": "sst", "datetime": "1999"},
+             "raster.datetime", b"2001-01-15"),
+            ({"url": "sst_monthly.nc", "variable": "sst", "datetime": "2001-13"},
+             "raster.datetime", b"ISO 8601"),
+            ({"url": "sst_monthly.nc", "variable": "sst", "step": "monthly"},
+             "raster.step", b"P1M"),
+            ({"url": "byte_20x20.tif", "datetime": "2001"}, "raster.url", b"datacube"),
+        ]
+        for raster, field, words in cases:
+            with self.subTest(raster=raster):
+                status, _, body = self.daemon.render(self.job(raster))
+                self.assertIn(status, (400, 422), body)
+                self.assertIn(('"field":"%s"' % field).encode(), body)
+                self.assertIn(words, body)
+        status, _, body = self.daemon.render(
+            self.job({"url": "byte_20x20.tif"}, band_label_format="%Y"))
+        self.assertEqual(status, 422, body)
+        self.assertIn(b'"style.band_label_format"', body)
+
+
+class PaletteTest(DataBase):
+    """A paletted land cover: its own colour table, exactly, and a legend of the
+    classes present with their names."""
+
+    CODES = (11, 21, 41, 42, 82, 95)
+    NAMES = ("Open water", "Developed", "Deciduous forest", "Evergreen forest",
+             "Cultivated crops", "Herbaceous wetlands")
+
+    def land_cover(self):
+        path = os.path.join(self.daemon.root, "landcover.tif")
+        values = np.zeros((60, 120), np.uint8)
+        for i, code in enumerate(self.CODES):
+            values[:, i * 20:(i + 1) * 20] = code
+        ds = write(path, values, (500000.0, 30, 0, 4000000.0, 0, -30), gdal.GDT_Byte)
+        band = ds.GetRasterBand(1)
+        table = gdal.ColorTable()
+        rng = np.random.default_rng(7)
+        colours = {}
+        for v in range(256):
+            rgb = tuple(int(c) for c in rng.integers(0, 256, 3))
+            colours[v] = rgb
+            table.SetColorEntry(v, rgb + (255,))
+        band.SetColorTable(table)
+        names = [""] * 96
+        for code, name in zip(self.CODES, self.NAMES):
+            names[code] = name
+        band.SetCategoryNames(names)  # a GeoTIFF keeps them in its .aux.xml sidecar
+        ds = None
+        self.assertTrue(os.path.exists(path + ".aux.xml"))
+        return colours
+
+    def job(self, **style):
+        return {"raster": {"url": "landcover.tif"},
+                "style": dict({"background": "#000000"}, **style),
+                "camera": {"orbit": {"start": 0, "degrees": 0, "elevation": 90,
+                                     "distance": 1.2, "fov": 40}},
+                "output": {"width": W, "height": H, "fps": 4, "frames": 1, "format": "gif"}}
+
+    def test_colour_table_exactly_and_a_legend_of_classes_present(self):
+        colours = self.land_cover()
+        frame = self.frame(self.job(), "lc.gif").astype(int)
+        present = [colours[c] for c in self.CODES]
+        # The scene: each column block shows its class's colour from the table.
+        for i, code in enumerate(self.CODES):
+            x = (i + 0.5) * 20 - 60  # cell columns centred on the origin
+            col, row = top_down_pixel(x / 120.0, 0, W, H, 1.2, 40)
+            got = tuple(frame[int(row), int(col)])
+            self.assertEqual(got, colours[code], "class %d" % code)
+        # The legend: a swatch of each class present, nothing of the other 250.
+        frame = self.frame(self.job(colorbar=True), "legend.gif").astype(int)
+        # Right of the raster (whose middle row is unbroken colour) lies the legend.
+        lit = np.nonzero(frame[H // 2].max(axis=1) > 0)[0]
+        edge = lit[0] + np.argmax(np.diff(lit) > 1) if (np.diff(lit) > 1).any() else lit[-1]
+        panel = frame[:, edge + 2:]
+        right = panel.reshape(-1, 3)
+        seen = {tuple(p) for p in right}
+        tops = []
+        for rgb in present:
+            rows, cols = np.nonzero((panel == rgb).all(axis=2))
+            self.assertGreater(len(rows), 0, rgb)
+            # A square swatch (a colour ramp would show a flat stripe), a name beside it.
+            h, w = np.ptp(rows) + 1, np.ptp(cols) + 1
+            self.assertGreaterEqual(h, 6)
+            self.assertLessEqual(abs(h - w), 1, (h, w))
+            self.assertEqual(len(rows), h * w)
+            beside = panel[rows.min():rows.max() + 1, cols.max() + 3:]
+            self.assertGreater((beside.max(axis=2) > 128).sum(), 10)  # light ink on black
+            tops.append(rows.min())
+        self.assertEqual(tops, sorted(tops))  # in the order of their codes
+        absent = [colours[v] for v in range(256) if v not in self.CODES]
+        self.assertFalse([rgb for rgb in absent if rgb in seen and rgb not in present])
+
+    def test_a_colormap_given_wins(self):
+        colours = self.land_cover()
+        frame = self.frame(self.job(colormap="gray", background="#0000ff"),
+                           "gray.gif").astype(int)
+        col, row = top_down_pixel((0.5 * 20 - 60) / 120.0, 0, W, H, 1.2, 40)
+        r, g, b = frame[int(row), int(col)]
+        self.assertEqual((r, g, b), (0, 0, 0))  # the lowest class, gray's first entry
+        self.assertNotEqual((r, g, b), colours[11])
 
 
 if __name__ == "__main__":
