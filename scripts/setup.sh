@@ -30,7 +30,7 @@ test_packages=(
     ffmpeg mkvtoolnix libwebm-tools libwebm-dev python3 python3-numpy python3-matplotlib python3-gdal
     python3-jsonschema python3-yaml curl gdal-bin iproute2 util-linux
     # hostile HDF5 and netCDF files (external storage, links, virtual datasets)
-    python3-h5py python3-netcdf4
+    python3-h5py python3-netcdf4 python3-xarray
     python3-pip python3-venv python3-setuptools
     # unused imports and names in the Python (tests, bench, client, scripts)
     pyflakes3

@@ -177,10 +177,10 @@ def geotiff_like(path, values, lat):
     ds = None
 
 
-class CubeTest(DataBase):
-    """A CF NetCDF datacube (ascending latitudes, int16 with scale, offset and
-    _FillValue), the same as Zarr, uploaded and fetched: its frames equal those of
-    the same values given as a GeoTIFF, its labels the same labels given as a list."""
+class CubeBase(DataBase):
+    """The generated CF NetCDF datacube (ascending latitudes, int16 with scale,
+    offset and _FillValue), the same values as north-up GeoTIFFs, and the cube as
+    Zarr, served on loopback."""
 
     daemon_args = ("--allow-private",)
 
@@ -218,13 +218,13 @@ class CubeTest(DataBase):
                 "output": {"width": 320, "height": 200, "fps": 4, "crf": 4,
                            "format": "gif"}}
 
-    def frames(self, job, raster=None):
+    def frames(self, job, raster=None, **client):
         path = os.path.join(self.tmp.name, "clip.gif")
         if raster is None:
             self.render_ok(job, path)
         else:
             with open(path, "wb") as f:
-                f.write(rasterclip.render(job, raster=raster, server=self.daemon.url))
+                f.write(rasterclip.render(job, raster=raster, server=self.daemon.url, **client))
         return decode_frames(path, 320, 200).astype(int)
 
     def expected(self, bands, tif="sst_same.tif"):
@@ -238,6 +238,13 @@ class CubeTest(DataBase):
         self.assertEqual(got.shape, want.shape)
         worst = np.abs(got - want).max(axis=(1, 2, 3))
         self.assertTrue((worst <= 2).all(), worst)
+
+
+
+class CubeTest(CubeBase):
+    """The cube from a file, a Zarr store, an upload, a URL and the GET form: its
+    frames equal those of the same values given as a GeoTIFF, its labels the same
+    labels given as a list."""
 
     def test_file_url_upload_and_get_form_equal_the_geotiff(self):
         want = self.expected([3, 5, 7])
@@ -315,6 +322,69 @@ class CubeTest(DataBase):
             self.job({"url": "byte_20x20.tif"}, band_label_format="%Y"))
         self.assertEqual(status, 422, body)
         self.assertIn(b'"style.band_label_format"', body)
+
+
+class PythonInputsTest(CubeBase):
+    """What a Python user holds: xarray objects with their coordinates, masked
+    arrays, and NumPy's other dtypes, each against the same values sent plainly."""
+
+    def array_job(self, **style):
+        job = self.job(None, **style)
+        job["raster"] = {"rescale": [10, 35]}
+        return job
+
+    def test_xarray_dataarray_and_dataset_keep_time_units_and_orientation(self):
+        import xarray as xr
+        want = self.expected([3, 4, 5])
+        da = xr.DataArray(
+            self.sst[2:5], dims=("time", "lat", "lon"), name="sst",
+            coords={"time": np.array(["2001-03-15", "2001-04-15", "2001-05-15"],
+                                     dtype="datetime64[ns]"),
+                    "lat": self.lat, "lon": np.arange(180) * 2.0 - 179},
+            attrs={"units": "degC", "long_name": "sea surface temperature"})
+        self.assertLess(da.lat[0], da.lat[-1])  # south first, as in the file
+        self.assertFramesEqual(self.frames(self.array_job(), raster=da), want)
+        ds = xr.Dataset({"sst": da, "ice": da * 0})
+        self.assertFramesEqual(self.frames(self.array_job(), raster=ds, var="sst"), want)
+        with self.assertRaises(ValueError):
+            rasterclip.render(self.array_job(), raster=ds, server=self.daemon.url)
+
+    def plain(self, values, **client):
+        """Frames of an array with the plain style (no labels, no title)."""
+        job = self.array_job(band_labels=False, colorbar=False)
+        return self.frames(job, raster=values, **client)
+
+    def test_masked_arrays_and_every_dtype(self):
+        ocean = np.where(np.isnan(self.sst[0]), 20.0, self.sst[0])[::-1]
+        masked = np.ma.masked_array(np.where(np.isnan(self.sst[0]), 1e20, self.sst[0])[::-1],
+                                    mask=np.isnan(self.sst[0])[::-1])
+        with_nan = self.plain(np.ma.filled(masked, np.nan))
+        self.assertFramesEqual(self.plain(masked), with_nan)
+        # The mask ran: without it the land's 1e20 shows.
+        self.assertGreater(np.abs(self.plain(masked.data) - with_nan).max(), 50)
+        whole = np.round(ocean).astype(np.int64)
+        self.assertFramesEqual(self.plain(whole), self.plain(whole.astype(np.float64)))
+        self.assertFramesEqual(self.plain(whole.astype(np.uint64)),
+                               self.plain(whole.astype(np.float64)))
+        self.assertFramesEqual(self.plain(ocean.astype(np.float16)),
+                               self.plain(ocean.astype(np.float16).astype(np.float32)))
+        flags = ocean > 20
+        job = self.array_job(band_labels=False, colorbar=False)
+        job["raster"]["rescale"] = [0, 1]
+        self.assertFramesEqual(self.frames(job, raster=flags),
+                               self.frames(job, raster=flags.astype(np.uint8)))
+        with self.assertRaises(ValueError):
+            self.plain(np.full((4, 4), 2 ** 60, np.int64))
+        with self.assertRaises(TypeError):
+            self.plain(np.ones((4, 4), np.complex64))
+
+    def test_ambiguous_axes_are_refused_until_named(self):
+        cube = np.stack([np.where(np.isnan(b), 20.0, b)[::-1] for b in self.sst[:3]])
+        last = np.moveaxis(cube, 0, -1)  # (90, 180, 3): bands last, or time first?
+        with self.assertRaises(ValueError) as refused:
+            self.plain(last)
+        self.assertIn("dims=", str(refused.exception))
+        self.assertFramesEqual(self.plain(last, dims=("y", "x", "time")), self.plain(cube))
 
 
 class PaletteTest(DataBase):

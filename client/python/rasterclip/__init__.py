@@ -4,10 +4,24 @@
     gif = rasterclip.render({"style": {"colormap": "viridis"},
                              "output": {"format": "gif"}}, raster=array)
 
-The raster may be a NumPy array (sent as .npy; NaN is no data), a path to any
-file the daemon's GDAL reads (or a .npy), or the bytes of one. Without a raster
-the job's raster.url names one the daemon can reach. Standard library only; NumPy
-is imported only to serialise an array.
+The raster may be
+
+* a NumPy array, sent as .npy: 2-D (y, x) or 3-D (time or band, y, x); NaN and a
+  masked array's mask are no data. Other axis orders are named with
+  ``dims=("y", "x", "time")`` and put in order here; a 3-D array whose last axis
+  is short (at most 4) and whose first is not looks like (y, x, band) and is
+  refused unless ``dims`` says which axis is which. Every real dtype is accepted:
+  bool as 0/1 (uint8), float16 as float32, int64 and uint64 as float64 when every
+  value is exactly representable there (|v| <= 2**53; else ValueError), the rest
+  as they are. Complex and object arrays are refused (TypeError).
+* an xarray ``DataArray``, or a ``Dataset`` with ``var=`` naming the variable:
+  sent as CF NetCDF, so its dimensions, coordinates (latitudes in either order),
+  time labels, units, long name and CRS (rioxarray's ``spatial_ref`` or a CF
+  ``grid_mapping``) travel with the values; raster.variable is set to its name.
+* a path to any file the daemon's GDAL reads (or a .npy), or the bytes of one.
+
+Without a raster the job's raster.url names one the daemon can reach. Standard
+library only; NumPy and xarray are imported only when such an object is given.
 """
 import http.client
 import io
@@ -37,20 +51,30 @@ class RenderError(Exception):
         self.message = message
 
 
-def render(job, raster=None, heights=None, server=None, timeout=None):
-    """Renders `job` and returns the clip's bytes."""
+def render(job, raster=None, heights=None, server=None, timeout=None, dims=None, var=None):
+    """Renders `job` and returns the clip's bytes. `dims` names a NumPy raster's
+    axes; `var` a Dataset's variable (see the module's text)."""
     out = io.BytesIO()
-    render_to(out, job, raster=raster, heights=heights, server=server, timeout=timeout)
+    render_to(out, job, raster=raster, heights=heights, server=server, timeout=timeout,
+              dims=dims, var=var)
     return out.getvalue()
 
 
-def render_to(fileobj, job, raster=None, heights=None, server=None, timeout=None):
+def render_to(fileobj, job, raster=None, heights=None, server=None, timeout=None, dims=None,
+              var=None):
     """Renders `job` and writes the clip into `fileobj` (anything with write()) as
     it streams; returns the number of bytes written."""
+    if _is_xarray(raster):
+        raster, name = _netcdf(raster, var)
+        job = dict(job)
+        job["raster"] = dict(job.get("raster") or {})
+        job["raster"].setdefault("variable", name)
+    elif var is not None:
+        raise ValueError("var= names a variable of an xarray Dataset")
     parts = [("job", "job.json", "application/json", json.dumps(job).encode())]
     for name, value in (("raster", raster), ("heights", heights)):
         if value is not None:
-            parts.append((name,) + _payload(value))
+            parts.append((name,) + _payload(value, dims if name == "raster" else None))
     body, content_type = _multipart(parts) if len(parts) > 1 else (
         parts[0][3], "application/json")
     url = urllib.parse.urlsplit(server or os.environ.get("RASTERCLIP_SERVER") or DEFAULT_SERVER)
@@ -79,7 +103,7 @@ def render_to(fileobj, job, raster=None, heights=None, server=None, timeout=None
     raise AssertionError("unreachable")
 
 
-def _payload(value):
+def _payload(value, dims=None):
     """(filename, content type, bytes) of a raster given as an array, path or bytes."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
@@ -92,9 +116,98 @@ def _payload(value):
     if hasattr(value, "__array__") or type(value).__module__.startswith("numpy"):
         import numpy as np  # only when an array is given
         buf = io.BytesIO()
-        np.save(buf, np.asarray(value), allow_pickle=False)
+        np.save(buf, _plain_array(np, value, dims), allow_pickle=False)
         return ("raster.npy", "application/x-npy", buf.getvalue())
+    if dims is not None:
+        raise ValueError("dims= names the axes of a NumPy array")
     raise TypeError("raster must be a NumPy array, a path or bytes, not %s" % type(value).__name__)
+
+
+_FRAME_AXES = ("time", "band", "t")
+_Y_AXES = ("y", "lat", "latitude", "row", "rows")
+_X_AXES = ("x", "lon", "longitude", "col", "cols", "column", "columns")
+_EXACT = 2 ** 53  # float64 holds every integer up to this exactly
+
+
+def _plain_array(np, value, dims):
+    """The array as the daemon reads a .npy: (y, x) or (frames, y, x), a dtype it
+    takes, no data as NaN."""
+    mask = np.ma.getmaskarray(value) if np.ma.isMaskedArray(value) else None
+    a = np.ma.getdata(value) if mask is not None else np.asarray(value)
+    if a.ndim not in (2, 3):
+        raise ValueError("a raster array has 2 dimensions (y, x) or 3 (time, y, x), not %d"
+                         % a.ndim)
+    if dims is not None:
+        a, mask = _ordered(np, a, mask, dims)
+    elif a.ndim == 3 and a.shape[2] <= 4 < a.shape[0]:
+        raise ValueError(
+            "a %s array reads as (y, x, band) as well as (time, y, x): name its axes, e.g. "
+            "dims=(\"y\", \"x\", \"band\") or dims=(\"time\", \"y\", \"x\")"
+            % (a.shape,))
+    kind = a.dtype.kind
+    if kind in "cOSUVMm":
+        raise TypeError("a raster array must hold real numbers, not %s" % a.dtype)
+    if kind == "b":
+        a = a.astype(np.uint8)
+    elif a.dtype == np.float16:
+        a = a.astype(np.float32)
+    elif kind in "iu" and a.dtype.itemsize == 8:
+        if a.size and (int(a.max()) > _EXACT or int(a.min()) < -_EXACT):
+            raise ValueError("%s values beyond +-2**53 cannot be sent exactly (as float64)"
+                             % a.dtype)
+        a = a.astype(np.float64)
+    if mask is not None and mask.any():
+        if a.dtype.kind != "f":
+            a = a.astype(np.float64 if a.dtype.itemsize >= 4 else np.float32)
+        a = np.where(mask, np.nan, a)
+    return np.ascontiguousarray(a)
+
+
+def _ordered(np, a, mask, dims):
+    """`a` transposed from the axes `dims` names to (frames, y, x) or (y, x)."""
+    names = tuple(str(d).lower() for d in dims)
+    if len(names) != a.ndim:
+        raise ValueError("dims names %d axes for a %d-dimensional array" % (len(names), a.ndim))
+
+    def find(group):
+        hits = [i for i, n in enumerate(names) if n in group]
+        if len(hits) != 1:
+            raise ValueError("dims=%r must name one axis of %s" % (tuple(dims), "/".join(group)))
+        return hits[0]
+
+    order = [find(_Y_AXES), find(_X_AXES)]
+    if a.ndim == 3:
+        order.insert(0, find(_FRAME_AXES))
+    a = np.transpose(a, order)
+    return a, (np.transpose(mask, order) if mask is not None else None)
+
+
+def _is_xarray(value):
+    return type(value).__module__.split(".")[0] == "xarray"
+
+
+def _netcdf(value, var):
+    """(CF NetCDF bytes, the variable's name) of a DataArray or a Dataset's `var`."""
+    import tempfile
+    if hasattr(value, "data_vars"):  # a Dataset
+        if var is None:
+            names = list(value.data_vars)
+            if len(names) != 1:
+                raise ValueError("the Dataset holds %s: name one with var=" % names)
+            var = names[0]
+        if var not in value.data_vars:
+            raise ValueError("the Dataset has no variable %r" % (var,))
+        name = var
+        dataset = value[[var]]
+    else:
+        if var is not None:
+            raise ValueError("var= names a variable of a Dataset, not of a DataArray")
+        name = str(value.name) if value.name is not None else "values"
+        dataset = value.to_dataset(name=name)
+    with tempfile.NamedTemporaryFile(suffix=".nc") as f:
+        dataset.to_netcdf(f.name)
+        f.seek(0)
+        return f.read(), name
 
 
 def _type_of(is_npy):
