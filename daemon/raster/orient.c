@@ -16,8 +16,8 @@ enum rc_err rc_orient_unrotate(GDALDatasetH ds, const char *resampling, const ch
     }
     /* Float32 so that NaN can mark the corners the rotated source does not cover;
      * the source's nodata, scale and offset travel with the bands. */
-    char *argv[] = {"-of", "VRT",       "-ot", "Float32", "-dstnodata",
-                    "nan", "-r",        (char *)(resampling ? resampling : "near"),
+    char *argv[] = {"-of",        "VRT", "-ot", "Float32",
+                    "-dstnodata", "nan", "-r",  (char *)(resampling ? resampling : "near"),
                     NULL};
     GDALWarpAppOptions *opts = GDALWarpAppOptionsNew(argv, NULL);
     if (!opts) {
@@ -38,7 +38,7 @@ enum rc_err rc_orient_unrotate(GDALDatasetH ds, const char *resampling, const ch
 
 struct rc_orient_flip rc_orient_flips(const double gt[6])
 {
-    return (struct rc_orient_flip){.columns = gt[1] < 0, .rows = gt[5] > 0};
+    return (struct rc_orient_flip){.columns = gt[1]<0, .rows = gt[5]> 0};
 }
 
 void rc_orient_apply(float *plane, unsigned w, unsigned h, struct rc_orient_flip flip)
