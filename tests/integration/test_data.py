@@ -297,6 +297,29 @@ class CubeTest(CubeBase):
                            colorbar={"label": "degC"})
         self.assertFramesEqual(custom, self.frames(by_hand))
 
+    def test_missing_value_and_valid_range_are_no_data(self):
+        import netCDF4
+        data = (np.arange(40 * 60) % 900).reshape(40, 60).astype(np.int16)
+        data[5:10, 5:20] = -1
+        data[20:30, 30:50] = 2000
+        with netCDF4.Dataset(os.path.join(self.daemon.root, "ranged.nc"), "w") as nc:
+            nc.createDimension("y", 40)
+            nc.createDimension("x", 60)
+            v = nc.createVariable("v", "i2", ("y", "x"))
+            v.set_auto_maskandscale(False)
+            v.missing_value = np.int16(-1)
+            v.valid_range = np.array([0, 1000], np.int16)
+            v[:] = data
+        expect = data.astype(np.float32)
+        expect[(data == -1) | (data > 1000)] = np.nan
+        write(os.path.join(self.daemon.root, "ranged.tif"), expect)
+        style = {"band_labels": False, "colorbar": False, "nan_color": "#ff00ff"}
+        got = self.frames(self.job({"url": "ranged.nc", "rescale": [0, 1000]}, **style))
+        want = self.frames(self.job({"url": "ranged.tif", "rescale": [0, 1000]}, **style))
+        self.assertFramesEqual(got, want)
+        magenta = (got[0] == (255, 0, 255)).all(axis=2).sum()
+        self.assertGreater(magenta, 100)  # both holes drawn as no data
+
     def test_what_is_missing_is_named(self):
         cases = [
             ({"url": "sst_monthly.nc"}, "raster.variable", b"sst, temp"),
@@ -387,6 +410,15 @@ class PythonInputsTest(CubeBase):
         self.assertFramesEqual(self.plain(last, dims=("y", "x", "time")), self.plain(cube))
 
 
+def legend_panel(frame):
+    """What lies right of the raster (whose middle row is unbroken colour, on a black
+    background): the legend."""
+    lit = np.nonzero(frame[H // 2].max(axis=1) > 16)[0]
+    gaps = np.diff(lit) > 1
+    edge = lit[0] + np.argmax(gaps) if gaps.any() else lit[-1]
+    return frame[:, edge + 2:]
+
+
 class PaletteTest(DataBase):
     """A paletted land cover: its own colour table, exactly, and a legend of the
     classes present with their names."""
@@ -437,10 +469,7 @@ class PaletteTest(DataBase):
             self.assertEqual(got, colours[code], "class %d" % code)
         # The legend: a swatch of each class present, nothing of the other 250.
         frame = self.frame(self.job(colorbar=True), "legend.gif").astype(int)
-        # Right of the raster (whose middle row is unbroken colour) lies the legend.
-        lit = np.nonzero(frame[H // 2].max(axis=1) > 0)[0]
-        edge = lit[0] + np.argmax(np.diff(lit) > 1) if (np.diff(lit) > 1).any() else lit[-1]
-        panel = frame[:, edge + 2:]
+        panel = legend_panel(frame)
         right = panel.reshape(-1, 3)
         seen = {tuple(p) for p in right}
         tops = []
@@ -458,6 +487,32 @@ class PaletteTest(DataBase):
         self.assertEqual(tops, sorted(tops))  # in the order of their codes
         absent = [colours[v] for v in range(256) if v not in self.CODES]
         self.assertFalse([rgb for rgb in absent if rgb in seen and rgb not in present])
+
+    def test_attribute_table_names_without_a_colour_table(self):
+        values = np.repeat(np.array([[3, 7, 12]], np.uint8), 30, axis=0).repeat(20, axis=1)
+        ds = write(os.path.join(self.daemon.root, "rat.tif"), values,
+                   (0.0, 10, 0, 300.0, 0, -10), gdal.GDT_Byte)
+        rat = gdal.RasterAttributeTable()
+        rat.CreateColumn("value", gdal.GFT_Integer, gdal.GFU_MinMax)
+        rat.CreateColumn("class", gdal.GFT_String, gdal.GFU_Name)
+        for row, (code, name) in enumerate(((3, "sand"), (7, "grass"), (12, "rock"))):
+            rat.SetValueAsInt(row, 0, code)
+            rat.SetValueAsString(row, 1, name)
+        ds.GetRasterBand(1).SetDefaultRAT(rat)
+        ds = None
+        job = self.job(colorbar=True, colormap="viridis")
+        job["raster"]["url"] = "rat.tif"
+        frame = self.frame(job, "rat.gif").astype(int)
+        import matplotlib
+        for code in (3, 7, 12):
+            rgb = tuple(int(round(c * 255)) for c in
+                        matplotlib.colormaps["viridis"]((code - 3) / 9.0)[:3])
+            legend = legend_panel(frame)
+            rows, cols = np.nonzero((np.abs(legend - rgb) <= 3).all(axis=2))
+            self.assertGreater(len(rows), 0, code)
+            h, w = np.ptp(rows) + 1, np.ptp(cols) + 1  # a square swatch, not a ramp's stripe
+            self.assertGreaterEqual(h, 6, code)
+            self.assertLessEqual(abs(h - w), 1, (code, h, w))
 
     def test_a_colormap_given_wins(self):
         colours = self.land_cover()
