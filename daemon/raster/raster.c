@@ -128,7 +128,9 @@ static void cache_key(const struct rc_config *cfg, const struct request *q, cons
         n = snprintf(key, size, "url=%s|v=%s", q->url, validator);
     } else {
         struct stat st;
-        if (stat(path, &st) != 0) {
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            /* A directory (a Zarr store) changes inside without its own time
+             * changing: its version is unknown, so it is not cached. */
             key[0] = '\0';
             return;
         }

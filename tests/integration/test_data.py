@@ -13,7 +13,8 @@ import urllib.parse
 import numpy as np
 from osgeo import gdal
 
-from harness import SOURCE, DaemonTest, decode_frames, top_down_pixel
+from harness import SOURCE, decode_frames, top_down_pixel
+from test_pictures import PictureBase
 from rangeserver import RangeServer
 
 sys.path.insert(0, os.path.join(SOURCE, "client", "python"))
@@ -46,18 +47,9 @@ def ground(gt, col, row):
     return (gt[0] + col * gt[1] + row * gt[2], gt[3] + col * gt[4] + row * gt[5])
 
 
-class DataBase(DaemonTest):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class DataBase(PictureBase):
     def frame(self, job, name="clip.webm"):
-        path = os.path.join(self.tmp.name, name)
-        self.render_ok(job, path)
-        out = job["output"]
-        return decode_frames(path, out["width"], out["height"])[0].astype(float)
+        return self.clip(job, name)[0]
 
 
 class OrientationTest(DataBase):
