@@ -106,9 +106,9 @@ static size_t attribute_numbers(GDALMDArrayH array, const char *name, double out
 }
 
 /* The variable the slice names, else the file's only data variable (two or more
- * dimensions, not a coordinate). */
-static enum rc_err open_variable(GDALGroupH root, const char *name, GDALMDArrayH *out,
-                                 struct rc_error *err)
+ * dimensions). A file with none that opens names the location, `field`. */
+static enum rc_err open_variable(GDALGroupH root, const char *name, const char *field,
+                                 GDALMDArrayH *out, struct rc_error *err)
 {
     if (name[0]) {
         *out = GDALGroupOpenMDArray(root, name, NULL);
@@ -141,15 +141,16 @@ static enum rc_err open_variable(GDALGroupH root, const char *name, GDALMDArrayH
                             "the file has no variable \"%.64s\"; it has: %s", name,
                             found ? list : "none with two or more dimensions");
     }
-    if (!name[0] && found != 1) {
-        if (*out) {
-            GDALMDArrayRelease(*out);
-            *out = NULL;
-        }
+    if (!name[0] && found == 0) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, field,
+                            "the datacube holds no variable with two or more dimensions that "
+                            "can be read");
+    }
+    if (!name[0] && found > 1) {
+        GDALMDArrayRelease(*out);
+        *out = NULL;
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.variable",
-                            found ? "the file holds several variables (%s): name one"
-                                  : "the file holds no variable with two or more dimensions%s",
-                            found ? list : "");
+                            "the file holds several variables (%s): name one", list);
     }
     return RC_OK;
 }
@@ -455,7 +456,7 @@ enum rc_err rc_cube_open(const char *path, const struct rc_slice *slice, const c
     }
     GDALGroupH root = GDALDatasetGetRootGroup(cube->mdim);
     GDALMDArrayH array = NULL;
-    enum rc_err rc = root ? open_variable(root, slice->variable, &array, err)
+    enum rc_err rc = root ? open_variable(root, slice->variable, field, &array, err)
                           : rc_error_set(err, RC_ERR_IMPOSSIBLE, field, "the datacube is empty");
     if (rc == RC_OK) {
         rc = open_classic(array, slice, cube, err);

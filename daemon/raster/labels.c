@@ -48,19 +48,6 @@ static double netcdf_time(GDALDatasetH ds, GDALRasterBandH band)
     return t && end != t && isfinite(value) ? epoch + value * unit : NAN;
 }
 
-static void units_and_name(GDALDatasetH ds, GDALRasterBandH band, struct rc_raster *r)
-{
-    const char *units = band ? GDALGetRasterUnitType(band) : NULL;
-    const char *name = band ? GDALGetMetadataItem(band, "long_name", NULL) : NULL;
-    if (!r->units[0] && units && units[0]) {
-        snprintf(r->units, sizeof(r->units), "%s", units);
-    }
-    if (!r->long_name[0]) {
-        name = name ? name : GDALGetMetadataItem(ds, "long_name", NULL);
-        snprintf(r->long_name, sizeof(r->long_name), "%s", name ? name : "");
-    }
-}
-
 bool rc_raster_time_labels(const double *times, size_t count, const char *format,
                            char (*out)[RC_RASTER_LABEL_MAX])
 {
@@ -90,9 +77,6 @@ bool rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
             snprintf(r->labels[i], RC_RASTER_LABEL_MAX, "%s", description);
         } else if (!date_label(ds, band, r->labels[i], RC_RASTER_LABEL_MAX)) {
             snprintf(r->labels[i], RC_RASTER_LABEL_MAX, "band %u", bands[i]);
-        }
-        if (i == 0) {
-            units_and_name(ds, band, r);
         }
     }
     if (all_times) {

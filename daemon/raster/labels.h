@@ -2,8 +2,7 @@
  * labels: what the file says about the bands it gives — a name for each (the
  * band's description, else its time, else an acquisition date GDAL reports, else
  * "band N"), each band's instant when the file has a time axis (NetCDF's time
- * dimension with its "units since" epoch, or a datacube's, raster/cube.h), and the
- * values' units and long name.
+ * dimension with its "units since" epoch, or a datacube's, raster/cube.h).
  * Internal to raster/; the thread that holds the dataset.
  */
 #ifndef RC_LABELS_H
@@ -15,7 +14,7 @@
 
 #include "raster/raster.h"
 
-/* Fills r->labels, r->units and r->long_name for file bands bands[i], i < count,
+/* Fills r->labels for file bands bands[i], i < count,
  * and r->times with r->time_format when every band has a time (`times` and
  * `time_format`: the datacube's, NULL to read NetCDF's band metadata and choose a
  * format from the bands' spacing). False when memory runs out. */

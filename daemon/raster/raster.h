@@ -63,8 +63,8 @@ struct rc_raster {
     size_t class_count;
     bool classes_coloured; /* the file's colour table colours them */
     bool classes_named;    /* the file names them */
-    char units[32];        /* of the values (CF units, GDAL's unit type); "" unknown */
-    char long_name[96];    /* the variable's long name; "" unknown */
+    char units[32];        /* a datacube variable's CF units; "" unknown */
+    char long_name[96];    /* ... and its long name; "" unknown */
     /* SHA-256 (hex) of what the values depend on: the source's version (a file's
      * path, size and mtime; an upload's digest; a URL and its validator), the bands,
      * nodata, grid and limits. Empty when the source cannot be revalidated. */
