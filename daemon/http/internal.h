@@ -18,6 +18,7 @@
 #include "http/body.h"
 #include "http/guard.h"
 #include "http/http.h"
+#include "http/listen.h"
 #include "job/job.h"
 
 struct rc_http {
@@ -29,7 +30,7 @@ struct rc_http {
     struct rc_jobs *jobs;
     struct MHD_Daemon *daemon;
     char url[300];
-    bool activated; /* the listening socket came from systemd */
+    struct rc_listen listen; /* the socket, systemd's or --listen's */
     atomic_bool draining;
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;

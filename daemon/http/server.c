@@ -359,85 +359,23 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     rc_log(RC_LOG_DEBUG, "msg=\"libmicrohttpd\" detail=\"%s\"", msg);
 }
 
-static enum rc_err parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
-                                struct rc_error *err)
-{
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen) {
-        return rc_error_set(err, RC_ERR_INVALID, "listen", "must be ADDR:PORT");
-    }
-    size_t host_len = (size_t)(colon - listen);
-    if (host_len >= sizeof(host)) {
-        return rc_error_set(err, RC_ERR_INVALID, "listen", "address too long");
-    }
-    memcpy(host, listen, host_len);
-    host[host_len] = '\0';
-    char *end = NULL;
-    long port = strtol(colon + 1, &end, 10);
-    if (!end || *end != '\0' || end == colon + 1 || port < 0 || port > 65535) {
-        return rc_error_set(err, RC_ERR_INVALID, "listen", "bad port");
-    }
-    memset(addr, 0, sizeof(*addr));
-    if (host[0] == '[' && host_len > 2 && host[host_len - 1] == ']') {
-        host[host_len - 1] = '\0';
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
-        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
-            return rc_error_set(err, RC_ERR_INVALID, "listen", "bad IPv6 address");
-        }
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        *len = sizeof(*a6);
-        return RC_OK;
-    }
-    struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
-    if (strcmp(host, "localhost") == 0) {
-        snprintf(host, sizeof(host), "127.0.0.1");
-    }
-    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
-        return rc_error_set(err, RC_ERR_INVALID, "listen", "bad IPv4 address");
-    }
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)port);
-    *len = sizeof(*a4);
-    return RC_OK;
-}
-
 enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *workers,
                            const struct rc_gpu *gpu, struct rc_cache *cache,
                            struct rc_clipcache *clips, struct rc_http **out, struct rc_error *err)
 {
     *out = NULL;
     const struct rc_config *cfg = rc_config_current(cfgs);
-    struct sockaddr_storage addr;
-    socklen_t addr_len = sizeof(addr);
-    /* Socket activation: systemd's socket, else --listen. */
-    int listen_fd = rc_notify_listen_fd(err);
-    enum rc_err rc = RC_OK;
-    if (listen_fd == -2) {
-        return err->code;
-    }
-    if (listen_fd >= 0) {
-        memset(&addr, 0, sizeof(addr));
-        if (getsockname(listen_fd, (struct sockaddr *)&addr, &addr_len) != 0 ||
-            (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)) {
-            close(listen_fd);
-            return rc_error_set(err, RC_ERR_INVALID, "listen",
-                                "the activated socket is not a TCP socket");
-        }
-    } else {
-        rc = parse_listen(cfg->listen, &addr, &addr_len, err);
-    }
+    struct rc_listen where_to;
+    enum rc_err rc = rc_listen_open(cfg->listen, &where_to, err);
     if (rc != RC_OK) {
         return rc;
     }
     struct rc_http *http = calloc(1, sizeof(*http));
     if (!http) {
-        if (listen_fd >= 0) {
-            close(listen_fd);
-        }
+        rc_listen_close(&where_to, false);
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
+    http->listen = where_to;
     http->cfgs = cfgs;
     http->workers = workers;
     http->gpu = gpu;
@@ -445,6 +383,7 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     http->clips = clips;
     http->jobs = rc_jobs_create();
     if (!http->jobs) {
+        rc_listen_close(&http->listen, false);
         free(http);
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
@@ -453,10 +392,8 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     rc = rc_access_create(cfg->token_file, &http->access, err);
     if (rc != RC_OK) {
         rc_jobs_destroy(http->jobs);
+        rc_listen_close(&http->listen, false);
         free(http);
-        if (listen_fd >= 0) {
-            close(listen_fd);
-        }
         return rc;
     }
     size_t capacity = connection_capacity();
@@ -464,20 +401,19 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     if (!http->guard) {
         rc_access_destroy(http->access);
         rc_jobs_destroy(http->jobs);
+        rc_listen_close(&http->listen, false);
         free(http);
-        if (listen_fd >= 0) {
-            close(listen_fd);
-        }
         return rc_error_set(err, RC_ERR_NOMEM, "", "cannot start the connection guard");
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
-    if (addr.ss_family == AF_INET6) {
+    int listen_fd = http->listen.fd;
+    if (http->listen.addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
     struct MHD_OptionItem where[] = {
         listen_fd >= 0 ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL}
-                       : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr},
+                       : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &http->listen.addr},
         {MHD_OPTION_END, 0, NULL},
     };
     http->daemon = MHD_start_daemon(
@@ -494,29 +430,16 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
         rc_guard_destroy(http->guard);
         rc_access_destroy(http->access);
         rc_jobs_destroy(http->jobs);
+        bool activated = http->listen.activated;
+        rc_listen_close(&http->listen, false);
         free(http);
-        if (listen_fd >= 0) {
-            close(listen_fd);
-            return rc_error_set(err, RC_ERR_INTERNAL, "listen",
-                                "cannot serve the activated socket");
-        }
-        return rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s", cfg->listen);
+        return activated ? rc_error_set(err, RC_ERR_INTERNAL, "listen",
+                                        "cannot serve the activated socket")
+                         : rc_error_set(err, RC_ERR_INTERNAL, "listen", "cannot listen on %s",
+                                        cfg->listen);
     }
-    http->activated = listen_fd >= 0;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned port = info ? info->port : 0;
-    if (listen_fd >= 0) {
-        port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                                : ((struct sockaddr_in *)&addr)->sin_port);
-    }
-    char host[INET6_ADDRSTRLEN] = "";
-    if (addr.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, host, sizeof(host));
-        snprintf(http->url, sizeof(http->url), "http://[%s]:%u", host, port);
-    } else {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, host, sizeof(host));
-        snprintf(http->url, sizeof(http->url), "http://%s:%u", host, port);
-    }
+    rc_listen_url(&http->listen, info ? info->port : 0, http->url, sizeof(http->url));
     *out = http;
     return RC_OK;
 }
@@ -528,7 +451,7 @@ const char *rc_http_url(const struct rc_http *http)
 
 bool rc_http_socket_activated(const struct rc_http *http)
 {
-    return http->activated;
+    return http->listen.activated;
 }
 
 void rc_http_drain(struct rc_http *http)
@@ -548,6 +471,7 @@ void rc_http_destroy(struct rc_http *http)
     }
     rc_guard_stop(http->guard);
     MHD_stop_daemon(http->daemon);
+    rc_listen_close(&http->listen, true);
     rc_guard_destroy(http->guard);
     rc_access_destroy(http->access);
     rc_jobs_destroy(http->jobs);

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 
-from harness import SOURCE, DaemonTest, ffprobe
+from harness import DAEMON, SOURCE, DaemonTest, ffprobe, metric
 
 sys.path.insert(0, os.path.join(SOURCE, "client", "python"))
 import rasterclip  # noqa: E402
@@ -74,6 +75,150 @@ class PythonClientTest(DaemonTest):
         self.assertEqual((caught.exception.status, caught.exception.field), (422, "raster"))
         with self.assertRaises(TypeError):
             rasterclip.render({}, raster=3.5, server=self.daemon.url)
+
+
+LOCAL_EXAMPLE = """
+import os, sys, numpy as np, rasterclip
+gif = rasterclip.render({"output": {"format": "gif", "width": 64, "height": 48, "frames": 3}},
+                        raster=np.arange(600, dtype=np.float32).reshape(20, 30))
+server = rasterclip._local._default
+print(bytes(gif[:6]).decode(), gif.content_type, gif.frames, server.url, server._proc.pid)
+again = rasterclip.render({"output": {"format": "gif", "width": 64, "height": 48,
+                                      "frames": 2}}, raster=np.ones((4, 4)))
+print(rasterclip._local._default is server, again.frames)
+"""
+
+
+class LocalDaemonTest(unittest.TestCase):
+    """No server named: the client starts its own rasterclipd on a Unix socket,
+    reuses it, and stops it when the interpreter exits."""
+
+    def run_python(self, code, **env):
+        clean = {k: v for k, v in os.environ.items() if k != "RASTERCLIP_SERVER"}
+        clean.update(env, PYTHONPATH=os.path.join(SOURCE, "client", "python"))
+        return subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True,
+                              timeout=300, env=clean)
+
+    def test_started_on_demand_reused_and_stopped_at_exit(self):
+        run = self.run_python(LOCAL_EXAMPLE, RASTERCLIP_DAEMON=DAEMON)
+        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
+        first, second = run.stdout.split("\n")[:2]
+        magic, ctype, frames, url, pid = first.split()
+        self.assertEqual((magic, ctype, frames), ("GIF89a", "image/gif", "3"))
+        self.assertTrue(url.startswith("unix:"))
+        self.assertEqual(second, "True 2")  # the same daemon served the second call
+        self.assertFalse(os.path.exists(url[5:]))  # its socket and folder are gone
+        self.assertFalse(os.path.exists("/proc/%s" % pid))  # and so is the daemon
+
+    def test_local_as_a_context(self):
+        with rasterclip.local(workers=1, daemon=DAEMON) as server:
+            clip = rasterclip.render({"output": {"format": "gif", "width": 32, "height": 32,
+                                                 "frames": 1}},
+                                     raster=np.ones((8, 8), np.float32), server=server)
+            self.assertEqual(bytes(clip[:6]), b"GIF89a")
+            self.assertTrue(os.path.exists(server.socket))
+        self.assertFalse(os.path.exists(server.socket))
+        self.assertEqual(server.returncode, 0, server.log()[-2000:])
+
+    def test_without_a_daemon_the_error_says_how_to_get_one(self):
+        run = self.run_python("import rasterclip; rasterclip.render({}, raster=b'x')",
+                              PATH="/nonexistent", RASTERCLIP_DAEMON="")
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("NoDaemon", run.stderr)
+        self.assertIn("RASTERCLIP_SERVER", run.stderr)
+        self.assertIn("Debian package", run.stderr)
+
+    def test_a_network_error_names_the_url(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # nobody listens on it once closed
+        url = "http://127.0.0.1:%d" % port
+        with self.assertRaises(rasterclip.RenderError) as caught:
+            rasterclip.render({}, raster=b"x", server=url)
+        self.assertEqual(caught.exception.status, 0)
+        self.assertIn(url, str(caught.exception))
+
+
+class ParityTest(DaemonTest):
+    """What the CLI does, the client does: a token, the job's id and progress, the
+    upload limit checked before a byte is sent, a clip Jupyter displays."""
+
+    TOKEN = "python-client-token"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tokens = tempfile.NamedTemporaryFile("w", delete=False)
+        cls.tokens.write(cls.TOKEN + "\n")
+        cls.tokens.close()
+        cls.daemon_args = ("--token-file", cls.tokens.name, "--max-upload-mb", "1")
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        os.unlink(cls.tokens.name)
+
+    JOB = {"output": {"format": "gif", "width": 96, "height": 64, "frames": 40, "fps": 20}}
+
+    def test_token_from_the_argument_or_the_environment(self):
+        raster = np.ones((8, 8), np.float32)
+        with self.assertRaises(rasterclip.RenderError) as caught:
+            rasterclip.render(self.JOB, raster=raster, server=self.daemon.url)
+        self.assertEqual(caught.exception.status, 401)
+        clip = rasterclip.render(self.JOB, raster=raster, server=self.daemon.url,
+                                 token=self.TOKEN)
+        self.assertEqual(bytes(clip[:6]), b"GIF89a")
+        os.environ["RASTERCLIP_TOKEN"] = self.TOKEN
+        try:
+            self.assertEqual(bytes(rasterclip.render(self.JOB, raster=raster,
+                                                     server=self.daemon.url)[:6]), b"GIF89a")
+        finally:
+            del os.environ["RASTERCLIP_TOKEN"]
+
+    def test_job_id_progress_and_display(self):
+        seen = []
+        clip = rasterclip.render(self.JOB, raster=np.random.default_rng(0).random((64, 64)),
+                                 server=self.daemon.url, token=self.TOKEN,
+                                 headers={"X-Trace": "parity"},
+                                 progress=lambda done, total: seen.append((done, total)))
+        self.assertEqual(clip.frames, 40)
+        self.assertEqual(seen[-1], (40, 40))  # the last call: every frame done
+        self.assertEqual([d for d, _ in seen], sorted(d for d, _ in seen))
+        status, _, body = self.daemon.request(
+            "GET", "/v1/jobs/" + clip.job_id,
+            headers={"Authorization": "Bearer " + self.TOKEN})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["frames_done"], 40)
+        self.assertIn('src="data:image/gif;base64,', clip._repr_html_())
+
+    def test_an_upload_over_the_limit_is_refused_before_it_is_sent(self):
+        before = metric(self.daemon, "rasterclip_http_requests_total")
+        with self.assertRaises(rasterclip.RenderError) as caught:
+            rasterclip.render(self.JOB, raster=np.zeros((1024, 1024), np.float32),
+                              server=self.daemon.url, token=self.TOKEN)
+        self.assertEqual((caught.exception.status, caught.exception.field), (413, "raster"))
+        # One request reached the daemon (/v1/info), and the metrics read is another.
+        self.assertEqual(metric(self.daemon, "rasterclip_http_requests_total"), before + 2)
+
+    def test_an_array_is_sent_from_its_own_buffer(self):
+        import tracemalloc
+        stack = np.random.default_rng(1).random((4, 256, 256)).astype(np.float32)  # 1 MiB
+        job = {"output": {"format": "gif", "width": 64, "height": 48, "frames": 4}}
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            with self.assertRaises(rasterclip.RenderError):  # 1 MiB + header: over the limit
+                rasterclip.render(job, raster=stack, server=self.daemon.url, token=self.TOKEN)
+            tracemalloc.reset_peak()
+            clip = rasterclip.render(job, raster=stack[:, :200], server=self.daemon.url,
+                                     token=self.TOKEN)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        self.assertEqual(bytes(clip[:6]), b"GIF89a")
+        sent = stack[:, :200].nbytes
+        # The sliced array is made contiguous once; no further copies of it.
+        self.assertLess(peak, 1.3 * sent, (peak, sent))
 
 
 class Busy(BaseHTTPRequestHandler):

@@ -20,194 +20,304 @@ The raster may be
   ``grid_mapping``) travel with the values; raster.variable is set to its name.
 * a path to any file the daemon's GDAL reads (or a .npy), or the bytes of one.
 
-Without a raster the job's raster.url names one the daemon can reach. Standard
-library only; NumPy and xarray are imported only when such an object is given.
+Without a raster the job's raster.url names one the daemon can reach.
+
+The server is ``server=``, else ``$RASTERCLIP_SERVER`` (``http(s)://HOST:PORT`` or
+``unix:PATH``), else a private rasterclipd this process starts on a Unix socket on
+first use (found on PATH or at ``$RASTERCLIP_DAEMON``), reuses, and stops when the
+interpreter exits; ``with rasterclip.local(workers=2) as server:`` does the same
+explicitly. Standard library only; NumPy and xarray are imported only when such an
+object is given.
 """
 import http.client
 import io
 import json
 import os
+import threading
 import time
-import urllib.parse
 import uuid
+from typing import IO, Any, Callable, Dict, Mapping, Optional, Sequence, Union
 
-__all__ = ["render", "render_to", "RenderError", "DEFAULT_SERVER"]
+from . import _http
+from ._arrays import is_xarray, netcdf, plain_array
+from ._local import LocalServer, NoDaemon, default_server
 
-DEFAULT_SERVER = "http://127.0.0.1:8080"
+__all__ = ["render", "render_to", "show", "local", "RenderError", "NoDaemon", "LocalServer",
+           "Clip", "__version__"]
+__version__ = "0.1.0"
+
 RETRIES = 3           # 429/503 answers retried this many times
 MAX_RETRY_AFTER = 30  # seconds: a longer Retry-After is capped
-CHUNK = 64 * 1024
+CHUNK = 1024 * 1024
+PROGRESS_SECONDS = 0.5
+
+Progress = Callable[[int, int], None]
 
 
 class RenderError(Exception):
-    """The daemon refused or failed the job: `status` (HTTP; 0 for a cut stream or
-    a network failure), and from the JSON error `code`, `field` and `message`."""
+    """The daemon refused or failed the job.
 
-    def __init__(self, status, code, message, field=None):
+    Attributes
+    ----------
+    status : int
+        The HTTP status; 0 for a cut stream or a network failure.
+    code, field, message : str
+        From the daemon's JSON error (``field`` names the job field at fault).
+    job_id : str or None
+        The daemon's id of the job (``X-Request-Id``), when it got that far.
+    url : str
+        The server the call went to.
+    """
+
+    def __init__(self, status, code, message, field=None, job_id=None, url=""):
         super().__init__("%s%s: %s" % (code, " (%s)" % field if field else "", message))
         self.status = status
         self.code = code
         self.field = field
         self.message = message
+        self.job_id = job_id
+        self.url = url
 
 
-def render(job, raster=None, heights=None, server=None, timeout=None, dims=None, var=None):
-    """Renders `job` and returns the clip's bytes. `dims` names a NumPy raster's
-    axes; `var` a Dataset's variable (see the module's text)."""
+class Clip(bytes):
+    """The clip's bytes, with the job's ``job_id``, ``content_type`` and ``frames``;
+    in Jupyter it displays itself (a GIF as an image, MP4 and WebM as a video)."""
+
+    job_id = None  # type: Optional[str]
+    content_type = ""
+    frames = None  # type: Optional[int]
+
+    def _repr_html_(self):
+        import base64
+        data = base64.b64encode(self).decode("ascii")
+        if self.content_type == "image/gif":
+            return '<img src="data:image/gif;base64,%s"/>' % data
+        return ('<video controls autoplay loop muted playsinline src="data:%s;base64,%s">'
+                "</video>" % (self.content_type, data))
+
+
+def local(workers: Optional[int] = None, data_root: Optional[str] = None,
+          args: Sequence[str] = (), daemon: Optional[str] = None) -> LocalServer:
+    """Starts a private rasterclipd on a Unix socket; use it as a context manager
+    (``with rasterclip.local() as server:``) and pass ``server=server``.
+    See :class:`LocalServer`."""
+    return LocalServer(workers=workers, data_root=data_root, args=args, daemon=daemon)
+
+
+def render(job: Mapping[str, Any], raster: Any = None, heights: Any = None,
+           server: Union[str, LocalServer, None] = None, timeout: Optional[float] = None,
+           dims: Optional[Sequence[str]] = None, var: Optional[str] = None,
+           token: Optional[str] = None, headers: Optional[Mapping[str, str]] = None,
+           progress: Optional[Progress] = None) -> Clip:
+    """Renders `job` and returns the clip.
+
+    Parameters
+    ----------
+    job : dict
+        The job (the daemon's wire contract: raster, style, camera, timeline, output).
+    raster, heights : array, xarray object, path or bytes, optional
+        What to draw (see the module's text); ``heights`` a surface's relief.
+    server : str or LocalServer, optional
+        ``http(s)://HOST:PORT`` or ``unix:PATH``; ``$RASTERCLIP_SERVER`` or a local
+        daemon otherwise.
+    timeout : float, optional
+        Seconds any one network operation may take.
+    dims : sequence of str, optional
+        A NumPy raster's axes, e.g. ``("y", "x", "time")``.
+    var : str, optional
+        The variable of an xarray Dataset.
+    token : str, optional
+        A bearer token (``$RASTERCLIP_TOKEN`` otherwise).
+    headers : dict, optional
+        More request headers.
+    progress : callable, optional
+        Called as ``progress(frames_done, frames_total)`` about twice a second while
+        the job renders, and once at the end.
+
+    Returns
+    -------
+    Clip
+        The clip's bytes (a ``bytes``), with ``job_id``, ``content_type`` and
+        ``frames``.
+
+    Raises
+    ------
+    RenderError
+        The daemon refused or failed the job, or could not be reached (the
+        message names the URL).
+    NoDaemon
+        No server is named and no rasterclipd can be started here.
+    """
     out = io.BytesIO()
+    meta = {}  # type: Dict[str, Any]
     render_to(out, job, raster=raster, heights=heights, server=server, timeout=timeout,
-              dims=dims, var=var)
-    return out.getvalue()
+              dims=dims, var=var, token=token, headers=headers, progress=progress, _meta=meta)
+    clip = Clip(out.getvalue())
+    clip.job_id = meta.get("job_id")
+    clip.content_type = meta.get("content_type", "")
+    clip.frames = meta.get("frames")
+    return clip
 
 
-def render_to(fileobj, job, raster=None, heights=None, server=None, timeout=None, dims=None,
-              var=None):
+def show(job: Mapping[str, Any], raster: Any = None, **kwargs: Any) -> Any:
+    """Renders `job` and returns what Jupyter displays: the GIF as an image, an MP4
+    or WebM as a playing video. Takes :func:`render`'s arguments."""
+    clip = render(job, raster=raster, **kwargs)
+    try:
+        from IPython.display import HTML, Image
+    except ImportError:
+        return clip
+    if clip.content_type == "image/gif":
+        return Image(data=bytes(clip), format="gif")
+    return HTML(clip._repr_html_())
+
+
+def render_to(fileobj: IO[bytes], job: Mapping[str, Any], raster: Any = None,
+              heights: Any = None, server: Union[str, LocalServer, None] = None,
+              timeout: Optional[float] = None, dims: Optional[Sequence[str]] = None,
+              var: Optional[str] = None, token: Optional[str] = None,
+              headers: Optional[Mapping[str, str]] = None, progress: Optional[Progress] = None,
+              _meta: Optional[Dict[str, Any]] = None) -> int:
     """Renders `job` and writes the clip into `fileobj` (anything with write()) as
-    it streams; returns the number of bytes written."""
-    if _is_xarray(raster):
-        raster, name = _netcdf(raster, var)
+    it streams; returns the number of bytes written. Takes :func:`render`'s
+    arguments."""
+    url = _server_url(server)
+    if is_xarray(raster):
+        raster, name = netcdf(raster, var)
         job = dict(job)
         job["raster"] = dict(job.get("raster") or {})
         job["raster"].setdefault("variable", name)
     elif var is not None:
         raise ValueError("var= names a variable of an xarray Dataset")
-    parts = [("job", "job.json", "application/json", json.dumps(job).encode())]
+    sent = dict(headers or {})
+    token = token or os.environ.get("RASTERCLIP_TOKEN")
+    if token:
+        sent["Authorization"] = "Bearer " + token
+    parts = [("job", "job.json", "application/json", [json.dumps(job).encode()])]
     for name, value in (("raster", raster), ("heights", heights)):
         if value is not None:
             parts.append((name,) + _payload(value, dims if name == "raster" else None))
+    _check_upload_size(url, parts, sent, timeout)
     body, content_type = _multipart(parts) if len(parts) > 1 else (
         parts[0][3], "application/json")
-    url = urllib.parse.urlsplit(server or os.environ.get("RASTERCLIP_SERVER") or DEFAULT_SERVER)
-    if url.scheme not in ("http", "https"):
-        raise ValueError("server must be an http(s) URL, got %r" % (server,))
+    sent["Content-Type"] = content_type
+    sent["Content-Length"] = str(sum(memoryview(b).nbytes for b in body))
     for attempt in range(RETRIES + 1):
-        conn_type = http.client.HTTPSConnection if url.scheme == "https" else (
-            http.client.HTTPConnection)
-        conn = conn_type(url.hostname, url.port, timeout=timeout)
+        conn, prefix = _http.connection(url, timeout)
         try:
             try:
-                conn.request("POST", (url.path.rstrip("/") or "") + "/v1/render", body=body,
-                             headers={"Content-Type": content_type})
+                conn.putrequest("POST", prefix + "/v1/render", skip_accept_encoding=True)
+                for key, value in sent.items():
+                    conn.putheader(key, value)
+                conn.endheaders()
+                for piece in body:
+                    conn.send(piece)
                 resp = conn.getresponse()
             except OSError as e:
-                raise RenderError(0, "network", str(e)) from e
+                raise RenderError(0, "network", "cannot reach %s: %s" % (url, e), url=url) from e
+            job_id = resp.getheader("X-Request-Id")
             if resp.status in (429, 503) and attempt < RETRIES:
                 resp.read()
                 time.sleep(_retry_after(resp))
                 continue
             if resp.status != 200:
-                raise _error(resp)
-            return _copy(resp, fileobj)
+                raise _error(resp, url, job_id)
+            if _meta is not None:
+                frames = resp.getheader("X-Frame-Count")
+                _meta.update(job_id=job_id, content_type=resp.getheader("Content-Type", ""),
+                             frames=int(frames) if frames and frames.isdigit() else None)
+            with _Progress(progress, url, job_id, sent, resp.getheader("X-Frame-Count")):
+                return _copy(resp, fileobj, url, job_id)
         finally:
             conn.close()
     raise AssertionError("unreachable")
 
 
+def _server_url(server):
+    if isinstance(server, LocalServer):
+        return server.url
+    return server or os.environ.get("RASTERCLIP_SERVER") or default_server()
+
+
+class _Progress:
+    """Polls /v1/jobs/{id} on its own connection while the clip streams."""
+
+    def __init__(self, callback, url, job_id, headers, total):
+        self._callback = callback
+        self._url, self._job_id = url, job_id
+        self._headers = {k: v for k, v in headers.items() if k == "Authorization"}
+        self._total = int(total) if total and total.isdigit() else 0
+        self._stop = threading.Event()
+        self._thread = None
+
+    def __enter__(self):
+        if self._callback and self._job_id:
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        return self
+
+    def _poll(self):
+        while not self._stop.wait(PROGRESS_SECONDS):
+            try:
+                status, state = _http.get(self._url, "/v1/jobs/" + self._job_id,
+                                          headers=self._headers, timeout=5)
+            except OSError:
+                continue
+            if status == 200 and isinstance(state, dict):
+                self._total = int(state.get("frames_total") or self._total)
+                self._callback(int(state.get("frames_done") or 0), self._total)
+
+    def __exit__(self, kind, value, tb):
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        if self._callback and kind is None:
+            self._callback(self._total, self._total)
+
+
+def _check_upload_size(url, parts, headers, timeout):
+    """An upload over the daemon's max_upload_mb is refused here, as the daemon
+    would (413), before a byte of it is sent."""
+    size = sum(memoryview(b).nbytes for p in parts[1:] for b in p[3])
+    if not size:
+        return
+    try:
+        status, info = _http.get(url, "/v1/info",
+                                 headers={k: v for k, v in headers.items()
+                                          if k == "Authorization"}, timeout=timeout or 10)
+    except OSError as e:
+        raise RenderError(0, "network", "cannot reach %s: %s" % (url, e), url=url) from e
+    limit_mb = (info or {}).get("limits", {}).get("max_upload_mb") if status == 200 else None
+    if limit_mb and size > int(limit_mb) << 20:
+        raise RenderError(413, "too_large", "the upload is %.1f MiB; the server takes at most "
+                          "%d MiB (max_upload_mb)" % (size / 1048576.0, limit_mb),
+                          field="raster", url=url)
+
+
 def _payload(value, dims=None):
-    """(filename, content type, bytes) of a raster given as an array, path or bytes."""
+    """(filename, content type, pieces) of a raster given as an array, path or bytes:
+    the pieces, sent one after another, are the file; an array's are its .npy
+    header and its own buffer, not a copy."""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value)
-        is_npy = data[:6] == b"\x93NUMPY"
-        return ("raster.npy" if is_npy else "raster", _type_of(is_npy), data)
+        data = memoryview(value).cast("B")
+        is_npy = bytes(data[:6]) == b"\x93NUMPY"
+        return ("raster.npy" if is_npy else "raster", _type_of(is_npy), [data])
     if isinstance(value, (str, os.PathLike)):
         with open(value, "rb") as f:
             data = f.read()
-        return (os.path.basename(os.fspath(value)), _type_of(data[:6] == b"\x93NUMPY"), data)
+        return (os.path.basename(os.fspath(value)), _type_of(data[:6] == b"\x93NUMPY"),
+                [memoryview(data)])
     if hasattr(value, "__array__") or type(value).__module__.startswith("numpy"):
         import numpy as np  # only when an array is given
-        buf = io.BytesIO()
-        np.save(buf, _plain_array(np, value, dims), allow_pickle=False)
-        return ("raster.npy", "application/x-npy", buf.getvalue())
+        a = plain_array(np, value, dims)
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(a))
+        return ("raster.npy", "application/x-npy",
+                [memoryview(header.getvalue()), memoryview(a.reshape(-1).view(np.uint8))])
     if dims is not None:
         raise ValueError("dims= names the axes of a NumPy array")
-    raise TypeError("raster must be a NumPy array, a path or bytes, not %s" % type(value).__name__)
-
-
-_FRAME_AXES = ("time", "band", "t")
-_Y_AXES = ("y", "lat", "latitude", "row", "rows")
-_X_AXES = ("x", "lon", "longitude", "col", "cols", "column", "columns")
-_EXACT = 2 ** 53  # float64 holds every integer up to this exactly
-
-
-def _plain_array(np, value, dims):
-    """The array as the daemon reads a .npy: (y, x) or (frames, y, x), a dtype it
-    takes, no data as NaN."""
-    mask = np.ma.getmaskarray(value) if np.ma.isMaskedArray(value) else None
-    a = np.ma.getdata(value) if mask is not None else np.asarray(value)
-    if a.ndim not in (2, 3):
-        raise ValueError("a raster array has 2 dimensions (y, x) or 3 (time, y, x), not %d"
-                         % a.ndim)
-    if dims is not None:
-        a, mask = _ordered(np, a, mask, dims)
-    elif a.ndim == 3 and a.shape[2] <= 4 < a.shape[0]:
-        raise ValueError(
-            "a %s array reads as (y, x, band) as well as (time, y, x): name its axes, e.g. "
-            "dims=(\"y\", \"x\", \"band\") or dims=(\"time\", \"y\", \"x\")"
-            % (a.shape,))
-    kind = a.dtype.kind
-    if kind in "cOSUVMm":
-        raise TypeError("a raster array must hold real numbers, not %s" % a.dtype)
-    if kind == "b":
-        a = a.astype(np.uint8)
-    elif a.dtype == np.float16:
-        a = a.astype(np.float32)
-    elif kind in "iu" and a.dtype.itemsize == 8:
-        if a.size and (int(a.max()) > _EXACT or int(a.min()) < -_EXACT):
-            raise ValueError("%s values beyond +-2**53 cannot be sent exactly (as float64)"
-                             % a.dtype)
-        a = a.astype(np.float64)
-    if mask is not None and mask.any():
-        if a.dtype.kind != "f":
-            a = a.astype(np.float64 if a.dtype.itemsize >= 4 else np.float32)
-        a = np.where(mask, np.nan, a)
-    return np.ascontiguousarray(a)
-
-
-def _ordered(np, a, mask, dims):
-    """`a` transposed from the axes `dims` names to (frames, y, x) or (y, x)."""
-    names = tuple(str(d).lower() for d in dims)
-    if len(names) != a.ndim:
-        raise ValueError("dims names %d axes for a %d-dimensional array" % (len(names), a.ndim))
-
-    def find(group):
-        hits = [i for i, n in enumerate(names) if n in group]
-        if len(hits) != 1:
-            raise ValueError("dims=%r must name one axis of %s" % (tuple(dims), "/".join(group)))
-        return hits[0]
-
-    order = [find(_Y_AXES), find(_X_AXES)]
-    if a.ndim == 3:
-        order.insert(0, find(_FRAME_AXES))
-    a = np.transpose(a, order)
-    return a, (np.transpose(mask, order) if mask is not None else None)
-
-
-def _is_xarray(value):
-    return type(value).__module__.split(".")[0] == "xarray"
-
-
-def _netcdf(value, var):
-    """(CF NetCDF bytes, the variable's name) of a DataArray or a Dataset's `var`."""
-    import tempfile
-    if hasattr(value, "data_vars"):  # a Dataset
-        if var is None:
-            names = list(value.data_vars)
-            if len(names) != 1:
-                raise ValueError("the Dataset holds %s: name one with var=" % names)
-            var = names[0]
-        if var not in value.data_vars:
-            raise ValueError("the Dataset has no variable %r" % (var,))
-        name = var
-        dataset = value[[var]]
-    else:
-        if var is not None:
-            raise ValueError("var= names a variable of a Dataset, not of a DataArray")
-        name = str(value.name) if value.name is not None else "values"
-        dataset = value.to_dataset(name=name)
-    with tempfile.NamedTemporaryFile(suffix=".nc") as f:
-        dataset.to_netcdf(f.name)
-        f.seek(0)
-        return f.read(), name
+    raise TypeError("raster must be a NumPy array, an xarray object, a path or bytes, not %s"
+                    % type(value).__name__)
 
 
 def _type_of(is_npy):
@@ -215,15 +325,17 @@ def _type_of(is_npy):
 
 
 def _multipart(parts):
+    """The body's pieces (the parts' own buffers between small framing pieces) and
+    its content type."""
     boundary = "rasterclip-" + uuid.uuid4().hex
-    out = io.BytesIO()
+    pieces = []
     for name, filename, ctype, data in parts:
-        out.write(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
-                   "Content-Type: %s\r\n\r\n" % (boundary, name, filename, ctype)).encode())
-        out.write(data)
-        out.write(b"\r\n")
-    out.write(("--%s--\r\n" % boundary).encode())
-    return out.getvalue(), "multipart/form-data; boundary=" + boundary
+        pieces.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\""
+                       "\r\nContent-Type: %s\r\n\r\n" % (boundary, name, filename, ctype)).encode())
+        pieces.extend(data)
+        pieces.append(b"\r\n")
+    pieces.append(("--%s--\r\n" % boundary).encode())
+    return pieces, "multipart/form-data; boundary=" + boundary
 
 
 def _retry_after(resp):
@@ -233,18 +345,18 @@ def _retry_after(resp):
         return 1.0
 
 
-def _error(resp):
+def _error(resp, url, job_id):
     data = resp.read()
     try:
         err = json.loads(data)["error"]
         return RenderError(resp.status, err.get("code", "error"), err.get("message", ""),
-                           err.get("field"))
+                           err.get("field"), job_id=job_id, url=url)
     except (ValueError, KeyError, TypeError):
         return RenderError(resp.status, "http_%d" % resp.status,
-                           data[:200].decode("utf-8", "replace"))
+                           data[:200].decode("utf-8", "replace"), job_id=job_id, url=url)
 
 
-def _copy(resp, fileobj):
+def _copy(resp, fileobj, url, job_id):
     written = 0
     try:
         while True:
@@ -255,5 +367,6 @@ def _copy(resp, fileobj):
             written += len(chunk)
     except http.client.IncompleteRead as e:
         raise RenderError(0, "incomplete", "the stream was cut after %d bytes: the job failed "
-                          "while rendering" % (written + len(e.partial))) from e
+                          "while rendering" % (written + len(e.partial)), job_id=job_id,
+                          url=url) from e
     return written
