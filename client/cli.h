@@ -29,6 +29,7 @@ struct options {
         *frames, *format;
     long retry;
     bool quiet;
+    bool names; /* colormaps: names only */
 };
 
 /* A whole file ("-": standard input), NUL-terminated; NULL when unreadable or over

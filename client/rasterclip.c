@@ -30,7 +30,8 @@ static void usage(FILE *to)
     fprintf(
         to,
         "usage: rasterclip render [JOB.json] [options] -o OUT\n"
-        "       rasterclip info | colormaps | health [--server URL]\n"
+        "       rasterclip info | colormaps [--names] | health [--server URL]\n"
+        "       rasterclip --version\n"
         "\n"
         "render: posts a render job and saves the clip as it streams.\n"
         "  JOB.json          a job (wire contract v1; - reads standard input); the options\n"
@@ -54,7 +55,8 @@ static void usage(FILE *to)
         "  --quiet           no progress bar and no summary line\n"
         "\n"
         "common options:\n"
-        "  --server URL      the daemon (default $RASTERCLIP_SERVER, else " DEFAULT_SERVER ")\n"
+        "  --server URL      the daemon: http(s)://HOST:PORT or unix:PATH (default\n"
+        "                    $RASTERCLIP_SERVER, else " DEFAULT_SERVER ")\n"
         "  --token TOKEN     bearer token (default $RASTERCLIP_TOKEN)\n"
         "  -h, --help        this text\n"
         "\n"
@@ -215,6 +217,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         return EXIT_USAGE;
     }
     o->command = argv[1];
+    if (strcmp(o->command, "--version") == 0) {
+        o->command = "version";
+    }
     struct {
         const char *flag;
         const char **value;
@@ -259,6 +264,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
         } else if (strcmp(argv[i], "--quiet") == 0) {
             o->quiet = true;
+        } else if (strcmp(argv[i], "--names") == 0) {
+            o->names = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             o->command = "help";
         } else if (!o->job_path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) {
@@ -282,6 +289,10 @@ int main(int argc, char **argv)
     if (status == EXIT_OK && (strcmp(o.command, "help") == 0 || strcmp(o.command, "-h") == 0 ||
                               strcmp(o.command, "--help") == 0)) {
         usage(stdout);
+        return EXIT_OK;
+    }
+    if (status == EXIT_OK && strcmp(o.command, "version") == 0) {
+        printf("rasterclip %s\n", RC_VERSION);
         return EXIT_OK;
     }
     if (status != EXIT_OK) {

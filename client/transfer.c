@@ -173,10 +173,21 @@ static struct curl_slist *auth_header(const struct options *o, struct curl_slist
 
 /* What every request of the client sets: its URL and headers, where the body goes,
  * http(s) only, and a connect timeout. */
-static void common_options(CURL *curl, const char *url, struct curl_slist *headers,
-                           curl_write_callback write, void *ctx)
+/* The URL of `path` on the server; a "unix:PATH" server is reached through its
+ * socket, as http://localhost. */
+static void server_url(const struct options *o, const char *path, char *url, size_t size)
+{
+    bool unix_socket = strncmp(o->server, "unix:", 5) == 0;
+    snprintf(url, size, "%s%s", unix_socket ? "http://localhost" : o->server, path);
+}
+
+static void common_options(CURL *curl, const struct options *o, const char *url,
+                           struct curl_slist *headers, curl_write_callback write, void *ctx)
 {
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    if (strncmp(o->server, "unix:", 5) == 0) {
+        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, o->server + 5);
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, ctx);
@@ -188,7 +199,7 @@ static void common_options(CURL *curl, const char *url, struct curl_slist *heade
 static CURLcode post_once(const struct options *o, const char *job, struct sink *s)
 {
     char url[2048];
-    snprintf(url, sizeof(url), "%s/v1/render", o->server);
+    server_url(o, "/v1/render", url, sizeof(url));
     CURL *curl = curl_easy_init();
     s->curl = curl;
     curl_mime *mime = NULL;
@@ -213,7 +224,7 @@ static CURLcode post_once(const struct options *o, const char *job, struct sink 
         headers = curl_slist_append(headers, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, job);
     }
-    common_options(curl, url, headers, (curl_write_callback)on_data, s);
+    common_options(curl, o, url, headers, (curl_write_callback)on_data, s);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, s);
     CURLcode res = curl_easy_perform(curl);
@@ -245,6 +256,12 @@ int render(const struct options *o)
     char *job = json_dumps(job_json, JSON_COMPACT);
     json_decref(job_json);
     bool to_stdout = strcmp(o->out, "-") == 0;
+    if (to_stdout && isatty(STDOUT_FILENO)) {
+        /* As curl does: a clip is binary, and a terminal is no place for it. */
+        fprintf(stderr, "rasterclip: the clip is binary: not written to a terminal (give -o FILE, "
+                        "or redirect standard output)\n");
+        return EXIT_USAGE;
+    }
     char part[4096];
     snprintf(part, sizeof(part), "%s.part", o->out);
     struct sink s;
@@ -281,8 +298,12 @@ int render(const struct options *o)
     } else if (res != CURLE_OK) {
         /* An answer that began and stopped is the server's failure; none at all, ours. */
         bool began = s.status == 200;
-        fprintf(stderr, "rasterclip: %s%s\n", began ? "the stream was cut short: " : "",
-                curl_easy_strerror(res));
+        if (began) {
+            fprintf(stderr, "rasterclip: the stream was cut short: %s\n", curl_easy_strerror(res));
+        } else {
+            fprintf(stderr, "rasterclip: cannot reach %s: %s\n", o->server,
+                    curl_easy_strerror(res));
+        }
         status = began ? EXIT_FAILED : EXIT_NETWORK;
     }
     if (s.show && s.status == 200) {
@@ -311,6 +332,24 @@ int render(const struct options *o)
     return status;
 }
 
+/* `colormaps --names`: one name a line, as scripts want them. */
+static int print_names(const char *body, size_t len)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *list = json_object_get(root, "colormaps");
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        if (name) {
+            printf("%s\n", name);
+        }
+    }
+    json_decref(root);
+    return list ? EXIT_OK : EXIT_FAILED;
+}
+
 static size_t collect(char *data, size_t size, size_t count, void *ctx)
 {
     return fwrite(data, size, count, ctx) == count ? size * count : 0;
@@ -319,13 +358,13 @@ static size_t collect(char *data, size_t size, size_t count, void *ctx)
 int get_json(const struct options *o, const char *path)
 {
     char url[2048];
-    snprintf(url, sizeof(url), "%s%s", o->server, path);
+    server_url(o, path, url, sizeof(url));
     char *body = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&body, &len);
     CURL *curl = curl_easy_init();
     struct curl_slist *headers = auth_header(o, NULL);
-    common_options(curl, url, headers, (curl_write_callback)collect, mem);
+    common_options(curl, o, url, headers, (curl_write_callback)collect, mem);
     CURLcode res = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -334,8 +373,10 @@ int get_json(const struct options *o, const char *path)
     fclose(mem);
     int code = EXIT_OK;
     if (res != CURLE_OK) {
-        fprintf(stderr, "rasterclip: %s\n", curl_easy_strerror(res));
+        fprintf(stderr, "rasterclip: cannot reach %s: %s\n", o->server, curl_easy_strerror(res));
         code = EXIT_NETWORK;
+    } else if (status == 200 && o->names) {
+        code = print_names(body, len);
     } else {
         json_error_t jerr;
         json_t *root = json_loadb(body, len, 0, &jerr);

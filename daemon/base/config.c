@@ -44,7 +44,9 @@ struct option_def {
     }
 
 static const struct option_def options[] = {
-    STR(listen, "127.0.0.1:8080", "address and port to listen on (port 0: any free port)"),
+    STR(listen, "127.0.0.1:8080",
+        "ADDR:PORT to listen on (port 0: any free port), or unix:PATH (a socket only this user may "
+        "use)"),
     STR(data_root, ".", "directory that relative raster paths and file:// URLs resolve under"),
     STR(config_file, "", "file of `key = value` lines read before the environment and flags"),
     STR(log_level, "info", "error, warn, info or debug"),

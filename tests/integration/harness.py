@@ -80,7 +80,8 @@ class Daemon:
         if self.url is None:
             raise AssertionError("daemon exited during start-up:\n" + "".join(self.lines))
         match = re.match(r"http://([^:/]+):(\d+)", self.url)
-        self.host, self.port = match.group(1), int(match.group(2))
+        # A daemon on a Unix socket (--listen unix:PATH) has neither.
+        self.host, self.port = (match.group(1), int(match.group(2))) if match else (None, None)
 
     def _read_stderr(self):
         for line in self.proc.stderr:

@@ -134,6 +134,48 @@ class ClientTest(DaemonTest):
                     self.assertIn("rasterclip:", res.stderr)
 
 
+class ClientUnixSocketTest(unittest.TestCase):
+    """A daemon on a Unix socket, reached by the client as unix:PATH; and what the
+    client says and refuses around it."""
+
+    def test_version_names_unix_socket_and_terminal(self):
+        res = run("--version")
+        self.assertEqual(res.returncode, 0)
+        self.assertRegex(res.stdout, r"^rasterclip \d+\.\d+\.\d+\n$")
+        with tempfile.TemporaryDirectory() as tmp:
+            sock = os.path.join(tmp, "rc.sock")
+            daemon = Daemon("--listen", "unix:" + sock)
+            try:
+                self.assertEqual(daemon.url, "unix:" + sock)
+                self.assertEqual(os.stat(sock).st_mode & 0o777, 0o600)
+                server = ("--server", daemon.url)
+                names = run("colormaps", "--names", *server)
+                self.assertEqual(names.returncode, 0, names.stderr)
+                self.assertIn("viridis\n", names.stdout)
+                self.assertNotIn("{", names.stdout)
+                clip = os.path.join(tmp, "clip.gif")
+                res = run("render", "--url", "byte_20x20.tif", "--format", "gif", "--frames", "2",
+                          "--size", "64x48", "-o", clip, *server)
+                self.assertEqual(res.returncode, 0, res.stderr)
+                with open(clip, "rb") as f:
+                    self.assertEqual(f.read(6), b"GIF89a")
+                # A binary clip is not written to a terminal, as curl refuses.
+                master, slave = pty.openpty()
+                proc = subprocess.run([CLIENT, "render", "--url", "byte_20x20.tif", "-o", "-",
+                                       *server], stdout=slave, stderr=subprocess.PIPE,
+                                      timeout=60)
+                os.close(slave)
+                os.close(master)
+                self.assertEqual(proc.returncode, 2)
+                self.assertIn(b"terminal", proc.stderr)
+            finally:
+                daemon.stop()
+            self.assertFalse(os.path.exists(sock))  # removed at exit
+        res = run("health", "--server", "http://127.0.0.1:1")
+        self.assertEqual(res.returncode, 8)
+        self.assertIn("cannot reach http://127.0.0.1:1", res.stderr)
+
+
 class ClientFailureTest(unittest.TestCase):
     def test_token_and_cut_stream_exit_codes(self):
         with tempfile.TemporaryDirectory() as tmp:
