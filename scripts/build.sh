@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-release}"
 case "$kind" in
-    release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_TESTS=ON) ;;
     image) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_TESTS=OFF) ;;
-    asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_SANITIZE=address,undefined -DRC_FAULT_INJECTION=ON) ;;
-    tsan) dir=build-tsan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_SANITIZE=thread -DRC_FAULT_INJECTION=ON) ;;
+    asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_TESTS=ON -DRC_SANITIZE=address,undefined -DRC_FAULT_INJECTION=ON) ;;
+    tsan) dir=build-tsan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_TESTS=ON -DRC_SANITIZE=thread -DRC_FAULT_INJECTION=ON) ;;
     *) echo "usage: $0 [release|asan|tsan|image]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" "${flags[@]}" > /dev/null

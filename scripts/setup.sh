@@ -3,7 +3,8 @@
 # Non-interactive and idempotent: packages already present are left alone, and
 # `apt-get update` runs once, only when something is missing.
 #   scripts/setup.sh           everything (build, run, every test)
-#   scripts/setup.sh --build   what building needs only (the container image's build stage)
+#   scripts/setup.sh --build   what building and running need only (scripts/demo.sh, the
+#                              container image's build stage)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_only=false
