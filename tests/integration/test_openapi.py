@@ -48,8 +48,19 @@ class OpenApiTest(unittest.TestCase):
     def test_document_is_openapi_3_1(self):
         self.assertEqual(self.spec["openapi"], "3.1.0")
         served = {"/", "/v1/render", "/v1/info", "/v1/colormaps", "/healthz", "/readyz",
-                  "/metrics", "/v1/jobs/{id}", "/v1/cache", "/v1/cache/{key}"}
+                  "/metrics", "/v1/jobs/{id}", "/v1/cache", "/v1/cache/{key}", "/openapi.json",
+                  "/docs"}
         self.assertEqual(set(self.spec["paths"]), served)
+
+    def test_the_document_and_its_page_are_served(self):
+        status, headers, body = self.daemon.request("GET", "/openapi.json", headers=self.AUTH)
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertEqual(json.loads(body), self.spec)  # the YAML the tests read, the same
+        status, headers, body = self.daemon.request("GET", "/docs", headers=self.AUTH)
+        self.assertEqual(status, 200)
+        self.assertIn(b'fetch("/openapi.json")', body)
+        self.assertNotIn(b"https://", body)  # nothing from outside the server
 
     def test_demo_page_builds_documented_queries(self):
         status, headers, body = self.daemon.request("GET", "/", headers=self.AUTH)
