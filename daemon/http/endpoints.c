@@ -280,10 +280,10 @@ enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *
     if (strcmp(url, "/docs") == 0 || strcmp(url, "/openapi.json") == 0) {
         bool page = url[1] == 'd';
         char *text = strdup(page ? rc_shader_docs_html : rc_shader_openapi_json);
-        return text ? rc_http_send_text(http, conn, MHD_HTTP_OK, text,
-                                        page ? "text/html; charset=utf-8" : "application/json",
-                                        NULL)
-                    : MHD_NO;
+        return text
+                   ? rc_http_send_text(http, conn, MHD_HTTP_OK, text,
+                                       page ? "text/html; charset=utf-8" : "application/json", NULL)
+                   : MHD_NO;
     }
     if (strcmp(url, "/healthz") == 0) {
         return rc_http_send_json(http, conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
