@@ -1,6 +1,7 @@
 """A real browser (Debian's headless Chromium) plays the streamed clip from the demo
 page: it knows the clip's length from the start (Duration in Info, not a live
 stream), its size, and plays to the end."""
+import json
 import os
 import re
 import shutil
@@ -37,16 +38,22 @@ def screenshot(html, size=(320, 180), budget_ms=5000):
 
 
 class BrowserTest(DaemonTest):
-    def page(self, query):
-        """The demo page's DOM once the browser has played what the query asks."""
+    def page(self, query, size=None, shot=None):
+        """The demo page's DOM once the browser has played what the query asks (at a
+        window `size`; `shot`: a path for a screenshot of it too)."""
         with tempfile.TemporaryDirectory() as profile:
-            out = subprocess.run(
-                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--user-data-dir=" + profile,
-                 "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=60000",
-                 "--dump-dom", self.daemon.url + "/?" + query],
-                capture_output=True, text=True, timeout=120)
+            args = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--user-data-dir=" + profile,
+                    "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=60000",
+                    "--hide-scrollbars"]
+            if size:
+                args.append("--window-size=%d,%d" % size)
+            if shot:
+                subprocess.run(args + ["--screenshot=" + shot, self.daemon.url + "/?" + query],
+                               capture_output=True, timeout=120)
+            out = subprocess.run(args + ["--dump-dom", self.daemon.url + "/?" + query],
+                                 capture_output=True, text=True, timeout=120)
         return out.stdout + out.stderr
 
     def play(self, query, dom=None):
@@ -76,6 +83,37 @@ class BrowserTest(DaemonTest):
                 self.assertEqual((state["width"], state["height"]), ("320", "180"))
                 self.assertGreaterEqual(float(state["time"]), 1.9, state)
                 self.assertFalse(state["state"].startswith("error"), state)
+
+    def test_demo_page_shows_the_servers_error(self):
+        for fmt in ("webm", "gif"):
+            with self.subTest(format=fmt):
+                state = self.status(self.page(
+                    "url=jacksboro_dem.tif&colormap_name=no_such_map&duration=1&format=" + fmt))
+                self.assertEqual(state.get("state"), "error 400", state)
+                # The server's own words, naming the parameter, not the player's code.
+                self.assertIn("unknown colormap", state.get("message", ""))
+                self.assertIn("(colormap_name)", state.get("message", ""))
+
+    def test_demo_page_on_a_phone_and_a_desktop(self):
+        _, _, body = self.daemon.request("GET", "/v1/colormaps")
+        names = len(json.loads(body)["colormaps"])
+        query = "url=jacksboro_dem.tif&mode=image&duration=1&width=320&height=180"
+        for size in ((390, 844), (1280, 800)):
+            with self.subTest(size=size), tempfile.TemporaryDirectory() as tmp:
+                shot = os.path.join(tmp, "page.png")
+                dom = self.page(query, size=size, shot=shot)
+                body_tag = re.search(r"<body([^>]*)>", dom).group(1)
+                self.assertIn('data-overflow="false"', body_tag)  # nothing wider than the window
+                self.assertEqual(len(re.findall(r'<button type="button">[^<]+<span', dom)), names)
+                self.assertIn("rasterclip.render(job, server=", dom)
+                self.assertIn("curl -o clip.webm", dom)
+                # The screenshot shows the page: text and controls, not a blank window.
+                raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
+                                      "-pix_fmt", "gray", "-"], check=True,
+                                     capture_output=True).stdout
+                self.assertEqual(len(raw), size[0] * size[1])
+                dark = sum(1 for b in raw[: size[0] * 200] if b < 100)
+                self.assertGreater(dark, 200)
 
     def test_demo_page_plays_mp4_and_shows_gif(self):
         if not CHROMIUM:
