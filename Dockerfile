@@ -10,23 +10,23 @@ WORKDIR /src
 COPY scripts/setup.sh scripts/setup.sh
 RUN bash scripts/setup.sh --build && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN bash scripts/build.sh image && strip build/rasterclipd build/rasterclip
+# The Debian package (scripts/package.sh): what the image installs, as a host would.
+RUN bash scripts/package.sh && cp build-package/rasterclip_*.deb /rasterclip.deb
 
 FROM debian:12
-# Runtime libraries only; Mesa (llvmpipe) for hosts without a GPU.
+# The package pulls in its runtime libraries and Mesa (llvmpipe) for hosts without
+# a GPU; glvnd finds a mounted NVIDIA driver through the vendor file below.
+COPY --from=build /rasterclip.deb /tmp/rasterclip.deb
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        libmicrohttpd12 libjansson4 libgdal32 libvpx7 libopenh264-7 libgif7 libcurl4 libssl3 \
-        libfreetype6 libegl1 libgles2 libglvnd0 libegl-mesa0 libgl1-mesa-dri libseccomp2 \
-        fonts-dejavu-core ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
+        /tmp/rasterclip.deb libglvnd0 ca-certificates \
+    && rm -rf /var/lib/apt/lists/* /tmp/rasterclip.deb \
     && mkdir -p /usr/share/glvnd/egl_vendor.d \
     && printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "libEGL_nvidia.so.0"}}\n' \
         > /usr/share/glvnd/egl_vendor.d/10_nvidia.json \
     && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
         --groups video rasterclip \
     && mkdir -p /var/cache/rasterclip && chown rasterclip /var/cache/rasterclip
-COPY --from=build /src/build/rasterclipd /src/build/rasterclip /usr/local/bin/
 COPY demo /srv/rasterclip
 ENV NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=graphics,compute,utility,video
@@ -35,5 +35,5 @@ EXPOSE 8080
 # SIGTERM drains: no new jobs (503), running ones finish within --drain-grace-seconds.
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["/usr/local/bin/rasterclip", "health", "--server", "http://127.0.0.1:8080"]
-ENTRYPOINT ["/usr/local/bin/rasterclipd", "--listen", "0.0.0.0:8080", "--data-root", "/srv/rasterclip"]
+    CMD ["/usr/bin/rasterclip", "health", "--server", "http://127.0.0.1:8080"]
+ENTRYPOINT ["/usr/bin/rasterclipd", "--listen", "0.0.0.0:8080", "--data-root", "/srv/rasterclip"]

@@ -72,7 +72,7 @@ done
 health=$(curl -fsS "http://127.0.0.1:$port/healthz")
 echo "healthz: $health"
 # The image's own HEALTHCHECK command, run inside the container.
-"${PODMAN[@]}" exec "$name" /usr/local/bin/rasterclip health --server "http://127.0.0.1:$port" \
+"${PODMAN[@]}" exec "$name" /usr/bin/rasterclip health --server "http://127.0.0.1:$port" \
     > /dev/null
 healthcheck=$("${PODMAN[@]}" image inspect "$IMAGE" --format '{{.HealthCheck.Test}}')
 case "$healthcheck" in

@@ -15,6 +15,8 @@ fi
 packages=(
     # build
     build-essential cmake pkg-config glslang-tools clang-format
+    # man pages made from --help, and the Python client the package installs
+    python3
     # libraries
     libmicrohttpd-dev libjansson-dev libgdal-dev libvpx-dev libcurl4-openssl-dev
     libopenh264-dev libgif-dev libssl-dev

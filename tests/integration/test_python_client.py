@@ -191,6 +191,18 @@ class ParityTest(DaemonTest):
         self.assertEqual(json.loads(body)["frames_done"], 40)
         self.assertIn('src="data:image/gif;base64,', clip._repr_html_())
 
+    def test_info_colormaps_and_health_as_the_cli_has_them(self):
+        with self.assertRaises(rasterclip.RenderError) as caught:
+            rasterclip.info(server=self.daemon.url)
+        self.assertEqual(caught.exception.status, 401)
+        info = rasterclip.info(server=self.daemon.url, token=self.TOKEN)
+        self.assertEqual(info["limits"]["max_upload_mb"], 1)
+        names = rasterclip.colormaps(server=self.daemon.url, token=self.TOKEN)
+        self.assertIn("viridis", names)
+        self.assertGreater(len(names), 100)
+        self.assertEqual(rasterclip.health(server=self.daemon.url)["status"], "ok")
+        self.assertEqual(rasterclip.__version__, info["version"])
+
     def test_an_upload_over_the_limit_is_refused_before_it_is_sent(self):
         before = metric(self.daemon, "rasterclip_http_requests_total")
         with self.assertRaises(rasterclip.RenderError) as caught:

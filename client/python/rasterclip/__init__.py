@@ -36,14 +36,14 @@ import os
 import threading
 import time
 import uuid
-from typing import IO, Any, Callable, Dict, Mapping, Optional, Sequence, Union
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _http
 from ._arrays import is_xarray, netcdf, plain_array
 from ._local import LocalServer, NoDaemon, default_server
 
-__all__ = ["render", "render_to", "show", "local", "RenderError", "NoDaemon", "LocalServer",
-           "Clip", "__version__"]
+__all__ = ["render", "render_to", "show", "info", "colormaps", "health", "local", "RenderError",
+           "NoDaemon", "LocalServer", "Clip", "__version__"]
 __version__ = "0.1.0"
 
 RETRIES = 3           # 429/503 answers retried this many times
@@ -94,6 +94,40 @@ class Clip(bytes):
             return '<img src="data:image/gif;base64,%s"/>' % data
         return ('<video controls autoplay loop muted playsinline src="data:%s;base64,%s">'
                 "</video>" % (self.content_type, data))
+
+
+def info(server: Union[str, LocalServer, None] = None, token: Optional[str] = None,
+         timeout: Optional[float] = 10) -> Dict[str, Any]:
+    """The daemon's GET /v1/info: renderer, GL strings, library versions, limits
+    (``rasterclip info``)."""
+    return _get_json(server, "/v1/info", token, timeout)
+
+
+def colormaps(server: Union[str, LocalServer, None] = None, token: Optional[str] = None,
+              timeout: Optional[float] = 10) -> List[str]:
+    """The colormap names the daemon knows (``rasterclip colormaps --names``)."""
+    return [m["name"] for m in _get_json(server, "/v1/colormaps", token, timeout)["colormaps"]]
+
+
+def health(server: Union[str, LocalServer, None] = None, token: Optional[str] = None,
+           timeout: Optional[float] = 10) -> Dict[str, Any]:
+    """The daemon's GET /healthz (``rasterclip health``)."""
+    return _get_json(server, "/healthz", token, timeout)
+
+
+def _get_json(server, path, token, timeout):
+    url = _server_url(server)
+    token = token or os.environ.get("RASTERCLIP_TOKEN")
+    headers = {"Authorization": "Bearer " + token} if token else {}
+    try:
+        status, body = _http.get(url, path, headers=headers, timeout=timeout)
+    except OSError as e:
+        raise RenderError(0, "network", "cannot reach %s: %s" % (url, e), url=url) from e
+    if status != 200 or not isinstance(body, dict):
+        err = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+        raise RenderError(status, err.get("code", "http_%d" % status), err.get("message", ""),
+                          err.get("field"), url=url)
+    return body
 
 
 def local(workers: Optional[int] = None, data_root: Optional[str] = None,
