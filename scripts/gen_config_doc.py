@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+from generated import write_or_check
 OPTION = re.compile(r"^  (--[\w-]+)\s+(.*)$")
 TAIL = re.compile(r"^(.*) \(default: (.*); env (\w+); file key (\w+)\)$")
 
@@ -55,15 +55,8 @@ def main():
     daemon = sys.argv[1]
     help_text = subprocess.run([daemon, "--help"], capture_output=True, text=True,
                                timeout=60).stdout
-    text = render(help_text)
-    path = os.path.join(ROOT, "docs", "configuration.md")
-    if "--check" in sys.argv:
-        with open(path) as f:
-            if f.read() != text:
-                sys.exit("docs/configuration.md is stale: run scripts/gen_config_doc.py DAEMON")
-        return
-    with open(path, "w") as f:
-        f.write(text)
+    write_or_check(os.path.join("docs", "configuration.md"), render(help_text),
+                   "scripts/gen_config_doc.py DAEMON")
 
 
 if __name__ == "__main__":
