@@ -15,8 +15,9 @@ fi
 packages=(
     # build
     build-essential cmake pkg-config glslang-tools clang-format
-    # man pages made from --help, and the Python client the package installs
-    python3
+    # man pages made from --help, the Python client the package installs, and the
+    # package's dependencies worked out from the binaries (dpkg-shlibdeps needs file)
+    python3 file
     # libraries
     libmicrohttpd-dev libjansson-dev libgdal-dev libvpx-dev libcurl4-openssl-dev
     libopenh264-dev libgif-dev libssl-dev
