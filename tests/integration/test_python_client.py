@@ -256,6 +256,50 @@ class Busy(BaseHTTPRequestHandler):
         pass
 
 
+class Proxy(BaseHTTPRequestHandler):
+    """An HTTP proxy that records the request target it was asked for."""
+    targets = []
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).targets.append(self.path)
+        body = b"clip"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class ProxyTest(DaemonTest):
+    def test_the_environments_proxy_is_used(self):
+        proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        saved = {k: os.environ.get(k) for k in ("http_proxy", "no_proxy", "NO_PROXY")}
+        os.environ["http_proxy"] = "http://127.0.0.1:%d" % proxy.server_address[1]
+        os.environ.pop("no_proxy", None)
+        os.environ.pop("NO_PROXY", None)
+        try:
+            # A name nobody resolves: only the proxy can have answered.
+            self.assertEqual(rasterclip.render({}, server="http://daemon.invalid:8080"), b"clip")
+            self.assertEqual(Proxy.targets, ["http://daemon.invalid:8080/v1/render"])
+            # A daemon on loopback is reached directly, proxy or not.
+            self.assertEqual(rasterclip.health(server=self.daemon.url)["status"], "ok")
+            os.environ["no_proxy"] = "daemon.invalid"
+            with self.assertRaises(rasterclip.RenderError):  # direct, and unreachable
+                rasterclip.render({}, server="http://daemon.invalid:8080", timeout=5)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            proxy.shutdown()
+            proxy.server_close()
+
+
 class RetryTest(unittest.TestCase):
     def test_busy_is_retried_a_bounded_number_of_times(self):
         server = ThreadingHTTPServer(("127.0.0.1", 0), Busy)

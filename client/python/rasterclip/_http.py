@@ -2,6 +2,7 @@
 Unix socket ("unix:PATH"), through the proxy the environment names for http(s)
 as urllib honours it."""
 import http.client
+import ipaddress
 import json
 import socket
 import urllib.parse
@@ -27,6 +28,14 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+def _loopback(host):
+    """A daemon on this machine is never reached through a proxy."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def connection(server, timeout=None):
     """(connection, path prefix) for a server URL."""
     if server.startswith("unix:"):
@@ -36,7 +45,7 @@ def connection(server, timeout=None):
         raise ValueError("server must be http(s)://HOST:PORT or unix:PATH, got %r" % (server,))
     prefix = url.path.rstrip("/")
     proxy = urllib.request.getproxies().get(url.scheme)
-    if proxy and not urllib.request.proxy_bypass(url.hostname):
+    if proxy and not _loopback(url.hostname) and not urllib.request.proxy_bypass(url.hostname):
         p = urllib.parse.urlsplit(proxy)
         if url.scheme == "http":
             # An HTTP proxy takes the absolute URL as the request target.
