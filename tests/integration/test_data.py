@@ -289,6 +289,24 @@ class CubeTest(CubeBase):
                            colorbar={"label": "degC"})
         self.assertFramesEqual(custom, self.frames(by_hand))
 
+    def test_an_hdf5_array_without_coordinates(self):
+        import h5py
+        values = (np.arange(3 * 20 * 30).reshape(3, 20, 30) % 97).astype(np.float32)
+        with h5py.File(os.path.join(self.daemon.root, "plain.h5"), "w") as f:
+            f["temp"] = values
+            f["other"] = values[0]
+        write(os.path.join(self.daemon.root, "plain.tif"), values)
+        style = {"band_labels": False, "colorbar": False}
+        # No coordinates: (frames, y, x), as a .npy is read; a select holds the first axis.
+        got = self.frames(self.job({"url": "plain.h5", "variable": "temp", "rescale": [0, 96]},
+                                   **style))
+        want = self.frames(self.job({"url": "plain.tif", "rescale": [0, 96]}, **style))
+        self.assertEqual(len(got), 3)
+        self.assertFramesEqual(got, want)
+        held = self.frames(self.job({"url": "plain.h5", "variable": "temp", "rescale": [0, 96],
+                                     "select": {"dim0": {"index": 1}}}, **style))
+        self.assertFramesEqual(held, want[1:2])
+
     def test_missing_value_and_valid_range_are_no_data(self):
         import netCDF4
         data = (np.arange(40 * 60) % 900).reshape(40, 60).astype(np.int16)
