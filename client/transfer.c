@@ -249,12 +249,6 @@ int render(const struct options *o)
             return EXIT_USAGE;
         }
     }
-    json_t *job_json = build_job(o);
-    if (!job_json) {
-        return EXIT_USAGE;
-    }
-    char *job = json_dumps(job_json, JSON_COMPACT);
-    json_decref(job_json);
     bool to_stdout = strcmp(o->out, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO)) {
         /* As curl does: a clip is binary, and a terminal is no place for it. */
@@ -262,6 +256,12 @@ int render(const struct options *o)
                         "or redirect standard output)\n");
         return EXIT_USAGE;
     }
+    json_t *job_json = build_job(o);
+    if (!job_json) {
+        return EXIT_USAGE;
+    }
+    char *job = json_dumps(job_json, JSON_COMPACT);
+    json_decref(job_json);
     char part[4096];
     snprintf(part, sizeof(part), "%s.part", o->out);
     struct sink s;
