@@ -1,28 +1,21 @@
-#include <math.h>
 #include <stdio.h>
 
 #include "overlay/paint.h"
 
-enum { LABEL_PX = 12, MIN_PX = 8, MARGIN = 10, GAP = 5 };
-
-static int at_scale(int v, double s)
-{
-    int r = (int)lround(v * s);
-    return r > 1 ? r : 1;
-}
+enum { LABEL_PX = 12, MARGIN = 10, GAP = 5 };
 
 void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *st,
                        struct rc_text *text, double s, int top, const uint8_t ink[3])
 {
-    int margin = at_scale(MARGIN, s), gap = at_scale(GAP, s);
+    int margin = rc_overlay_scaled(MARGIN, s), gap = rc_overlay_scaled(GAP, s);
     int avail = o->canvas.height - top - 2 * margin;
-    unsigned px = (unsigned)at_scale(LABEL_PX, s);
-    px = px < MIN_PX ? MIN_PX : px;
+    unsigned px = rc_overlay_font_px(LABEL_PX, s);
     int w = 0, ascent = 0, descent = 0;
     /* Smaller text until every class fits, down to the smallest readable size. */
     for (;; px--) {
         rc_text_measure(text, "Hg", px, &w, &ascent, &descent);
-        if ((size_t)(avail / (ascent + descent + gap)) >= st->legend_count || px <= MIN_PX) {
+        if ((size_t)(avail / (ascent + descent + gap)) >= st->legend_count ||
+            px <= RC_OVERLAY_MIN_PX) {
             break;
         }
     }

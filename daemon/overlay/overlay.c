@@ -20,19 +20,18 @@ enum {
     MARGIN = 10,
     TICK_LENGTH = 4,
     TICK_GAP = 3,
-    MIN_PX = 8,
 };
 
-static int scaled(int v, double s)
+int rc_overlay_scaled(int v, double s)
 {
     int r = (int)lround(v * s);
     return r > 1 ? r : 1;
 }
 
-static unsigned font_px(int v, double s)
+unsigned rc_overlay_font_px(int v, double s)
 {
-    int r = scaled(v, s);
-    return (unsigned)(r < MIN_PX ? MIN_PX : r);
+    int r = rc_overlay_scaled(v, s);
+    return (unsigned)(r < RC_OVERLAY_MIN_PX ? RC_OVERLAY_MIN_PX : r);
 }
 
 bool rc_overlay_wanted(const struct rc_overlay_settings *st)
@@ -203,7 +202,7 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
                           const uint8_t ink[3])
 {
     struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
-    unsigned tick_px = font_px(TICK_PX, s), label_px = font_px(LABEL_PX, s);
+    unsigned tick_px = rc_overlay_font_px(TICK_PX, s), label_px = rc_overlay_font_px(LABEL_PX, s);
     int ascent = 0, descent = 0;
     /* As wide as the widest numbers of any band, so the layout never moves. */
     int widest = widest_label(st, vmin, vmax, text, tick_px, &ascent, &descent);
@@ -218,8 +217,8 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
         rc_text_measure(text, st->colorbar_label, label_px, &label_w, &label_ascent,
                         &label_descent);
     }
-    int margin = scaled(MARGIN, s), bar_w = scaled(BAR_WIDTH, s);
-    int tick_len = scaled(TICK_LENGTH, s), gap = scaled(TICK_GAP, s);
+    int margin = rc_overlay_scaled(MARGIN, s), bar_w = rc_overlay_scaled(BAR_WIDTH, s);
+    int tick_len = rc_overlay_scaled(TICK_LENGTH, s), gap = rc_overlay_scaled(TICK_GAP, s);
     int panel_w = margin + bar_w + tick_len + gap + widest + margin;
     if (label_w + 2 * margin > panel_w) {
         panel_w = label_w + 2 * margin;
@@ -270,7 +269,7 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
 {
     struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
     size_t count = colorbar_labels(st, vmin, vmax, labels);
-    unsigned tick_px = font_px(TICK_PX, s), label_px = font_px(LABEL_PX, s);
+    unsigned tick_px = rc_overlay_font_px(TICK_PX, s), label_px = rc_overlay_font_px(LABEL_PX, s);
     int ascent = 0, descent = 0, w;
     rc_text_measure(text, labels[0].text, tick_px, &w, &ascent, &descent);
     int label_w = 0, label_ascent = 0, label_descent = 0;
@@ -278,8 +277,8 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
         rc_text_measure(text, st->colorbar_label, label_px, &label_w, &label_ascent,
                         &label_descent);
     }
-    int margin = scaled(MARGIN, s), bar_h = scaled(BAR_WIDTH, s);
-    int tick_len = scaled(TICK_LENGTH, s), gap = scaled(TICK_GAP, s);
+    int margin = rc_overlay_scaled(MARGIN, s), bar_h = rc_overlay_scaled(BAR_WIDTH, s);
+    int tick_len = rc_overlay_scaled(TICK_LENGTH, s), gap = rc_overlay_scaled(TICK_GAP, s);
     int label_band = st->colorbar_label[0] ? label_ascent + label_descent + gap : 0;
     int panel_h = margin + label_band + bar_h + tick_len + gap + ascent + descent + margin;
     if (panel_h > o->canvas.height / 3) {
@@ -401,10 +400,10 @@ static enum rc_err draw_band_labels(struct rc_overlay *o, const struct rc_overla
                                     struct rc_text *text, double s, const uint8_t ink[3],
                                     struct rc_error *err)
 {
-    unsigned px = font_px(LABEL_PX, s);
+    unsigned px = rc_overlay_font_px(LABEL_PX, s);
     int w, ascent = 0, descent = 0;
     rc_text_measure(text, "Mg2", px, &w, &ascent, &descent);
-    int margin = scaled(MARGIN, s);
+    int margin = rc_overlay_scaled(MARGIN, s);
     int strip_h = ascent + descent + 2 * margin;
     struct rc_rect r = {o->scene.x, o->scene.y + o->scene.h - strip_h, o->scene.w, strip_h};
     if (r.w <= 0 || r.h <= 0) {
@@ -444,7 +443,7 @@ static enum rc_err make_axes(struct rc_overlay *o, const struct rc_overlay_setti
         {{st->axis_z[0], st->axis_z[1]}, {-x, -y, 0}, {-x, -y, st->top}, {-0.7071f, -0.7071f, 0}},
     };
     char texts[RC_AXES_MAX_LABELS][32];
-    unsigned px = font_px(TICK_PX, s);
+    unsigned px = rc_overlay_font_px(TICK_PX, s);
     int atlas_w = 1, atlas_h = 0, ascent = 0, descent = 0;
     struct rc_axes *a = &o->axes;
     for (int k = 0; k < (st->top > 0 ? 3 : 2); k++) {
@@ -507,10 +506,10 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
     o->scene = (struct rc_rect){0, 0, (int)st->width, (int)st->height};
     int top = 0;
     if (st->title[0]) {
-        unsigned px = st->title_px ? st->title_px : font_px(TITLE_PX, s);
+        unsigned px = st->title_px ? st->title_px : rc_overlay_font_px(TITLE_PX, s);
         int w, ascent, descent;
         rc_text_measure(text, st->title, px, &w, &ascent, &descent);
-        int band = scaled(TITLE_BAND, s);
+        int band = rc_overlay_scaled(TITLE_BAND, s);
         band = band > ascent + descent + 4 ? band : ascent + descent + 4;
         int x = ((int)st->width - w) / 2;
         rc_text_draw(text, &o->canvas, x > 2 ? x : 2, (band + ascent - descent) / 2, st->title, px,

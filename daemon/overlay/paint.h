@@ -9,6 +9,14 @@
 
 #include "overlay/overlay.h"
 
+/* The smallest text drawn, in pixels. */
+enum { RC_OVERLAY_MIN_PX = 8 };
+
+/* A size given at 360 output rows, at scale `s` (at least 1 pixel); and a font
+ * size so scaled, at least RC_OVERLAY_MIN_PX. */
+int rc_overlay_scaled(int v, double s);
+unsigned rc_overlay_font_px(int v, double s);
+
 /* Fills `r` (clipped to the canvas) with one premultiplied colour. */
 void rc_overlay_fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4]);
 /* A one-pixel frame just outside `r`. */

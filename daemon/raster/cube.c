@@ -289,14 +289,15 @@ static enum rc_err choose_times(const struct rc_slice *s, const double *t, size_
 
 /* The view of `array` that holds every dimension but x, y and one more at the
  * position the slice (or a size of one) gives; `*out` the view's x, y and that one
- * more (`time`, -1: none). */
+ * more (`time`, -1: none), and *band_dim that one more among `dims` (-1: none). */
 static enum rc_err make_view(GDALMDArrayH array, GDALDimensionH *dims, size_t n, struct axes a,
                              const struct rc_slice *s, GDALMDArrayH *view, struct axes *out,
-                             struct rc_error *err)
+                             int *band_dim, struct rc_error *err)
 {
     char expr[256] = "[";
     int kept = 0;
     *out = (struct axes){-1, -1, -1};
+    *band_dim = -1;
     for (unsigned k = 0; k < s->select_count; k++) {
         bool known = false;
         for (size_t i = 0; i < n; i++) {
@@ -332,6 +333,7 @@ static enum rc_err make_view(GDALMDArrayH array, GDALDimensionH *dims, size_t n,
                                     name, (unsigned long long)GDALDimensionGetSize(dims[i]), name);
             }
             out->time = kept;
+            *band_dim = (int)i;
         }
         out->x = (int)i == a.x ? kept : out->x;
         out->y = (int)i == a.y ? kept : out->y;
@@ -399,24 +401,12 @@ static enum rc_err open_classic(GDALMDArrayH array, const struct rc_slice *slice
         goto out;
     }
     struct axes a = find_axes(dims, n), kept;
-    rc = make_view(array, dims, n, a, slice, &view, &kept, err);
+    int band_dim = -1;
+    rc = make_view(array, dims, n, a, slice, &view, &kept, &band_dim, err);
     if (rc != RC_OK) {
         goto out;
     }
-    size_t steps = 1;
-    int band_dim = -1;
-    for (size_t i = 0, k = 0; i < n; i++) {
-        bool held = false;
-        for (unsigned j = 0; j < slice->select_count; j++) {
-            held = held || strcmp(slice->select[j].dim, GDALDimensionGetName(dims[i])) == 0;
-        }
-        held = held || ((int)i != a.x && (int)i != a.y && (int)i != a.time &&
-                        GDALDimensionGetSize(dims[i]) == 1);
-        if (!held && (int)k++ == kept.time) {
-            band_dim = (int)i;
-            steps = (size_t)GDALDimensionGetSize(dims[i]);
-        }
-    }
+    size_t steps = band_dim >= 0 ? (size_t)GDALDimensionGetSize(dims[band_dim]) : 1;
     if (band_dim >= 0 && band_dim == a.time) {
         t = time_values(dims[band_dim], steps);
     }

@@ -33,15 +33,17 @@ static bool date_label(GDALDatasetH ds, GDALRasterBandH band, char *out, size_t 
     return true;
 }
 
-/* NetCDF's time of a band, through GDAL's classic driver: NETCDF_DIM_time in the
- * units of the file's time#units, on a Gregorian calendar. */
-static double netcdf_time(GDALDatasetH ds, GDALRasterBandH band)
+/* NetCDF's time axis through GDAL's classic driver: the file's time#units on a
+ * Gregorian calendar (false when it has none). */
+static bool netcdf_units(GDALDatasetH ds, double *unit, double *epoch)
 {
-    double unit = 0, epoch = 0;
-    if (!rc_datetime_parse_cf_units(GDALGetMetadataItem(ds, "time#units", NULL), &unit, &epoch) ||
-        !rc_datetime_calendar_supported(GDALGetMetadataItem(ds, "time#calendar", NULL))) {
-        return NAN;
-    }
+    return rc_datetime_parse_cf_units(GDALGetMetadataItem(ds, "time#units", NULL), unit, epoch) &&
+           rc_datetime_calendar_supported(GDALGetMetadataItem(ds, "time#calendar", NULL));
+}
+
+/* A band's NETCDF_DIM_time in those units, as seconds since 1970. */
+static double netcdf_time(GDALRasterBandH band, double unit, double epoch)
+{
     const char *t = band ? GDALGetMetadataItem(band, "NETCDF_DIM_time", NULL) : NULL;
     char *end = NULL;
     double value = t ? strtod(t, &end) : NAN;
@@ -66,12 +68,13 @@ bool rc_raster_read_labels(GDALDatasetH ds, const unsigned *bands, size_t count,
     if (!t) {
         return false;
     }
-    bool all_times = count > 0;
+    double unit = 0, epoch = 0;
+    bool all_times = count > 0 && (times || netcdf_units(ds, &unit, &epoch));
     for (size_t i = 0; i < count; i++) {
         GDALRasterBandH band = GDALGetRasterBand(ds, (int)bands[i]);
         const char *description = band ? GDALGetDescription(band) : NULL;
         bool described = description && description[0];
-        t[i] = times ? times[i] : netcdf_time(ds, band);
+        t[i] = times ? times[i] : all_times ? netcdf_time(band, unit, epoch) : NAN;
         all_times = all_times && isfinite(t[i]) && (times || !described);
         if (described) {
             snprintf(r->labels[i], RC_RASTER_LABEL_MAX, "%s", description);

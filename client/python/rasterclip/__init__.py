@@ -239,16 +239,7 @@ def render_to(fileobj: IO[bytes], job: Mapping[str, Any], raster: Any = None,
     for attempt in range(RETRIES + 1):
         conn, prefix = _http.connection(url, timeout)
         try:
-            try:
-                conn.putrequest("POST", prefix + "/v1/render", skip_accept_encoding=True)
-                for key, value in sent.items():
-                    conn.putheader(key, value)
-                conn.endheaders()
-                for piece in body:
-                    conn.send(piece)
-                resp = conn.getresponse()
-            except OSError as e:
-                raise RenderError(0, "network", "cannot reach %s: %s" % (url, e), url=url) from e
+            resp = _post(conn, prefix + "/v1/render", sent, body, url)
             job_id = resp.getheader("X-Request-Id")
             if resp.status in (429, 503) and attempt < RETRIES:
                 resp.read()
@@ -265,6 +256,30 @@ def render_to(fileobj: IO[bytes], job: Mapping[str, Any], raster: Any = None,
         finally:
             conn.close()
     raise AssertionError("unreachable")
+
+
+def _post(conn, path, headers, body, url):
+    """Sends the request and returns the response. The daemon may answer before
+    the body is all sent (a 401, 413 or 503 decided on the headers) and close: that
+    answer is read rather than reported as the broken pipe it causes."""
+    try:
+        conn.putrequest("POST", path, skip_accept_encoding=True)
+        for key, value in headers.items():
+            conn.putheader(key, value)
+        conn.endheaders()
+    except OSError as e:
+        raise RenderError(0, "network", "cannot reach %s: %s" % (url, e), url=url) from e
+    failed = None
+    try:
+        for piece in body:
+            conn.send(piece)
+    except OSError as e:
+        failed = e
+    try:
+        return conn.getresponse()
+    except OSError as e:
+        raise RenderError(0, "network", "cannot reach %s: %s" % (url, failed or e),
+                          url=url) from (failed or e)
 
 
 def _server_url(server):
