@@ -24,16 +24,23 @@ RUN apt-get update -qq \
     && mkdir -p /usr/share/glvnd/egl_vendor.d \
     && printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "libEGL_nvidia.so.0"}}\n' \
         > /usr/share/glvnd/egl_vendor.d/10_nvidia.json \
-    && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
-        --groups video rasterclip \
-    && mkdir -p /var/cache/rasterclip && chown rasterclip /var/cache/rasterclip
+    && groupadd --system --gid 10001 rasterclip \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --groups video rasterclip \
+    && mkdir -p /var/cache/rasterclip && chown 10001:10001 /var/cache/rasterclip
 COPY demo /srv/rasterclip
 ENV NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=graphics,compute,utility,video
-USER rasterclip
+# Settings come from the environment (every flag has a RASTERCLIP_* twin; see
+# docs/configuration.md), so `podman run -e`, a Kubernetes `env:` or an env file
+# change them; flags after the image name still win.
+ENV RASTERCLIP_LISTEN=0.0.0.0:8080 \
+    RASTERCLIP_DATA_ROOT=/srv/rasterclip
+# A numeric user, so a pod's runAsNonRoot can check it (a name cannot be).
+USER 10001:10001
 EXPOSE 8080
 # SIGTERM drains: no new jobs (503), running ones finish within --drain-grace-seconds.
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["/usr/bin/rasterclip", "health", "--server", "http://127.0.0.1:8080"]
-ENTRYPOINT ["/usr/bin/rasterclipd", "--listen", "0.0.0.0:8080", "--data-root", "/srv/rasterclip"]
+ENTRYPOINT ["/usr/bin/rasterclipd"]

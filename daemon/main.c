@@ -83,6 +83,7 @@ static void reload(struct rc_config_source *cfgs, struct rc_http *http, int argc
         return;
     }
     rc_log_set_level(parse_level(rc_config_current(cfgs)->log_level));
+    rc_log_set_json(strcmp(rc_config_current(cfgs)->log_format, "json") == 0);
     if (rc_http_reload(http, &err) != RC_OK) {
         rc_log(RC_LOG_ERROR, "msg=\"reload of tokens failed, old tokens kept\" error=\"%s\"",
                err.message);
@@ -172,6 +173,8 @@ int main(int argc, char **argv)
         return check_sandbox(&cfg);
     }
     rc_log_set_level(parse_level(cfg.log_level));
+    rc_log_set_json(strcmp(cfg.log_format, "json") == 0);
+    rc_log_detect_journal();
     raise_descriptor_limit();
 
     /* Signals are taken synchronously by this thread only. */

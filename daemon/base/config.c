@@ -50,6 +50,9 @@ static const struct option_def options[] = {
     STR(data_root, ".", "directory that relative raster paths and file:// URLs resolve under"),
     STR(config_file, "", "file of `key = value` lines read before the environment and flags"),
     STR(log_level, "info", "error, warn, info or debug"),
+    STR(log_format, "logfmt",
+        "logfmt (key=value) or json (an object a line); syslog priorities are prefixed when "
+        "stderr is the systemd journal"),
     NUM(workers, 1, 64, "1", false, "render workers, each with its own GL context"),
     NUM(device, -1, 15, "-1", false,
         "hardware EGL device to pin workers to (-1: spread workers over every GPU)"),
@@ -90,6 +93,9 @@ static const struct option_def options[] = {
     BOOL(allow_private, "0",
          "let remote URLs reach loopback, private and link-local addresses (never metadata)"),
     STR(allow_host, "", "comma-separated host names remote URLs may use (empty: any host)"),
+    STR(allow_bucket, "",
+        "comma-separated buckets s3://, gs:// and az:// URLs may name (a bare name, or "
+        "scheme://name; * for any); empty: object storage refused"),
     STR(resolve, "", "comma-separated HOST:PORT:ADDRESS pins for remote URLs, as curl's --resolve"),
     NUM(fetch_connect_timeout_ms, 100, 600000, "5000", true, "connect timeout for remote rasters"),
     NUM(fetch_timeout_ms, 100, 3600000, "60000", true, "total time to read one remote raster"),
@@ -111,6 +117,9 @@ static const struct option_def options[] = {
         "colour conversion: gpu (a shader before readback), cpu, or auto (gpu on hardware)"),
     STR(cors_origin, "", "origins (comma-separated, or *) whose pages may fetch clips"),
     STR(token_file, "", "file of bearer tokens, one a line; requests must bring one"),
+    STR(url_signing_key_file, "",
+        "file whose bytes are the HMAC-SHA256 key of signed /v1/render URLs (expires= and sig=), "
+        "which need no token"),
     BOOL(auth_health, "0", "require a token on /healthz, /readyz and /metrics too"),
 };
 
@@ -360,6 +369,10 @@ enum rc_err rc_config_load(struct rc_config *cfg, int argc, char **argv, bool *h
         strcmp(cfg->reader_sandbox, "strict") != 0) {
         rc = rc_error_set(err, RC_ERR_INVALID, "reader_sandbox",
                           "reader_sandbox must be available or strict");
+    }
+    if (rc == RC_OK && strcmp(cfg->log_format, "logfmt") != 0 &&
+        strcmp(cfg->log_format, "json") != 0) {
+        rc = rc_error_set(err, RC_ERR_INVALID, "log_format", "log_format must be logfmt or json");
     }
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     bool level_ok = false;

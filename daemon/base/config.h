@@ -20,6 +20,7 @@ struct rc_config {
     char data_root[4096];
     char config_file[4096];
     char log_level[16];
+    char log_format[8]; /* "logfmt" or "json" */
     long workers;
     long device; /* hardware EGL device to pin every worker to; -1: spread over all */
     long queue;
@@ -48,6 +49,7 @@ struct rc_config {
     long allow_private; /* 0 or 1 */
     char allow_host[4096];
     char resolve[4096];
+    char allow_bucket[4096]; /* object-storage buckets jobs may name; empty: none */
     long fetch_connect_timeout_ms;
     long fetch_timeout_ms;
     long max_fetch_mb;
@@ -59,6 +61,7 @@ struct rc_config {
     long clip_cache_mb;
     char cors_origin[4096]; /* comma-separated origins, "*" for any, empty for none */
     char token_file[4096];  /* bearer tokens, one a line; empty: no authentication */
+    char url_signing_key_file[4096]; /* key of signed render URLs; empty: none */
     long auth_health;       /* 0 or 1: tokens on /healthz, /readyz, /metrics too */
 };
 

@@ -1,7 +1,12 @@
 #include "base/metrics.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 void rc_histogram_init(struct rc_histogram *h, const double *bounds, size_t bucket_count)
 {
@@ -75,4 +80,95 @@ size_t rc_heap_bytes(void)
 #else
     return 0;
 #endif
+}
+
+/* The start time in seconds since the epoch: boot time (/proc/stat's btime)
+ * plus the process's start in clock ticks after boot (/proc/self/stat, field 22). */
+static double start_time_seconds(void)
+{
+    double btime = 0;
+    char line[256];
+    FILE *f = fopen("/proc/stat", "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "btime ", 6) == 0) {
+            btime = strtod(line + 6, NULL);
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    char stat[1024] = "";
+    f = fopen("/proc/self/stat", "r");
+    size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    stat[n] = '\0';
+    /* Fields after the command name, which may hold spaces and parentheses. */
+    const char *p = strrchr(stat, ')');
+    unsigned long long start = 0;
+    for (int field = 2; p && *p && field < 22; p++) {
+        field += *p == ' ';
+        if (field == 22) {
+            start = strtoull(p + 1, NULL, 10);
+        }
+    }
+    long ticks = sysconf(_SC_CLK_TCK);
+    return btime + (ticks > 0 ? (double)start / (double)ticks : 0);
+}
+
+static unsigned long open_fds(void)
+{
+    unsigned long count = 0;
+    DIR *d = opendir("/proc/self/fd");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        count += e->d_name[0] != '.';
+    }
+    if (d) {
+        closedir(d);
+        count--; /* the directory's own descriptor */
+    }
+    return count;
+}
+
+void rc_metrics_write_process(struct rc_buf *out)
+{
+    struct rusage ru;
+    double cpu = 0;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+              (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    }
+    unsigned long long pages_vm = 0, pages_rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f || fscanf(f, "%llu %llu", &pages_vm, &pages_rss) != 2) {
+        pages_vm = pages_rss = 0;
+    }
+    if (f) {
+        fclose(f);
+    }
+    unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
+    struct rlimit lim = {0};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    const struct {
+        const char *name, *type, *help;
+        double value;
+    } families[] = {
+        {"process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.",
+         cpu},
+        {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+         (double)(pages_rss * page)},
+        {"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+         (double)(pages_vm * page)},
+        {"process_open_fds", "gauge", "Open file descriptors.", (double)open_fds()},
+        {"process_max_fds", "gauge", "The open file descriptor limit.", (double)lim.rlim_cur},
+        {"process_start_time_seconds", "gauge",
+         "Start time of the process since the epoch in seconds.", start_time_seconds()},
+    };
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        rc_metrics_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", families[i].name,
+                          families[i].help, families[i].name, families[i].type, families[i].name,
+                          families[i].value);
+    }
 }

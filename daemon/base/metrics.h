@@ -30,6 +30,10 @@ void rc_histogram_write(struct rc_histogram *h, const char *name, const char *la
 void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The process_* families Prometheus client libraries write: CPU seconds,
+ * resident and virtual memory, open and most descriptors, start time. */
+void rc_metrics_write_process(struct rc_buf *out);
+
 /* Bytes the process has allocated and not freed (the sanitizer's count under
  * ASan/TSan, glibc's mallinfo2 otherwise): a leak shows here, allocator caching
  * does not. */

@@ -76,7 +76,7 @@ enum MHD_Result rc_http_send_clip_file(struct request *req)
         if (resp) {
             add_file_headers(resp, job);
         }
-        return rc_http_queue(http, conn, MHD_HTTP_NOT_MODIFIED, resp, NULL, job->id);
+        return rc_http_queue(http, conn, MHD_HTTP_NOT_MODIFIED, resp, NULL, job->id, 0, NULL);
     }
     const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Range");
     const char *if_range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Range");
@@ -98,13 +98,16 @@ enum MHD_Result rc_http_send_clip_file(struct request *req)
         struct rc_error err;
         rc_error_set(&err, RC_ERR_INVALID, "Range", "no range within the clip's %llu bytes",
                      (unsigned long long)size);
-        resp = rc_http_error_response(http, &err, MHD_HTTP_RANGE_NOT_SATISFIABLE);
+        size_t len = 0;
+        resp = rc_http_error_response(http, &err, MHD_HTTP_RANGE_NOT_SATISFIABLE, &len);
         if (resp) {
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
             add_file_headers(resp, job);
         }
+        char reason[RC_REASON_BYTES];
+        rc_http_error_reason(&err, reason, sizeof(reason));
         return rc_http_queue(http, conn, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, "application/json",
-                             job->id);
+                             job->id, len, reason);
     }
     if (answer == RC_RANGES_OK && count == 1) {
         status = MHD_HTTP_PARTIAL_CONTENT;
@@ -130,10 +133,19 @@ enum MHD_Result rc_http_send_clip_file(struct request *req)
         return rc_http_send_error_code(http, conn, RC_ERR_NOMEM, "", "out of memory");
     }
     add_file_headers(resp, job);
-    atomic_store(&job->progress->bytes_sent, size);
+    /* The clip's bytes this answer carries (a HEAD's none). */
+    uint64_t body = size;
+    if (answer == RC_RANGES_OK) {
+        body = 0;
+        for (size_t i = 0; i < count; i++) {
+            body += ranges[i].last - ranges[i].first + 1;
+        }
+    }
+    body = req->head ? 0 : body;
+    atomic_store(&job->progress->bytes_sent, body);
     if (status == MHD_HTTP_OK) {
         return rc_http_queue_clip(http, conn, resp, content_type, job->id, job->frames,
-                                  req->ignored);
+                                  req->ignored, body);
     }
-    return rc_http_queue(http, conn, status, resp, content_type, job->id);
+    return rc_http_queue(http, conn, status, resp, content_type, job->id, body, NULL);
 }

@@ -1,5 +1,7 @@
 #include "http/guard.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ struct watched {
     bool busy;        /* the access handler runs for it */
     bool answered;    /* a response is queued for the current request */
     bool cut;         /* the guard answered and shut it down */
+    struct rc_guard_answer answer; /* of the current request */
     double window_ms; /* BODY: start of the current window */
     uint64_t window_bytes;
 };
@@ -74,6 +77,22 @@ static void cut(struct watched *w, unsigned status, const char *reason, enum rc_
     w->cut = true;
     rc_log(RC_LOG_DEBUG, "msg=\"connection cut\" status=%u detail=\"%s\"", status, message);
     if (status) {
+        /* No request reached the access handler: its access line is written here. */
+        char peer[INET6_ADDRSTRLEN + 1] = "-";
+        struct sockaddr_storage ss = {0};
+        socklen_t sl = sizeof(ss);
+        if (getpeername(w->fd, (struct sockaddr *)&ss, &sl) != 0) {
+            ss.ss_family = AF_UNSPEC;
+        }
+        if (ss.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof(peer));
+        } else if (ss.ss_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof(peer));
+        }
+        rc_log(RC_LOG_INFO,
+               "msg=access method=- route=- path=\"-\" status=%u bytes=0 duration_ms=0 "
+               "request_id=- peer=%s completed=0 reason=\"%s\"",
+               status, peer, message);
         struct rc_error err;
         rc_error_set(&err, code, field, "%s", message);
         char *json = rc_http_error_text(&err);
@@ -367,23 +386,33 @@ void rc_guard_leave(struct rc_guard *g, struct MHD_Connection *conn, bool body_p
     pthread_mutex_unlock(&g->lock);
 }
 
-void rc_guard_answered(struct rc_guard *g, struct MHD_Connection *conn)
+void rc_guard_answered(struct rc_guard *g, struct MHD_Connection *conn,
+                       const struct rc_guard_answer *answer)
 {
     struct watched *w = lock_watched(g, conn);
     if (!w) {
         return;
     }
+    w->answer = *answer;
     w->answered = true;
     w->phase = HANDLED;
     pthread_mutex_unlock(&g->lock);
 }
 
-void rc_guard_request_done(struct rc_guard *g, struct MHD_Connection *conn)
+void rc_guard_request_done(struct rc_guard *g, struct MHD_Connection *conn,
+                           struct rc_guard_answer *out)
 {
     struct watched *w = lock_watched(g, conn);
+    if (out) {
+        memset(out, 0, sizeof(*out));
+    }
     if (!w) {
         return;
     }
+    if (out) {
+        *out = w->answer;
+    }
+    memset(&w->answer, 0, sizeof(w->answer));
     w->phase = WAITING;
     w->since_ms = rc_clock_ms();
     w->served = true;

@@ -76,9 +76,23 @@ void *rc_guard_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 bool rc_guard_enter(struct rc_guard *g, struct MHD_Connection *conn);
 void rc_guard_leave(struct rc_guard *g, struct MHD_Connection *conn, bool body_pending,
                     size_t body_bytes);
+enum { RC_REASON_BYTES = 384 }; /* an error's field and message */
+
+/* What the current request was answered: kept with the connection from the
+ * queueing of the response to the request's end, for its access-log line. */
+struct rc_guard_answer {
+    unsigned status; /* 0: none queued */
+    uint64_t bytes;  /* of the body; UINT64_MAX: a streamed job's, counted there */
+    char reason[RC_REASON_BYTES];
+    char request_id[48];
+};
+
 /* A response is queued on the connection (rc_http_queue). */
-void rc_guard_answered(struct rc_guard *g, struct MHD_Connection *conn);
-/* The request is over; the connection may carry another. */
-void rc_guard_request_done(struct rc_guard *g, struct MHD_Connection *conn);
+void rc_guard_answered(struct rc_guard *g, struct MHD_Connection *conn,
+                       const struct rc_guard_answer *answer);
+/* The request is over; the connection may carry another. `out` (may be NULL):
+ * what it was answered. */
+void rc_guard_request_done(struct rc_guard *g, struct MHD_Connection *conn,
+                           struct rc_guard_answer *out);
 
 #endif

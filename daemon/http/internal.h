@@ -21,6 +21,34 @@
 #include "http/listen.h"
 #include "job/job.h"
 
+/* What requests are counted by (http/requests.c). */
+enum rc_route {
+    RC_ROUTE_OTHER,
+    RC_ROUTE_RENDER,
+    RC_ROUTE_JOB,
+    RC_ROUTE_CACHE,
+    RC_ROUTE_CACHE_KEY,
+    RC_ROUTE_INFO,
+    RC_ROUTE_COLORMAPS,
+    RC_ROUTE_HEALTHZ,
+    RC_ROUTE_READYZ,
+    RC_ROUTE_METRICS,
+    RC_ROUTE_PAGE,
+    RC_ROUTE_DOCS,
+    RC_ROUTE_OPENAPI,
+    RC_ROUTE_COUNT
+};
+enum rc_method {
+    RC_METHOD_GET,
+    RC_METHOD_HEAD,
+    RC_METHOD_POST,
+    RC_METHOD_DELETE,
+    RC_METHOD_OPTIONS,
+    RC_METHOD_OTHER,
+    RC_METHOD_COUNT
+};
+enum { RC_CODE_SLOTS = 24 };
+
 struct rc_http {
     struct rc_config_source *cfgs; /* the config in force: read per request */
     struct rc_workers *workers;
@@ -34,6 +62,8 @@ struct rc_http {
     atomic_bool draining;
     /* metrics */
     atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
+    atomic_uint_fast64_t counts[RC_METHOD_COUNT][RC_ROUTE_COUNT][RC_CODE_SLOTS]; /* ended */
+    atomic_uint_fast64_t next_request_id;
     atomic_uint_fast64_t rejected_uploads; /* 503: max_uploads_mb was full */
     atomic_uint_fast64_t uploads_bytes;    /* reserved by request bodies being read or held */
     struct rc_histogram ttfb;              /* request to first body byte */
@@ -59,6 +89,9 @@ struct request {
     char ignored[256]; /* query parameters nobody knows, ignored */
     double start_ms;
     struct rc_job *job; /* one reference, dropped at completion */
+    enum rc_method method;
+    enum rc_route route_name;
+    char path[160]; /* for the access log */
     pthread_mutex_t lock;
     bool suspended;        /* under lock: waiting for the worker */
     bool ready;            /* under lock: the worker has called job_ready */
@@ -77,6 +110,24 @@ struct stream {
     bool first_byte_seen;
 };
 
+/* One ended request, for its access-log line and counters. */
+struct rc_http_done {
+    enum rc_method method;
+    enum rc_route route;
+    const char *path;
+    struct rc_guard_answer answer;
+    uint64_t bytes;
+    double duration_ms;
+    bool completed; /* the answer went out whole */
+};
+enum rc_route rc_http_route_of(const char *url);
+enum rc_method rc_http_method_of(const char *method);
+/* Counts the request and writes its access-log line (http/requests.c). */
+void rc_http_request_done(struct rc_http *http, struct MHD_Connection *conn,
+                          const struct rc_http_done *done);
+/* rasterclip_http_requests_total. */
+void rc_http_write_request_metrics(struct rc_http *http, struct rc_buf *out);
+
 static inline const struct rc_config *rc_http_config(const struct rc_http *http)
 {
     return rc_config_current(http->cfgs);
@@ -84,16 +135,19 @@ static inline const struct rc_config *rc_http_config(const struct rc_http *http)
 
 /* Queues `resp` (NULL: MHD_NO) with the headers every answer carries: for a body,
  * its Content-Type, no-store and nosniff; CORS; X-Request-Id when given;
- * WWW-Authenticate on 401, Retry-After on 429 and 503, the preflight's on 204. */
+ * WWW-Authenticate on 401, Retry-After on 429 and 503, the preflight's on 204.
+ * `bytes` (the body's; UINT64_MAX: a job's stream) and `reason` (an error's
+ * message, or NULL) are for the access log. */
 enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn, unsigned status,
                               struct MHD_Response *resp, const char *content_type,
-                              const char *request_id);
+                              const char *request_id, uint64_t bytes, const char *reason);
 /* A clip's 200: rc_http_queue() plus X-Frame-Count, the clip's length in frames
  * (0: not known, no header), and X-Rasterclip-Ignored, the query parameters it
  * ignored (NULL or "": none). */
 enum MHD_Result rc_http_queue_clip(struct rc_http *http, struct MHD_Connection *conn,
                                    struct MHD_Response *resp, const char *content_type,
-                                   const char *request_id, size_t frames, const char *ignored);
+                                   const char *request_id, size_t frames, const char *ignored,
+                                   uint64_t bytes);
 /* Takes `text` (malloc'ed). */
 enum MHD_Result rc_http_send_text(struct rc_http *http, struct MHD_Connection *conn,
                                   unsigned status, char *text, const char *content_type,
@@ -105,9 +159,12 @@ enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *c
  * NULL when memory is short). */
 char *rc_http_error_text(const struct rc_error *err);
 /* The JSON error body as a response (counted as a 4xx or 5xx by `status`), for
- * an answer that needs headers of its own; NULL when memory is short. */
+ * an answer that needs headers of its own; NULL when memory is short. `len`
+ * (may be NULL): the body's bytes. */
 struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct rc_error *err,
-                                            unsigned status);
+                                            unsigned status, size_t *len);
+/* "field: message", the access log's reason. */
+void rc_http_error_reason(const struct rc_error *err, char *out, size_t size);
 enum MHD_Result rc_http_send_error(struct rc_http *http, struct MHD_Connection *conn,
                                    const struct rc_error *err, const char *request_id);
 enum MHD_Result rc_http_send_error_code(struct rc_http *http, struct MHD_Connection *conn,
@@ -135,6 +192,8 @@ enum MHD_Result rc_http_send_clip_file(struct request *req);
 
 /* POST, GET and HEAD /v1/render (http/render_route.c), called again on resume. */
 enum MHD_Result rc_http_handle_render(struct request *req);
+/* GET /metrics, the Prometheus text format (http/metrics.c). */
+enum MHD_Result rc_http_handle_metrics(struct rc_http *http, struct MHD_Connection *conn);
 /* Every other GET: the demo page, health, info, colormaps, metrics (http/endpoints.c). */
 enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *conn,
                                    const char *url);

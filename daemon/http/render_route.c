@@ -80,7 +80,17 @@ static enum MHD_Result start_stream(struct request *req)
     }
     return rc_http_queue_clip(req->http, req->conn, resp,
                               rc_format_content_type(s->job->spec.format), s->job->id,
-                              s->job->frames, req->ignored);
+                              s->job->frames, req->ignored, UINT64_MAX);
+}
+
+/* A HEAD's body: never read. */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 /* Called by the worker once the job streams or has failed. */
@@ -216,18 +226,25 @@ enum MHD_Result rc_http_handle_render(struct request *req)
         }
         return rc_http_send_error(http, req->conn, &err, NULL);
     }
-    if (req->head) {
-        /* HEAD: the job is valid; say what a GET would send, render nothing. */
-        const char *type = rc_format_content_type(spec.format);
-        rc_job_spec_finish(&spec);
-        struct MHD_Response *resp =
-            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        return rc_http_queue_clip(http, req->conn, resp, type, NULL, 0, req->ignored);
-    }
+    const char *type = rc_format_content_type(spec.format);
+    size_t frames = spec.frames; /* 0 when the bands decide it */
     req->job = rc_job_create(&spec, (size_t)rc_http_config(http)->byte_queue_kb * 1024);
     if (!req->job) {
         rc_job_spec_finish(&spec);
         return rc_http_send_error_code(http, req->conn, RC_ERR_NOMEM, "", "out of memory");
+    }
+    if (req->head) {
+        /* HEAD: what a GET would get, rendering nothing. A clip the clip cache
+         * holds answers with its file's headers (length, ETag, ranges, frames);
+         * any other would stream, so the answer is a stream's (no length). */
+        if (rc_workers_cached_clip(http->workers, req->job)) {
+            return rc_http_send_clip_file(req);
+        }
+        rc_job_unref(req->job);
+        req->job = NULL;
+        struct MHD_Response *resp =
+            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, no_body, NULL, NULL);
+        return rc_http_queue_clip(http, req->conn, resp, type, NULL, frames, req->ignored, 0);
     }
     /* The uploads move into the job, which frees them. */
     if (raster) {

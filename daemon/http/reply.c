@@ -61,7 +61,8 @@ static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
 
 enum MHD_Result rc_http_queue_clip(struct rc_http *http, struct MHD_Connection *conn,
                                    struct MHD_Response *resp, const char *content_type,
-                                   const char *request_id, size_t frames, const char *ignored)
+                                   const char *request_id, size_t frames, const char *ignored,
+                                   uint64_t bytes)
 {
     if (resp && ignored && ignored[0]) {
         MHD_add_response_header(resp, "X-Rasterclip-Ignored", ignored);
@@ -71,16 +72,19 @@ enum MHD_Result rc_http_queue_clip(struct rc_http *http, struct MHD_Connection *
         snprintf(count, sizeof(count), "%zu", frames);
         MHD_add_response_header(resp, "X-Frame-Count", count);
     }
-    return rc_http_queue(http, conn, MHD_HTTP_OK, resp, content_type, request_id);
+    return rc_http_queue(http, conn, MHD_HTTP_OK, resp, content_type, request_id, bytes, NULL);
 }
 
 enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn, unsigned status,
                               struct MHD_Response *resp, const char *content_type,
-                              const char *request_id)
+                              const char *request_id, uint64_t bytes, const char *reason)
 {
     if (!resp) {
         return MHD_NO;
     }
+    struct rc_guard_answer answer = {.status = status, .bytes = bytes};
+    snprintf(answer.reason, sizeof(answer.reason), "%s", reason ? reason : "");
+    snprintf(answer.request_id, sizeof(answer.request_id), "%s", request_id ? request_id : "");
     if (content_type) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL)) {
@@ -104,7 +108,7 @@ enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn,
                                 "Content-Type, Authorization");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
-    rc_guard_answered(http->guard, conn);
+    rc_guard_answered(http->guard, conn, &answer);
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -114,13 +118,13 @@ enum MHD_Result rc_http_send_text(struct rc_http *http, struct MHD_Connection *c
                                   unsigned status, char *text, const char *content_type,
                                   const char *request_id)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    size_t len = strlen(text);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(text);
         return MHD_NO;
     }
-    return rc_http_queue(http, conn, status, resp, content_type, request_id);
+    return rc_http_queue(http, conn, status, resp, content_type, request_id, len, NULL);
 }
 
 enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *conn,
@@ -133,6 +137,15 @@ enum MHD_Result rc_http_send_json(struct rc_http *http, struct MHD_Connection *c
     }
     /* json_dumps allocates with malloc, which MHD_RESPMEM_MUST_FREE frees. */
     return rc_http_send_text(http, conn, status, text, "application/json", request_id);
+}
+
+void rc_http_error_reason(const struct rc_error *err, char *out, size_t size)
+{
+    if (err->field[0]) {
+        snprintf(out, size, "%s: %s", err->field, err->message);
+    } else {
+        snprintf(out, size, "%s", err->message);
+    }
 }
 
 char *rc_http_error_text(const struct rc_error *err)
@@ -148,7 +161,7 @@ char *rc_http_error_text(const struct rc_error *err)
 }
 
 struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct rc_error *err,
-                                            unsigned status)
+                                            unsigned status, size_t *len)
 {
     if (status >= 500) {
         atomic_fetch_add(&http->errors_5xx, 1);
@@ -156,10 +169,14 @@ struct MHD_Response *rc_http_error_response(struct rc_http *http, const struct r
         atomic_fetch_add(&http->errors_4xx, 1);
     }
     char *text = rc_http_error_text(err);
+    size_t n = text ? strlen(text) : 0;
     struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+        text ? MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE) : NULL;
     if (!resp) {
         free(text);
+    }
+    if (len) {
+        *len = n;
     }
     return resp;
 }
@@ -168,8 +185,11 @@ enum MHD_Result rc_http_send_error(struct rc_http *http, struct MHD_Connection *
                                    const struct rc_error *err, const char *request_id)
 {
     unsigned status = rc_http_status(err->code);
-    struct MHD_Response *resp = rc_http_error_response(http, err, status);
-    return rc_http_queue(http, conn, status, resp, "application/json", request_id);
+    size_t len = 0;
+    struct MHD_Response *resp = rc_http_error_response(http, err, status, &len);
+    char reason[RC_REASON_BYTES];
+    rc_http_error_reason(err, reason, sizeof(reason));
+    return rc_http_queue(http, conn, status, resp, "application/json", request_id, len, reason);
 }
 
 enum MHD_Result rc_http_send_error_code(struct rc_http *http, struct MHD_Connection *conn,
@@ -184,5 +204,5 @@ enum MHD_Result rc_http_send_error_code(struct rc_http *http, struct MHD_Connect
 enum MHD_Result rc_http_send_preflight(struct rc_http *http, struct MHD_Connection *conn)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    return rc_http_queue(http, conn, MHD_HTTP_NO_CONTENT, resp, NULL, NULL);
+    return rc_http_queue(http, conn, MHD_HTTP_NO_CONTENT, resp, NULL, NULL, 0, NULL);
 }

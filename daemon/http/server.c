@@ -236,6 +236,9 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         req->http = http;
         req->conn = conn;
         req->start_ms = rc_clock_ms();
+        req->method = rc_http_method_of(method);
+        req->route_name = rc_http_route_of(url);
+        snprintf(req->path, sizeof(req->path), "%s", url);
         const struct rc_config *cfg = rc_http_config(http);
         rc_body_init(&req->in, (size_t)cfg->max_body_bytes, upload_limit(http));
         pthread_mutex_init(&req->lock, NULL);
@@ -320,11 +323,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct rc_http *http = cls;
-    rc_guard_request_done(http->guard, conn);
     struct request *req = *con_cls;
+    struct rc_http_done done = {.completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK};
+    rc_guard_request_done(http->guard, conn, &done.answer);
     if (!req) {
         return;
     }
+    done.method = req->method;
+    done.route = req->route_name;
+    done.path = req->path;
+    done.duration_ms = rc_clock_ms() - req->start_ms;
+    done.bytes = done.answer.bytes;
+    if (done.bytes == UINT64_MAX) {
+        done.bytes = req->job ? atomic_load(&req->job->progress->bytes_sent) : 0;
+    }
+    rc_http_request_done(http, conn, &done);
     if (req->job) {
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
             atomic_store(&req->job->cancel, true);

@@ -235,7 +235,9 @@ bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_co
 
 void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)
 {
-    rc_metrics_printf(out, "# TYPE rasterclip_stage_seconds histogram\n");
+    rc_metrics_printf(out, "# HELP rasterclip_stage_seconds Time a job spends in each stage "
+                           "(reading, rendering, encoding...).\n"
+                           "# TYPE rasterclip_stage_seconds histogram\n");
     for (int i = 0; i < STAGE_COUNT; i++) {
         char labels[32];
         snprintf(labels, sizeof(labels), "stage=\"%s\"", rc_job_stage_names[i]);

@@ -271,6 +271,7 @@ int rc_reader_main(void)
     char tag[32];
     snprintf(tag, sizeof(tag), "reader=%ld", (long)getpid());
     rc_log_set_tag(tag);
+    rc_log_detect_journal();
     uint64_t netns_inode = 0;
     bool netns = rc_sandbox_unshare_network(&netns_inode);
     /* Ready before the request comes: a reader may be started ahead of its job. */
@@ -287,6 +288,7 @@ int rc_reader_main(void)
     terminate_slice(&in.req.slice);
     const struct rc_config *cfg = &req->cfg;
     rc_log_set_level((enum rc_log_level)req->log_level);
+    rc_log_set_json(strcmp(cfg->log_format, "json") == 0);
     GDALSetCacheMax64((GIntBig)cfg->gdal_cache_mb << 20);
     struct rc_error err = {0};
     const uint8_t *upload = NULL;

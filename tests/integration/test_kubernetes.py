@@ -39,7 +39,8 @@ class KubernetesTest(unittest.TestCase):
 
     def test_manifests_validate(self):
         self.assertEqual(self.returncode, 0, self.report)
-        self.assertEqual(set(self.builds), {"base", "overlays/gpu", "overlays/keda"})
+        self.assertEqual(set(self.builds), {"base", "overlays/gpu", "overlays/keda",
+                                            "overlays/prometheus-operator"})
         for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler",
                      "ConfigMap"):
             self.assertEqual(len(self.objects("base", kind)), 1, kind)
@@ -49,6 +50,31 @@ class KubernetesTest(unittest.TestCase):
         self.assertEqual(gpu["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], "1")
         base = self.objects("base", "Deployment")[0]["spec"]["template"]["spec"]
         self.assertNotIn("nvidia.com/gpu", base["containers"][0]["resources"]["limits"])
+        monitor = self.objects("overlays/prometheus-operator", "PodMonitor")[0]["spec"]
+        self.assertEqual(monitor["selector"]["matchLabels"],
+                         self.objects("base", "Deployment")[0]["spec"]["selector"]["matchLabels"])
+        self.assertEqual(monitor["podMetricsEndpoints"][0]["path"], "/metrics")
+
+    def test_the_pod_runs_as_the_images_numeric_user(self):
+        pod = self.objects("base", "Deployment")[0]["spec"]["template"]["spec"]
+        ctx = pod["securityContext"]
+        self.assertTrue(ctx["runAsNonRoot"])
+        with open(os.path.join(SOURCE, "Dockerfile")) as f:
+            user = re.search(r"^USER (\d+):(\d+)$", f.read(), re.M)
+        self.assertIsNotNone(user, "the image's USER is not numeric")
+        self.assertEqual((ctx["runAsUser"], ctx["runAsGroup"]), (int(user[1]), int(user[2])))
+        self.assertEqual(ctx["fsGroup"], int(user[2]))
+        container = pod["containers"][0]
+        self.assertTrue(container["securityContext"]["readOnlyRootFilesystem"])
+        # Everything the daemon writes is on a volume: the clip cache and /tmp.
+        env = {e["name"]: e["value"] for e in container["env"]}
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        self.assertIn(env["RASTERCLIP_CLIP_CACHE"], mounts)
+        self.assertIn("/tmp", mounts)
+        data = mounts[env["RASTERCLIP_DATA_ROOT"]]
+        self.assertTrue(data["readOnly"])
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        self.assertIn("persistentVolumeClaim", volumes[data["name"]])
 
     def metric_names(self):
         _, _, text = self.daemon.request("GET", "/metrics")
@@ -79,16 +105,25 @@ class KubernetesTest(unittest.TestCase):
         for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
             self.assertEqual(container[probe]["httpGet"]["path"], path)
             self.assertEqual(self.daemon.request("GET", path)[0], 200)
-        # Every option the pods pass is one the daemon knows.
+        # Every setting the pods pass is one the daemon knows (its --help names each
+        # option's variable), and none goes as a flag, which would hide the env.
         usage = subprocess.run([DAEMON, "--help"], capture_output=True, text=True)
-        known = set(re.findall(r"--([a-z-]+)", usage.stdout + usage.stderr))
+        known = set(re.findall(r"env (RASTERCLIP_[A-Z0-9_]+)", usage.stdout + usage.stderr))
+        self.assertIn("RASTERCLIP_DATA_ROOT", known)
         for build in ("base", "overlays/gpu"):
-            args = self.objects(build, "Deployment")[0]["spec"]["template"]["spec"][
-                "containers"][0]["args"]
-            for arg in args:
-                self.assertIn(arg.split("=")[0][2:], known, arg)
+            spec = self.objects(build, "Deployment")[0]["spec"]["template"]["spec"][
+                "containers"][0]
+            self.assertNotIn("args", spec)
+            for var in spec["env"]:
+                if var["name"].startswith("RASTERCLIP_"):
+                    self.assertIn(var["name"], known, var)
+        gpu = self.objects("overlays/gpu", "Deployment")[0]["spec"]["template"]["spec"]
+        gpu_env = {e["name"]: e["value"] for e in gpu["containers"][0]["env"]}
+        self.assertEqual((gpu_env["RASTERCLIP_WORKERS"], gpu_env["RASTERCLIP_DEVICE"]), ("4", "0"))
+        self.assertIn("RASTERCLIP_DATA_ROOT", gpu_env)  # merged, not replaced
         # The kubelet waits longer than preStop and the drain grace together.
-        args = dict(a[2:].split("=", 1) for a in container["args"])
+        args = {e["name"][len("RASTERCLIP_"):].lower().replace("_", "-"): e["value"]
+                for e in container["env"]}
         pre_stop = container["lifecycle"]["preStop"]["exec"]["command"][-1]
         sleep = int(re.search(r"sleep (\d+)", pre_stop).group(1))
         self.assertIn("kill -TERM 1", pre_stop)  # new work stops first

@@ -1,7 +1,8 @@
 // Builds each kustomization under deploy/kubernetes/ (resources, strategic-merge
 // patches, deletions: the subset the manifests use) and validates every object
 // against the Kubernetes schema of its API version (kubernetes-models; KEDA's
-// for ScaledObject). Prints one line per object; exits 1 on the first problem.
+// for ScaledObject, the Prometheus operator's for PodMonitor). Prints one line
+// per object; exits 1 on the first problem.
 import fs from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
@@ -13,6 +14,7 @@ const models = {
   "policy/v1": "kubernetes-models/policy/v1",
   "autoscaling/v2": "kubernetes-models/autoscaling/v2",
   "keda.sh/v1alpha1": "@kubernetes-models/keda/keda.sh/v1alpha1",
+  "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
 };
 
 function fail(message) {
