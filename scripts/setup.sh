@@ -40,6 +40,8 @@ test_packages=(
     pyflakes3
     # the units: systemd-analyze verify, systemd-socket-activate
     systemd
+    # promtool: /metrics as Prometheus parses it
+    prometheus
     # coverage-guided fuzzing (scripts/fuzz.sh): clang and libFuzzer
     clang libclang-rt-14-dev
     # browser test: the demo page plays the stream

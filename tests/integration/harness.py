@@ -178,6 +178,13 @@ def metric(daemon, name):
     return int(found.group(1)) if found else None
 
 
+def metric_total(daemon, family):
+    """The sum of every sample of a labelled family (`name{...} value`)."""
+    _, _, text = daemon.request("GET", "/metrics")
+    return sum(int(v) for v in re.findall(r"^%s\{[^}]*\} (\d+)$" % re.escape(family),
+                                          text.decode(), re.M))
+
+
 def at_once(call, count, timeout=300):
     """Runs `call()` on `count` threads at once; returns their results."""
     results = []

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 
-from harness import DAEMON, SOURCE, DaemonTest, ffprobe, metric
+from harness import DAEMON, SOURCE, DaemonTest, ffprobe, metric_total
 
 sys.path.insert(0, os.path.join(SOURCE, "client", "python"))
 import rasterclip  # noqa: E402
@@ -204,13 +204,14 @@ class ParityTest(DaemonTest):
         self.assertEqual(rasterclip.__version__, info["version"])
 
     def test_an_upload_over_the_limit_is_refused_before_it_is_sent(self):
-        before = metric(self.daemon, "rasterclip_http_requests_total")
+        before = metric_total(self.daemon, "rasterclip_http_requests_total")
         with self.assertRaises(rasterclip.RenderError) as caught:
             rasterclip.render(self.JOB, raster=np.zeros((1024, 1024), np.float32),
                               server=self.daemon.url, token=self.TOKEN)
         self.assertEqual((caught.exception.status, caught.exception.field), (413, "raster"))
-        # One request reached the daemon (/v1/info), and the metrics read is another.
-        self.assertEqual(metric(self.daemon, "rasterclip_http_requests_total"), before + 2)
+        # One request reached the daemon (/v1/info), and the first metrics read is
+        # another (a request is counted when it ends).
+        self.assertEqual(metric_total(self.daemon, "rasterclip_http_requests_total"), before + 2)
 
     def test_an_array_is_sent_from_its_own_buffer(self):
         import tracemalloc
