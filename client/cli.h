@@ -25,6 +25,7 @@ enum {
 
 struct options {
     const char *command, *job_path, *out, *server, *token;
+    const char *key_file, *expires_in; /* sign */
     const char *url, *raster, *heights, *colormap, *mode, *title, *orbit, *size, *fps, *duration,
         *frames, *format;
     long retry;
@@ -40,6 +41,8 @@ json_t *build_job(const struct options *o);
 
 /* The render command (client/transfer.c). */
 int render(const struct options *o);
+/* The sign command (client/sign.c): job_path holds the URL. */
+int sign_url(const struct options *o);
 /* GETs `path` and prints the JSON answer. */
 int get_json(const struct options *o, const char *path);
 

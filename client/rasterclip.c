@@ -31,6 +31,7 @@ static void usage(FILE *to)
         to,
         "usage: rasterclip render [JOB.json] [options] -o OUT\n"
         "       rasterclip info | colormaps [--names] | health [--server URL]\n"
+        "       rasterclip sign --key-file FILE --expires-in SECONDS URL\n"
         "       rasterclip --version\n"
         "\n"
         "render: posts a render job and saves the clip as it streams.\n"
@@ -53,6 +54,10 @@ static void usage(FILE *to)
         "  --retry N         retry a busy daemon (429, 503) N times after its Retry-After\n"
         "                    (default 2)\n"
         "  --quiet           no progress bar and no summary line\n"
+        "\n"
+        "sign: prints URL (a GET of /v1/render) signed with the key in FILE (the daemon's\n"
+        "  --url-signing-key-file), valid for SECONDS: a page's <video src> needs no\n"
+        "  token then.\n"
         "\n"
         "common options:\n"
         "  --server URL      the daemon: http(s)://HOST:PORT or unix:PATH (default\n"
@@ -239,6 +244,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"--duration", &o->duration},
         {"--frames", &o->frames},
         {"--format", &o->format},
+        {"--key-file", &o->key_file},
+        {"--expires-in", &o->expires_in},
     };
     for (int i = 2; i < argc; i++) {
         bool matched = false;
@@ -298,6 +305,9 @@ int main(int argc, char **argv)
     if (status != EXIT_OK) {
         usage(stderr);
         return status;
+    }
+    if (strcmp(o.command, "sign") == 0) {
+        return sign_url(&o);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (strcmp(o.command, "render") == 0) {

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include "base/urlsign.h"
 
 struct token_set {
     char tokens[RC_ACCESS_MAX_TOKENS][RC_ACCESS_MAX_TOKEN_BYTES];
@@ -12,9 +15,17 @@ struct token_set {
     struct token_set *older;
 };
 
+struct signing_key {
+    uint8_t bytes[RC_URLSIGN_MAX_KEY];
+    size_t len;
+    struct signing_key *older;
+};
+
 struct rc_access {
     _Atomic(struct token_set *) current; /* NULL: no authentication */
     struct token_set *retired;           /* main thread only */
+    _Atomic(struct signing_key *) key;   /* NULL: no signed URLs */
+    struct signing_key *retired_keys;    /* main thread only */
 };
 
 static enum rc_err load_tokens(const char *path, struct token_set **out, struct rc_error *err)
@@ -90,10 +101,86 @@ enum rc_err rc_access_reload(struct rc_access *access, const char *token_file, s
     return RC_OK;
 }
 
+enum rc_err rc_access_set_signing_key(struct rc_access *access, const char *key_file,
+                                      struct rc_error *err)
+{
+    struct signing_key *key = NULL;
+    if (key_file && key_file[0]) {
+        key = calloc(1, sizeof(*key));
+        if (!key) {
+            return rc_error_set(err, RC_ERR_NOMEM, "url_signing_key_file", "out of memory");
+        }
+        const char *why = "";
+        long len = rc_urlsign_read_key(key_file, key->bytes, &why);
+        if (len < 0) {
+            free(key);
+            return rc_error_set(err, RC_ERR_INVALID, "url_signing_key_file", "%s", why);
+        }
+        key->len = (size_t)len;
+    }
+    struct signing_key *old = atomic_exchange(&access->key, key);
+    if (old) {
+        old->older = access->retired_keys;
+        access->retired_keys = old;
+    }
+    return RC_OK;
+}
+
+enum rc_signed rc_access_check_signed(struct rc_access *access, const char *path,
+                                      const struct rc_urlsign_param *params, size_t count,
+                                      struct rc_error *err)
+{
+    const char *sig = NULL, *expires = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(params[i].key, "sig") == 0) {
+            sig = params[i].value ? params[i].value : "";
+        } else if (strcmp(params[i].key, "expires") == 0) {
+            expires = params[i].value ? params[i].value : "";
+        }
+    }
+    if (!sig) {
+        return RC_SIGNED_NO;
+    }
+    const struct signing_key *key = atomic_load(&access->key);
+    if (!key) {
+        rc_error_set(err, RC_ERR_FORBIDDEN, "sig",
+                     "signed URLs are not enabled here (url_signing_key_file)");
+        return RC_SIGNED_REFUSED;
+    }
+    char *end = NULL;
+    long long until = expires ? strtoll(expires, &end, 10) : 0;
+    if (!expires || !expires[0] || *end != '\0') {
+        rc_error_set(err, RC_ERR_FORBIDDEN, "expires",
+                     "a signed URL needs expires, in seconds since the epoch");
+        return RC_SIGNED_REFUSED;
+    }
+    char want[RC_URLSIGN_HEX];
+    if (!rc_urlsign_digest(key->bytes, key->len, path, params, count, want)) {
+        rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        return RC_SIGNED_REFUSED;
+    }
+    /* The signature first: an expiry is only news about a URL that is ours. */
+    if (!rc_urlsign_equal(sig, want)) {
+        rc_error_set(err, RC_ERR_FORBIDDEN, "sig", "the signature does not match the URL");
+        return RC_SIGNED_REFUSED;
+    }
+    if (until <= (long long)time(NULL)) {
+        rc_error_set(err, RC_ERR_FORBIDDEN, "expires", "the signed URL has expired");
+        return RC_SIGNED_REFUSED;
+    }
+    return RC_SIGNED_OK;
+}
+
 void rc_access_destroy(struct rc_access *access)
 {
     if (!access) {
         return;
+    }
+    free(atomic_load(&access->key));
+    for (struct signing_key *k = access->retired_keys; k;) {
+        struct signing_key *older = k->older;
+        free(k);
+        k = older;
     }
     free(atomic_load(&access->current));
     for (struct token_set *t = access->retired; t;) {

@@ -410,6 +410,9 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
         if (is_ignored(key) || (strcmp(key, "format") == 0 && is_still_format(value))) {
             continue;
         }
+        if (strcmp(key, "expires") == 0 || strcmp(key, "sig") == 0) {
+            continue; /* a signed URL's, checked before the job is read */
+        }
         const struct param *p = find(key);
         if (!p) {
             if (unknown && unknown_size) {

@@ -37,7 +37,10 @@ enum { BODY_DISCARD_FACTOR = 16 };
 
 enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err)
 {
-    return rc_access_reload(http->access, rc_http_config(http)->token_file, err);
+    enum rc_err rc = rc_access_reload(http->access, rc_http_config(http)->token_file, err);
+    return rc ? rc
+              : rc_access_set_signing_key(http->access,
+                                          rc_http_config(http)->url_signing_key_file, err);
 }
 
 /* ---- request bodies ------------------------------------------------------ */
@@ -223,6 +226,39 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return len;
 }
 
+struct signed_params {
+    struct rc_urlsign_param params[MAX_URI_PARAMS];
+    size_t count;
+};
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct signed_params *p = cls;
+    if (p->count == MAX_URI_PARAMS) {
+        return MHD_NO;
+    }
+    p->params[p->count++] = (struct rc_urlsign_param){key, value};
+    return MHD_YES;
+}
+
+/* A GET or HEAD of /v1/render carrying `sig`: its verdict. */
+static enum rc_signed check_signed(struct rc_http *http, struct MHD_Connection *conn,
+                                   const char *url, struct rc_error *err)
+{
+    struct signed_params *p = malloc(sizeof(*p));
+    if (!p) {
+        rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        return RC_SIGNED_REFUSED;
+    }
+    p->count = 0;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, p);
+    enum rc_signed verdict = rc_access_check_signed(http->access, url, p->params, p->count, err);
+    free(p);
+    return verdict;
+}
+
 static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connection *conn,
                                       const char *url, const char *method, const char *upload_data,
                                       size_t *upload_data_size, void **con_cls)
@@ -257,9 +293,19 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         bool open_endpoint = !rc_http_config(http)->auth_health &&
                              (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
                               strcmp(url, "/metrics") == 0);
+        enum rc_signed signed_url = RC_SIGNED_NO;
+        if (strcmp(url, "/v1/render") == 0 && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                                               strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)) {
+            struct rc_error err = {0};
+            signed_url = check_signed(http, conn, url, &err);
+            if (signed_url == RC_SIGNED_REFUSED) {
+                return rc_http_send_error(http, conn, &err, NULL);
+            }
+        }
         const char *auth =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!open_endpoint && !rc_access_allows(http->access, auth)) {
+        if (!open_endpoint && signed_url != RC_SIGNED_OK &&
+            !rc_access_allows(http->access, auth)) {
             return rc_http_send_error_code(http, conn, RC_ERR_UNAUTHORIZED, "",
                                            "a valid bearer token is required");
         }
@@ -403,6 +449,12 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     rc_histogram_init(&http->ttfb, ttfb_bounds, TTFB_BUCKETS);
     rc_histogram_init(&http->send, send_bounds, sizeof(send_bounds) / sizeof(send_bounds[0]));
     rc = rc_access_create(cfg->token_file, &http->access, err);
+    if (rc == RC_OK) {
+        rc = rc_access_set_signing_key(http->access, cfg->url_signing_key_file, err);
+        if (rc != RC_OK) {
+            rc_access_destroy(http->access);
+        }
+    }
     if (rc != RC_OK) {
         rc_jobs_destroy(http->jobs);
         rc_listen_close(&http->listen, false);

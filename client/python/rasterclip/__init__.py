@@ -41,9 +41,10 @@ from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, U
 from . import _http
 from ._arrays import is_xarray, netcdf, plain_array
 from ._local import LocalServer, NoDaemon, default_server
+from ._sign import sign_url
 
-__all__ = ["render", "render_to", "show", "info", "colormaps", "health", "local", "RenderError",
-           "NoDaemon", "LocalServer", "Clip", "__version__"]
+__all__ = ["render", "render_to", "show", "info", "colormaps", "health", "local", "sign_url",
+           "RenderError", "NoDaemon", "LocalServer", "Clip", "__version__"]
 __version__ = "0.1.0"
 
 RETRIES = 3           # 429/503 answers retried this many times
