@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "raster/objstore.h"
 
 /* The first request reads this much: the TIFF header and, for cloud-optimised
  * files, the directories of the file and its overviews. */
@@ -38,6 +39,7 @@ struct rc_fetch {
     uint8_t *head; /* the probe's bytes: [0, head_len) */
     size_t head_len;
     bool whole; /* the server ignored ranges: `head` is the whole file */
+    struct rc_objstore *store; /* object storage instead of curl */
 };
 
 struct response {
@@ -293,10 +295,36 @@ static enum rc_err probe(struct rc_fetch *f, struct rc_error *err)
     return fail(f, err, RC_ERR_UPSTREAM, "too many redirects");
 }
 
+static enum rc_err open_store(const struct rc_fetch_config *cfg, const char *url,
+                              const char *field, struct rc_fetch **out, struct rc_error *err)
+{
+    struct rc_fetch *f = calloc(1, sizeof(*f));
+    if (!f) {
+        return rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+    }
+    f->cfg = *cfg;
+    snprintf(f->field, sizeof(f->field), "%s", field);
+    snprintf(f->url, sizeof(f->url), "%s", url);
+    f->deadline_ms = rc_clock_ms() + (double)cfg->timeout_ms;
+    enum rc_err rc = rc_objstore_open(&cfg->policy, cfg->allow_bucket, cfg->connect_timeout_ms,
+                                      cfg->timeout_ms, url, field, &f->store, err);
+    if (rc != RC_OK) {
+        free(f);
+        return rc;
+    }
+    f->size = rc_objstore_size(f->store);
+    snprintf(f->validator, sizeof(f->validator), "%s", rc_objstore_validator(f->store));
+    *out = f;
+    return RC_OK;
+}
+
 enum rc_err rc_fetch_open(const struct rc_fetch_config *cfg, const char *url, const char *field,
                           struct rc_fetch **out, struct rc_error *err)
 {
     *out = NULL;
+    if (rc_objstore_is_url(url)) {
+        return open_store(cfg, url, field, out, err);
+    }
     struct rc_url u;
     enum rc_err rc = rc_url_parse(url, field, &u, err);
     rc = rc ? rc : rc_url_policy_check_host(&cfg->policy, u.host, field, err);
@@ -349,7 +377,10 @@ void rc_fetch_close(struct rc_fetch *fetch)
     if (!fetch) {
         return;
     }
-    curl_easy_cleanup(fetch->curl);
+    rc_objstore_close(fetch->store);
+    if (fetch->curl) {
+        curl_easy_cleanup(fetch->curl);
+    }
     curl_slist_free_all(fetch->resolve);
     free(fetch->head);
     free(fetch);
@@ -389,6 +420,20 @@ enum rc_err rc_fetch_read(struct rc_fetch *f, uint64_t offset, void *buf, size_t
     }
     if (len > f->size - offset) {
         len = (size_t)(f->size - offset);
+    }
+    if (f->store) {
+        if (rc_clock_ms() > f->deadline_ms) {
+            return fail(f, err, RC_ERR_UPSTREAM_TIMEOUT, "reading the object took too long");
+        }
+        if (f->bytes + len > f->cfg.max_bytes) {
+            return fail(f, err, RC_ERR_FORBIDDEN,
+                        "refused by rule \"max_fetch_bytes\": the raster needs more bytes than "
+                        "allowed");
+        }
+        f->requests++;
+        enum rc_err rc = rc_objstore_read(f->store, offset, buf, len, got, err);
+        f->bytes += *got;
+        return rc == RC_OK ? RC_OK : remember(f, err);
     }
     /* What the probe already brought is not asked for again. */
     size_t cached = offset < f->head_len ? f->head_len - (size_t)offset : 0;

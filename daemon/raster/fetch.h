@@ -13,6 +13,9 @@
  * timeouts; the first failure is kept and reported with its HTTP meaning
  * (403 policy, 404 upstream missing, 502 upstream failed, 504 timed out).
  *
+ * s3://, gs:// and az:// URLs are read from object storage instead
+ * (raster/objstore.h), under the same byte budget, deadline and accounting.
+ *
  * A `struct rc_fetch` belongs to the worker thread that opened it.
  * rc_fetch_global_init() runs once on the main thread.
  */
@@ -33,6 +36,7 @@ struct rc_fetch_config {
     long timeout_ms;     /* whole-file budget: every request shares it */
     uint64_t max_bytes;  /* body bytes per file */
     const char *resolve; /* comma-separated HOST:PORT:ADDRESS pins (curl's --resolve) */
+    const char *allow_bucket; /* object storage (raster/objstore.h): buckets allowed */
 };
 
 struct rc_fetch;

@@ -16,12 +16,14 @@
 #include "base/slice.h"
 #include "raster/fetch.h"
 #include "raster/memory.h"
+#include "raster/objstore.h"
 #include "raster/reader.h"
 #include "raster/root.h"
 
 static bool is_remote(const char *url)
 {
-    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0 ||
+           rc_objstore_is_url(url);
 }
 
 void rc_raster_fetch_config(const struct rc_config *cfg, struct rc_fetch_config *out)
@@ -32,6 +34,7 @@ void rc_raster_fetch_config(const struct rc_config *cfg, struct rc_fetch_config 
     out->timeout_ms = cfg->fetch_timeout_ms;
     out->max_bytes = (uint64_t)cfg->max_fetch_mb << 20;
     out->resolve = cfg->resolve;
+    out->allow_bucket = cfg->allow_bucket;
 }
 
 void rc_raster_global_init(const struct rc_config *cfg)
