@@ -59,10 +59,10 @@ struct rc_config {
     long check_sandbox;      /* 0 or 1: probe a reader's sandbox, print, exit */
     char clip_cache[4096];   /* directory of finished clips; empty: no clip cache */
     long clip_cache_mb;
-    char cors_origin[4096]; /* comma-separated origins, "*" for any, empty for none */
-    char token_file[4096];  /* bearer tokens, one a line; empty: no authentication */
+    char cors_origin[4096];          /* comma-separated origins, "*" for any, empty for none */
+    char token_file[4096];           /* bearer tokens, one a line; empty: no authentication */
     char url_signing_key_file[4096]; /* key of signed render URLs; empty: none */
-    long auth_health;       /* 0 or 1: tokens on /healthz, /readyz, /metrics too */
+    long auth_health;                /* 0 or 1: tokens on /healthz, /readyz, /metrics too */
 };
 
 /* Fills `cfg` from defaults, file, environment and `argv`. Returns RC_OK, or an

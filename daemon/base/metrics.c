@@ -155,8 +155,7 @@ void rc_metrics_write_process(struct rc_buf *out)
         const char *name, *type, *help;
         double value;
     } families[] = {
-        {"process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.",
-         cpu},
+        {"process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.", cpu},
         {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
          (double)(pages_rss * page)},
         {"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",

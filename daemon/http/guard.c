@@ -31,14 +31,14 @@ struct watched {
     struct watched *prev, *next;
     int fd;
     enum phase phase;
-    double since_ms;  /* WAITING: since the connection or the last request */
-    bool served;      /* a request on it has ended: it may idle, kept alive */
-    bool line_seen;   /* the request line of the current request is in */
-    bool busy;        /* the access handler runs for it */
-    bool answered;    /* a response is queued for the current request */
-    bool cut;         /* the guard answered and shut it down */
+    double since_ms;               /* WAITING: since the connection or the last request */
+    bool served;                   /* a request on it has ended: it may idle, kept alive */
+    bool line_seen;                /* the request line of the current request is in */
+    bool busy;                     /* the access handler runs for it */
+    bool answered;                 /* a response is queued for the current request */
+    bool cut;                      /* the guard answered and shut it down */
     struct rc_guard_answer answer; /* of the current request */
-    double window_ms; /* BODY: start of the current window */
+    double window_ms;              /* BODY: start of the current window */
     uint64_t window_bytes;
 };
 

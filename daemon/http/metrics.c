@@ -114,8 +114,10 @@ static void write_connections(struct rc_http *http, struct rc_buf *out)
         const char *reason;
         uint64_t n;
     } cuts[] = {
-        {"header_timeout", gc.header_timeouts}, {"body_timeout", gc.body_timeouts},
-        {"uri_too_long", gc.uri_refused},       {"idle", gc.idle_closed},
+        {"header_timeout", gc.header_timeouts},
+        {"body_timeout", gc.body_timeouts},
+        {"uri_too_long", gc.uri_refused},
+        {"idle", gc.idle_closed},
         {"evicted", gc.evicted},
     };
     for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
@@ -158,8 +160,7 @@ static void write_caches(struct rc_http *http, struct rc_buf *out)
                "Raster reads that decoded the file.", cs.misses);
         single(out, "rasterclip_cache_evictions_total", "counter",
                "Decoded rasters dropped to keep within cache_mb.", cs.evictions);
-        single(out, "rasterclip_cache_bytes", "gauge", "Bytes of decoded rasters kept.",
-               cs.bytes);
+        single(out, "rasterclip_cache_bytes", "gauge", "Bytes of decoded rasters kept.", cs.bytes);
         single(out, "rasterclip_cache_entries", "gauge", "Decoded rasters kept.", cs.entries);
     }
 }

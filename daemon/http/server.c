@@ -39,8 +39,8 @@ enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err)
 {
     enum rc_err rc = rc_access_reload(http->access, rc_http_config(http)->token_file, err);
     return rc ? rc
-              : rc_access_set_signing_key(http->access,
-                                          rc_http_config(http)->url_signing_key_file, err);
+              : rc_access_set_signing_key(http->access, rc_http_config(http)->url_signing_key_file,
+                                          err);
 }
 
 /* ---- request bodies ------------------------------------------------------ */
@@ -304,8 +304,7 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         }
         const char *auth =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!open_endpoint && signed_url != RC_SIGNED_OK &&
-            !rc_access_allows(http->access, auth)) {
+        if (!open_endpoint && signed_url != RC_SIGNED_OK && !rc_access_allows(http->access, auth)) {
             return rc_http_send_error_code(http, conn, RC_ERR_UNAUTHORIZED, "",
                                            "a valid bearer token is required");
         }

@@ -38,7 +38,7 @@ struct rc_fetch {
     struct rc_error failure;
     uint8_t *head; /* the probe's bytes: [0, head_len) */
     size_t head_len;
-    bool whole; /* the server ignored ranges: `head` is the whole file */
+    bool whole;                /* the server ignored ranges: `head` is the whole file */
     struct rc_objstore *store; /* object storage instead of curl */
 };
 
@@ -295,8 +295,8 @@ static enum rc_err probe(struct rc_fetch *f, struct rc_error *err)
     return fail(f, err, RC_ERR_UPSTREAM, "too many redirects");
 }
 
-static enum rc_err open_store(const struct rc_fetch_config *cfg, const char *url,
-                              const char *field, struct rc_fetch **out, struct rc_error *err)
+static enum rc_err open_store(const struct rc_fetch_config *cfg, const char *url, const char *field,
+                              struct rc_fetch **out, struct rc_error *err)
 {
     struct rc_fetch *f = calloc(1, sizeof(*f));
     if (!f) {

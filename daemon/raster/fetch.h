@@ -33,9 +33,9 @@
 struct rc_fetch_config {
     struct rc_url_policy policy;
     long connect_timeout_ms;
-    long timeout_ms;     /* whole-file budget: every request shares it */
-    uint64_t max_bytes;  /* body bytes per file */
-    const char *resolve; /* comma-separated HOST:PORT:ADDRESS pins (curl's --resolve) */
+    long timeout_ms;          /* whole-file budget: every request shares it */
+    uint64_t max_bytes;       /* body bytes per file */
+    const char *resolve;      /* comma-separated HOST:PORT:ADDRESS pins (curl's --resolve) */
     const char *allow_bucket; /* object storage (raster/objstore.h): buckets allowed */
 };
 

@@ -34,10 +34,17 @@ struct reader {
  * the daemon's environment (tokens, credentials) reaches a raster's parser. */
 static bool kept_variable(const char *entry)
 {
-    static const char *const prefixes[] = {
-        "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "TSAN_OPTIONS=",    "LSAN_OPTIONS=",     "GDAL_DATA=",
-        "PROJ_DATA=",    "PROJ_LIB=",      "LD_LIBRARY_PATH=", "RASTERCLIP_FAULT_", "JOURNAL_STREAM=",
-        NULL};
+    static const char *const prefixes[] = {"ASAN_OPTIONS=",
+                                           "UBSAN_OPTIONS=",
+                                           "TSAN_OPTIONS=",
+                                           "LSAN_OPTIONS=",
+                                           "GDAL_DATA=",
+                                           "PROJ_DATA=",
+                                           "PROJ_LIB=",
+                                           "LD_LIBRARY_PATH=",
+                                           "RASTERCLIP_FAULT_",
+                                           "JOURNAL_STREAM=",
+                                           NULL};
     for (size_t i = 0; prefixes[i]; i++) {
         if (strncmp(entry, prefixes[i], strlen(prefixes[i])) == 0) {
 #ifndef RC_FAULT_INJECTION

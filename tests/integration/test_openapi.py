@@ -88,6 +88,8 @@ class OpenApiTest(unittest.TestCase):
         for ref in params:
             p = self.spec["components"]["parameters"][ref["$ref"].rsplit("/", 1)[1]]
             names.append(p["name"])
+            if p.get("x-signed"):
+                continue  # a signature cannot be an example: test_signed.py signs URLs
             example = p["example"]
             value = str(example[0]) if isinstance(example, list) else str(example)
             query = {"url": "byte_20x20.tif"}
