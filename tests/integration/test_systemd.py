@@ -3,6 +3,7 @@ on the socket systemd-socket-activate hands it (sd_listen_fds' protocol, spoken 
 rasterclipd itself), refusing clearly when it is handed more than one."""
 import http.client
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -53,8 +54,16 @@ class SystemdTest(unittest.TestCase):
         with open(os.path.join(UNITS, "rasterclipd.service")) as f:
             service = f.read()
         for line in ("Type=notify", "WatchdogSec=", "DeviceAllow=char-drm rw",
-                     "RestrictAddressFamilies=", "WantedBy=multi-user.target"):
+                     "RestrictAddressFamilies=", "WantedBy=multi-user.target",
+                     "EnvironmentFile=-/etc/default/rasterclipd"):
             self.assertIn(line, service)
+        # Settings come as environment, which /etc/default/rasterclipd overrides: a
+        # flag in ExecStart would silently win over it.
+        exec_start = re.search(r"^ExecStart=(.*)$", service, re.M).group(1)
+        self.assertNotIn("--", exec_start)
+        usage = subprocess.run([DAEMON, "--help"], capture_output=True, text=True).stdout
+        for var in re.findall(r"(RASTERCLIP_[A-Z_]+)=", service):
+            self.assertIn("env %s;" % var, usage)
 
     def activate(self, root, *listen):
         tool = shutil.which("systemd-socket-activate")
