@@ -69,6 +69,33 @@ static struct watched *lock_watched(struct rc_guard *g, struct MHD_Connection *c
     return w;
 }
 
+/* The access-log side of the guard's answer: a request in its body has its own
+ * line when it completes, which says it; one the access handler never saw gets
+ * its line here. */
+static void note_cut(struct watched *w, unsigned status, const char *message)
+{
+    if (w->phase == BODY) {
+        w->answer.status = status;
+        snprintf(w->answer.reason, sizeof(w->answer.reason), "%s", message);
+        return;
+    }
+    char peer[INET6_ADDRSTRLEN + 1] = "-";
+    struct sockaddr_storage ss = {0};
+    socklen_t sl = sizeof(ss);
+    if (getpeername(w->fd, (struct sockaddr *)&ss, &sl) != 0) {
+        ss.ss_family = AF_UNSPEC;
+    }
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof(peer));
+    } else if (ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof(peer));
+    }
+    rc_log(RC_LOG_INFO,
+           "msg=access method=- route=- path=\"-\" status=%u bytes=0 duration_ms=0 "
+           "request_id=- peer=%s completed=0 reason=\"%s\"",
+           status, peer, message);
+}
+
 /* Writes an error answer on the socket and shuts it down; under lock, while
  * libmicrohttpd has nothing queued for the connection. */
 static void cut(struct watched *w, unsigned status, const char *reason, enum rc_err code,
@@ -77,22 +104,7 @@ static void cut(struct watched *w, unsigned status, const char *reason, enum rc_
     w->cut = true;
     rc_log(RC_LOG_DEBUG, "msg=\"connection cut\" status=%u detail=\"%s\"", status, message);
     if (status) {
-        /* No request reached the access handler: its access line is written here. */
-        char peer[INET6_ADDRSTRLEN + 1] = "-";
-        struct sockaddr_storage ss = {0};
-        socklen_t sl = sizeof(ss);
-        if (getpeername(w->fd, (struct sockaddr *)&ss, &sl) != 0) {
-            ss.ss_family = AF_UNSPEC;
-        }
-        if (ss.ss_family == AF_INET) {
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof(peer));
-        } else if (ss.ss_family == AF_INET6) {
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof(peer));
-        }
-        rc_log(RC_LOG_INFO,
-               "msg=access method=- route=- path=\"-\" status=%u bytes=0 duration_ms=0 "
-               "request_id=- peer=%s completed=0 reason=\"%s\"",
-               status, peer, message);
+        note_cut(w, status, message);
         struct rc_error err;
         rc_error_set(&err, code, field, "%s", message);
         char *json = rc_http_error_text(&err);

@@ -295,17 +295,27 @@ static enum rc_err probe(struct rc_fetch *f, struct rc_error *err)
     return fail(f, err, RC_ERR_UPSTREAM, "too many redirects");
 }
 
+/* A fetch of `url` whose time starts now; NULL when memory is short. */
+static struct rc_fetch *new_fetch(const struct rc_fetch_config *cfg, const char *url,
+                                  const char *field)
+{
+    struct rc_fetch *f = calloc(1, sizeof(*f));
+    if (f) {
+        f->cfg = *cfg;
+        snprintf(f->field, sizeof(f->field), "%s", field);
+        snprintf(f->url, sizeof(f->url), "%s", url);
+        f->deadline_ms = rc_clock_ms() + (double)cfg->timeout_ms;
+    }
+    return f;
+}
+
 static enum rc_err open_store(const struct rc_fetch_config *cfg, const char *url, const char *field,
                               struct rc_fetch **out, struct rc_error *err)
 {
-    struct rc_fetch *f = calloc(1, sizeof(*f));
+    struct rc_fetch *f = new_fetch(cfg, url, field);
     if (!f) {
         return rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
     }
-    f->cfg = *cfg;
-    snprintf(f->field, sizeof(f->field), "%s", field);
-    snprintf(f->url, sizeof(f->url), "%s", url);
-    f->deadline_ms = rc_clock_ms() + (double)cfg->timeout_ms;
     enum rc_err rc = rc_objstore_open(&cfg->policy, cfg->allow_bucket, cfg->connect_timeout_ms,
                                       cfg->timeout_ms, url, field, &f->store, err);
     if (rc != RC_OK) {
@@ -331,14 +341,10 @@ enum rc_err rc_fetch_open(const struct rc_fetch_config *cfg, const char *url, co
     if (rc != RC_OK) {
         return rc;
     }
-    struct rc_fetch *f = calloc(1, sizeof(*f));
+    struct rc_fetch *f = new_fetch(cfg, url, field);
     if (!f) {
         return rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
     }
-    f->cfg = *cfg;
-    snprintf(f->field, sizeof(f->field), "%s", field);
-    snprintf(f->url, sizeof(f->url), "%s", url);
-    f->deadline_ms = rc_clock_ms() + (double)cfg->timeout_ms;
     f->curl = curl_easy_init();
     if (!f->curl) {
         free(f);

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -165,6 +166,16 @@ class AccessLogTest(unittest.TestCase):
             self.assertEqual(conn.getresponse().status, 414)
             conn.close()
             daemon.wait_for_log(r"msg=access .*status=414 .*reason=")
+            # A body that stops short: the guard's 408, on the request's own line, once.
+            with socket.create_connection((daemon.host, daemon.port), timeout=60) as raw:
+                raw.sendall(b"POST /v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                            b"application/json\r\nContent-Length: 99\r\n\r\n{")
+                self.assertEqual(int(raw.recv(64).split()[1]), 408)
+            daemon.wait_for_log(r"msg=access method=POST .*status=408 .*reason=")
+            self.assertEqual(daemon.request("GET", "/healthz?after=408")[0], 200)
+            daemon.wait_for_log(r"status=408(.|\n)*msg=access method=GET route=/healthz")
+            self.assertEqual(len([line for line in access_lines(daemon.log())
+                                  if "status=408" in line]), 1)
         finally:
             daemon.stop()
 
