@@ -8,6 +8,7 @@
 # build time and image size.
 #
 #   bash scripts/image-test.sh        (as root, or a user with sudo; ~10 minutes)
+#   REUSE_IMAGE=1 bash scripts/image-test.sh   (runs the image already built)
 #
 # Storage is vfs and builds use chroot isolation, and containers run under runc
 # with the host's network: what works inside an unprivileged CI container too.
@@ -19,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 need=()
-for tool in buildah:buildah podman:podman debootstrap:debootstrap runc:runc curl:curl \
+for tool in buildah:buildah podman:podman debootstrap:debootstrap runc:runc curl:curl catatonit:catatonit \
     ffprobe:ffmpeg; do
     command -v "${tool%%:*}" > /dev/null || need+=("${tool##*:}")
 done
@@ -46,10 +47,14 @@ if ! "${PODMAN[@]}" image exists docker.io/library/debian:12; then
     $SUDO rm -rf "$root"
 fi
 
-echo "== building $IMAGE"
 started=$(date +%s)
-"${BUILDAH[@]}" bud --isolation chroot --format docker --pull-never --layers=false \
-    -t "$IMAGE" -f Dockerfile .
+if [ "${REUSE_IMAGE:-0}" = 1 ] && "${PODMAN[@]}" image exists "$IMAGE"; then
+    echo "== reusing $IMAGE (REUSE_IMAGE=1)"
+else
+    echo "== building $IMAGE"
+    "${BUILDAH[@]}" bud --isolation chroot --format docker --pull-never --layers=false \
+        -t "$IMAGE" -f Dockerfile .
+fi
 build_s=$(( $(date +%s) - started ))
 size=$("${PODMAN[@]}" image inspect "$IMAGE" --format '{{.Size}}')
 
@@ -71,18 +76,18 @@ cleanup() {
 trap cleanup EXIT
 cleanup
 how="podman kube play"
+# Limits the calling container allows (podman's defaults may be above them).
+nofile=$(ulimit -Hn)
+[ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
 "${PODMAN[@]}" volume rm -f rasterclip-data > /dev/null 2>&1 || true
 "${PODMAN[@]}" volume create rasterclip-data > /dev/null
 tar -C demo -c . | "${PODMAN[@]}" volume import rasterclip-data -
-if ! timeout 120 "${PODMAN[@]}" kube play --network host deploy/kubernetes/base/deployment.yaml \
+if ! timeout 120 "${PODMAN[@]}" kube play deploy/kubernetes/base/deployment.yaml \
         > /tmp/rasterclip-kube-play.log 2>&1; then
     echo "== podman kube play cannot start the pod here ($(tail -1 /tmp/rasterclip-kube-play.log));" \
         "running the Deployment's container with podman run"
     "${PODMAN[@]}" kube down deploy/kubernetes/base/deployment.yaml > /dev/null 2>&1 || true
     how="podman run, as the Deployment says"
-    # Limits the calling container allows (podman's defaults may be above them).
-    nofile=$(ulimit -Hn)
-    [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
     mapfile -t run < <(python3 scripts/kube_run.py --image "$IMAGE" --claim rasterclip-data=demo \
         | python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin)["args"]))')
     "${PODMAN[@]}" run -d --network host --ulimit "nofile=$nofile:$nofile" \
@@ -130,7 +135,7 @@ status=$("${PODMAN[@]}" inspect "$container" --format '{{.State.ExitCode}}')
 [ "$status" = 0 ] || { echo "image-test: the daemon exited $status on SIGTERM" >&2; exit 1; }
 # Any RASTERCLIP_* given to `podman run -e` takes effect (no flags in the entrypoint).
 "${PODMAN[@]}" run -d --name rasterclip-env-test --network host --read-only --tmpfs /tmp \
-    --ulimit "nofile=65536:65536" --ulimit nproc=4096:4096 \
+    --ulimit "nofile=$nofile:$nofile" --ulimit nproc=4096:4096 \
     -e RASTERCLIP_LISTEN=127.0.0.1:$port -e RASTERCLIP_MAX_FRAMES=123 "$IMAGE" > /dev/null
 for _ in $(seq 1 150); do
     curl -fsS "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break
