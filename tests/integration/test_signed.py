@@ -124,14 +124,21 @@ class SignedUrlTest(unittest.TestCase):
                             'v.videoWidth + "x" + v.videoHeight + " " + v.duration; });'
                             'v.addEventListener("error", () => { out.textContent = "error"; });'
                             '</script></body></html>' % src)
-                dom = subprocess.run(
-                    [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--user-data-dir=" + tmp + "/profile",
-                     "--autoplay-policy=no-user-gesture-required",
-                     "--virtual-time-budget=20000", "--dump-dom", "file://" + page],
-                    capture_output=True, text=True, timeout=120).stdout
-                results[name] = re.search(r'<p id="out">([^<]*)</p>', dom).group(1)
+                for attempt in range(2):
+                    dom = subprocess.run(
+                        [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--no-first-run",
+                         "--user-data-dir=%s/profile%d" % (tmp, attempt),
+                         "--autoplay-policy=no-user-gesture-required",
+                         "--virtual-time-budget=60000", "--dump-dom", "file://" + page],
+                        capture_output=True, text=True, timeout=180).stdout
+                    results[name] = re.search(r'<p id="out">([^<]*)</p>', dom).group(1)
+                    if results[name] != "waiting":
+                        break
+                    # Virtual time now and then runs out before a slow (sanitizer)
+                    # daemon's answer: the page is loaded once more.
+                    print("\nbrowser: the page was still waiting; loading it again")
         self.assertRegex(results["signed"], r"^ended 96x64 0\.5")
         self.assertEqual(results["unsigned"], "error")  # the page has no token
 
