@@ -48,7 +48,7 @@ class PackageTest(unittest.TestCase):
         for dep in ("python3", "libgdal", "libvpx", "libmicrohttpd", "libseccomp", "libegl"):
             self.assertIn(dep, fields)
         with open(os.path.join(self.root, "usr/lib/systemd/system/rasterclipd.service")) as f:
-            self.assertIn("ExecStart=/usr/bin/rasterclipd ", f.read())
+            self.assertRegex(f.read(), r"(?m)^ExecStart=/usr/bin/rasterclipd$")
 
     def test_man_pages_are_the_help(self):
         help_text = subprocess.run([DAEMON, "--help"], capture_output=True, text=True).stdout
