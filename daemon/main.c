@@ -202,7 +202,7 @@ int main(int argc, char **argv)
                                                   &clips, &err) != RC_OK) ||
         rc_gpu_create(cfg.device, &gpu, &err) != RC_OK ||
         rc_workers_create(cfgs, gpu, cache, clips, &workers, &err) != RC_OK ||
-        rc_http_create(cfgs, workers, gpu, cache, clips, &http, &err) != RC_OK) {
+        rc_http_create(cfgs, workers, cache, clips, &http, &err) != RC_OK) {
         rc_log(RC_LOG_ERROR, "msg=\"startup failed\" error=\"%s\"", err.message);
         goto out;
     }

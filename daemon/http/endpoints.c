@@ -6,67 +6,51 @@
 
 #include "base/colormap.h"
 #include "base/log.h"
-#include "encode/encode.h"
-#include "encode/gif.h"
-#include "encode/h264.h"
 #include "http/query.h"
 #include "pipeline/clipcache.h"
 #include "pipeline/worker.h"
-#include "raster/raster.h"
-#include "raster/sandbox.h"
-#include "render/render.h"
 #include "shaders.h"
 
 static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *conn)
 {
-    const struct rc_gpu_info *gi = rc_gpu_info(http->gpu);
+    const struct rc_config *cfg = rc_http_config(http);
+    struct rc_workers_info wi;
+    rc_workers_info(http->workers, cfg, &wi);
     json_t *limits = json_object();
     for (size_t i = 0; i < rc_config_limits_count(); i++) {
         json_object_set_new(limits, rc_config_limit_name(i),
-                            json_integer(rc_config_limit_value(rc_http_config(http), i)));
+                            json_integer(rc_config_limit_value(cfg, i)));
     }
-    json_t *body = json_pack(
-        "{s:s, s:{s:s, s:s, s:b, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:I, s:I}}", "version",
-        RC_VERSION, "renderer", "egl_platform", gi->platform, "egl_device", gi->device, "hardware",
-        gi->hardware, "gl_renderer", rc_workers_gl_renderer(http->workers), "gl_version",
-        rc_workers_gl_version(http->workers), "libraries", "libvpx", rc_encode_library_version(),
-        "gdal", rc_raster_library_version(), "libmicrohttpd", MHD_get_version(), "jansson",
-        JANSSON_VERSION, "limits", limits, "workers", "count",
-        (json_int_t)rc_http_config(http)->workers, "queue",
-        (json_int_t)rc_http_config(http)->queue);
+    json_t *renderer =
+        json_pack("{s:s, s:s, s:b, s:s, s:s, s:I, s:s}", "egl_platform", wi.egl_platform,
+                  "egl_device", wi.egl_device, "hardware", wi.hardware, "gl_renderer",
+                  wi.gl_renderer, "gl_version", wi.gl_version, "egl_displays",
+                  (json_int_t)wi.egl_displays, "convert", wi.gpu_convert ? "gpu" : "cpu");
+    json_t *libraries = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "libvpx", wi.libvpx, "gdal",
+                                  wi.gdal, "libmicrohttpd", MHD_get_version(), "jansson",
+                                  JANSSON_VERSION, "openh264", wi.openh264, "giflib", wi.giflib);
+    json_t *sandbox =
+        json_pack("{s:s, s:b, s:b, s:i, s:b, s:b, s:b, s:b, s:b, s:I}", "mode", cfg->reader_sandbox,
+                  "complete", wi.sandbox_complete, "landlock", wi.landlock, "landlock_abi",
+                  wi.landlock_abi, "landlock_net", wi.landlock_net, "seccomp", wi.seccomp,
+                  "no_new_privs", wi.no_new_privs, "network_namespace", wi.network_namespace,
+                  "rlimits", wi.rlimits, "address_space_mb", (json_int_t)wi.address_space_mb);
     json_t *ignored = json_array();
     for (const char *const *p = rc_query_ignored(); *p; p++) {
         json_array_append_new(ignored, json_string(*p));
     }
-    json_object_set_new(body, "ignored_query_parameters", ignored);
-    json_t *libraries = json_object_get(body, "libraries");
-    json_object_set_new(libraries, "openh264", json_string(rc_h264_library_version()));
-    json_object_set_new(libraries, "giflib", json_string(rc_gif_library_version()));
     json_t *formats = json_array();
     for (int f = RC_FORMAT_WEBM; f <= RC_FORMAT_GIF; f++) {
         json_array_append_new(formats,
                               json_pack("{s:s, s:s}", "name", rc_format_name((enum rc_format)f),
                                         "content_type", rc_format_content_type((enum rc_format)f)));
     }
-    json_object_set_new(body, "formats", formats);
-    json_object_set_new(body, "gdal_cache_bytes",
-                        json_integer((json_int_t)rc_raster_block_cache_bytes()));
-    const struct rc_sandbox_report *sb = rc_workers_sandbox(http->workers);
-    json_object_set_new(body, "reader_sandbox",
-                        json_pack("{s:s, s:b, s:b, s:i, s:b, s:b, s:b, s:b, s:b, s:I}", "mode",
-                                  rc_http_config(http)->reader_sandbox, "complete",
-                                  rc_sandbox_complete(sb), "landlock", sb->landlock != 0,
-                                  "landlock_abi", (int)sb->landlock_abi, "landlock_net",
-                                  sb->landlock_net != 0, "seccomp", sb->seccomp != 0,
-                                  "no_new_privs", sb->no_new_privs != 0, "network_namespace",
-                                  sb->netns != 0, "rlimits", sb->rlimits != 0, "address_space_mb",
-                                  (json_int_t)sb->address_space_mb));
-    json_t *renderer = json_object_get(body, "renderer");
-    json_object_set_new(renderer, "egl_displays",
-                        json_integer((json_int_t)rc_gpu_count(http->gpu)));
-    json_object_set_new(
-        renderer, "convert",
-        json_string(rc_workers_gpu_convert(http->workers, rc_http_config(http)) ? "gpu" : "cpu"));
+    json_t *body =
+        json_pack("{s:s, s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o, s:I, s:o}", "version", RC_VERSION,
+                  "renderer", renderer, "libraries", libraries, "limits", limits, "workers",
+                  "count", (json_int_t)cfg->workers, "queue", (json_int_t)cfg->queue,
+                  "ignored_query_parameters", ignored, "formats", formats, "gdal_cache_bytes",
+                  (json_int_t)wi.gdal_cache_bytes, "reader_sandbox", sandbox);
     return rc_http_send_json(http, conn, MHD_HTTP_OK, body, NULL);
 }
 

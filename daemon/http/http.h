@@ -23,17 +23,16 @@
 #include "base/config.h"
 #include "base/error.h"
 #include "pipeline/worker.h"
-#include "render/render.h"
 
 struct rc_http;
 
-/* `cfgs`, `workers`, `gpu`, `cache` and `clips` (both may be NULL) must outlive
- * the server. */
+/* `cfgs`, `workers`, `cache` and `clips` (both may be NULL) must outlive the
+ * server. */
 struct rc_clipcache;
 /* `clips` (may be NULL) is the clip cache: DELETE /v1/cache empties it. */
 enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *workers,
-                           const struct rc_gpu *gpu, struct rc_cache *cache,
-                           struct rc_clipcache *clips, struct rc_http **out, struct rc_error *err);
+                           struct rc_cache *cache, struct rc_clipcache *clips, struct rc_http **out,
+                           struct rc_error *err);
 /* After a config reload: takes up what the new config says (bearer tokens; the
  * rest is read per request). Main thread. */
 enum rc_err rc_http_reload(struct rc_http *http, struct rc_error *err);

@@ -52,7 +52,6 @@ enum { RC_CODE_SLOTS = 24 };
 struct rc_http {
     struct rc_config_source *cfgs; /* the config in force: read per request */
     struct rc_workers *workers;
-    const struct rc_gpu *gpu;
     struct rc_cache *cache;
     struct rc_clipcache *clips; /* NULL: no clip cache */
     struct rc_jobs *jobs;

@@ -5,12 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encode/encode.h"
-#include "encode/h264.h"
 #include "pipeline/clipcache.h"
 #include "pipeline/worker.h"
-#include "raster/raster.h"
-#include "render/render.h"
 
 /* Every family opens with its HELP and TYPE lines (promtool checks them). */
 static void family(struct rc_buf *out, const char *name, const char *type, const char *help)
@@ -46,11 +42,13 @@ static void label_value(const char *in, char *out, size_t size)
 
 static void write_build_info(struct rc_http *http, struct rc_buf *out)
 {
+    struct rc_workers_info wi;
+    rc_workers_info(http->workers, rc_http_config(http), &wi);
     char gdal[64], vpx[64], h264[64], renderer[256];
-    label_value(rc_raster_library_version(), gdal, sizeof(gdal));
-    label_value(rc_encode_library_version(), vpx, sizeof(vpx));
-    label_value(rc_h264_library_version(), h264, sizeof(h264));
-    label_value(rc_workers_gl_renderer(http->workers), renderer, sizeof(renderer));
+    label_value(wi.gdal, gdal, sizeof(gdal));
+    label_value(wi.libvpx, vpx, sizeof(vpx));
+    label_value(wi.openh264, h264, sizeof(h264));
+    label_value(wi.gl_renderer, renderer, sizeof(renderer));
     family(out, "rasterclip_build_info", "gauge",
            "Always 1: the daemon's version, its libraries' and the GL renderer its workers use.");
     rc_metrics_printf(out,

@@ -418,8 +418,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *workers,
-                           const struct rc_gpu *gpu, struct rc_cache *cache,
-                           struct rc_clipcache *clips, struct rc_http **out, struct rc_error *err)
+                           struct rc_cache *cache, struct rc_clipcache *clips, struct rc_http **out,
+                           struct rc_error *err)
 {
     *out = NULL;
     const struct rc_config *cfg = rc_config_current(cfgs);
@@ -436,7 +436,6 @@ enum rc_err rc_http_create(struct rc_config_source *cfgs, struct rc_workers *wor
     http->listen = where_to;
     http->cfgs = cfgs;
     http->workers = workers;
-    http->gpu = gpu;
     http->cache = cache;
     http->clips = clips;
     http->jobs = rc_jobs_create();

@@ -203,6 +203,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
     }
     plan->has_overlay = rc_overlay_wanted(&plan->overlay);
 
+    plan->values = rc_raster_bands(values);
     struct rc_render_settings *r = &plan->render;
     *r = (struct rc_render_settings){
         .width = spec->width,
@@ -216,7 +217,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                                      : (out_long + RC_PLAN_SOFTWARE_PIXELS_PER_CELL - 1) /
                                        RC_PLAN_SOFTWARE_PIXELS_PER_CELL,
         .colormap = colormap,
-        .values = values,
+        .values = &plan->values,
         .extent = {(float)extent[0], (float)extent[1]},
         .vmin = plan->vmin,
         .vmax = plan->vmax,
@@ -277,7 +278,10 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
 
 void rc_plan_set_heights(struct rc_plan *plan, const struct rc_raster *heights)
 {
-    plan->render.heights = heights;
+    if (heights) {
+        plan->heights = rc_raster_bands(heights);
+    }
+    plan->render.heights = heights ? &plan->heights : NULL;
     if (heights && plan->overlay.axes && plan->overlay.top > 0) {
         plan->overlay.axis_z[0] = heights->valid_min;
         plan->overlay.axis_z[1] = heights->valid_max;

@@ -50,6 +50,7 @@ struct rc_plan {
     bool has_overlay;
     struct rc_overlay_settings overlay;
     struct rc_render_settings render; /* values, heights, overlay: set by the worker */
+    struct rc_bands values, heights;  /* what render.values and render.heights view */
     struct rc_output output;          /* format, frames, encoder and container */
     /* What the data gives when the job does not say (owned until rc_plan_release()):
      * its colour table, its classes' legend, its band instants as labels. */

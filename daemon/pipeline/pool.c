@@ -244,18 +244,3 @@ void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)
         rc_histogram_write(&workers->stages[i], "rasterclip_stage_seconds", labels, out);
     }
 }
-
-const struct rc_sandbox_report *rc_workers_sandbox(const struct rc_workers *workers)
-{
-    return &workers->sandbox;
-}
-
-const char *rc_workers_gl_renderer(const struct rc_workers *workers)
-{
-    return workers->gl_renderer;
-}
-
-const char *rc_workers_gl_version(const struct rc_workers *workers)
-{
-    return workers->gl_version;
-}

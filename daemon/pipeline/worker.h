@@ -25,7 +25,8 @@
 #include "base/config.h"
 #include "base/error.h"
 #include "job/job.h"
-#include "render/render.h"
+
+struct rc_gpu;
 
 struct rc_workers;
 
@@ -86,10 +87,23 @@ bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_co
 /* Appends the per-stage time histograms (load, render, readback, convert, encode,
  * mux; seconds per job) in Prometheus text format. */
 void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out);
-struct rc_sandbox_report;
-/* What confines the raster readers, as found at start-up. */
-const struct rc_sandbox_report *rc_workers_sandbox(const struct rc_workers *workers);
-const char *rc_workers_gl_renderer(const struct rc_workers *workers);
-const char *rc_workers_gl_version(const struct rc_workers *workers);
+
+/* What the pool runs on: the libraries, the renderer, and what confines the
+ * raster readers (as found at start-up). Strings live as long as the pool. */
+struct rc_workers_info {
+    const char *gdal, *libvpx, *openh264, *giflib;
+    const char *egl_platform, *egl_device;
+    bool hardware;
+    size_t egl_displays;
+    const char *gl_renderer, *gl_version;
+    bool gpu_convert; /* under the config given */
+    uint64_t gdal_cache_bytes;
+    bool sandbox_complete, landlock, landlock_net, seccomp, no_new_privs, network_namespace,
+        rlimits;
+    int landlock_abi;
+    uint64_t address_space_mb;
+};
+void rc_workers_info(const struct rc_workers *workers, const struct rc_config *cfg,
+                     struct rc_workers_info *out);
 
 #endif

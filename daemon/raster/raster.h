@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bands.h"
 #include "base/config.h"
 #include "base/error.h"
 
@@ -70,6 +71,18 @@ struct rc_raster {
      * nodata, grid and limits. Empty when the source cannot be revalidated. */
     char identity[65];
 };
+
+/* The raster's values as the renderer reads them (borrowed from `r`). */
+static inline struct rc_bands rc_raster_bands(const struct rc_raster *r)
+{
+    return (struct rc_bands){.values = r->values,
+                             .width = r->width,
+                             .height = r->height,
+                             .count = r->band_count,
+                             .valid_min = r->valid_min,
+                             .valid_max = r->valid_max,
+                             .range = (const double(*)[2])r->band_range};
+}
 
 /* Labels for `count` instants (seconds since 1970) in `format` (strftime's);
  * false when one is empty or too long. */

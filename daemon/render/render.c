@@ -189,7 +189,7 @@ static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, si
  * `per_band` over the band's own valid range (no data: -1), into *values_tex and, when
  * `normals_tex` is given, the bands' normals for `height_scale`. Grid vertices over missing data
  * are marked in `missing`. */
-static enum rc_err upload_layers(struct rc_render *r, const struct rc_raster *raster, double vmin,
+static enum rc_err upload_layers(struct rc_render *r, const struct rc_bands *raster, double vmin,
                                  double vmax, bool per_band, GLuint *values_tex,
                                  GLuint *normals_tex, float height_scale, unsigned cols,
                                  unsigned rows, uint8_t *missing, struct rc_error *err)
@@ -204,15 +204,15 @@ static enum rc_err upload_layers(struct rc_render *r, const struct rc_raster *ra
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     /* R32F is not filterable in GLES 3.0; nearest also keeps pixels crisp. */
-    array_texture(values_tex, GL_R32F, w, h, raster->band_count, GL_NEAREST);
+    array_texture(values_tex, GL_R32F, w, h, raster->count, GL_NEAREST);
     if (normals_tex) {
-        array_texture(normals_tex, GL_RGBA8, w, h, raster->band_count, GL_LINEAR);
+        array_texture(normals_tex, GL_RGBA8, w, h, raster->count, GL_LINEAR);
     }
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    for (size_t b = 0; b < raster->band_count; b++) {
+    for (size_t b = 0; b < raster->count; b++) {
         rc_terrain_normalize(raster->values + b * plane, plane,
-                             per_band ? raster->band_range[b][0] : vmin,
-                             per_band ? raster->band_range[b][1] : vmax, t);
+                             per_band ? raster->range[b][0] : vmin,
+                             per_band ? raster->range[b][1] : vmax, t);
         if (missing) {
             rc_terrain_mark_missing(t, w, h, cols, rows, missing);
         }
@@ -288,8 +288,7 @@ static enum rc_err make_grid(struct rc_render *r, unsigned cols, unsigned rows,
 
 /* The mesh: `cells` along the raster's longer side, as square as the raster's
  * cells allow (never more cells than raster pixels). */
-static void grid_size(unsigned cells, const struct rc_raster *raster, unsigned *cols,
-                      unsigned *rows)
+static void grid_size(unsigned cells, const struct rc_bands *raster, unsigned *cols, unsigned *rows)
 {
     unsigned ras_long = raster->width > raster->height ? raster->width : raster->height;
     cells = cells < ras_long ? cells : ras_long;
@@ -388,20 +387,20 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
                             struct rc_error *err)
 {
     struct rc_render *r = render;
-    const struct rc_raster *raster = in->values;
+    const struct rc_bands *raster = in->values;
     rc_render_assert_current(r);
     release_job_objects(r);
     r->surface = in->surface;
     r->lighting = in->lighting;
     r->height_scale = (float)in->height_scale;
-    r->band_count = raster->band_count;
+    r->band_count = raster->count;
     r->values_w = raster->width;
     r->values_h = raster->height;
     r->extent[0] = in->extent[0];
     r->extent[1] = in->extent[1];
     GLint max_layers = 0;
     glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
-    if (raster->band_count > (size_t)max_layers) {
+    if (raster->count > (size_t)max_layers) {
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
                             "at most %d bands on this renderer", (int)max_layers);
     }

@@ -22,11 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bands.h"
 #include "base/camera.h"
 #include "base/colormap.h"
 #include "base/error.h"
 #include "overlay/overlay.h"
-#include "raster/raster.h"
 
 /* Frames whose readback may be in flight at once on a GPU (draw n while n-2 is
  * mapped). A software renderer's readback waits for the drawing anyway, so there
@@ -83,12 +83,12 @@ struct rc_render_settings {
     unsigned mesh_cells;                /* surface mesh cells along the raster's longer side */
     const struct rc_colormap *colormap; /* the lookup table */
     uint8_t background[4];
-    uint8_t nan_color[4];           /* over the background where data is missing */
-    const struct rc_raster *values; /* coloured, normalised over [vmin, vmax] */
-    float extent[2];                /* its drawn width and height in world units */
+    uint8_t nan_color[4];          /* over the background where data is missing */
+    const struct rc_bands *values; /* coloured, normalised over [vmin, vmax] */
+    float extent[2];               /* its drawn width and height in world units */
     double vmin, vmax;
     bool per_band;                    /* each band over its own values->band_range instead */
-    const struct rc_raster *heights;  /* surface heights; NULL: from the values */
+    const struct rc_bands *heights;   /* surface heights; NULL: from the values */
     const struct rc_overlay *overlay; /* colorbar/title; NULL: none */
     bool gpu_convert;                 /* convert to I420 in a shader when the size allows */
     bool transparent;                 /* background alpha 0: frames keep an alpha channel */
