@@ -90,7 +90,9 @@ int sign_url(const struct options *o)
             status = EXIT_USAGE;
             goto out;
         }
-        kept_len += (size_t)sprintf(kept + kept_len, "%s%s", kept_len ? "&" : "", pair);
+        size_t kept_cap = strlen(url) + 128;
+        kept_len += (size_t)snprintf(kept + kept_len, kept_cap - kept_len, "%s%s",
+                                     kept_len ? "&" : "", pair);
         raw[count] = strdup(pair);
         if (!raw[count]) {
             status = EXIT_USAGE;

@@ -110,8 +110,10 @@ static double start_time_seconds(void)
     unsigned long long start = 0;
     for (int field = 2; p && *p && field < 22; p++) {
         field += *p == ' ';
+        char *end = NULL;
         if (field == 22) {
-            start = strtoull(p + 1, NULL, 10);
+            start = strtoull(p + 1, &end, 10);
+            start = end != p + 1 ? start : 0;
         }
     }
     long ticks = sysconf(_SC_CLK_TCK);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/parse.h"
 
 /* sd_listen_fds(3): passed sockets start here. */
 enum { LISTEN_FDS_START = 3 };
@@ -49,11 +50,11 @@ long rc_notify_watchdog_ping_ms(void)
     if (!usec) {
         return 0;
     }
-    if (pid && strtol(pid, NULL, 10) != (long)getpid()) {
+    uint64_t for_pid = 0, us = 0;
+    if (pid && (!rc_parse_u64(pid, &for_pid) || for_pid != (uint64_t)getpid())) {
         return 0;
     }
-    long long us = strtoll(usec, NULL, 10);
-    if (us <= 0) {
+    if (!rc_parse_u64(usec, &us) || us == 0) {
         return 0;
     }
     long ms = (long)(us / 2000);

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assets.h"
 #include "base/colormap.h"
 #include "base/log.h"
 #include "http/query.h"
 #include "pipeline/clipcache.h"
 #include "pipeline/worker.h"
-#include "shaders.h"
 
 static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *conn)
 {
@@ -113,14 +113,14 @@ enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *
                                    const char *url)
 {
     if (strcmp(url, "/") == 0) {
-        char *page = strdup(rc_shader_demo_html);
+        char *page = strdup(rc_asset_demo_html);
         return page ? rc_http_send_text(http, conn, MHD_HTTP_OK, page, "text/html; charset=utf-8",
                                         NULL)
                     : MHD_NO;
     }
     if (strcmp(url, "/docs") == 0 || strcmp(url, "/openapi.json") == 0) {
         bool page = url[1] == 'd';
-        char *text = strdup(page ? rc_shader_docs_html : rc_shader_openapi_json);
+        char *text = strdup(page ? rc_asset_docs_html : rc_asset_openapi_json);
         return text
                    ? rc_http_send_text(http, conn, MHD_HTTP_OK, text,
                                        page ? "text/html; charset=utf-8" : "application/json", NULL)

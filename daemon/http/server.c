@@ -25,7 +25,6 @@
 #include "http/access.h"
 #include "http/query.h"
 #include "job/job.h"
-#include "shaders.h"
 
 /* Time-to-first-byte histogram bounds in seconds (Prometheus `le` labels). */
 static const double ttfb_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};

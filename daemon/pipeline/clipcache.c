@@ -254,9 +254,10 @@ enum rc_err rc_clipcache_create(const char *dir, uint64_t budget_bytes, struct r
                                 struct rc_error *err)
 {
     *out = NULL;
+    char why[128] = "";
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        return rc_error_set(err, RC_ERR_INVALID, "clip_cache", "cannot create %s: %s", dir,
-                            strerror(errno));
+        strerror_r(errno, why, sizeof(why));
+        return rc_error_set(err, RC_ERR_INVALID, "clip_cache", "cannot create %s: %s", dir, why);
     }
     struct rc_clipcache *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -268,8 +269,8 @@ enum rc_err rc_clipcache_create(const char *dir, uint64_t budget_bytes, struct r
     atomic_init(&c->closing, false);
     enum rc_err rc = RC_OK;
     if (c->dir < 0) {
-        rc = rc_error_set(err, RC_ERR_INVALID, "clip_cache", "cannot open %s: %s", dir,
-                          strerror(errno));
+        strerror_r(errno, why, sizeof(why));
+        rc = rc_error_set(err, RC_ERR_INVALID, "clip_cache", "cannot open %s: %s", dir, why);
     } else if (!c->index) {
         rc = rc_error_set(err, RC_ERR_NOMEM, "clip_cache", "out of memory");
     } else {

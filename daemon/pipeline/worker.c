@@ -9,7 +9,6 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/queue.h"
 #include "encode/convert.h"
 #include "overlay/overlay.h"
 #include "overlay/text.h"

@@ -79,7 +79,9 @@ static size_t on_header(char *line, size_t size, size_t count, void *ctx)
     size_t len = size * count;
     if (len > 5 && strncmp(line, "HTTP/", 5) == 0) {
         const char *sp = memchr(line, ' ', len);
-        r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        char *end = NULL;
+        long status = sp ? strtol(sp + 1, &end, 10) : 0;
+        r->status = sp && end != sp + 1 && status >= 100 && status <= 599 ? status : 0;
         r->location[0] = r->etag[0] = r->last_modified[0] = r->content_range[0] = '\0';
         return len;
     }

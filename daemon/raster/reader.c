@@ -130,9 +130,9 @@ static long peak_rss_kb(pid_t pid)
     if (n > 0) {
         text[n] = '\0';
         const char *at = strstr(text, "VmHWM:");
-        if (at) {
-            kb = strtol(at + 6, NULL, 10);
-        }
+        char *end = NULL;
+        long value = at ? strtol(at + 6, &end, 10) : 0;
+        kb = at && end != at + 6 && value > 0 ? value : 0;
     }
     return kb;
 }

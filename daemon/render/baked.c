@@ -13,8 +13,8 @@
  */
 #include <stdint.h>
 
+#include "assets.h"
 #include "render/gl.h"
-#include "shaders.h"
 
 /* Texture units: the scene's values and heights (arrays) stay on 0 and 4. */
 enum { COLOURS_UNIT = 5 };

@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/log.h"
+#include "assets.h"
 #include "render/gl.h"
 #include "render/terrain.h"
-#include "shaders.h"
 
 void rc_render_assert_current(const struct rc_render *r)
 {

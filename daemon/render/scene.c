@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shaders.h"
+#include "assets.h"
 
 /* VTK's light kit (vtkLightKit defaults): elevation and azimuth relative to the
  * camera, in degrees, and intensity. */
