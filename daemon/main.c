@@ -22,7 +22,7 @@
 #include "base/notify.h"
 #include "http/http.h"
 #include "pipeline/clipcache.h"
-#include "pipeline/worker.h"
+#include "pipeline/pool.h"
 #include "raster/raster.h"
 #include "raster/reader.h"
 #include "raster/sandbox.h"

@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "http/query.h"
 #include "pipeline/clipcache.h"
-#include "pipeline/worker.h"
+#include "pipeline/pool.h"
 
 static enum MHD_Result handle_info(struct rc_http *http, struct MHD_Connection *conn)
 {

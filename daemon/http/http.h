@@ -22,7 +22,7 @@
 #include "base/cache.h"
 #include "base/config.h"
 #include "base/error.h"
-#include "pipeline/worker.h"
+#include "pipeline/pool.h"
 
 struct rc_http;
 

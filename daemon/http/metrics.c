@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "pipeline/clipcache.h"
-#include "pipeline/worker.h"
+#include "pipeline/pool.h"
 
 /* Every family opens with its HELP and TYPE lines (promtool checks them). */
 static void family(struct rc_buf *out, const char *name, const char *type, const char *help)

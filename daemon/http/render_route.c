@@ -7,7 +7,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "http/query.h"
-#include "pipeline/worker.h"
+#include "pipeline/pool.h"
 
 static void stream_park(void *ctx)
 {

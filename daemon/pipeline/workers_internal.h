@@ -12,7 +12,7 @@
 #include "base/metrics.h"
 #include "base/queue.h"
 #include "job/job.h"
-#include "pipeline/worker.h"
+#include "pipeline/pool.h"
 #include "raster/sandbox.h"
 
 enum { STAGE_COUNT = RC_STAGE_COUNT };

@@ -1,5 +1,5 @@
 /*
- * worker: the render workers and the queue of jobs waiting for them.
+ * pool: the render workers and the queue of jobs waiting for them.
  *
  * Each worker thread creates its own GL context (render/render.h) at start-up and
  * keeps it for life. It takes jobs in arrival order and owns each from raster load
@@ -11,10 +11,12 @@
  * cancelled, logs it and releases what it held.
  *
  * The main thread creates and destroys the pool; HTTP threads call
- * rc_workers_submit() and the read-only accessors.
+ * rc_workers_submit() and the read-only accessors. pool.c holds the threads and
+ * the queue, worker.c one job's run from load to last frame (and the clip cache's
+ * early answer), info.c what the pool runs on.
  */
-#ifndef RC_WORKER_H
-#define RC_WORKER_H
+#ifndef RC_POOL_H
+#define RC_POOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
