@@ -79,12 +79,8 @@ static enum MHD_Result handle_colormaps(struct rc_http *http, struct MHD_Connect
 }
 
 enum MHD_Result rc_http_handle_cache(struct rc_http *http, struct MHD_Connection *conn,
-                                     const char *url, const char *method)
+                                     const char *url)
 {
-    if (strcmp(method, MHD_HTTP_METHOD_DELETE) != 0) {
-        return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "",
-                                       "use DELETE to empty the clip cache or drop one entry");
-    }
     if (!http->clips) {
         return rc_http_send_error_code(http, conn, RC_ERR_NOT_FOUND, "",
                                        "no clip cache is configured (--clip-cache)");
@@ -109,47 +105,38 @@ enum MHD_Result rc_http_handle_cache(struct rc_http *http, struct MHD_Connection
                              json_pack("{s:I}", "removed", (json_int_t)removed), NULL);
 }
 
-enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *conn,
+enum MHD_Result rc_http_get_page(struct rc_http *http, struct MHD_Connection *conn, const char *url)
+{
+    /* "/", "/docs" or "/openapi.json" (the route table sends only those here). */
+    const char *text = strcmp(url, "/") == 0       ? rc_asset_demo_html
+                       : strcmp(url, "/docs") == 0 ? rc_asset_docs_html
+                                                   : rc_asset_openapi_json;
+    const char *type =
+        text == rc_asset_openapi_json ? "application/json" : "text/html; charset=utf-8";
+    char *copy = strdup(text);
+    return copy ? rc_http_send_text(http, conn, MHD_HTTP_OK, copy, type, NULL) : MHD_NO;
+}
+
+enum MHD_Result rc_http_get_health(struct rc_http *http, struct MHD_Connection *conn,
                                    const char *url)
 {
-    if (strcmp(url, "/") == 0) {
-        char *page = strdup(rc_asset_demo_html);
-        return page ? rc_http_send_text(http, conn, MHD_HTTP_OK, page, "text/html; charset=utf-8",
-                                        NULL)
-                    : MHD_NO;
-    }
-    if (strcmp(url, "/docs") == 0 || strcmp(url, "/openapi.json") == 0) {
-        bool page = url[1] == 'd';
-        char *text = strdup(page ? rc_asset_docs_html : rc_asset_openapi_json);
-        return text
-                   ? rc_http_send_text(http, conn, MHD_HTTP_OK, text,
-                                       page ? "text/html; charset=utf-8" : "application/json", NULL)
-                   : MHD_NO;
-    }
     if (strcmp(url, "/healthz") == 0) {
         return rc_http_send_json(http, conn, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
     }
-    if (strcmp(url, "/readyz") == 0) {
-        struct rc_workers_stats st;
-        rc_workers_stats(http->workers, &st);
-        bool full = st.queued >=
-                    (size_t)(rc_http_config(http)->queue > 0 ? rc_http_config(http)->queue : 1);
-        bool draining = atomic_load(&http->draining);
-        unsigned status = draining || full ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
-        return rc_http_send_json(http, conn, status,
-                                 json_pack("{s:s, s:b, s:b}", "status",
-                                           status == MHD_HTTP_OK ? "ready" : "not ready",
-                                           "draining", draining, "queue_full", full),
-                                 NULL);
-    }
-    if (strcmp(url, "/v1/info") == 0) {
-        return handle_info(http, conn);
-    }
-    if (strcmp(url, "/v1/colormaps") == 0) {
-        return handle_colormaps(http, conn);
-    }
-    if (strcmp(url, "/metrics") == 0) {
-        return rc_http_handle_metrics(http, conn);
-    }
-    return rc_http_send_error_code(http, conn, RC_ERR_NOT_FOUND, "", "no such endpoint");
+    struct rc_workers_stats st;
+    rc_workers_stats(http->workers, &st);
+    bool full =
+        st.queued >= (size_t)(rc_http_config(http)->queue > 0 ? rc_http_config(http)->queue : 1);
+    bool draining = atomic_load(&http->draining);
+    unsigned status = draining || full ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+    return rc_http_send_json(http, conn, status,
+                             json_pack("{s:s, s:b, s:b}", "status",
+                                       status == MHD_HTTP_OK ? "ready" : "not ready", "draining",
+                                       draining, "queue_full", full),
+                             NULL);
+}
+
+enum MHD_Result rc_http_get_info(struct rc_http *http, struct MHD_Connection *conn, const char *url)
+{
+    return strcmp(url, "/v1/info") == 0 ? handle_info(http, conn) : handle_colormaps(http, conn);
 }

@@ -183,7 +183,7 @@ enum MHD_Result rc_http_handle_job(struct rc_http *http, struct MHD_Connection *
                                    const char *url, const char *method);
 /* DELETE /v1/cache (every entry) and /v1/cache/{key} (one) (http/endpoints.c). */
 enum MHD_Result rc_http_handle_cache(struct rc_http *http, struct MHD_Connection *conn,
-                                     const char *url, const char *method);
+                                     const char *url);
 
 /* A finished clip (req->job in RC_JOB_FINISHED) like a static file: ETag,
  * If-None-Match (304), Range and If-Range (206, 416) (http/clip_file.c). */
@@ -193,8 +193,26 @@ enum MHD_Result rc_http_send_clip_file(struct request *req);
 enum MHD_Result rc_http_handle_render(struct request *req);
 /* GET /metrics, the Prometheus text format (http/metrics.c). */
 enum MHD_Result rc_http_handle_metrics(struct rc_http *http, struct MHD_Connection *conn);
-/* Every other GET: the demo page, health, info, colormaps, metrics (http/endpoints.c). */
-enum MHD_Result rc_http_handle_get(struct rc_http *http, struct MHD_Connection *conn,
+/* The small GETs (http/endpoints.c): the pages ("/", "/docs", "/openapi.json"),
+ * health ("/healthz", "/readyz"), "/v1/info" and "/v1/colormaps". */
+enum MHD_Result rc_http_get_page(struct rc_http *http, struct MHD_Connection *conn,
+                                 const char *url);
+enum MHD_Result rc_http_get_health(struct rc_http *http, struct MHD_Connection *conn,
                                    const char *url);
+enum MHD_Result rc_http_get_info(struct rc_http *http, struct MHD_Connection *conn,
+                                 const char *url);
+
+/* The start of a POST /v1/render: what the body is, and whether it may come
+ * (http/server.c). */
+enum MHD_Result rc_http_start_body(struct request *req);
+/* A GET or HEAD of /v1/render: its signed-URL verdict (http/server.c). */
+enum rc_signed rc_http_check_signed(struct rc_http *http, struct MHD_Connection *conn,
+                                    const char *url, struct rc_error *err);
+
+/* The routes (http/routes.c): one table of path, methods, who may call it and
+ * handler; rc_http_route() dispatches a request's first call through it. */
+const char *rc_http_route_name(enum rc_route route);
+const char *rc_http_method_name(enum rc_method method);
+enum MHD_Result rc_http_route(struct request *req, const char *url, const char *method);
 
 #endif

@@ -176,11 +176,8 @@ enum MHD_Result rc_http_handle_job(struct rc_http *http, struct MHD_Connection *
     const char *id = url + strlen("/v1/jobs/");
     const char *auth =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-    if (!get && strcmp(method, MHD_HTTP_METHOD_DELETE) != 0) {
-        return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "",
-                                       "use GET (progress) or DELETE (cancel)");
-    }
+    /* GET or HEAD reads, DELETE cancels (no other reaches here: http/routes.c). */
+    bool get = strcmp(method, MHD_HTTP_METHOD_DELETE) != 0;
     struct rc_job_progress *progress;
     struct rc_job *job;
     if (!find(http, id, auth, &progress, &job)) {

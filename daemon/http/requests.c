@@ -9,59 +9,11 @@
 
 #include "base/log.h"
 
-/* The routes requests are counted and logged under: fixed names, so a client
- * cannot grow the metrics with paths of its own. */
-static const struct {
-    const char *route;
-    const char *path;
-    bool prefix;
-} routes[] = {
-    [RC_ROUTE_OTHER] = {"other", "", false},
-    [RC_ROUTE_RENDER] = {"/v1/render", "/v1/render", false},
-    [RC_ROUTE_JOB] = {"/v1/jobs/{id}", "/v1/jobs/", true},
-    [RC_ROUTE_CACHE] = {"/v1/cache", "/v1/cache", false},
-    [RC_ROUTE_CACHE_KEY] = {"/v1/cache/{key}", "/v1/cache/", true},
-    [RC_ROUTE_INFO] = {"/v1/info", "/v1/info", false},
-    [RC_ROUTE_COLORMAPS] = {"/v1/colormaps", "/v1/colormaps", false},
-    [RC_ROUTE_HEALTHZ] = {"/healthz", "/healthz", false},
-    [RC_ROUTE_READYZ] = {"/readyz", "/readyz", false},
-    [RC_ROUTE_METRICS] = {"/metrics", "/metrics", false},
-    [RC_ROUTE_PAGE] = {"/", "/", false},
-    [RC_ROUTE_DOCS] = {"/docs", "/docs", false},
-    [RC_ROUTE_OPENAPI] = {"/openapi.json", "/openapi.json", false},
-};
-
-static const char *const methods[RC_METHOD_COUNT] = {"GET",    "HEAD",    "POST",
-                                                     "DELETE", "OPTIONS", "other"};
-
 /* Statuses the daemon answers with; any other is counted as "other". */
 static const unsigned codes[] = {200, 204, 206, 304, 400, 401, 403, 404, 408, 413,
                                  414, 415, 416, 422, 429, 500, 502, 503, 504};
 enum { CODE_COUNT = sizeof(codes) / sizeof(codes[0]) };
 _Static_assert(CODE_COUNT + 1 <= RC_CODE_SLOTS, "RC_CODE_SLOTS too small");
-_Static_assert(sizeof(routes) / sizeof(routes[0]) == RC_ROUTE_COUNT, "a route without a name");
-
-enum rc_route rc_http_route_of(const char *url)
-{
-    for (size_t i = 1; i < RC_ROUTE_COUNT; i++) {
-        size_t n = strlen(routes[i].path);
-        if (routes[i].prefix ? strncmp(url, routes[i].path, n) == 0 && url[n] != '\0'
-                             : strcmp(url, routes[i].path) == 0) {
-            return (enum rc_route)i;
-        }
-    }
-    return RC_ROUTE_OTHER;
-}
-
-enum rc_method rc_http_method_of(const char *method)
-{
-    for (size_t i = 0; i + 1 < RC_METHOD_COUNT; i++) {
-        if (strcmp(method, methods[i]) == 0) {
-            return (enum rc_method)i;
-        }
-    }
-    return RC_METHOD_OTHER;
-}
 
 static size_t code_slot(unsigned status)
 {
@@ -127,8 +79,9 @@ void rc_http_request_done(struct rc_http *http, struct MHD_Connection *conn,
     rc_log(level,
            "msg=access method=%s route=%s path=\"%s\" status=%u bytes=%" PRIu64
            " duration_ms=%.1f request_id=%s peer=%s completed=%d%s",
-           methods[method], routes[route].route, path, status, d->bytes, d->duration_ms,
-           a->request_id[0] ? a->request_id : "-", peer, d->completed, reason_field);
+           rc_http_method_name((enum rc_method)method), rc_http_route_name((enum rc_route)route),
+           path, status, d->bytes, d->duration_ms, a->request_id[0] ? a->request_id : "-", peer,
+           d->completed, reason_field);
 }
 
 void rc_http_write_request_metrics(struct rc_http *http, struct rc_buf *out)
@@ -151,7 +104,8 @@ void rc_http_write_request_metrics(struct rc_http *http, struct rc_buf *out)
                 rc_metrics_printf(out,
                                   "rasterclip_http_requests_total{method=\"%s\",route=\"%s\","
                                   "code=\"%s\"} %" PRIu64 "\n",
-                                  methods[m], routes[r].route, code, n);
+                                  rc_http_method_name((enum rc_method)m),
+                                  rc_http_route_name((enum rc_route)r), code, n);
                 any = true;
             }
         }

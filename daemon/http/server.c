@@ -107,7 +107,7 @@ static enum MHD_Result admit(struct request *req, uint64_t body_bytes)
 }
 
 /* The start of a POST /v1/render: what the body is, and whether it may come. */
-static enum MHD_Result start_body(struct request *req)
+enum MHD_Result rc_http_start_body(struct request *req)
 {
     struct rc_http *http = req->http;
     struct MHD_Connection *conn = req->conn;
@@ -242,9 +242,8 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* A GET or HEAD of /v1/render carrying `sig`: its verdict. */
-static enum rc_signed check_signed(struct rc_http *http, struct MHD_Connection *conn,
-                                   const char *url, struct rc_error *err)
+enum rc_signed rc_http_check_signed(struct rc_http *http, struct MHD_Connection *conn,
+                                    const char *url, struct rc_error *err)
 {
     struct signed_params *p = malloc(sizeof(*p));
     if (!p) {
@@ -289,48 +288,7 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
             return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "Content-Length",
                                            "Content-Length given more than once");
         }
-        bool open_endpoint = !rc_http_config(http)->auth_health &&
-                             (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
-                              strcmp(url, "/metrics") == 0);
-        enum rc_signed signed_url = RC_SIGNED_NO;
-        if (strcmp(url, "/v1/render") == 0 && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-                                               strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)) {
-            struct rc_error err = {0};
-            signed_url = check_signed(http, conn, url, &err);
-            if (signed_url == RC_SIGNED_REFUSED) {
-                return rc_http_send_error(http, conn, &err, NULL);
-            }
-        }
-        const char *auth =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!open_endpoint && signed_url != RC_SIGNED_OK && !rc_access_allows(http->access, auth)) {
-            return rc_http_send_error_code(http, conn, RC_ERR_UNAUTHORIZED, "",
-                                           "a valid bearer token is required");
-        }
-        if (strcmp(url, "/v1/render") == 0) {
-            req->route = ROUTE_RENDER;
-            req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-            if (req->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
-                req->route = ROUTE_RENDER_QUERY;
-                return rc_http_handle_render(req);
-            }
-            if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-                return rc_http_send_error_code(
-                    http, conn, RC_ERR_INVALID, "",
-                    "use POST with a JSON job, or GET with query parameters");
-            }
-            return start_body(req);
-        }
-        if (strncmp(url, "/v1/jobs/", 9) == 0) {
-            return rc_http_handle_job(http, conn, url, method);
-        }
-        if (strcmp(url, "/v1/cache") == 0 || strncmp(url, "/v1/cache/", 10) == 0) {
-            return rc_http_handle_cache(http, conn, url, method);
-        }
-        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-            return rc_http_send_error_code(http, conn, RC_ERR_INVALID, "", "method not allowed");
-        }
-        return rc_http_handle_get(http, conn, url);
+        return rc_http_route(req, url, method);
     }
     if (*upload_data_size > 0) {
         enum MHD_Result ret = rc_body_take(&req->in, upload_data, *upload_data_size);

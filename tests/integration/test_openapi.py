@@ -82,6 +82,36 @@ class OpenApiTest(unittest.TestCase):
             "GET", "/v1/render?" + urllib.parse.urlencode(defaults), headers=self.AUTH)
         self.assertEqual(status, 200, clip[:200])
 
+    def test_the_route_table_is_the_documents(self):
+        """Every documented path answers its documented methods and refuses the
+        others by name; an undocumented path is a 404 for every method."""
+        concrete = {"/v1/jobs/{id}": "/v1/jobs/" + "0" * 16, "/v1/cache/{key}": "/v1/cache/" +
+                    "0" * 64}
+        methods = ("get", "post", "delete")
+        for path, item in self.spec["paths"].items():
+            url = concrete.get(path, path)
+            for method in methods:
+                if method == "post":
+                    body, headers = b"{}", dict(self.AUTH, **{"Content-Type": "text/plain"})
+                else:
+                    body, headers = None, self.AUTH
+                status, _, answer = self.daemon.request(method.upper(), url, body, headers)
+                error = json.loads(answer)["error"] if status >= 400 and answer else {}
+                refused = status == 400 and error.get("message", "").startswith("use ")
+                if method in item:
+                    self.assertFalse(refused, "%s %s: %s" % (method, path, answer))
+                    self.assertNotEqual(error.get("message"), "no such endpoint", path)
+                else:
+                    self.assertTrue(refused, "%s %s answered %d %s" % (method, path, status,
+                                                                      answer))
+                if method == "get":  # HEAD answers as GET does, without the body
+                    head = self.daemon.request("HEAD", url, None, self.AUTH)
+                    self.assertEqual((head[0], head[2]), (status, b""), path)
+        for method in methods:
+            status, _, answer = self.daemon.request(method.upper(), "/v1/nothing-here",
+                                                    None, self.AUTH)
+            self.assertEqual(status, 404, method)
+
     def test_every_query_parameter_is_accepted(self):
         params = self.spec["paths"]["/v1/render"]["get"]["parameters"]
         names = []
