@@ -178,8 +178,11 @@ class StalledClientTest(unittest.TestCase):
                     sock.recv(max(1, read_per_second // 4))
                 except OSError:
                     return
-        reader = threading.Thread(target=trickle)
+        # A daemon thread, stopped by the test's cleanup too: a failed assertion must
+        # not leave it reading forever and the interpreter waiting for it at exit.
+        reader = threading.Thread(target=trickle, daemon=True)
         reader.start()
+        self.addCleanup(stop.set)
         return sock, stop, reader
 
     def served_after(self, daemon, started, cut_line):
