@@ -135,11 +135,12 @@ static enum rc_err drawn_extent(const struct rc_job_spec *spec, const struct rc_
     return RC_OK;
 }
 
-enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
-                         const struct rc_raster *values, bool gpu_convert, bool hardware,
-                         struct rc_plan *plan, struct rc_error *err)
+/* Values: the timeline, the value range, the drawn shape and the camera that
+ * frames it. */
+static enum rc_err plan_values(const struct rc_job_spec *spec, const struct rc_config *cfg,
+                               const struct rc_raster *values, struct rc_plan *plan,
+                               double extent[2], struct rc_error *err)
 {
-    *plan = (struct rc_plan){0};
     enum rc_err rc = rc_timeline_init(&plan->timeline, spec, cfg, values->band_count, err);
     if (rc != RC_OK) {
         return rc;
@@ -150,20 +151,24 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                             "for data values");
     }
     value_range(spec, values, &plan->vmin, &plan->vmax);
-    bool surface = spec->mode == RC_MODE_SURFACE;
-    double extent[2] = {1, 1};
     rc = drawn_extent(spec, values, extent, err);
     if (rc != RC_OK) {
         return rc;
     }
     /* "fit" distances frame the raster (and its relief) at the output's aspect. */
+    bool surface = spec->mode == RC_MODE_SURFACE;
     plan->camera = spec->camera;
     rc_camera_fit(&plan->camera, extent[0], extent[1],
                   surface ? RC_PLAN_SURFACE_RELIEF * spec->exaggeration : 0.0,
                   (double)spec->width / (double)spec->height);
     plan->timeline.camera = &plan->camera;
-    unsigned out_long = spec->width > spec->height ? spec->width : spec->height;
+    return RC_OK;
+}
 
+/* The overlay: colorbar, title, band labels, axes. */
+static enum rc_err plan_overlay(const struct rc_job_spec *spec, const struct rc_raster *values,
+                                const double extent[2], struct rc_plan *plan, struct rc_error *err)
+{
     plan->overlay = (struct rc_overlay_settings){.width = spec->width,
                                                  .height = spec->height,
                                                  .colorbar = spec->colorbar,
@@ -194,15 +199,18 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
         plan->overlay.band_label_count = values->band_count;
     }
     if (spec->axes) {
-        axes_settings(spec, values, surface, extent, plan);
+        axes_settings(spec, values, spec->mode == RC_MODE_SURFACE, extent, plan);
     }
-    const struct rc_colormap *colormap = &spec->colormap;
-    rc = rc_datastyle_apply(spec, values, plan, &colormap, err);
-    if (rc != RC_OK) {
-        return rc;
-    }
-    plan->has_overlay = rc_overlay_wanted(&plan->overlay);
+    return RC_OK;
+}
 
+/* The renderer's settings (values, colours, mesh, light, outline). */
+static void plan_render(const struct rc_job_spec *spec, const struct rc_raster *values,
+                        const struct rc_colormap *colormap, const double extent[2], bool hardware,
+                        struct rc_plan *plan)
+{
+    bool surface = spec->mode == RC_MODE_SURFACE;
+    unsigned out_long = spec->width > spec->height ? spec->width : spec->height;
     plan->values = rc_raster_bands(values);
     struct rc_render_settings *r = &plan->render;
     *r = (struct rc_render_settings){
@@ -222,21 +230,26 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
         .vmin = plan->vmin,
         .vmax = plan->vmax,
         .per_band = spec->rescale_per_band,
+        .transparent = spec->background[3] == 0,
+        .outline = spec->outline,
     };
     for (int c = 0; c < 4; c++) {
         r->background[c] = spec->background[c];
         r->nan_color[c] = spec->nan_color[c];
     }
-
-    bool transparent = spec->background[3] == 0;
-    r->transparent = transparent;
-    r->outline = spec->outline;
     for (int c = 0; c < 3; c++) {
         /* Dark on a light background, light on a dark or transparent one. */
         const uint8_t *b = spec->background;
-        double luma = transparent ? 0 : 0.299 * b[0] + 0.587 * b[1] + 0.114 * b[2];
+        double luma = r->transparent ? 0 : 0.299 * b[0] + 0.587 * b[1] + 0.114 * b[2];
         r->outline_rgb[c] = spec->outline_colored ? spec->outline_rgb[c] : luma > 128 ? 32 : 235;
     }
+}
+
+/* The output: the frame kind, the encoder, the container and the GIF's settings. */
+static void plan_output(const struct rc_job_spec *spec, bool gpu_convert, bool hardware,
+                        struct rc_plan *plan)
+{
+    bool transparent = plan->render.transparent;
     struct rc_output *o = &plan->output;
     o->format = spec->format;
     o->seekable = spec->seekable;
@@ -244,7 +257,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                : transparent                 ? RC_FRAME_I420A
                                              : RC_FRAME_I420;
     /* The conversion shader makes opaque I420 only. */
-    r->gpu_convert = gpu_convert && o->frame == RC_FRAME_I420;
+    plan->render.gpu_convert = gpu_convert && o->frame == RC_FRAME_I420;
     o->encode = (struct rc_encode_settings){.width = spec->width,
                                             .height = spec->height,
                                             .fps = spec->fps,
@@ -259,7 +272,7 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                                        .frames = plan->timeline.frames,
                                        .writing_app = "rasterclip " RC_VERSION,
                                        .alpha = transparent && spec->format == RC_FORMAT_WEBM};
-    bool lit = surface && spec->lighting;
+    bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
     static const enum rc_dither dithers[] = {
         [RC_JOB_DITHER_AUTO] = RC_DITHER_ORDERED,
         [RC_JOB_DITHER_ORDERED] = RC_DITHER_ORDERED,
@@ -273,6 +286,24 @@ enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config 
                                                     ? RC_DITHER_NONE
                                                     : dithers[spec->dither],
                                       .transparent = transparent};
+}
+
+enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
+                         const struct rc_raster *values, bool gpu_convert, bool hardware,
+                         struct rc_plan *plan, struct rc_error *err)
+{
+    *plan = (struct rc_plan){0};
+    double extent[2] = {1, 1};
+    enum rc_err rc = plan_values(spec, cfg, values, plan, extent, err);
+    rc = rc ? rc : plan_overlay(spec, values, extent, plan, err);
+    const struct rc_colormap *colormap = &spec->colormap;
+    rc = rc ? rc : rc_datastyle_apply(spec, values, plan, &colormap, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    plan->has_overlay = rc_overlay_wanted(&plan->overlay);
+    plan_render(spec, values, colormap, extent, hardware, plan);
+    plan_output(spec, gpu_convert, hardware, plan);
     return RC_OK;
 }
 
@@ -347,13 +378,13 @@ void rc_plan_release(struct rc_plan *plan)
     plan->overlay.band_labels = NULL;
 }
 
-void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
-                     const struct rc_overlay *overlay)
+void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
 {
     struct colours c = {0};
     bool transparent = plan->output.gif.transparent;
-    bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
-    const uint8_t *bg = spec->background;
+    const struct rc_render_settings *rs = &plan->render;
+    bool lit = rs->surface && rs->lighting.enabled;
+    const uint8_t *bg = rs->background;
     const struct rc_colormap *map = plan->render.colormap;
     /* From the ambient floor to full light (brighter is clipped to the colour). */
     double floor = plan->render.lighting.kit ? RC_PLAN_KIT_AMBIENT : plan->render.lighting.ambient;
@@ -371,9 +402,9 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
     if (!transparent) {
         add_colour(&c, bg, 256);
     }
-    if (spec->nan_color[3] > 0) {
+    if (rs->nan_color[3] > 0) {
         uint8_t shown[3];
-        over(spec->nan_color, transparent ? 255 : spec->nan_color[3], bg, shown);
+        over(rs->nan_color, transparent ? 255 : rs->nan_color[3], bg, shown);
         add_colour(&c, shown, 16);
     }
     for (size_t p = 0; overlay && p < overlay->panel_count; p++) {

@@ -77,8 +77,7 @@ void rc_plan_release(struct rc_plan *plan);
 /* The GIF's palette, from the colours the clip can show: the colormap over the
  * background (in every shade of the lighting, in surface mode), the nan colour, the
  * background and the overlay's pixels. Exact when they are few enough. */
-void rc_plan_palette(struct rc_plan *plan, const struct rc_job_spec *spec,
-                     const struct rc_overlay *overlay);
+void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay);
 
 /* The heights from a second raster (raster.height), once loaded: the renderer's,
  * and the z axis's range. Borrowed; the caller keeps it until rc_render_begin(). */

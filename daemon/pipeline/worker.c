@@ -260,7 +260,7 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         rc = rc_overlay_create(&run->plan.overlay, run->w->text, &run->overlay, err);
     }
     if (rc == RC_OK && spec->format == RC_FORMAT_GIF) {
-        rc_plan_palette(&run->plan, spec, run->overlay);
+        rc_plan_palette(&run->plan, run->overlay);
     }
     if (rc == RC_OK) {
         run->plan.render.overlay = run->overlay;
