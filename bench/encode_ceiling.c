@@ -30,12 +30,12 @@
 
 #include "base/buf.h"
 #include "encode/convert.h"
-#include "encode/encode.h"
 #include "encode/gif.h"
 #include "encode/h264.h"
-#include "encode/mp4.h"
-#include "encode/mux.h"
+#include "encode/mp4_writer.h"
 #include "encode/palette.h"
+#include "encode/vp9.h"
+#include "encode/webm_writer.h"
 
 static double clock_s(clockid_t id)
 {

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "encode/format.h"
 
 struct rc_gif {
     struct rc_gif_settings s;
@@ -219,3 +220,76 @@ const char *rc_gif_library_version(void)
 #define RC_STR(x) RC_STR2(x)
     return RC_STR(GIFLIB_MAJOR) "." RC_STR(GIFLIB_MINOR) "." RC_STR(GIFLIB_RELEASE);
 }
+
+/* ---- the GIF format (encode/format.h): the stream and the file are the same
+ * bytes, so one is written and copied to the other. */
+
+static void format_destroy(void *state)
+{
+    rc_gif_destroy(state);
+}
+
+static enum rc_err format_create(const struct rc_format_settings *settings, bool stream, bool file,
+                                 void **state, struct rc_error *err)
+{
+    (void)stream;
+    (void)file;
+    struct rc_gif *gif = NULL;
+    enum rc_err rc = rc_gif_create(&settings->gif, &gif, err);
+    *state = gif;
+    return rc;
+}
+
+/* Writes with `write` into the stream (else the file), then copies what it wrote
+ * to the file when there are both. */
+static enum rc_err both(struct rc_gif *gif, struct rc_format_out *out, uint64_t index,
+                        const uint8_t *rgba, int step, struct rc_error *err)
+{
+    struct rc_buf *first = out->stream ? out->stream : out->file;
+    size_t from = first ? first->len : 0;
+    enum rc_err rc = RC_OK;
+    if (first) {
+        rc = step == 0   ? rc_gif_write_header(gif, first)
+             : step == 1 ? rc_gif_write_frame(gif, first, index, rgba)
+                         : rc_gif_write_trailer(gif, first);
+    }
+    if (rc != RC_OK) {
+        return rc_error_set(err, rc, "", "the GIF writer failed");
+    }
+    if (out->stream && out->file &&
+        rc_buf_append(out->file, out->stream->data + from, out->stream->len - from) != RC_OK) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    return RC_OK;
+}
+
+static enum rc_err format_header(void *state, struct rc_format_out *out, struct rc_error *err)
+{
+    return both(state, out, 0, NULL, 0, err);
+}
+
+static enum rc_err format_frame(void *state, const uint8_t *pixels, uint64_t index,
+                                struct rc_format_out *out, struct rc_error *err)
+{
+    return both(state, out, index, pixels, 1, err);
+}
+
+static enum rc_err format_finish(void *state, struct rc_format_out *out, struct rc_error *err)
+{
+    return both(state, out, 0, NULL, 2, err);
+}
+
+static void format_drop_file(void *state)
+{
+    (void)state; /* the file is a copy of the stream: nothing of its own to let go */
+}
+
+const struct rc_format_ops rc_format_gif = {
+    .name = "gif",
+    .create = format_create,
+    .header = format_header,
+    .frame = format_frame,
+    .finish = format_finish,
+    .drop_file = format_drop_file,
+    .destroy = format_destroy,
+};

@@ -4,9 +4,9 @@
  * every keyframe_interval frames. Samples leave in the ISO-BMFF form an MP4 needs
  * (NAL units with 4-byte big-endian lengths, parameter sets left out of the
  * samples); the sequence and picture parameter sets, known as soon as the encoder
- * exists, go into the MP4's avcC (encode/mp4.h).
+ * exists, go into the MP4's avcC (encode/mp4_writer.h).
  *
- * Rate control as for VP9 (encode/encode.h): a bitrate, or crf 0..63 mapped onto
+ * Rate control as for VP9 (encode/vp9.h): a bitrate, or crf 0..63 mapped onto
  * H.264's QP 0..51 for constant quality; realtime picks OpenH264's lowest
  * complexity, good its highest. One thread at a time per encoder; the caller owns
  * it.
@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "encode/encode.h"
+#include "encode/vp9.h"
 
 struct rc_h264;
 

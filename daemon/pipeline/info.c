@@ -1,9 +1,9 @@
 /* What the pool runs on, for /v1/info and /metrics (pipeline/pool.h): the
  * stages' libraries, the renderer and the readers' sandbox, gathered here so
  * that http/ reads no other stage's header. */
-#include "encode/encode.h"
 #include "encode/gif.h"
 #include "encode/h264.h"
+#include "encode/vp9.h"
 #include "pipeline/pool.h"
 #include "pipeline/workers_internal.h"
 #include "raster/raster.h"

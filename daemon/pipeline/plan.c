@@ -251,27 +251,34 @@ static void plan_output(const struct rc_job_spec *spec, bool gpu_convert, bool h
 {
     bool transparent = plan->render.transparent;
     struct rc_output *o = &plan->output;
+    static const struct rc_format_ops *const formats[] = {
+        [RC_FORMAT_WEBM] = &rc_format_webm,
+        [RC_FORMAT_MP4] = &rc_format_mp4,
+        [RC_FORMAT_GIF] = &rc_format_gif,
+    };
     o->format = spec->format;
+    o->ops = formats[spec->format];
     o->seekable = spec->seekable;
     o->frame = spec->format == RC_FORMAT_GIF ? RC_FRAME_RGBA
                : transparent                 ? RC_FRAME_I420A
                                              : RC_FRAME_I420;
     /* The conversion shader makes opaque I420 only. */
     plan->render.gpu_convert = gpu_convert && o->frame == RC_FRAME_I420;
-    o->encode = (struct rc_encode_settings){.width = spec->width,
-                                            .height = spec->height,
-                                            .fps = spec->fps,
-                                            .realtime = spec->speed == RC_SPEED_REALTIME,
-                                            .bitrate_kbps = spec->bitrate_kbps,
-                                            .crf = spec->crf,
-                                            .keyframe_interval = spec->keyframe_interval,
-                                            .shared_cores = !hardware};
-    o->webm = (struct rc_mux_settings){.width = spec->width,
-                                       .height = spec->height,
-                                       .fps = spec->fps,
-                                       .frames = plan->timeline.frames,
-                                       .writing_app = "rasterclip " RC_VERSION,
-                                       .alpha = transparent && spec->format == RC_FORMAT_WEBM};
+    o->codec.encode = (struct rc_encode_settings){.width = spec->width,
+                                                  .height = spec->height,
+                                                  .fps = spec->fps,
+                                                  .realtime = spec->speed == RC_SPEED_REALTIME,
+                                                  .bitrate_kbps = spec->bitrate_kbps,
+                                                  .crf = spec->crf,
+                                                  .keyframe_interval = spec->keyframe_interval,
+                                                  .shared_cores = !hardware};
+    o->codec.webm =
+        (struct rc_mux_settings){.width = spec->width,
+                                 .height = spec->height,
+                                 .fps = spec->fps,
+                                 .frames = plan->timeline.frames,
+                                 .writing_app = "rasterclip " RC_VERSION,
+                                 .alpha = transparent && spec->format == RC_FORMAT_WEBM};
     bool lit = spec->mode == RC_MODE_SURFACE && spec->lighting;
     static const enum rc_dither dithers[] = {
         [RC_JOB_DITHER_AUTO] = RC_DITHER_ORDERED,
@@ -279,13 +286,13 @@ static void plan_output(const struct rc_job_spec *spec, bool gpu_convert, bool h
         [RC_JOB_DITHER_DIFFUSION] = RC_DITHER_DIFFUSION,
         [RC_JOB_DITHER_NONE] = RC_DITHER_NONE,
     };
-    o->gif = (struct rc_gif_settings){.width = spec->width,
-                                      .height = spec->height,
-                                      .fps = spec->fps,
-                                      .dither = spec->dither == RC_JOB_DITHER_AUTO && !lit
-                                                    ? RC_DITHER_NONE
-                                                    : dithers[spec->dither],
-                                      .transparent = transparent};
+    o->codec.gif = (struct rc_gif_settings){.width = spec->width,
+                                            .height = spec->height,
+                                            .fps = spec->fps,
+                                            .dither = spec->dither == RC_JOB_DITHER_AUTO && !lit
+                                                          ? RC_DITHER_NONE
+                                                          : dithers[spec->dither],
+                                            .transparent = transparent};
 }
 
 enum rc_err rc_plan_make(const struct rc_job_spec *spec, const struct rc_config *cfg,
@@ -381,7 +388,7 @@ void rc_plan_release(struct rc_plan *plan)
 void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
 {
     struct colours c = {0};
-    bool transparent = plan->output.gif.transparent;
+    bool transparent = plan->output.codec.gif.transparent;
     const struct rc_render_settings *rs = &plan->render;
     bool lit = rs->surface && rs->lighting.enabled;
     const uint8_t *bg = rs->background;
@@ -430,7 +437,8 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
     if (c.failed) {
         c.count = c.count < max ? c.count : max; /* a palette of what was gathered */
     }
-    rc_palette_build((const uint8_t(*)[3])c.rgb, c.weight, c.count, max, &plan->output.gif.palette);
+    rc_palette_build((const uint8_t(*)[3])c.rgb, c.weight, c.count, max,
+                     &plan->output.codec.gif.palette);
     free(c.rgb);
     free(c.weight);
 }

@@ -22,8 +22,8 @@
 
 #include "base/config.h"
 #include "base/error.h"
-#include "encode/encode.h"
-#include "encode/mux.h"
+#include "encode/vp9.h"
+#include "encode/webm_writer.h"
 #include "job/job.h"
 #include "job/timeline.h"
 #include "overlay/overlay.h"

@@ -1,14 +1,10 @@
 /*
- * session: one job's encode side — the encoder and container writer of its
- * format, and the thread that runs them — fed by the draw thread through a
- * bounded pool of frames, writing the clip's bytes into the job's byte queue.
+ * session: one job's encode side — its format (encode/format.h: the encoder and
+ * container writers, one table per format) and the thread that drives it — fed
+ * by the draw thread through a bounded pool of frames, writing the clip's bytes
+ * into the job's byte queue. It knows no format: every one is driven alike.
  *
- *   webm: VP9 (encode/encode.h) in live WebM (encode/mux.h); with an alpha channel,
- *         a second VP9 encoder for it, its frames in BlockAdditional 1
- *   mp4:  H.264 (encode/h264.h) in fragmented MP4 (encode/mp4.h)
- *   gif:  a palette-mapped animated GIF (encode/gif.h)
- *
- * Beside the stream, or instead of it (output.seekable), the session can build the
+ * Beside the stream, or instead of it (output.seekable), the format builds the
  * finished file — WebM with SeekHead and Cues, MP4 with moov before mdat, the GIF —
  * from the same packets, for the client or the clip cache (rc_session_take_file).
  *
@@ -29,9 +25,7 @@
 
 #include "base/bytequeue.h"
 #include "base/error.h"
-#include "encode/encode.h"
-#include "encode/gif.h"
-#include "encode/mux.h"
+#include "encode/format.h"
 #include "job/job.h"
 
 /* What the draw thread hands over for each frame. */
@@ -44,10 +38,9 @@ enum rc_frame_kind {
 /* The clip's format and each part's settings, made by the plan. */
 struct rc_output {
     enum rc_format format;
+    const struct rc_format_ops *ops; /* the format's table */
     enum rc_frame_kind frame;
-    struct rc_encode_settings encode; /* VP9 or H.264 */
-    struct rc_mux_settings webm;
-    struct rc_gif_settings gif;
+    struct rc_format_settings codec;
     bool seekable;         /* the client gets the finished file, nothing before it */
     bool keep_file;        /* build the finished file beside the stream (clip cache) */
     size_t max_file_bytes; /* past it a seekable clip fails and keep_file gives up */

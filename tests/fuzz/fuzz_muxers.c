@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encode/mp4.h"
-#include "encode/mux.h"
+#include "encode/mp4_writer.h"
+#include "encode/webm_writer.h"
 #include "webm_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

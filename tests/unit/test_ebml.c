@@ -3,7 +3,7 @@
 
 #include "check.h"
 #include "encode/ebml.h"
-#include "encode/mux.h"
+#include "encode/webm_writer.h"
 
 static int bytes_equal(const struct rc_buf *b, const unsigned char *want, size_t n)
 {

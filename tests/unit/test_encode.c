@@ -9,7 +9,7 @@
 #include "base/buf.h"
 #include "check.h"
 #include "encode/convert.h"
-#include "encode/encode.h"
+#include "encode/vp9.h"
 
 static enum rc_err keep(void *ctx, const void *data, size_t len, uint64_t pts, bool keyframe)
 {

@@ -68,16 +68,16 @@ static void check_plan(const struct expect *e)
     if (rc == RC_OK) {
         if (fabs(plan.vmin - e->vmin) > 1e-9 || fabs(plan.vmax - e->vmax) > 1e-9 ||
             plan.output.frame != e->frame || plan.render.mesh_cells != e->mesh_cells ||
-            plan.output.gif.dither != e->dither) {
+            plan.output.codec.gif.dither != e->dither) {
             fprintf(stderr, "  job %s: range %g..%g frame %d cells %u dither %d\n", e->job,
                     plan.vmin, plan.vmax, (int)plan.output.frame, plan.render.mesh_cells,
-                    (int)plan.output.gif.dither);
+                    (int)plan.output.codec.gif.dither);
         }
         CHECK_NEAR(plan.vmin, e->vmin, 1e-9);
         CHECK_NEAR(plan.vmax, e->vmax, 1e-9);
         CHECK(plan.output.frame == e->frame);
         CHECK(plan.render.mesh_cells == e->mesh_cells);
-        CHECK(plan.output.gif.dither == e->dither);
+        CHECK(plan.output.codec.gif.dither == e->dither);
         CHECK_NEAR(plan.render.extent[0], e->extent_x, 1e-6);
         CHECK_NEAR(plan.render.extent[1], e->extent_y, 1e-6);
         /* The renderer reads the raster's own values, through the plan's view. */

@@ -1,4 +1,4 @@
-#include "encode/mux.h"
+#include "encode/webm_writer.h"
 
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /*
- * encode: I420 frames (encode/convert.h) to VP9 packets with libvpx, BT.601
+ * vp9: I420 frames (encode/convert.h) to VP9 packets with libvpx, BT.601
  * limited range declared in the bitstream. Settings follow the job: realtime (lag 0, fast speed) or
  * good quality, bitrate or constant quality, keyframe interval; row-based multithreading with as
  * many threads as the host has cores.
@@ -8,8 +8,8 @@
  * it. Each packet is passed to `sink` before rc_encode_i420() returns; the sink
  * may not keep the pointer.
  */
-#ifndef RC_ENCODE_H
-#define RC_ENCODE_H
+#ifndef RC_VP9_H
+#define RC_VP9_H
 
 #include <stdbool.h>
 #include <stddef.h>

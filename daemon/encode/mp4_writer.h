@@ -1,5 +1,5 @@
 /*
- * mp4: a streaming fragmented MP4 (ISO/IEC 14496-12) writer for one H.264 video
+ * mp4_writer: a streaming fragmented MP4 (ISO/IEC 14496-12) writer for one H.264 video
  * track.
  *
  * Layout: `ftyp`; `moov` with the clip's duration known up front (mvhd, tkhd,
@@ -18,8 +18,8 @@
  * One thread at a time per `struct rc_mp4`; the caller owns it
  * (rc_mp4_create/rc_mp4_destroy) and the output buffers.
  */
-#ifndef RC_MP4_H
-#define RC_MP4_H
+#ifndef RC_MP4_WRITER_H
+#define RC_MP4_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * mux: a live WebM (Matroska subset) writer for one VP9 video track.
+ * webm_writer: a live WebM (Matroska subset) writer for one VP9 video track.
  *
  * Layout: EBML header, then a Segment of unknown size holding Info (with the
  * Duration known up front), Tracks, and Clusters of unknown size, one per keyframe
@@ -17,8 +17,8 @@
  * One thread at a time per `struct rc_mux`; the caller owns it
  * (rc_mux_create/rc_mux_destroy) and the output buffers.
  */
-#ifndef RC_MUX_H
-#define RC_MUX_H
+#ifndef RC_WEBM_WRITER_H
+#define RC_WEBM_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "encode/encode.h"
+#include "encode/vp9.h"
 
 #include <stdlib.h>
 #include <time.h>
