@@ -36,7 +36,7 @@ enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err)
     glUniform1i(glGetUniformLocation(p, "u_heights"), 4);
     glUniform1i(glGetUniformLocation(p, "u_colours"), COLOURS_UNIT);
     glUseProgram(0);
-    r->baked_band = SIZE_MAX;
+    r->job.baked.baked_band = SIZE_MAX;
     return RC_OK;
 }
 
@@ -44,79 +44,98 @@ enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err)
  * driver cannot make it, and the frames colour their pixels as before. */
 static bool make_target(struct rc_render *r)
 {
-    glGenTextures(1, &r->baked_tex);
+    glGenTextures(1, &r->job.baked.baked_tex);
     glActiveTexture(GL_TEXTURE0 + COLOURS_UNIT); /* a unit the scene program does not read */
-    glBindTexture(GL_TEXTURE_2D, r->baked_tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)r->values_w, (GLsizei)r->values_h);
+    glBindTexture(GL_TEXTURE_2D, r->job.baked.baked_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)r->job.layers.values_w,
+                   (GLsizei)r->job.layers.values_h);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glGenFramebuffers(1, &r->baked_fbo);
-    glBindFramebuffer(GL_FRAMEBUFFER, r->baked_fbo);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->baked_tex, 0);
+    glGenFramebuffers(1, &r->job.baked.baked_fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->job.baked.baked_fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
+                           r->job.baked.baked_tex, 0);
     bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
-    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.fbo);
     glUseProgram(r->baked_program);
-    glUniform2f(r->k_extent, r->extent[0], r->extent[1]); /* the job's, for every frame */
+    glUniform2f(r->k_extent, r->job.layers.extent[0],
+                r->job.layers.extent[1]); /* the job's, for every frame */
     if (!complete) {
-        glDeleteTextures(1, &r->baked_tex);
-        glDeleteFramebuffers(1, &r->baked_fbo);
-        r->baked_tex = r->baked_fbo = 0;
-        r->baked_off = true;
+        glDeleteTextures(1, &r->job.baked.baked_tex);
+        glDeleteFramebuffers(1, &r->job.baked.baked_fbo);
+        r->job.baked.baked_tex = r->job.baked.baked_fbo = 0;
+        r->job.baked.baked_off = true;
     }
     return complete;
 }
 
-/* Colours `band` into r->baked_tex with the job's scene program, whose other
+/* Colours `band` into r->job.baked.baked_tex with the job's scene program, whose other
  * uniforms and textures rc_render_draw() has set for this frame. */
 static void bake(struct rc_render *r, size_t band)
 {
-    glBindFramebuffer(GL_FRAMEBUFFER, r->baked_fbo);
-    glViewport(0, 0, (GLsizei)r->values_w, (GLsizei)r->values_h);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->job.baked.baked_fbo);
+    glViewport(0, 0, (GLsizei)r->job.layers.values_w, (GLsizei)r->job.layers.values_h);
     /* The raster's plane onto the whole target, texel row j at target row j: world
      * x = (u - 0.5) * extent, y = (0.5 - v) * extent (scene.vert), so clip x = 2u - 1
      * and clip y = 2v - 1. Column-major. */
-    const float m[16] = {
-        2.0f / r->extent[0], 0, 0, 0, 0, -2.0f / r->extent[1], 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
-    glUseProgram(r->prog->program);
-    glUniformMatrix4fv(r->prog->u_view_projection, 1, GL_FALSE, m);
-    glUniform1i(r->prog->u_band_a, (GLint)band);
-    glUniform1i(r->prog->u_band_b, (GLint)band);
-    glUniform1f(r->prog->u_blend, 0.0f);
-    glBindVertexArray(r->vao);
-    glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT, NULL);
-    r->baked_band = band;
-    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
-    glViewport(r->scene.x, r->scene.y, r->scene.w, r->scene.h);
+    const float m[16] = {2.0f / r->job.layers.extent[0],
+                         0,
+                         0,
+                         0,
+                         0,
+                         -2.0f / r->job.layers.extent[1],
+                         0,
+                         0,
+                         0,
+                         0,
+                         1,
+                         0,
+                         0,
+                         0,
+                         0,
+                         1};
+    glUseProgram(r->job.layers.prog->program);
+    glUniformMatrix4fv(r->job.layers.prog->u_view_projection, 1, GL_FALSE, m);
+    glUniform1i(r->job.layers.prog->u_band_a, (GLint)band);
+    glUniform1i(r->job.layers.prog->u_band_b, (GLint)band);
+    glUniform1f(r->job.layers.prog->u_blend, 0.0f);
+    glBindVertexArray(r->job.layers.vao);
+    glDrawElements(GL_TRIANGLES, r->job.layers.index_count, GL_UNSIGNED_INT, NULL);
+    r->job.baked.baked_band = band;
+    glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.fbo);
+    glViewport(r->job.panels.scene.x, r->job.panels.scene.y, r->job.panels.scene.w,
+               r->job.panels.scene.h);
 }
 
 bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const float m[16],
                    const void *indices)
 {
-    if (r->surface || band_a != band_b || r->baked_off || (!r->baked_tex && !make_target(r))) {
+    if (r->job.layers.surface || band_a != band_b || r->job.baked.baked_off ||
+        (!r->job.baked.baked_tex && !make_target(r))) {
         return false;
     }
-    if (r->baked_band != band_a) {
+    if (r->job.baked.baked_band != band_a) {
         bake(r, band_a);
     }
     glUseProgram(r->baked_program);
     glUniformMatrix4fv(r->k_view_projection, 1, GL_FALSE, m);
     glActiveTexture(GL_TEXTURE0 + COLOURS_UNIT);
-    glBindTexture(GL_TEXTURE_2D, r->baked_tex);
-    glBindVertexArray(r->vao);
-    glDrawElements(GL_TRIANGLES, r->index_count, GL_UNSIGNED_INT, indices);
+    glBindTexture(GL_TEXTURE_2D, r->job.baked.baked_tex);
+    glBindVertexArray(r->job.layers.vao);
+    glDrawElements(GL_TRIANGLES, r->job.layers.index_count, GL_UNSIGNED_INT, indices);
     glBindVertexArray(0);
-    r->baked_frames++;
+    r->job.baked.baked_frames++;
     return true;
 }
 
 void rc_baked_release(struct rc_render *r)
 {
-    glDeleteTextures(1, &r->baked_tex);
-    glDeleteFramebuffers(1, &r->baked_fbo);
-    r->baked_tex = r->baked_fbo = 0;
-    r->baked_band = SIZE_MAX;
-    r->baked_frames = 0;
-    r->baked_off = false;
+    glDeleteTextures(1, &r->job.baked.baked_tex);
+    glDeleteFramebuffers(1, &r->job.baked.baked_fbo);
+    r->job.baked.baked_tex = r->job.baked.baked_fbo = 0;
+    r->job.baked.baked_band = SIZE_MAX;
+    r->job.baked.baked_frames = 0;
+    r->job.baked.baked_off = false;
 }

@@ -46,6 +46,80 @@ struct scene_program {
         u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
 };
 
+/* One job's GL objects, in pieces; each piece is made and freed by one file. */
+
+/* The scene's layers (render/layers.c): the values, colours, normals and
+ * heights textures, the grid, and how the job draws them. */
+struct rc_layers {
+    struct scene_program *prog; /* the job's */
+    bool surface;
+    struct rc_light_settings lighting;
+    float height_scale; /* world units of the full value range */
+    size_t band_count;
+    unsigned values_w, values_h; /* the values texture's size */
+    GLuint values_tex, lut_tex, normals_tex, heights_tex;
+    bool has_heights;
+    GLuint vao, vbo, ibo; /* the job's grid */
+    GLsizei index_count;
+    unsigned mesh_cols, mesh_rows; /* the job's grid of cells */
+    float extent[2];
+};
+
+/* The overlay (render/render.c): its canvas texture, the panels drawn from it,
+ * owned copies of its band pages and the page each shows now. */
+struct rc_panels {
+    GLuint overlay_tex;
+    struct rc_band_pages pages[2];
+    size_t page_shown[2];
+    struct rc_rect scene;
+    struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
+    size_t panel_count;
+};
+
+/* Image mode's band coloured once (render/baked.c): an RGBA8 texture of one band
+ * at the raster's size. */
+struct rc_baked {
+    GLuint baked_tex, baked_fbo;
+    size_t baked_band;   /* the band baked_tex holds; SIZE_MAX: none yet */
+    size_t baked_frames; /* frames drawn from it this job */
+    bool baked_off;      /* the driver could not make the target: colour per pixel */
+};
+
+/* The outline and axes (render/lines.c). */
+struct rc_lines {
+    GLuint outline_vao, outline_vbo;       /* 0: none */
+    GLsizei outline_vertices;              /* the box's, first in the buffer */
+    GLint axis_first[3], axis_vertices[3]; /* then each axis's edge and ticks */
+    GLuint axes_tex;                       /* the axes' label atlas; 0: none */
+    int axes_w, axes_h;
+    struct rc_axis_label axis_labels[RC_AXES_MAX_LABELS];
+    size_t axis_label_count;
+    float outline_rgb[3];
+};
+
+/* The output framebuffer, the I420 target and the readback ring (render/target.c). */
+struct rc_target {
+    GLuint fbo, color_tex, depth_rb;
+    bool i420;               /* frames leave as I420, converted on the GPU */
+    GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */
+    size_t frame_bytes;
+    unsigned width, height;
+    struct slot ring[RC_RENDER_RING];
+    size_t ring_size; /* slots this job uses: RC_RENDER_RING on hardware, else 1 */
+    size_t drawn;     /* frames drawn this job */
+    size_t read;      /* frames read this job */
+};
+
+struct rc_render_job {
+    struct rc_layers layers;
+    struct rc_panels panels;
+    struct rc_baked baked;
+    struct rc_lines lines;
+    struct rc_target target;
+};
+
+/* A worker's renderer: what lives as long as its context (the context, the
+ * programs and their uniforms, the overlay quad), and the job it draws now. */
 struct rc_render {
     struct rc_gpu *gpu;
     struct rc_gpu_display *display; /* the EGL display this worker uses */
@@ -63,53 +137,12 @@ struct rc_render {
      * everything else (a lighting branch left in costs llvmpipe twice the fragment
      * time even when not taken). */
     struct scene_program plain, lit, kit;
-    /* Image mode's bands coloured once (render/baked.c): scene.vert with
-     * coloured.frag, and the job's RGBA8 texture of one band at the raster's size. */
+    /* Image mode's program (render/baked.c): scene.vert with coloured.frag. */
     GLuint baked_program;
     GLint k_view_projection, k_extent;
-    GLuint baked_tex, baked_fbo;
-    size_t baked_band;   /* the band baked_tex holds; SIZE_MAX: none yet */
-    size_t baked_frames; /* frames drawn from it this job */
-    bool baked_off;      /* the driver could not make the target: colour per pixel */
     GLuint line_program; /* line.vert + line.frag: the outline */
     GLint l_view_projection, l_color;
-    struct scene_program *prog; /* the job's */
-    /* per job */
-    bool surface;
-    struct rc_light_settings lighting;
-    float height_scale; /* world units of the full value range */
-    size_t band_count;
-    unsigned values_w, values_h; /* the values texture's size */
-    GLuint values_tex, lut_tex, normals_tex, heights_tex;
-    bool has_heights;
-    GLuint vao, vbo, ibo; /* the job's grid */
-    GLuint overlay_tex;
-    /* Owned copies of the overlay's band pages, and the page each shows now. */
-    struct rc_band_pages pages[2];
-    size_t page_shown[2];
-    struct rc_rect scene;
-    struct rc_rect panels[RC_OVERLAY_MAX_PANELS];
-    size_t panel_count;
-    GLsizei index_count;
-    unsigned mesh_cols, mesh_rows;         /* the job's grid of cells */
-    GLuint outline_vao, outline_vbo;       /* the job's outline and axes; 0: none */
-    GLsizei outline_vertices;              /* the box's, first in the buffer */
-    GLint axis_first[3], axis_vertices[3]; /* then each axis's edge and ticks */
-    GLuint axes_tex;                       /* the axes' label atlas; 0: none */
-    int axes_w, axes_h;
-    struct rc_axis_label axis_labels[RC_AXES_MAX_LABELS];
-    size_t axis_label_count;
-    float outline_rgb[3];
-    GLuint fbo, color_tex, depth_rb;
-    bool i420;               /* frames leave as I420, converted on the GPU */
-    GLuint yuv_fbo, yuv_tex; /* width/4 x 3*height/2 RGBA8: the I420 bytes */
-    size_t frame_bytes;
-    unsigned width, height;
-    float extent[2];
-    struct slot ring[RC_RENDER_RING];
-    size_t ring_size; /* slots this job uses: RC_RENDER_RING on hardware, else 1 */
-    size_t drawn;     /* frames drawn this job */
-    size_t read;      /* frames read this job */
+    struct rc_render_job job; /* between rc_render_begin() and rc_render_end() */
 };
 
 /* Exact token match in a space-separated extension list. */
@@ -149,6 +182,15 @@ enum rc_err rc_target_create(struct rc_render *r, unsigned w, unsigned h, bool g
 /* After a frame is drawn into the framebuffer: converts it on the GPU when asked,
  * then queues its asynchronous readback into the next ring slot. */
 void rc_target_read_back(struct rc_render *r, size_t index);
+/* Frees what rc_target_create() made (what the ring still holds included). */
+void rc_target_destroy(struct rc_render *r);
+
+/* The job's layers (render/layers.c): the bands normalised into textures (with
+ * normals for a lit surface, heights from a second raster), the colour table,
+ * and the grid, as `in` asks; rc_layers_destroy() frees them. */
+enum rc_err rc_layers_create(struct rc_render *r, const struct rc_render_settings *in,
+                             struct rc_error *err);
+void rc_layers_destroy(struct rc_render *r);
 
 /* The job's outline and axes (render/lines.c): rc_lines_make() builds their line
  * segments (after rc_lines_upload_labels(), whose ticks it draws), rc_lines_draw()

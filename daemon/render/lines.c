@@ -19,7 +19,7 @@
 void rc_lines_make(struct rc_render *r, float top, const uint8_t rgb[3], bool outline,
                    const struct rc_axes *axes)
 {
-    float x = r->extent[0] / 2, y = r->extent[1] / 2;
+    float x = r->job.layers.extent[0] / 2, y = r->job.layers.extent[1] / 2;
     float c[8][3] = {{-x, -y, 0},   {x, -y, 0},   {x, y, 0},   {-x, y, 0},
                      {-x, -y, top}, {x, -y, top}, {x, y, top}, {-x, y, top}};
     static const int edges[12][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {4, 5}, {5, 6},
@@ -30,10 +30,10 @@ void rc_lines_make(struct rc_render *r, float top, const uint8_t rgb[3], bool ou
         memcpy(v[n++], c[edges[e][0]], sizeof(v[0]));
         memcpy(v[n++], c[edges[e][1]], sizeof(v[0]));
     }
-    r->outline_vertices = n;
+    r->job.lines.outline_vertices = n;
     static const int axis_edges[3][2] = {{0, 1}, {0, 3}, {0, 4}};
     for (int e = 0; axes && axes->count && e < (top > 0 ? 3 : 2); e++) {
-        r->axis_first[e] = n;
+        r->job.lines.axis_first[e] = n;
         memcpy(v[n++], c[axis_edges[e][0]], sizeof(v[0]));
         memcpy(v[n++], c[axis_edges[e][1]], sizeof(v[0]));
         for (size_t i = 0; i < axes->count; i++) {
@@ -47,21 +47,21 @@ void rc_lines_make(struct rc_render *r, float top, const uint8_t rgb[3], bool ou
             }
             n += 2;
         }
-        r->axis_vertices[e] = n - r->axis_first[e];
+        r->job.lines.axis_vertices[e] = n - r->job.lines.axis_first[e];
     }
     if (!n) {
         return;
     }
-    glGenVertexArrays(1, &r->outline_vao);
-    glBindVertexArray(r->outline_vao);
-    glGenBuffers(1, &r->outline_vbo);
-    glBindBuffer(GL_ARRAY_BUFFER, r->outline_vbo);
+    glGenVertexArrays(1, &r->job.lines.outline_vao);
+    glBindVertexArray(r->job.lines.outline_vao);
+    glGenBuffers(1, &r->job.lines.outline_vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->job.lines.outline_vbo);
     glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(sizeof(v[0]) * (size_t)n), v, GL_STATIC_DRAW);
     glEnableVertexAttribArray(0);
     glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, 0, NULL);
     glBindVertexArray(0);
     for (int i = 0; i < 3; i++) {
-        r->outline_rgb[i] = rgb[i] / 255.0f;
+        r->job.lines.outline_rgb[i] = rgb[i] / 255.0f;
     }
 }
 
@@ -81,18 +81,18 @@ void rc_lines_upload_labels(struct rc_render *r, const struct rc_axes *axes)
     if (!axes->count) {
         return;
     }
-    glGenTextures(1, &r->axes_tex);
-    glBindTexture(GL_TEXTURE_2D, r->axes_tex);
+    glGenTextures(1, &r->job.lines.axes_tex);
+    glBindTexture(GL_TEXTURE_2D, r->job.lines.axes_tex);
     glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, axes->atlas.width, axes->atlas.height);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, axes->atlas.width, axes->atlas.height, GL_RGBA,
                     GL_UNSIGNED_BYTE, axes->atlas.rgba);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    r->axes_w = axes->atlas.width;
-    r->axes_h = axes->atlas.height;
-    memcpy(r->axis_labels, axes->labels, axes->count * sizeof(axes->labels[0]));
-    r->axis_label_count = axes->count;
+    r->job.lines.axes_w = axes->atlas.width;
+    r->job.lines.axes_h = axes->atlas.height;
+    memcpy(r->job.lines.axis_labels, axes->labels, axes->count * sizeof(axes->labels[0]));
+    r->job.lines.axis_label_count = axes->count;
 }
 
 /* Each tick label centred on its projected place beyond the tick, within the
@@ -100,25 +100,26 @@ void rc_lines_upload_labels(struct rc_render *r, const struct rc_axes *axes)
  * view-projection. */
 void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double eye[3])
 {
-    if (!r->axis_label_count) {
+    if (!r->job.lines.axis_label_count) {
         return;
     }
     glDisable(GL_CULL_FACE);
     glDisable(GL_DEPTH_TEST);
-    glViewport(0, 0, (GLsizei)r->width, (GLsizei)r->height);
+    glViewport(0, 0, (GLsizei)r->job.target.width, (GLsizei)r->job.target.height);
     glEnable(GL_SCISSOR_TEST);
-    glScissor(r->scene.x, r->scene.y, r->scene.w, r->scene.h);
+    glScissor(r->job.panels.scene.x, r->job.panels.scene.y, r->job.panels.scene.w,
+              r->job.panels.scene.h);
     glEnable(GL_BLEND);
     glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
     glUseProgram(r->overlay_program);
     glUniform1i(r->o_canvas_tex, 3);
-    glUniform2f(r->o_canvas, (float)r->width, (float)r->height);
-    glUniform2f(r->o_tex, (float)r->axes_w, (float)r->axes_h);
+    glUniform2f(r->o_canvas, (float)r->job.target.width, (float)r->job.target.height);
+    glUniform2f(r->o_tex, (float)r->job.lines.axes_w, (float)r->job.lines.axes_h);
     glActiveTexture(GL_TEXTURE3);
-    glBindTexture(GL_TEXTURE_2D, r->axes_tex);
+    glBindTexture(GL_TEXTURE_2D, r->job.lines.axes_tex);
     glBindVertexArray(r->quad_vao);
-    for (size_t i = 0; i < r->axis_label_count; i++) {
-        const struct rc_axis_label *l = &r->axis_labels[i];
+    for (size_t i = 0; i < r->job.lines.axis_label_count; i++) {
+        const struct rc_axis_label *l = &r->job.lines.axis_labels[i];
         float p[3], clip[4], mirror[2];
         axis_mirror(l->axis, eye, mirror);
         for (int k = 0; k < 3; k++) {
@@ -130,8 +131,8 @@ void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double e
         if (clip[3] <= 1e-6f) {
             continue; /* behind the camera */
         }
-        float px = r->scene.x + (clip[0] / clip[3] + 1) / 2 * r->scene.w;
-        float py = r->scene.y + (clip[1] / clip[3] + 1) / 2 * r->scene.h;
+        float px = r->job.panels.scene.x + (clip[0] / clip[3] + 1) / 2 * r->job.panels.scene.w;
+        float py = r->job.panels.scene.y + (clip[1] / clip[3] + 1) / 2 * r->job.panels.scene.h;
         float dx = roundf(px - l->src.w / 2.0f), dy = roundf(py - l->src.h / 2.0f);
         glUniform4f(r->o_rect, dx, dy, (float)l->src.w, (float)l->src.h);
         glUniform2f(r->o_shift, (float)l->src.x - dx, (float)l->src.y - dy);
@@ -146,19 +147,19 @@ void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double e
 
 void rc_lines_draw(struct rc_render *r, const float m[16], const double eye[3])
 {
-    if (!r->outline_vao) {
+    if (!r->job.lines.outline_vao) {
         return;
     }
     glDisable(GL_CULL_FACE);
     glUseProgram(r->line_program);
-    glUniform3fv(r->l_color, 1, r->outline_rgb);
-    glBindVertexArray(r->outline_vao);
+    glUniform3fv(r->l_color, 1, r->job.lines.outline_rgb);
+    glBindVertexArray(r->job.lines.outline_vao);
     glUniformMatrix4fv(r->l_view_projection, 1, GL_FALSE, m);
-    if (r->outline_vertices) {
-        glDrawArrays(GL_LINES, 0, r->outline_vertices);
+    if (r->job.lines.outline_vertices) {
+        glDrawArrays(GL_LINES, 0, r->job.lines.outline_vertices);
     }
     for (int e = 0; e < 3; e++) {
-        if (!r->axis_vertices[e]) {
+        if (!r->job.lines.axis_vertices[e]) {
             continue;
         }
         /* m times diag(mirror x, mirror y, 1, 1): columns 0 and 1 change sign. */
@@ -168,19 +169,19 @@ void rc_lines_draw(struct rc_render *r, const float m[16], const double eye[3])
             mm[k] = k < 8 ? m[k] * mirror[k / 4] : m[k];
         }
         glUniformMatrix4fv(r->l_view_projection, 1, GL_FALSE, mm);
-        glDrawArrays(GL_LINES, r->axis_first[e], r->axis_vertices[e]);
+        glDrawArrays(GL_LINES, r->job.lines.axis_first[e], r->job.lines.axis_vertices[e]);
     }
     glBindVertexArray(0);
 }
 
 void rc_lines_release(struct rc_render *r)
 {
-    glDeleteBuffers(1, &r->outline_vbo);
-    glDeleteVertexArrays(1, &r->outline_vao);
-    r->outline_vbo = r->outline_vao = 0;
-    r->outline_vertices = 0;
-    memset(r->axis_vertices, 0, sizeof(r->axis_vertices));
-    glDeleteTextures(1, &r->axes_tex);
-    r->axes_tex = 0;
-    r->axis_label_count = 0;
+    glDeleteBuffers(1, &r->job.lines.outline_vbo);
+    glDeleteVertexArrays(1, &r->job.lines.outline_vao);
+    r->job.lines.outline_vbo = r->job.lines.outline_vao = 0;
+    r->job.lines.outline_vertices = 0;
+    memset(r->job.lines.axis_vertices, 0, sizeof(r->job.lines.axis_vertices));
+    glDeleteTextures(1, &r->job.lines.axes_tex);
+    r->job.lines.axes_tex = 0;
+    r->job.lines.axis_label_count = 0;
 }

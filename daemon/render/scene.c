@@ -91,7 +91,7 @@ enum rc_err rc_scene_programs_create(struct rc_render *r, struct rc_error *err)
 void rc_scene_set_lights(struct rc_render *r, const struct rc_camera_pose *pose,
                          const double eye[3])
 {
-    const struct rc_light_settings *l = &r->lighting;
+    const struct rc_light_settings *l = &r->job.layers.lighting;
     float dirs[KIT_LIGHTS][3], power[KIT_LIGHTS];
     int count = 0;
     if (l->kit) {
@@ -133,7 +133,7 @@ void rc_scene_set_lights(struct rc_render *r, const struct rc_camera_pose *pose,
         dirs[0][2] = (float)sin(el);
         power[count++] = 1.0f;
     }
-    glUniform3fv(r->prog->u_light_dirs, count, &dirs[0][0]);
-    glUniform1fv(r->prog->u_light_power, count, power);
-    glUniform3f(r->prog->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
+    glUniform3fv(r->job.layers.prog->u_light_dirs, count, &dirs[0][0]);
+    glUniform1fv(r->job.layers.prog->u_light_power, count, power);
+    glUniform3f(r->job.layers.prog->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
 }

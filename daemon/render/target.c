@@ -29,57 +29,80 @@ static enum rc_err check_framebuffer(struct rc_error *err)
 enum rc_err rc_target_create(struct rc_render *r, unsigned w, unsigned h, bool gpu_convert,
                              struct rc_error *err)
 {
-    r->color_tex = texture_2d(GL_RGBA8, w, h);
-    glGenRenderbuffers(1, &r->depth_rb);
-    glBindRenderbuffer(GL_RENDERBUFFER, r->depth_rb);
+    r->job.target.color_tex = texture_2d(GL_RGBA8, w, h);
+    glGenRenderbuffers(1, &r->job.target.depth_rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, r->job.target.depth_rb);
     glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, (GLsizei)w, (GLsizei)h);
-    glGenFramebuffers(1, &r->fbo);
-    glBindFramebuffer(GL_FRAMEBUFFER, r->fbo);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->color_tex, 0);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->depth_rb);
+    glGenFramebuffers(1, &r->job.target.fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
+                           r->job.target.color_tex, 0);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER,
+                              r->job.target.depth_rb);
     enum rc_err rc = check_framebuffer(err);
     if (rc != RC_OK) {
         return rc;
     }
-    r->i420 = gpu_convert && w % 8 == 0 && h % 4 == 0;
-    if (r->i420) {
-        r->yuv_tex = texture_2d(GL_RGBA8, w / 4, h * 3 / 2);
-        glGenFramebuffers(1, &r->yuv_fbo);
-        glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
-        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->yuv_tex, 0);
+    r->job.target.i420 = gpu_convert && w % 8 == 0 && h % 4 == 0;
+    if (r->job.target.i420) {
+        r->job.target.yuv_tex = texture_2d(GL_RGBA8, w / 4, h * 3 / 2);
+        glGenFramebuffers(1, &r->job.target.yuv_fbo);
+        glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.yuv_fbo);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
+                               r->job.target.yuv_tex, 0);
         rc = check_framebuffer(err);
         if (rc != RC_OK) {
             return rc;
         }
     }
-    r->frame_bytes = r->i420 ? (size_t)w * h * 3 / 2 : (size_t)w * h * 4;
-    r->ring_size = r->display->info.hardware ? RC_RENDER_RING : 1;
-    for (size_t i = 0; i < r->ring_size; i++) {
-        glGenBuffers(1, &r->ring[i].pbo);
-        glBindBuffer(GL_PIXEL_PACK_BUFFER, r->ring[i].pbo);
-        glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)r->frame_bytes, NULL, GL_STREAM_READ);
+    r->job.target.frame_bytes = r->job.target.i420 ? (size_t)w * h * 3 / 2 : (size_t)w * h * 4;
+    r->job.target.ring_size = r->display->info.hardware ? RC_RENDER_RING : 1;
+    for (size_t i = 0; i < r->job.target.ring_size; i++) {
+        glGenBuffers(1, &r->job.target.ring[i].pbo);
+        glBindBuffer(GL_PIXEL_PACK_BUFFER, r->job.target.ring[i].pbo);
+        glBufferData(GL_PIXEL_PACK_BUFFER, (GLsizeiptr)r->job.target.frame_bytes, NULL,
+                     GL_STREAM_READ);
     }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-    r->width = w;
-    r->height = h;
+    r->job.target.width = w;
+    r->job.target.height = h;
     return RC_OK;
+}
+
+void rc_target_destroy(struct rc_render *r)
+{
+    struct rc_target *t = &r->job.target;
+    for (size_t i = 0; i < RC_RENDER_RING; i++) {
+        if (t->ring[i].fence) {
+            glDeleteSync(t->ring[i].fence);
+        }
+        if (t->ring[i].pbo) {
+            glDeleteBuffers(1, &t->ring[i].pbo);
+        }
+    }
+    GLuint textures[] = {t->color_tex, t->yuv_tex};
+    glDeleteTextures(2, textures);
+    GLuint framebuffers[] = {t->fbo, t->yuv_fbo};
+    glDeleteFramebuffers(2, framebuffers);
+    glDeleteRenderbuffers(1, &t->depth_rb);
+    *t = (struct rc_target){0};
 }
 
 /* The finished frame, packed as I420 bytes into the width/4 x 3h/2 target. */
 static void convert_to_i420(struct rc_render *r)
 {
-    glBindFramebuffer(GL_FRAMEBUFFER, r->yuv_fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.yuv_fbo);
     glDisable(GL_CULL_FACE);
     glDisable(GL_DEPTH_TEST);
     glDisable(GL_BLEND);
-    GLsizei tw = (GLsizei)(r->width / 4), th = (GLsizei)(r->height * 3 / 2);
+    GLsizei tw = (GLsizei)(r->job.target.width / 4), th = (GLsizei)(r->job.target.height * 3 / 2);
     glViewport(0, 0, tw, th);
     glUseProgram(r->yuv_program);
     glActiveTexture(GL_TEXTURE5);
-    glBindTexture(GL_TEXTURE_2D, r->color_tex);
+    glBindTexture(GL_TEXTURE_2D, r->job.target.color_tex);
     glUniform1i(r->y_scene, 5);
-    glUniform1i(r->y_width, (GLint)r->width);
-    glUniform1i(r->y_height, (GLint)r->height);
+    glUniform1i(r->y_width, (GLint)r->job.target.width);
+    glUniform1i(r->y_height, (GLint)r->job.target.height);
     glUniform4f(r->y_rect, 0.0f, 0.0f, (float)tw, (float)th);
     glUniform2f(r->y_canvas, (float)tw, (float)th);
     glBindVertexArray(r->quad_vao);
@@ -89,43 +112,44 @@ static void convert_to_i420(struct rc_render *r)
 
 void rc_target_read_back(struct rc_render *r, size_t index)
 {
-    if (r->i420) {
+    if (r->job.target.i420) {
         convert_to_i420(r);
     }
 
-    struct slot *s = &r->ring[r->drawn % r->ring_size];
+    struct slot *s = &r->job.target.ring[r->job.target.drawn % r->job.target.ring_size];
     glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
-    if (r->i420) {
-        glReadPixels(0, 0, (GLsizei)(r->width / 4), (GLsizei)(r->height * 3 / 2), GL_RGBA,
-                     GL_UNSIGNED_BYTE, NULL);
+    if (r->job.target.i420) {
+        glReadPixels(0, 0, (GLsizei)(r->job.target.width / 4),
+                     (GLsizei)(r->job.target.height * 3 / 2), GL_RGBA, GL_UNSIGNED_BYTE, NULL);
     } else {
-        glReadPixels(0, 0, (GLsizei)r->width, (GLsizei)r->height, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+        glReadPixels(0, 0, (GLsizei)r->job.target.width, (GLsizei)r->job.target.height, GL_RGBA,
+                     GL_UNSIGNED_BYTE, NULL);
     }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     s->fence = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     s->index = index;
     glFlush();
-    r->drawn++;
+    r->job.target.drawn++;
 }
 
 size_t rc_render_ring_size(const struct rc_render *render)
 {
-    return render->ring_size;
+    return render->job.target.ring_size;
 }
 
 size_t rc_render_in_flight(const struct rc_render *render)
 {
-    return render->drawn - render->read;
+    return render->job.target.drawn - render->job.target.read;
 }
 
 bool rc_render_frames_are_i420(const struct rc_render *render)
 {
-    return render->i420;
+    return render->job.target.i420;
 }
 
 size_t rc_render_frame_bytes(const struct rc_render *render)
 {
-    return render->frame_bytes;
+    return render->job.target.frame_bytes;
 }
 
 enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *ctx, size_t *index,
@@ -136,7 +160,7 @@ enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *
     if (rc_render_in_flight(r) == 0) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "no frame in flight");
     }
-    struct slot *s = &r->ring[r->read % r->ring_size];
+    struct slot *s = &r->job.target.ring[r->job.target.read % r->job.target.ring_size];
     const GLuint64 timeout_ns = 10ull * 1000 * 1000 * 1000;
     GLenum waited = glClientWaitSync(s->fence, GL_SYNC_FLUSH_COMMANDS_BIT, timeout_ns);
     glDeleteSync(s->fence);
@@ -144,7 +168,7 @@ enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *
     if (waited == GL_TIMEOUT_EXPIRED || waited == GL_WAIT_FAILED) {
         return rc_error_set(err, RC_ERR_INTERNAL, "", "GPU did not finish a frame");
     }
-    size_t bytes = r->frame_bytes;
+    size_t bytes = r->job.target.frame_bytes;
     glBindBuffer(GL_PIXEL_PACK_BUFFER, s->pbo);
     const void *mapped =
         glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, (GLsizeiptr)bytes, GL_MAP_READ_BIT);
@@ -157,6 +181,6 @@ enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *
     }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     *index = s->index;
-    r->read++;
+    r->job.target.read++;
     return rc;
 }

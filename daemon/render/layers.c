@@ -1,0 +1,196 @@
+/* The scene's layers (render/gl.h, struct rc_layers): the values, colour table,
+ * normals and heights textures and the grid a job draws, made by
+ * rc_layers_create() and freed by rc_layers_destroy(), both here. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "render/gl.h"
+#include "render/terrain.h"
+
+static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, size_t layers,
+                          GLint filter)
+{
+    glGenTextures(1, tex);
+    glBindTexture(GL_TEXTURE_2D_ARRAY, *tex);
+    glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, format, (GLsizei)w, (GLsizei)h, (GLsizei)layers);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
+
+/* Uploads every band of `raster` normalised to 0..1 over [vmin, vmax], or with
+ * `per_band` over the band's own valid range (no data: -1), into *values_tex and, when
+ * `normals_tex` is given, the bands' normals for `height_scale`. Grid vertices over missing data
+ * are marked in `missing`. */
+static enum rc_err upload_layers(struct rc_render *r, const struct rc_bands *raster, double vmin,
+                                 double vmax, bool per_band, GLuint *values_tex,
+                                 GLuint *normals_tex, float height_scale, unsigned cols,
+                                 unsigned rows, uint8_t *missing, struct rc_error *err)
+{
+    unsigned w = raster->width, h = raster->height;
+    size_t plane = (size_t)w * h;
+    float *t = malloc(plane * sizeof(float));
+    uint8_t *normals = normals_tex ? malloc(plane * 4) : NULL;
+    if (!t || (normals_tex && !normals)) {
+        free(t);
+        free(normals);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    /* R32F is not filterable in GLES 3.0; nearest also keeps pixels crisp. */
+    array_texture(values_tex, GL_R32F, w, h, raster->count, GL_NEAREST);
+    if (normals_tex) {
+        array_texture(normals_tex, GL_RGBA8, w, h, raster->count, GL_LINEAR);
+    }
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    for (size_t b = 0; b < raster->count; b++) {
+        rc_terrain_normalize(raster->values + b * plane, plane,
+                             per_band ? raster->range[b][0] : vmin,
+                             per_band ? raster->range[b][1] : vmax, t);
+        if (missing) {
+            rc_terrain_mark_missing(t, w, h, cols, rows, missing);
+        }
+        glBindTexture(GL_TEXTURE_2D_ARRAY, *values_tex);
+        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1, GL_RED,
+                        GL_FLOAT, t);
+        if (normals_tex) {
+            rc_terrain_normals(t, w, h, r->job.layers.extent[0], r->job.layers.extent[1],
+                               height_scale, normals);
+            glBindTexture(GL_TEXTURE_2D_ARRAY, *normals_tex);
+            glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1,
+                            GL_RGBA, GL_UNSIGNED_BYTE, normals);
+        }
+    }
+    free(t);
+    free(normals);
+    return RC_OK;
+}
+
+static void upload_lut(struct rc_render *r, const struct rc_colormap *map)
+{
+    glGenTextures(1, &r->job.layers.lut_tex);
+    glBindTexture(GL_TEXTURE_2D, r->job.layers.lut_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)map->entries, 1);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, (GLsizei)map->entries, 1, GL_RGBA, GL_UNSIGNED_BYTE,
+                    map->rgba);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+}
+
+/* A grid of cols x rows cells over uv [0,1]^2 as indexed triangles, in every
+ * draw order; cells touching a `missing` vertex are left out. */
+static enum rc_err make_grid(struct rc_render *r, unsigned cols, unsigned rows,
+                             const uint8_t *missing, struct rc_error *err)
+{
+    size_t verts = (size_t)(cols + 1) * (rows + 1);
+    size_t per_order = (size_t)cols * rows * 6;
+    float *uv = malloc(verts * 2 * sizeof(float));
+    uint32_t *idx = malloc(per_order * RC_GRID_ORDERS * sizeof(uint32_t));
+    if (!uv || !idx) {
+        free(uv);
+        free(idx);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    for (unsigned y = 0; y <= rows; y++) {
+        for (unsigned x = 0; x <= cols; x++) {
+            float *p = uv + 2 * ((size_t)y * (cols + 1) + x);
+            p[0] = (float)x / (float)cols;
+            p[1] = (float)y / (float)rows;
+        }
+    }
+    size_t count = 0;
+    for (int order = 0; order < RC_GRID_ORDERS; order++) {
+        count = rc_terrain_grid_indices(cols, rows, missing, (enum rc_grid_order)order,
+                                        idx + count * (size_t)order);
+    }
+    glGenVertexArrays(1, &r->job.layers.vao);
+    glBindVertexArray(r->job.layers.vao);
+    glGenBuffers(1, &r->job.layers.vbo);
+    glBindBuffer(GL_ARRAY_BUFFER, r->job.layers.vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(verts * 2 * sizeof(float)), uv, GL_STATIC_DRAW);
+    glGenBuffers(1, &r->job.layers.ibo);
+    glBindBuffer(GL_ELEMENT_ARRAY_BUFFER, r->job.layers.ibo);
+    glBufferData(GL_ELEMENT_ARRAY_BUFFER, (GLsizeiptr)(count * RC_GRID_ORDERS * sizeof(uint32_t)),
+                 idx, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+    glBindVertexArray(0);
+    free(uv);
+    free(idx);
+    r->job.layers.index_count = (GLsizei)count;
+    return RC_OK;
+}
+
+/* The mesh: `cells` along the raster's longer side, as square as the raster's
+ * cells allow (never more cells than raster pixels). */
+static void grid_size(unsigned cells, const struct rc_bands *raster, unsigned *cols, unsigned *rows)
+{
+    unsigned ras_long = raster->width > raster->height ? raster->width : raster->height;
+    cells = cells < ras_long ? cells : ras_long;
+    cells = cells > 1 ? cells : 1;
+    double per_pixel = (double)cells / (double)ras_long;
+    *cols = (unsigned)fmax(1.0, round(raster->width * per_pixel));
+    *rows = (unsigned)fmax(1.0, round(raster->height * per_pixel));
+}
+
+enum rc_err rc_layers_create(struct rc_render *r, const struct rc_render_settings *in,
+                             struct rc_error *err)
+{
+    struct rc_layers *l = &r->job.layers;
+    const struct rc_bands *raster = in->values;
+    l->surface = in->surface;
+    l->lighting = in->lighting;
+    l->height_scale = (float)in->height_scale;
+    l->band_count = raster->count;
+    l->values_w = raster->width;
+    l->values_h = raster->height;
+    l->extent[0] = in->extent[0];
+    l->extent[1] = in->extent[1];
+    GLint max_layers = 0;
+    glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
+    if (raster->count > (size_t)max_layers) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
+                            "at most %d bands on this renderer", (int)max_layers);
+    }
+    unsigned cols, rows;
+    grid_size(in->surface ? in->mesh_cells : 1, raster, &cols, &rows);
+    l->mesh_cols = cols;
+    l->mesh_rows = rows;
+    bool surface = in->surface;
+    bool lit = surface && in->lighting.enabled;
+    l->prog = !lit ? &r->plain : in->lighting.kit ? &r->kit : &r->lit;
+    uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
+    if (surface && !missing) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    /* Normals come from whatever gives the heights. */
+    enum rc_err rc = upload_layers(r, raster, in->vmin, in->vmax, in->per_band, &l->values_tex,
+                                   lit && !in->heights ? &l->normals_tex : NULL, l->height_scale,
+                                   cols, rows, missing, err);
+    if (rc == RC_OK && in->heights) {
+        rc = upload_layers(r, in->heights, in->heights->valid_min, in->heights->valid_max, false,
+                           &l->heights_tex, lit ? &l->normals_tex : NULL, l->height_scale, cols,
+                           rows, missing, err);
+    }
+    if (rc == RC_OK) {
+        rc = make_grid(r, cols, rows, missing, err);
+    }
+    free(missing);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    l->has_heights = in->heights != NULL;
+    upload_lut(r, in->colormap);
+    return RC_OK;
+}
+
+void rc_layers_destroy(struct rc_render *r)
+{
+    struct rc_layers *l = &r->job.layers;
+    GLuint textures[] = {l->values_tex, l->lut_tex, l->normals_tex, l->heights_tex};
+    glDeleteTextures(4, textures);
+    GLuint buffers[] = {l->vbo, l->ibo};
+    glDeleteBuffers(2, buffers);
+    glDeleteVertexArrays(1, &l->vao);
+    *l = (struct rc_layers){.prog = &r->plain};
+}
