@@ -390,10 +390,10 @@ static json_t *get_path(json_t *root, const char *path)
     return node ? json_object_get(node, part) : NULL;
 }
 
-enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char **json,
+enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, json_t **job,
                             char *unknown, size_t unknown_size, struct rc_error *err)
 {
-    *json = NULL;
+    *job = NULL;
     if (unknown && unknown_size) {
         unknown[0] = '\0';
     }
@@ -438,12 +438,13 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, char 
             break;
         }
     }
-    if (rc == RC_OK) {
-        *json = json_dumps(root, JSON_COMPACT);
-        if (!*json) {
-            rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
-        }
+    if (rc == RC_OK && !root) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    json_decref(root);
-    return rc;
+    if (rc != RC_OK) {
+        json_decref(root);
+        return rc;
+    }
+    *job = root;
+    return RC_OK;
 }

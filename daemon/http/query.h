@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "base/error.h"
 
 struct rc_query_param {
@@ -21,10 +23,11 @@ struct rc_query_param {
     const char *value; /* URL-decoded; may be NULL for a bare key */
 };
 
-/* Builds the JSON text of the job (malloc'ed, caller frees) or fails naming the
- * parameter in err->field. Parameters it does not know are ignored, as TiTiler
- * ignores them: their names, comma-separated, go to `unknown` (may be NULL). */
-enum rc_err rc_query_to_job(const struct rc_query_param *params, size_t count, char **json,
+/* Builds the job as a JSON object (the caller's reference: json_decref) for
+ * rc_job_spec_from_json(), or fails naming the parameter in err->field. Parameters it does not know
+ * are ignored, as TiTiler ignores them: their names, comma-separated, go to `unknown` (may be
+ * NULL). */
+enum rc_err rc_query_to_job(const struct rc_query_param *params, size_t count, json_t **job,
                             char *unknown, size_t unknown_size, struct rc_error *err);
 
 /* The query parameter a job field came from ("output.width" -> "width"), or the

@@ -131,7 +131,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* The GET form: query parameters into the JSON job; errors name the parameter. */
-static enum rc_err query_job(struct request *req, char **json, struct rc_error *err)
+static enum rc_err query_job(struct request *req, json_t **job, struct rc_error *err)
 {
     struct query_args q = {.count = 0};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
@@ -140,90 +140,131 @@ static enum rc_err query_job(struct request *req, char **json, struct rc_error *
                             MAX_QUERY_PARAMS);
     }
     enum rc_err rc =
-        rc_query_to_job(q.params, q.count, json, req->ignored, sizeof(req->ignored), err);
+        rc_query_to_job(q.params, q.count, job, req->ignored, sizeof(req->ignored), err);
     if (rc == RC_OK && req->ignored[0]) {
         rc_log(RC_LOG_INFO, "msg=\"query parameters ignored\" names=\"%s\"", req->ignored);
     }
     return rc;
 }
 
+/* A body the job cannot be read from: its answer, or MHD_YES when it is whole. */
+static bool body_refused(struct request *req, enum MHD_Result *answer)
+{
+    struct rc_http *http = req->http;
+    const char *field = "", *message = NULL;
+    enum rc_err code = RC_ERR_INVALID;
+    if (req->in.too_large) {
+        code = RC_ERR_TOO_LARGE;
+        message = req->in.too_large_what ? req->in.too_large_what
+                                         : "the request body exceeds max_body_bytes";
+    } else if (req->in.malformed) {
+        field = "body";
+        message = "the multipart body is malformed or cut short (parts job, raster and heights, "
+                  "each within the boundary)";
+    } else if (req->in.unknown_part[0]) {
+        field = req->in.unknown_part;
+        message = "unknown part: the parts are job, raster and heights";
+    } else if (atomic_load(&http->draining)) {
+        code = RC_ERR_DRAINING;
+        message = "the server is shutting down";
+    }
+    if (message) {
+        *answer = rc_http_send_error_code(http, req->conn, code, field, message);
+    }
+    return message != NULL;
+}
+
+/* The job, from the query (GET, or a raster body) or the body (JSON, or the
+ * multipart's part "job"), with the uploads that came with it. Errors from the
+ * query name its parameter. */
+static enum rc_err read_job(struct request *req, struct rc_job_spec *spec, struct rc_buf **raster,
+                            struct rc_buf **heights, struct rc_error *err)
+{
+    *raster = *heights = NULL;
+    const struct rc_config *cfg = rc_http_config(req->http);
+    if (req->in.kind == BODY_MULTIPART) {
+        if (!req->in.parts[PART_JOB].len) {
+            return rc_error_set(err, RC_ERR_INVALID, "job",
+                                "the part \"job\" (the JSON job) is missing");
+        }
+        *raster = req->in.parts[PART_RASTER].len ? &req->in.parts[PART_RASTER] : NULL;
+        *heights = req->in.parts[PART_HEIGHTS].len ? &req->in.parts[PART_HEIGHTS] : NULL;
+        return rc_job_spec_parse_uploads(spec, cfg, (const char *)req->in.parts[PART_JOB].data,
+                                         req->in.parts[PART_JOB].len, *raster != NULL,
+                                         *heights != NULL, err);
+    }
+    if (req->route == ROUTE_RENDER && req->in.kind == BODY_RASTER) {
+        *raster = req->in.data.len ? &req->in.data : NULL;
+        if (!*raster) {
+            return rc_error_set(err, RC_ERR_INVALID, "raster", "the raster upload is empty");
+        }
+    }
+    if (req->route == ROUTE_RENDER_QUERY || req->in.kind == BODY_RASTER) {
+        json_t *object = NULL;
+        enum rc_err rc = query_job(req, &object, err); /* its errors name the parameter */
+        if (rc != RC_OK) {
+            return rc;
+        }
+        rc = rc_job_spec_from_json(spec, cfg, object, *raster != NULL, false, err);
+        json_decref(object);
+        if (rc != RC_OK && err->field[0]) {
+            char param[sizeof(err->field)];
+            snprintf(param, sizeof(param), "%s", rc_query_param_for_field(err->field));
+            snprintf(err->field, sizeof(err->field), "%s", param);
+        }
+        return rc;
+    }
+    return rc_job_spec_parse_uploads(spec, cfg, (const char *)req->in.data.data, req->in.data.len,
+                                     false, false, err);
+}
+
+/* A HEAD: what a GET would get, rendering nothing. A clip the clip cache holds
+ * answers with its file's headers (length, ETag, ranges, frames); any other
+ * would stream, so the answer is a stream's (no length). */
+static enum MHD_Result answer_head(struct request *req, const char *type, size_t frames)
+{
+    if (rc_workers_cached_clip(req->http->workers, req->job)) {
+        return rc_http_send_clip_file(req);
+    }
+    rc_job_unref(req->job);
+    req->job = NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, no_body, NULL, NULL);
+    return rc_http_queue_clip(req->http, req->conn, resp, type, NULL, frames, req->ignored, 0);
+}
+
+/* Resumed: the worker has decided (it wrote the state before job_ready). */
+static enum MHD_Result answer_resumed(struct request *req)
+{
+    pthread_mutex_lock(&req->lock);
+    enum rc_job_state state = req->job->state;
+    pthread_mutex_unlock(&req->lock);
+    if (state == RC_JOB_FAILED && req->job->error.code == RC_ERR_CANCELLED) {
+        return MHD_NO; /* cancelled by id before its first byte: the connection ends */
+    }
+    if (state == RC_JOB_FAILED) {
+        return rc_http_send_error(req->http, req->conn, &req->job->error, req->job->id);
+    }
+    if (state == RC_JOB_FINISHED) {
+        return rc_http_send_clip_file(req);
+    }
+    return start_stream(req);
+}
+
 enum MHD_Result rc_http_handle_render(struct request *req)
 {
     struct rc_http *http = req->http;
     if (req->job) {
-        /* Resumed: the worker has decided (it wrote the state before job_ready). */
-        pthread_mutex_lock(&req->lock);
-        enum rc_job_state state = req->job->state;
-        pthread_mutex_unlock(&req->lock);
-        if (state == RC_JOB_FAILED && req->job->error.code == RC_ERR_CANCELLED) {
-            return MHD_NO; /* cancelled by id before its first byte: the connection ends */
-        }
-        if (state == RC_JOB_FAILED) {
-            return rc_http_send_error(http, req->conn, &req->job->error, req->job->id);
-        }
-        if (state == RC_JOB_FINISHED) {
-            return rc_http_send_clip_file(req);
-        }
-        return start_stream(req);
+        return answer_resumed(req);
     }
-    if (req->in.too_large) {
-        return rc_http_send_error_code(http, req->conn, RC_ERR_TOO_LARGE, "",
-                                       req->in.too_large_what
-                                           ? req->in.too_large_what
-                                           : "the request body exceeds max_body_bytes");
-    }
-    if (req->in.malformed) {
-        return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "body",
-                                       "the multipart body is malformed or cut short (parts job, "
-                                       "raster and heights, each within the boundary)");
-    }
-    if (req->in.unknown_part[0]) {
-        return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, req->in.unknown_part,
-                                       "unknown part: the parts are job, raster and heights");
-    }
-    if (atomic_load(&http->draining)) {
-        return rc_http_send_error_code(http, req->conn, RC_ERR_DRAINING, "",
-                                       "the server is shutting down");
+    enum MHD_Result answer;
+    if (body_refused(req, &answer)) {
+        return answer;
     }
     struct rc_job_spec spec;
     struct rc_error err = {0};
-    char *query_json = NULL;
-    bool from_query = req->route == ROUTE_RENDER_QUERY || req->in.kind == BODY_RASTER;
-    if (from_query) {
-        if (query_job(req, &query_json, &err) != RC_OK) {
-            return rc_http_send_error(http, req->conn, &err, NULL);
-        }
-    }
-    /* The job's text and the uploads that came with it. */
     struct rc_buf *raster = NULL, *heights = NULL;
-    const char *text = query_json ? query_json : (const char *)req->in.data.data;
-    size_t len = query_json ? strlen(query_json) : req->in.data.len;
-    if (req->in.kind == BODY_MULTIPART) {
-        if (!req->in.parts[PART_JOB].len) {
-            return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "job",
-                                           "the part \"job\" (the JSON job) is missing");
-        }
-        text = (const char *)req->in.parts[PART_JOB].data;
-        len = req->in.parts[PART_JOB].len;
-        raster = req->in.parts[PART_RASTER].len ? &req->in.parts[PART_RASTER] : NULL;
-        heights = req->in.parts[PART_HEIGHTS].len ? &req->in.parts[PART_HEIGHTS] : NULL;
-    } else if (req->in.kind == BODY_RASTER && req->route == ROUTE_RENDER) {
-        raster = req->in.data.len ? &req->in.data : NULL;
-        if (!raster) {
-            free(query_json);
-            return rc_http_send_error_code(http, req->conn, RC_ERR_INVALID, "raster",
-                                           "the raster upload is empty");
-        }
-    }
-    enum rc_err parsed = rc_job_spec_parse_uploads(&spec, rc_http_config(http), text, len,
-                                                   raster != NULL, heights != NULL, &err);
-    free(query_json);
-    if (parsed != RC_OK) {
-        if (from_query && err.field[0]) {
-            char param[sizeof(err.field)];
-            snprintf(param, sizeof(param), "%s", rc_query_param_for_field(err.field));
-            snprintf(err.field, sizeof(err.field), "%s", param);
-        }
+    if (read_job(req, &spec, &raster, &heights, &err) != RC_OK) {
         return rc_http_send_error(http, req->conn, &err, NULL);
     }
     const char *type = rc_format_content_type(spec.format);
@@ -234,17 +275,7 @@ enum MHD_Result rc_http_handle_render(struct request *req)
         return rc_http_send_error_code(http, req->conn, RC_ERR_NOMEM, "", "out of memory");
     }
     if (req->head) {
-        /* HEAD: what a GET would get, rendering nothing. A clip the clip cache
-         * holds answers with its file's headers (length, ETag, ranges, frames);
-         * any other would stream, so the answer is a stream's (no length). */
-        if (rc_workers_cached_clip(http->workers, req->job)) {
-            return rc_http_send_clip_file(req);
-        }
-        rc_job_unref(req->job);
-        req->job = NULL;
-        struct MHD_Response *resp =
-            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, no_body, NULL, NULL);
-        return rc_http_queue_clip(http, req->conn, resp, type, NULL, frames, req->ignored, 0);
+        return answer_head(req, type, frames);
     }
     /* The uploads move into the job, which frees them. */
     if (raster) {

@@ -147,6 +147,11 @@ enum rc_err rc_job_spec_parse(struct rc_job_spec *spec, const struct rc_config *
 enum rc_err rc_job_spec_parse_uploads(struct rc_job_spec *spec, const struct rc_config *cfg,
                                       const char *text, size_t len, bool raster_upload,
                                       bool heights_upload, struct rc_error *err);
+/* The same from a parsed JSON object (the GET form's, built from its query). */
+struct json_t;
+enum rc_err rc_job_spec_from_json(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                  const struct json_t *root, bool raster_upload,
+                                  bool heights_upload, struct rc_error *err);
 void rc_job_spec_finish(struct rc_job_spec *spec);
 
 enum rc_job_state {

@@ -393,6 +393,22 @@ enum rc_err rc_job_spec_parse_uploads(struct rc_job_spec *spec, const struct rc_
                                       const char *text, size_t len, bool raster_upload,
                                       bool heights_upload, struct rc_error *err)
 {
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        memset(spec, 0, sizeof(*spec));
+        return rc_error_set(err, RC_ERR_INVALID, "", "malformed JSON at line %d column %d: %.120s",
+                            jerr.line, jerr.column, jerr.text);
+    }
+    enum rc_err rc = rc_job_spec_from_json(spec, cfg, root, raster_upload, heights_upload, err);
+    json_decref(root);
+    return rc;
+}
+
+enum rc_err rc_job_spec_from_json(struct rc_job_spec *spec, const struct rc_config *cfg,
+                                  const json_t *root, bool raster_upload, bool heights_upload,
+                                  struct rc_error *err)
+{
     static const char *const keys[] = {"raster", "style", "camera", "timeline", "output", NULL};
     memset(spec, 0, sizeof(*spec));
     spec->background[0] = spec->background[1] = spec->background[2] = spec->background[3] = 255;
@@ -402,20 +418,11 @@ enum rc_err rc_job_spec_parse_uploads(struct rc_job_spec *spec, const struct rc_
     spec->raster_upload = raster_upload;
     spec->heights_upload = heights_upload;
     spec->height_band = 1;
-
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        return rc_error_set(err, RC_ERR_INVALID, "", "malformed JSON at line %d column %d: %.120s",
-                            jerr.line, jerr.column, jerr.text);
-    }
-    enum rc_err rc = RC_OK;
     if (!json_is_object(root)) {
-        rc = rc_error_set(err, RC_ERR_INVALID, "", "the job must be a JSON object");
-        goto out;
+        return rc_error_set(err, RC_ERR_INVALID, "", "the job must be a JSON object");
     }
     const json_t *raster = NULL, *style = NULL, *camera = NULL, *timeline = NULL, *output = NULL;
-    rc = rc_field_check_keys(root, "", keys, err);
+    enum rc_err rc = rc_field_check_keys(root, "", keys, err);
     rc = rc ? rc : rc_field_get_object(root, "raster", "", &raster, err);
     rc = rc ? rc : rc_field_get_object(root, "style", "", &style, err);
     rc = rc ? rc : rc_field_get_object(root, "camera", "", &camera, err);
@@ -433,8 +440,6 @@ enum rc_err rc_job_spec_parse_uploads(struct rc_job_spec *spec, const struct rc_
             rc_error_set(err, RC_ERR_IMPOSSIBLE, spec->heights_upload ? "heights" : "raster.height",
                          "heights only apply to style.mode \"surface\"");
     }
-out:
-    json_decref(root);
     if (rc != RC_OK) {
         rc_job_spec_finish(spec);
     }

@@ -40,17 +40,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         count++;
         p = amp ? amp + 1 : NULL;
     }
-    char *json = NULL;
+    json_t *job = NULL;
     struct rc_error err;
     char unknown[256];
-    if (rc_query_to_job(params, count, &json, unknown, sizeof(unknown), &err) == RC_OK) {
+    if (rc_query_to_job(params, count, &job, unknown, sizeof(unknown), &err) == RC_OK) {
         struct rc_job_spec spec;
-        if (rc_job_spec_parse(&spec, cfg, json, strlen(json), &err) == RC_OK) {
+        if (rc_job_spec_from_json(&spec, cfg, job, false, false, &err) == RC_OK) {
             rc_job_spec_finish(&spec);
         }
         (void)rc_query_param_for_field(err.field);
     }
-    free(json);
+    json_decref(job);
     free(text);
     return 0;
 }
