@@ -162,38 +162,31 @@ static void cache_key(const struct rc_config *cfg, const struct request *q, cons
     }
 }
 
-static enum rc_err load(const struct rc_config *cfg, const struct request *q,
-                        struct rc_raster **out, struct rc_error *err)
+/* Where the values come from: an upload (its digest stands for its path), a
+ * remote file (opened under the URL policy), or a path under the data root. */
+static enum rc_err open_source(const struct rc_config *cfg, const struct request *q, char *path,
+                               struct rc_fetch **fetch, struct rc_error *err)
 {
-    char path[PATH_MAX];
-    *out = NULL;
-    struct rc_fetch *fetch = NULL;
-    enum rc_err rc = RC_OK;
+    *fetch = NULL;
     if (q->data) {
         rc_memory_digest(q->data, q->data_len, path); /* the cache key's identity */
-    } else if (is_remote(q->url)) {
+        return RC_OK;
+    }
+    if (is_remote(q->url)) {
         struct rc_fetch_config fc;
         rc_raster_fetch_config(cfg, &fc);
         /* One budget per job: what earlier reads of the job took is spent. */
         uint64_t spent = q->budget ? q->budget->fetched : 0;
         fc.max_bytes = spent < fc.max_bytes ? fc.max_bytes - spent : 0;
-        rc = rc_fetch_open(&fc, q->url, q->field, &fetch, err);
-    } else {
-        rc = rc_raster_resolve_path(cfg->data_root, q->url, q->field, path, sizeof(path), err);
+        return rc_fetch_open(&fc, q->url, q->field, fetch, err);
     }
-    if (rc != RC_OK) {
-        return rc;
-    }
-    struct rc_raster *r = NULL;
-    char key[6144] = "";
-    bool claimed = false;
-    cache_key(cfg, q, path, fetch, key, sizeof(key));
-    if (key[0] && q->cache) {
-        r = rc_cache_get(q->cache, key, &claimed);
-        if (r) {
-            goto out; /* a hit: nothing to open or read */
-        }
-    }
+    return rc_raster_resolve_path(cfg->data_root, q->url, q->field, path, PATH_MAX, err);
+}
+
+/* Decodes in a confined reader process, what the job's budget has left. */
+static enum rc_err decode(const struct rc_config *cfg, const struct request *q, const char *path,
+                          struct rc_fetch *fetch, struct rc_raster **out, struct rc_error *err)
+{
     uint64_t read_spent = q->budget ? q->budget->read_pixels : 0;
     uint64_t read_limit = (uint64_t)cfg->max_read_pixels;
     struct rc_reader_call call = {
@@ -217,35 +210,63 @@ static enum rc_err load(const struct rc_config *cfg, const struct request *q,
         .deadline_ms = q->budget ? q->budget->deadline_ms : 0,
     };
     uint64_t read_pixels = 0;
-    rc = rc_reader_decode(cfg, &call, &r, &read_pixels, err);
+    enum rc_err rc = rc_reader_decode(cfg, &call, out, &read_pixels, err);
     if (q->budget) {
         q->budget->read_pixels += read_pixels;
     }
-    if (rc == RC_OK && key[0]) {
-        rc_memory_digest((const uint8_t *)key, strlen(key), r->identity);
+    return rc;
+}
+
+/* A remote file's end: its transfer's failure explains a failed read better than
+ * GDAL can; its bytes count against the job's budget. */
+static enum rc_err close_fetch(const struct request *q, struct rc_fetch *fetch, enum rc_err rc,
+                               struct rc_error *err)
+{
+    const struct rc_error *failure = rc_fetch_failure(fetch);
+    if (rc != RC_OK && rc != RC_ERR_CANCELLED && failure) {
+        *err = *failure;
+        rc = failure->code;
     }
-out:
-    if (claimed) {
-        if (rc == RC_OK) {
-            rc_cache_put(q->cache, key, r, rc_raster_bytes(r));
-        } else {
-            rc_cache_abandon(q->cache, key);
+    rc_log(RC_LOG_INFO, "msg=\"remote raster read\" bytes=%llu requests=%u size=%llu",
+           (unsigned long long)rc_fetch_bytes(fetch), rc_fetch_requests(fetch),
+           (unsigned long long)rc_fetch_size(fetch));
+    if (q->budget) {
+        q->budget->fetched += rc_fetch_bytes(fetch);
+    }
+    rc_fetch_close(fetch);
+    return rc;
+}
+
+static enum rc_err load(const struct rc_config *cfg, const struct request *q,
+                        struct rc_raster **out, struct rc_error *err)
+{
+    char path[PATH_MAX];
+    *out = NULL;
+    struct rc_fetch *fetch = NULL;
+    enum rc_err rc = open_source(cfg, q, path, &fetch, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    struct rc_raster *r = NULL;
+    char key[6144] = "";
+    bool claimed = false;
+    cache_key(cfg, q, path, fetch, key, sizeof(key));
+    if (key[0] && q->cache) {
+        r = rc_cache_get(q->cache, key, &claimed); /* a hit opens and reads nothing */
+    }
+    if (!r) {
+        rc = decode(cfg, q, path, fetch, &r, err);
+        if (rc == RC_OK && key[0]) {
+            rc_memory_digest((const uint8_t *)key, strlen(key), r->identity);
         }
+    }
+    if (claimed && rc == RC_OK) {
+        rc_cache_put(q->cache, key, r, rc_raster_bytes(r));
+    } else if (claimed) {
+        rc_cache_abandon(q->cache, key);
     }
     if (fetch) {
-        /* A failed transfer explains a failed read better than GDAL can. */
-        const struct rc_error *failure = rc_fetch_failure(fetch);
-        if (rc != RC_OK && rc != RC_ERR_CANCELLED && failure) {
-            *err = *failure;
-            rc = failure->code;
-        }
-        rc_log(RC_LOG_INFO, "msg=\"remote raster read\" bytes=%llu requests=%u size=%llu",
-               (unsigned long long)rc_fetch_bytes(fetch), rc_fetch_requests(fetch),
-               (unsigned long long)rc_fetch_size(fetch));
-        if (q->budget) {
-            q->budget->fetched += rc_fetch_bytes(fetch);
-        }
-        rc_fetch_close(fetch);
+        rc = close_fetch(q, fetch, rc, err);
     }
     if (rc != RC_OK) {
         rc_raster_unref(r);
