@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "defaults.h"
 #include "job/job.h"
 #include "job/timeline.h"
 
@@ -138,10 +139,7 @@ static void test_errors(void)
 
 int main(void)
 {
-    bool help = false;
-    char *argv[] = {"test", NULL};
-    struct rc_error err;
-    if (rc_config_load(&cfg, 1, argv, &help, &err) != RC_OK) {
+    if (!rc_test_default_config(&cfg)) {
         return 1;
     }
     test_defaults();

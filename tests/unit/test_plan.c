@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "defaults.h"
 #include "pipeline/plan.h"
 
 static struct rc_config cfg;
@@ -165,10 +166,7 @@ static void test_refusals(void)
 
 int main(void)
 {
-    bool help = false;
-    char *argv[] = {"test", NULL};
-    struct rc_error err;
-    if (rc_config_load(&cfg, 1, argv, &help, &err) != RC_OK) {
+    if (!rc_test_default_config(&cfg)) {
         return 1;
     }
     test_table();

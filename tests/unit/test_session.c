@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "defaults.h"
 #include "pipeline/plan.h"
 #include "pipeline/session.h"
 
@@ -136,10 +137,7 @@ static void test_formats(void)
 
 int main(void)
 {
-    bool help = false;
-    char *argv[] = {"test", NULL};
-    struct rc_error err;
-    if (rc_config_load(&cfg, 1, argv, &help, &err) != RC_OK) {
+    if (!rc_test_default_config(&cfg)) {
         return 1;
     }
     test_formats();
