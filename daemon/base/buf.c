@@ -8,6 +8,15 @@ void rc_buf_init(struct rc_buf *buf)
     buf->data = NULL;
     buf->len = 0;
     buf->cap = 0;
+    buf->error = RC_OK;
+}
+
+enum rc_err rc_buf_fail(struct rc_buf *buf, enum rc_err error)
+{
+    if (buf->error == RC_OK) {
+        buf->error = error;
+    }
+    return buf->error;
 }
 
 void rc_buf_finish(struct rc_buf *buf)
@@ -26,12 +35,12 @@ void rc_buf_reset(struct rc_buf *buf)
 
 enum rc_err rc_buf_reserve(struct rc_buf *buf, size_t cap)
 {
-    if (cap <= buf->cap) {
-        return RC_OK;
+    if (buf->error || cap <= buf->cap) {
+        return buf->error;
     }
     uint8_t *grown = realloc(buf->data, cap);
     if (!grown) {
-        return RC_ERR_NOMEM;
+        return rc_buf_fail(buf, RC_ERR_NOMEM);
     }
     buf->data = grown;
     buf->cap = cap;
@@ -40,20 +49,23 @@ enum rc_err rc_buf_reserve(struct rc_buf *buf, size_t cap)
 
 enum rc_err rc_buf_append(struct rc_buf *buf, const void *data, size_t len)
 {
+    if (buf->error) {
+        return buf->error;
+    }
     if (len > SIZE_MAX - buf->len) {
-        return RC_ERR_NOMEM;
+        return rc_buf_fail(buf, RC_ERR_NOMEM);
     }
     if (buf->len + len > buf->cap) {
         size_t cap = buf->cap ? buf->cap : 256;
         while (cap < buf->len + len) {
             if (cap > SIZE_MAX / 2) {
-                return RC_ERR_NOMEM;
+                return rc_buf_fail(buf, RC_ERR_NOMEM);
             }
             cap *= 2;
         }
         uint8_t *grown = realloc(buf->data, cap);
         if (!grown) {
-            return RC_ERR_NOMEM;
+            return rc_buf_fail(buf, RC_ERR_NOMEM);
         }
         buf->data = grown;
         buf->cap = cap;

@@ -41,9 +41,11 @@ void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    if (n > 0) {
-        rc_buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    if (n < 0 || (size_t)n >= sizeof(line)) {
+        rc_buf_fail(out, RC_ERR_INTERNAL); /* a sample cut short would mislead a scraper */
+        return;
     }
+    rc_buf_append(out, line, (size_t)n);
 }
 
 void rc_histogram_write(struct rc_histogram *h, const char *name, const char *labels,

@@ -26,7 +26,8 @@ void rc_histogram_observe(struct rc_histogram *h, double seconds);
  * either "" or `key="value"` pairs without braces. */
 void rc_histogram_write(struct rc_histogram *h, const char *name, const char *labels,
                         struct rc_buf *out);
-/* printf into a buffer (metrics text). */
+/* printf into a buffer (metrics text); a line over 511 bytes fails the buffer
+ * (base/buf.h) rather than being cut. */
 void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -40,14 +40,9 @@ enum rc_err rc_ebml_size(struct rc_buf *buf, uint64_t size)
 
 static enum rc_err element(struct rc_buf *buf, uint32_t id, const void *data, size_t len)
 {
-    enum rc_err rc = rc_ebml_id(buf, id);
-    if (rc == RC_OK) {
-        rc = rc_ebml_size(buf, len);
-    }
-    if (rc == RC_OK) {
-        rc = rc_buf_append(buf, data, len);
-    }
-    return rc;
+    rc_ebml_id(buf, id);
+    rc_ebml_size(buf, len);
+    return rc_buf_append(buf, data, len); /* the buffer's first error, if any */
 }
 
 enum rc_err rc_ebml_uint(struct rc_buf *buf, uint32_t id, uint64_t value)
@@ -86,5 +81,8 @@ enum rc_err rc_ebml_binary(struct rc_buf *buf, uint32_t id, const void *data, si
 
 enum rc_err rc_ebml_master(struct rc_buf *buf, uint32_t id, const struct rc_buf *children)
 {
+    if (children->error) {
+        return rc_buf_fail(buf, children->error); /* a part is missing: so is the whole */
+    }
     return element(buf, id, children->data, children->len);
 }

@@ -3,7 +3,9 @@
  * integers, element IDs, unsigned/float/string/binary elements, masters of known
  * or unknown size), appending to a `struct rc_buf`.
  *
- * Single-threaded. Writers return RC_OK or RC_ERR_NOMEM.
+ * Single-threaded. Writers return the buffer's error (base/buf.h: sticky), so a
+ * run of them may be checked once at its end; a master whose children's buffer
+ * failed fails too.
  */
 #ifndef RC_EBML_H
 #define RC_EBML_H

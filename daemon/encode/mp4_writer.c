@@ -59,16 +59,15 @@ void rc_mp4_destroy(struct rc_mp4 *mp4)
     free(mp4);
 }
 
-/* ---- big-endian writers; `ok` collects allocation failures ---------------- */
+/* ---- big-endian writers; the buffer keeps the first failure (base/buf.h) -- */
 
 struct writer {
     struct rc_buf *buf;
-    bool ok;
 };
 
 static void bytes(struct writer *w, const void *data, size_t len)
 {
-    w->ok = w->ok && rc_buf_append(w->buf, data, len) == RC_OK;
+    rc_buf_append(w->buf, data, len);
 }
 
 static void u8(struct writer *w, uint8_t v)
@@ -123,8 +122,8 @@ static size_t full_box(struct writer *w, const char type[4], uint8_t version, ui
 
 static void box_end(struct writer *w, size_t at)
 {
-    if (!w->ok) {
-        return;
+    if (w->buf->error) {
+        return; /* the box's start may not be there */
     }
     uint32_t size = (uint32_t)(w->buf->len - at);
     uint8_t *p = w->buf->data + at;
@@ -320,7 +319,6 @@ static void write_moov(struct writer *wp, const struct rc_mp4_settings *s, const
     box_end(&w, trak);
     if (t) {
         box_end(&w, moov);
-        wp->ok = w.ok;
         return;
     }
 
@@ -337,7 +335,6 @@ static void write_moov(struct writer *wp, const struct rc_mp4_settings *s, const
     box_end(&w, trex);
     box_end(&w, mvex);
     box_end(&w, moov);
-    wp->ok = w.ok;
 }
 
 enum rc_err rc_mp4_write_header(struct rc_mp4 *mp4, struct rc_buf *out)
@@ -345,10 +342,10 @@ enum rc_err rc_mp4_write_header(struct rc_mp4 *mp4, struct rc_buf *out)
     if (mp4->s.progressive) {
         return RC_OK; /* the header comes with the samples' tables, at the end */
     }
-    struct writer w = {.buf = out, .ok = true};
+    struct writer w = {.buf = out};
     write_ftyp(&w);
     write_moov(&w, &mp4->s, NULL, 0);
-    return w.ok ? RC_OK : RC_ERR_NOMEM;
+    return rc_buf_error(out);
 }
 
 static enum rc_err keep_sample(struct rc_mp4 *mp4, bool keyframe, const void *data, size_t len)
@@ -390,18 +387,21 @@ enum rc_err rc_mp4_finish(struct rc_mp4 *mp4, struct rc_buf *out)
     /* The moov's size does not depend on the chunk's offset: measure it first. */
     struct rc_buf probe;
     rc_buf_init(&probe);
-    struct writer m = {.buf = &probe, .ok = true};
+    struct writer m = {.buf = &probe};
     write_ftyp(&m);
     write_moov(&m, &mp4->s, &mp4->samples, 0);
     size_t head = probe.len;
+    if (probe.error) {
+        rc_buf_fail(out, probe.error);
+    }
     rc_buf_finish(&probe);
-    struct writer w = {.buf = out, .ok = m.ok};
+    struct writer w = {.buf = out};
     write_ftyp(&w);
     write_moov(&w, &mp4->s, &mp4->samples, (uint32_t)(head + 8));
     u32(&w, (uint32_t)(8 + mp4->samples.data.len));
     bytes(&w, "mdat", 4);
     bytes(&w, mp4->samples.data.data, mp4->samples.data.len);
-    return w.ok ? RC_OK : RC_ERR_NOMEM;
+    return rc_buf_error(out);
 }
 
 /* Sample flags (ISO/IEC 14496-12, 8.8.3.1): a sync sample depends on nothing; any
@@ -421,7 +421,7 @@ enum rc_err rc_mp4_write_frame(struct rc_mp4 *mp4, struct rc_buf *out, uint64_t 
     if (mp4->s.progressive) {
         return keep_sample(mp4, keyframe, data, len);
     }
-    struct writer w = {.buf = out, .ok = true};
+    struct writer w = {.buf = out};
     size_t moof = box(&w, "moof");
     size_t mfhd = full_box(&w, "mfhd", 0, 0);
     u32(&w, ++mp4->sequence);
@@ -444,7 +444,7 @@ enum rc_err rc_mp4_write_frame(struct rc_mp4 *mp4, struct rc_buf *out, uint64_t 
     box_end(&w, trun);
     box_end(&w, traf);
     box_end(&w, moof);
-    if (w.ok) {
+    if (!out->error) {
         /* From the moof's first byte to the sample: past the moof and mdat's header. */
         uint32_t offset = (uint32_t)(w.buf->len - moof + 8);
         uint8_t *p = w.buf->data + offset_at;
@@ -456,5 +456,5 @@ enum rc_err rc_mp4_write_frame(struct rc_mp4 *mp4, struct rc_buf *out, uint64_t 
     u32(&w, (uint32_t)(8 + len));
     bytes(&w, "mdat", 4);
     bytes(&w, data, len);
-    return w.ok ? RC_OK : RC_ERR_NOMEM;
+    return rc_buf_error(out);
 }

@@ -105,17 +105,21 @@ static void put_be(uint8_t *p, uint64_t value, size_t n)
 }
 
 /* An 8-byte size placeholder (a legal, non-minimal vint); returns its offset. */
-static enum rc_err size_placeholder(struct rc_buf *out, size_t *at)
+static size_t size_placeholder(struct rc_buf *out)
 {
     static const uint8_t zero_size[8] = {0x01};
-    *at = out->len;
-    return rc_buf_append(out, zero_size, sizeof(zero_size));
+    size_t at = out->len;
+    rc_buf_append(out, zero_size, sizeof(zero_size));
+    return at;
 }
 
-/* The size of the element whose 8-byte size is at `at`: up to the end of `out`. */
+/* The size of the element whose 8-byte size is at `at`: up to the end of `out`.
+ * Nothing once `out` has failed (the placeholder may not be there). */
 static void patch_size(struct rc_buf *out, size_t at)
 {
-    put_be(out->data + at + 1, out->len - at - 8, 7);
+    if (!out->error) {
+        put_be(out->data + at + 1, out->len - at - 8, 7);
+    }
 }
 
 /* SeekHead: where Info, Tracks and Cues are; Cues' position is filled in last. */
@@ -124,28 +128,22 @@ static enum rc_err write_seek_head(struct rc_mux *mux, struct rc_buf *out, uint6
 {
     static const uint32_t ids[3] = {ID_INFO, ID_TRACKS, ID_CUES};
     uint64_t positions[3] = {info_pos, tracks_pos, 0};
-    size_t head_at;
-    enum rc_err rc = rc_ebml_id(out, ID_SEEK_HEAD);
-    rc = rc ? rc : size_placeholder(out, &head_at);
-    for (size_t i = 0; i < 3 && rc == RC_OK; i++) {
-        size_t seek_at;
+    rc_ebml_id(out, ID_SEEK_HEAD);
+    size_t head_at = size_placeholder(out);
+    for (size_t i = 0; i < 3; i++) {
         uint8_t id[4], position[8];
         put_be(id, ids[i], 4);
         put_be(position, positions[i], 8);
-        rc = rc_ebml_id(out, ID_SEEK);
-        rc = rc ? rc : size_placeholder(out, &seek_at);
-        rc = rc ? rc : rc_ebml_binary(out, ID_SEEK_ID, id, sizeof(id));
+        rc_ebml_id(out, ID_SEEK);
+        size_t seek_at = size_placeholder(out);
+        rc_ebml_binary(out, ID_SEEK_ID, id, sizeof(id));
         /* An unsigned integer in 8 bytes, so Cues' can be written in place. */
-        rc = rc ? rc : rc_ebml_binary(out, ID_SEEK_POSITION, position, sizeof(position));
-        if (rc == RC_OK) {
-            patch_size(out, seek_at);
-            mux->cues_position_at = out->len - 8;
-        }
+        rc_ebml_binary(out, ID_SEEK_POSITION, position, sizeof(position));
+        patch_size(out, seek_at);
+        mux->cues_position_at = out->len - 8;
     }
-    if (rc == RC_OK) {
-        patch_size(out, head_at);
-    }
-    return rc;
+    patch_size(out, head_at);
+    return rc_buf_error(out);
 }
 
 /* The size is known: SeekHead and Info/Tracks sized up front, so their positions are. */
@@ -172,14 +170,14 @@ static enum rc_err write_ebml_header(struct rc_buf *out)
 {
     struct rc_buf body;
     rc_buf_init(&body);
-    enum rc_err rc = rc_ebml_uint(&body, ID_EBML_VERSION, 1);
-    rc = rc ? rc : rc_ebml_uint(&body, ID_EBML_READ_VERSION, 1);
-    rc = rc ? rc : rc_ebml_uint(&body, ID_EBML_MAX_ID_LENGTH, 4);
-    rc = rc ? rc : rc_ebml_uint(&body, ID_EBML_MAX_SIZE_LENGTH, 8);
-    rc = rc ? rc : rc_ebml_string(&body, ID_DOC_TYPE, "webm");
-    rc = rc ? rc : rc_ebml_uint(&body, ID_DOC_TYPE_VERSION, 4);
-    rc = rc ? rc : rc_ebml_uint(&body, ID_DOC_TYPE_READ_VERSION, 2);
-    rc = rc ? rc : rc_ebml_master(out, ID_EBML, &body);
+    rc_ebml_uint(&body, ID_EBML_VERSION, 1);
+    rc_ebml_uint(&body, ID_EBML_READ_VERSION, 1);
+    rc_ebml_uint(&body, ID_EBML_MAX_ID_LENGTH, 4);
+    rc_ebml_uint(&body, ID_EBML_MAX_SIZE_LENGTH, 8);
+    rc_ebml_string(&body, ID_DOC_TYPE, "webm");
+    rc_ebml_uint(&body, ID_DOC_TYPE_VERSION, 4);
+    rc_ebml_uint(&body, ID_DOC_TYPE_READ_VERSION, 2);
+    enum rc_err rc = rc_ebml_master(out, ID_EBML, &body);
     rc_buf_finish(&body);
     return rc;
 }
@@ -191,11 +189,11 @@ static enum rc_err write_info(const struct rc_mux *mux, struct rc_buf *out)
     rc_buf_init(&body);
     double duration_ms = (double)s->frames * 1000.0 / (double)s->fps;
     const char *app = s->writing_app ? s->writing_app : "rasterclip";
-    enum rc_err rc = rc_ebml_uint(&body, ID_TIMECODE_SCALE, TIMECODE_SCALE_NS);
-    rc = rc ? rc : rc_ebml_float(&body, ID_DURATION, duration_ms);
-    rc = rc ? rc : rc_ebml_string(&body, ID_MUXING_APP, "rasterclip mux");
-    rc = rc ? rc : rc_ebml_string(&body, ID_WRITING_APP, app);
-    rc = rc ? rc : rc_ebml_master(out, ID_INFO, &body);
+    rc_ebml_uint(&body, ID_TIMECODE_SCALE, TIMECODE_SCALE_NS);
+    rc_ebml_float(&body, ID_DURATION, duration_ms);
+    rc_ebml_string(&body, ID_MUXING_APP, "rasterclip mux");
+    rc_ebml_string(&body, ID_WRITING_APP, app);
+    enum rc_err rc = rc_ebml_master(out, ID_INFO, &body);
     rc_buf_finish(&body);
     return rc;
 }
@@ -207,22 +205,22 @@ static enum rc_err write_tracks(const struct rc_mux *mux, struct rc_buf *out)
     rc_buf_init(&video);
     rc_buf_init(&entry);
     rc_buf_init(&tracks);
-    enum rc_err rc = rc_ebml_uint(&video, ID_PIXEL_WIDTH, s->width);
-    rc = rc ? rc : rc_ebml_uint(&video, ID_PIXEL_HEIGHT, s->height);
+    rc_ebml_uint(&video, ID_PIXEL_WIDTH, s->width);
+    rc_ebml_uint(&video, ID_PIXEL_HEIGHT, s->height);
     if (s->alpha) {
         /* The alpha channel travels in BlockAdditional 1 of each block (WebM's
          * "VP9 with alpha", as Chromium and libwebm read it). */
-        rc = rc ? rc : rc_ebml_uint(&video, ID_ALPHA_MODE, 1);
+        rc_ebml_uint(&video, ID_ALPHA_MODE, 1);
     }
-    rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_NUMBER, TRACK_NUMBER);
-    rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_UID, 1);
-    rc = rc ? rc : rc_ebml_uint(&entry, ID_TRACK_TYPE, TRACK_TYPE_VIDEO);
-    rc = rc ? rc : rc_ebml_uint(&entry, ID_FLAG_LACING, 0);
-    rc = rc ? rc : rc_ebml_string(&entry, ID_CODEC_ID, "V_VP9");
-    rc = rc ? rc : rc_ebml_uint(&entry, ID_DEFAULT_DURATION, 1000000000ull / s->fps);
-    rc = rc ? rc : rc_ebml_master(&entry, ID_VIDEO, &video);
-    rc = rc ? rc : rc_ebml_master(&tracks, ID_TRACK_ENTRY, &entry);
-    rc = rc ? rc : rc_ebml_master(out, ID_TRACKS, &tracks);
+    rc_ebml_uint(&entry, ID_TRACK_NUMBER, TRACK_NUMBER);
+    rc_ebml_uint(&entry, ID_TRACK_UID, 1);
+    rc_ebml_uint(&entry, ID_TRACK_TYPE, TRACK_TYPE_VIDEO);
+    rc_ebml_uint(&entry, ID_FLAG_LACING, 0);
+    rc_ebml_string(&entry, ID_CODEC_ID, "V_VP9");
+    rc_ebml_uint(&entry, ID_DEFAULT_DURATION, 1000000000ull / s->fps);
+    rc_ebml_master(&entry, ID_VIDEO, &video);
+    rc_ebml_master(&tracks, ID_TRACK_ENTRY, &entry);
+    enum rc_err rc = rc_ebml_master(out, ID_TRACKS, &tracks);
     rc_buf_finish(&video);
     rc_buf_finish(&entry);
     rc_buf_finish(&tracks);
@@ -231,23 +229,26 @@ static enum rc_err write_tracks(const struct rc_mux *mux, struct rc_buf *out)
 
 enum rc_err rc_mux_write_header(struct rc_mux *mux, struct rc_buf *out)
 {
-    enum rc_err rc = write_ebml_header(out);
-    rc = rc ? rc : rc_ebml_id(out, ID_SEGMENT);
+    write_ebml_header(out);
+    rc_ebml_id(out, ID_SEGMENT);
     if (!mux->settings.seekable) {
-        rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
-        rc = rc ? rc : write_info(mux, out);
-        return rc ? rc : write_tracks(mux, out);
+        rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+        write_info(mux, out);
+        return write_tracks(mux, out);
     }
-    rc = rc ? rc : size_placeholder(out, &mux->segment_size_at);
+    mux->segment_size_at = size_placeholder(out);
     mux->segment_data_at = out->len;
     struct rc_buf info;
     rc_buf_init(&info);
     size_t head_len = 0;
-    rc = rc ? rc : seek_head_len(mux, &head_len);
+    enum rc_err rc = seek_head_len(mux, &head_len);
     rc = rc ? rc : write_info(mux, &info);
-    rc = rc ? rc : write_seek_head(mux, out, head_len, head_len + info.len);
-    rc = rc ? rc : rc_buf_append(out, info.data, info.len);
-    rc = rc ? rc : write_tracks(mux, out);
+    if (rc != RC_OK) {
+        rc_buf_fail(out, rc);
+    }
+    write_seek_head(mux, out, head_len, head_len + info.len);
+    rc_buf_append(out, info.data, info.len);
+    rc = write_tracks(mux, out);
     rc_buf_finish(&info);
     return rc;
 }
@@ -272,31 +273,31 @@ enum rc_err rc_mux_finish(struct rc_mux *mux, struct rc_buf *out)
     if (!mux->settings.seekable) {
         return RC_OK; /* a live stream just stops */
     }
+    if (out->error) {
+        return out->error; /* what it would patch may not be there */
+    }
     if (mux->cluster_open) {
         patch_size(out, mux->cluster_size_at);
         mux->cluster_open = false;
     }
     put_be(out->data + mux->cues_position_at, out->len - mux->segment_data_at, 8);
-    size_t cues_at;
-    enum rc_err rc = rc_ebml_id(out, ID_CUES);
-    rc = rc ? rc : size_placeholder(out, &cues_at);
-    for (size_t i = 0; i < mux->cue_count && rc == RC_OK; i++) {
+    rc_ebml_id(out, ID_CUES);
+    size_t cues_at = size_placeholder(out);
+    for (size_t i = 0; i < mux->cue_count; i++) {
         struct rc_buf point, positions;
         rc_buf_init(&point);
         rc_buf_init(&positions);
-        rc = rc_ebml_uint(&positions, ID_CUE_TRACK, TRACK_NUMBER);
-        rc = rc ? rc : rc_ebml_uint(&positions, ID_CUE_CLUSTER_POSITION, mux->cues[i].position);
-        rc = rc ? rc : rc_ebml_uint(&point, ID_CUE_TIME, mux->cues[i].timecode_ms);
-        rc = rc ? rc : rc_ebml_master(&point, ID_CUE_TRACK_POSITIONS, &positions);
-        rc = rc ? rc : rc_ebml_master(out, ID_CUE_POINT, &point);
+        rc_ebml_uint(&positions, ID_CUE_TRACK, TRACK_NUMBER);
+        rc_ebml_uint(&positions, ID_CUE_CLUSTER_POSITION, mux->cues[i].position);
+        rc_ebml_uint(&point, ID_CUE_TIME, mux->cues[i].timecode_ms);
+        rc_ebml_master(&point, ID_CUE_TRACK_POSITIONS, &positions);
+        rc_ebml_master(out, ID_CUE_POINT, &point);
         rc_buf_finish(&point);
         rc_buf_finish(&positions);
     }
-    if (rc == RC_OK) {
-        patch_size(out, cues_at);
-        patch_size(out, mux->segment_size_at);
-    }
-    return rc;
+    patch_size(out, cues_at);
+    patch_size(out, mux->segment_size_at);
+    return rc_buf_error(out);
 }
 
 /* Opens a Cluster at keyframes, or when the block's 16-bit relative timecode
@@ -317,14 +318,16 @@ static enum rc_err cluster_for(struct rc_mux *mux, struct rc_buf *out, uint64_t 
         patch_size(out, mux->cluster_size_at);
     }
     uint64_t position = out->len - mux->segment_data_at;
-    enum rc_err rc = seekable && keyframe ? add_cue(mux, timecode, position) : RC_OK;
-    rc = rc ? rc : rc_ebml_id(out, ID_CLUSTER);
-    if (seekable) {
-        rc = rc ? rc : size_placeholder(out, &mux->cluster_size_at);
-    } else {
-        rc = rc ? rc : rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+    if (seekable && keyframe && add_cue(mux, timecode, position) != RC_OK) {
+        return rc_buf_fail(out, RC_ERR_NOMEM);
     }
-    rc = rc ? rc : rc_ebml_uint(out, ID_TIMECODE, timecode);
+    rc_ebml_id(out, ID_CLUSTER);
+    if (seekable) {
+        mux->cluster_size_at = size_placeholder(out);
+    } else {
+        rc_ebml_size(out, RC_EBML_UNKNOWN_SIZE);
+    }
+    enum rc_err rc = rc_ebml_uint(out, ID_TIMECODE, timecode);
     if (rc == RC_OK) {
         mux->cluster_open = true;
         mux->cluster_timecode_ms = timecode;
@@ -347,12 +350,11 @@ enum rc_err rc_mux_write_frame(struct rc_mux *mux, struct rc_buf *out, uint64_t 
         (uint8_t)relative,
         keyframe ? BLOCK_KEYFRAME : 0,
     };
-    rc = rc_ebml_id(out, ID_SIMPLE_BLOCK);
-    rc = rc ? rc : rc_ebml_size(out, sizeof(block_head) + len);
-    rc = rc ? rc : rc_buf_append(out, block_head, sizeof(block_head));
-    rc = rc ? rc : rc_buf_append(out, data, len);
+    rc_ebml_id(out, ID_SIMPLE_BLOCK);
+    rc_ebml_size(out, sizeof(block_head) + len);
+    rc_buf_append(out, block_head, sizeof(block_head));
     mux->previous_timecode_ms = timecode;
-    return rc;
+    return rc_buf_append(out, data, len);
 }
 
 enum rc_err rc_mux_write_frame_alpha(struct rc_mux *mux, struct rc_buf *out, uint64_t frame_index,
@@ -372,14 +374,14 @@ enum rc_err rc_mux_write_frame_alpha(struct rc_mux *mux, struct rc_buf *out, uin
     rc_buf_init(&block);
     rc_buf_init(&more);
     rc_buf_init(&additions);
-    rc = rc_buf_append(&block, block_head, sizeof(block_head));
-    rc = rc ? rc : rc_buf_append(&block, data, len);
-    rc = rc ? rc : rc_ebml_master(&group, ID_BLOCK, &block);
-    rc = rc ? rc : rc_ebml_uint(&more, ID_BLOCK_ADD_ID, 1);
-    rc = rc ? rc : rc_ebml_binary(&more, ID_BLOCK_ADDITIONAL, alpha, alpha_len);
-    rc = rc ? rc : rc_ebml_master(&additions, ID_BLOCK_MORE, &more);
-    rc = rc ? rc : rc_ebml_master(&group, ID_BLOCK_ADDITIONS, &additions);
-    if (rc == RC_OK && !keyframe) {
+    rc_buf_append(&block, block_head, sizeof(block_head));
+    rc_buf_append(&block, data, len);
+    rc_ebml_master(&group, ID_BLOCK, &block);
+    rc_ebml_uint(&more, ID_BLOCK_ADD_ID, 1);
+    rc_ebml_binary(&more, ID_BLOCK_ADDITIONAL, alpha, alpha_len);
+    rc_ebml_master(&additions, ID_BLOCK_MORE, &more);
+    rc_ebml_master(&group, ID_BLOCK_ADDITIONS, &additions);
+    if (!keyframe) {
         /* The previous frame, as a (negative) offset: a signed integer element. */
         int64_t back = (int64_t)mux->previous_timecode_ms - (int64_t)timecode;
         uint8_t ref[8];
@@ -390,9 +392,9 @@ enum rc_err rc_mux_write_frame_alpha(struct rc_mux *mux, struct rc_buf *out, uin
         for (size_t i = 0; i < n; i++) {
             ref[i] = (uint8_t)((uint64_t)back >> (8 * (n - 1 - i)));
         }
-        rc = rc_ebml_binary(&group, ID_REFERENCE_BLOCK, ref, n);
+        rc_ebml_binary(&group, ID_REFERENCE_BLOCK, ref, n);
     }
-    rc = rc ? rc : rc_ebml_master(out, ID_BLOCK_GROUP, &group);
+    rc = rc_ebml_master(out, ID_BLOCK_GROUP, &group);
     rc_buf_finish(&group);
     rc_buf_finish(&block);
     rc_buf_finish(&more);

@@ -184,10 +184,11 @@ enum MHD_Result rc_http_handle_metrics(struct rc_http *http, struct MHD_Connecti
     rc_histogram_write(&http->send, "rasterclip_send_seconds", "", &out);
     rc_workers_write_metrics(http->workers, &out);
     rc_metrics_write_process(&out);
-    char *text = malloc(out.len + 1);
+    char *text = out.error ? NULL : malloc(out.len + 1);
     if (!text) {
         rc_buf_finish(&out);
-        return MHD_NO;
+        return rc_http_send_error_code(http, conn, RC_ERR_INTERNAL, "",
+                                       "the metrics could not be written");
     }
     memcpy(text, out.data, out.len);
     text[out.len] = '\0';

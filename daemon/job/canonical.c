@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The buffer keeps the first failure (base/buf.h); the text is checked once. */
 struct text {
     struct rc_buf *out;
-    enum rc_err rc;
 };
 
 static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -21,9 +21,11 @@ static void put(struct text *t, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    if (t->rc == RC_OK && n >= 0) {
-        t->rc = rc_buf_append(t->out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line));
+    if (n < 0 || (size_t)n >= sizeof(line)) {
+        rc_buf_fail(t->out, RC_ERR_INTERNAL); /* never a line cut short */
+        return;
     }
+    rc_buf_append(t->out, line, (size_t)n);
 }
 
 /* Text fields may hold anything but NUL: their length first keeps them apart. */
@@ -31,9 +33,7 @@ static void put_text(struct text *t, const char *name, const char *value)
 {
     size_t len = strlen(value);
     put(t, "%s=%zu:", name, len);
-    if (t->rc == RC_OK) {
-        t->rc = rc_buf_append(t->out, value, len);
-    }
+    rc_buf_append(t->out, value, len);
     put(t, "\n");
 }
 
@@ -51,7 +51,7 @@ static void put_pose(struct text *t, const char *name, const struct rc_camera_po
 
 enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *out)
 {
-    struct text t = {.out = out, .rc = RC_OK};
+    struct text t = {.out = out};
     put(&t, "rasterclip job 1\n");
     put_text(&t, "url", s->raster_upload ? "" : s->url);
     put(&t, "bands=");
@@ -109,5 +109,5 @@ enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *ou
     put(&t, "output=%ux%u@%u frames=%zu speed=%d bitrate=%u crf=%d key=%u format=%d dither=%d\n",
         s->width, s->height, s->fps, s->frames, (int)s->speed, s->bitrate_kbps, s->crf,
         s->keyframe_interval, (int)s->format, (int)s->dither);
-    return t.rc;
+    return rc_buf_error(t.out);
 }

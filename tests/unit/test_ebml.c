@@ -1,6 +1,7 @@
 /* EBML writer and WebM muxer: IDs, vint sizes, element encodings, live layout. */
 #include <string.h>
 
+#include "base/metrics.h"
 #include "check.h"
 #include "encode/ebml.h"
 #include "encode/webm_writer.h"
@@ -128,10 +129,46 @@ static void test_mux(void)
     rc_mux_destroy(mux);
 }
 
+/* A buffer's first failure sticks: writers that meet a failed buffer write and
+ * patch nothing and report that failure; a master of failed children fails. */
+static void test_sticky_errors(void)
+{
+    struct rc_buf failed;
+    rc_buf_init(&failed);
+    CHECK(rc_buf_fail(&failed, RC_ERR_NOMEM) == RC_ERR_NOMEM);
+    CHECK(rc_buf_fail(&failed, RC_ERR_INTERNAL) == RC_ERR_NOMEM); /* the first stays */
+    CHECK(rc_buf_append(&failed, "x", 1) == RC_ERR_NOMEM && failed.len == 0);
+    struct rc_mux_settings s = {
+        .width = 64, .height = 36, .fps = 30, .frames = 3, .seekable = true};
+    struct rc_mux *mux = rc_mux_create(&s);
+    CHECK(rc_mux_write_header(mux, &failed) == RC_ERR_NOMEM && failed.len == 0);
+    CHECK(rc_mux_finish(mux, &failed) == RC_ERR_NOMEM && failed.len == 0);
+    rc_mux_destroy(mux);
+    struct rc_buf whole;
+    rc_buf_init(&whole);
+    CHECK(rc_ebml_master(&whole, 0x1A45DFA3, &failed) == RC_ERR_NOMEM);
+    CHECK(rc_buf_error(&whole) == RC_ERR_NOMEM && whole.len == 0);
+    rc_buf_finish(&whole);
+    rc_buf_finish(&failed);
+    CHECK(rc_buf_error(&failed) == RC_OK); /* finished: a fresh buffer */
+    /* A metrics line too long for its buffer fails it rather than being cut. */
+    struct rc_buf text;
+    rc_buf_init(&text);
+    char name[600];
+    memset(name, 'a', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    rc_metrics_printf(&text, "ok 1\n");
+    CHECK(rc_buf_error(&text) == RC_OK && text.len == 5);
+    rc_metrics_printf(&text, "%s 1\n", name);
+    CHECK(rc_buf_error(&text) != RC_OK && text.len == 5);
+    rc_buf_finish(&text);
+}
+
 int main(void)
 {
     test_vint();
     test_elements();
     test_mux();
+    test_sticky_errors();
     return CHECK_DONE();
 }
