@@ -1,8 +1,11 @@
 #include "base/cache.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/metrics.h"
 
 struct entry {
     char *key;
@@ -254,3 +257,19 @@ void *rc_cache_peek(struct rc_cache *cache, const char *key)
     pthread_mutex_unlock(&cache->lock);
     return r;
 }
+
+const struct rc_metric_field rc_cache_metrics[] = {
+    {"rasterclip_cache_hits_total", "counter",
+     "Raster reads answered from decoded rasters kept in memory.", "",
+     offsetof(struct rc_cache_stats, hits)},
+    {"rasterclip_cache_misses_total", "counter", "Raster reads that decoded the file.", "",
+     offsetof(struct rc_cache_stats, misses)},
+    {"rasterclip_cache_evictions_total", "counter",
+     "Decoded rasters dropped to keep within cache_mb.", "",
+     offsetof(struct rc_cache_stats, evictions)},
+    {"rasterclip_cache_bytes", "gauge", "Bytes of decoded rasters kept.", "",
+     offsetof(struct rc_cache_stats, bytes)},
+    {"rasterclip_cache_entries", "gauge", "Decoded rasters kept.", "",
+     offsetof(struct rc_cache_stats, entries)},
+};
+const size_t rc_cache_metric_count = sizeof(rc_cache_metrics) / sizeof(rc_cache_metrics[0]);

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/metrics.h"
+
 struct rc_cache;
 
 /* How the cache takes and drops its references on values. */
@@ -25,8 +27,12 @@ struct rc_cache_ops {
 
 struct rc_cache_stats {
     uint64_t hits, misses, evictions;
-    size_t bytes, entries, budget_bytes;
+    uint64_t bytes, entries, budget_bytes;
 };
+
+/* The decoded-raster cache's metrics (base/metrics.h), read from its stats. */
+extern const struct rc_metric_field rc_cache_metrics[];
+extern const size_t rc_cache_metric_count;
 
 /* A budget of 0 keeps nothing but still merges concurrent loads. `ops` is copied. */
 struct rc_cache *rc_cache_create(size_t budget_bytes, const struct rc_cache_ops *ops);

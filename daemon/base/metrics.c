@@ -48,6 +48,23 @@ void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
     rc_buf_append(out, line, (size_t)n);
 }
 
+void rc_metrics_write_fields(struct rc_buf *out, const struct rc_metric_field *fields, size_t count,
+                             const void *stats, const char **open)
+{
+    for (size_t i = 0; i < count; i++) {
+        const struct rc_metric_field *f = &fields[i];
+        if (!*open || strcmp(*open, f->name) != 0) {
+            rc_metrics_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+                              f->type);
+            *open = f->name;
+        }
+        uint64_t value;
+        memcpy(&value, (const uint8_t *)stats + f->offset, sizeof(value));
+        rc_metrics_printf(out, "%s%s%s%s %llu\n", f->name, f->labels[0] ? "{" : "", f->labels,
+                          f->labels[0] ? "}" : "", (unsigned long long)value);
+    }
+}
+
 void rc_histogram_write(struct rc_histogram *h, const char *name, const char *labels,
                         struct rc_buf *out)
 {

@@ -26,6 +26,23 @@ void rc_histogram_observe(struct rc_histogram *h, double seconds);
  * either "" or `key="value"` pairs without braces. */
 void rc_histogram_write(struct rc_histogram *h, const char *name, const char *labels,
                         struct rc_buf *out);
+/* A stage's counters and gauges as a table: each row a sample read from a
+ * uint64_t of the stage's stats struct; rows of one family are consecutive, the
+ * first carrying its help. One writer prints them all (rc_metrics_write_fields). */
+struct rc_metric_field {
+    const char *name;   /* the family */
+    const char *type;   /* "counter" or "gauge" */
+    const char *help;   /* read from the family's first row */
+    const char *labels; /* `key="value"` pairs, or "" */
+    size_t offset;      /* of the uint64_t in the stats struct */
+};
+
+/* Appends the `count` rows of `fields` read from `stats`, with each family's
+ * HELP and TYPE before its first row; `*open` is the family whose header was
+ * last written (NULL at first), so a family may continue from a table before. */
+void rc_metrics_write_fields(struct rc_buf *out, const struct rc_metric_field *fields, size_t count,
+                             const void *stats, const char **open);
+
 /* printf into a buffer (metrics text); a line over 511 bytes fails the buffer
  * (base/buf.h) rather than being cut. */
 void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)

@@ -29,14 +29,19 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/metrics.h"
 
 struct rc_clipcache;
 
 struct rc_clipcache_stats {
     uint64_t hits, misses, evictions, stores;
     uint64_t corrupt; /* entries found damaged when about to be served, and dropped */
-    size_t bytes, entries, budget_bytes;
+    uint64_t bytes, entries, budget_bytes;
 };
+
+/* Its metrics (base/metrics.h), read from its stats. */
+extern const struct rc_metric_field rc_clipcache_metrics[];
+extern const size_t rc_clipcache_metric_count;
 
 /* Opens (creating it) the directory and reads its entries. */
 enum rc_err rc_clipcache_create(const char *dir, uint64_t budget_bytes, struct rc_clipcache **out,

@@ -26,6 +26,7 @@
 #include "base/cache.h"
 #include "base/config.h"
 #include "base/error.h"
+#include "base/metrics.h"
 #include "job/job.h"
 
 struct rc_gpu;
@@ -33,9 +34,9 @@ struct rc_gpu;
 struct rc_workers;
 
 struct rc_workers_stats {
-    size_t workers;
-    size_t busy;
-    size_t queued;
+    uint64_t workers;
+    uint64_t busy;
+    uint64_t queued;
     uint64_t jobs_ok;
     uint64_t jobs_failed;
     uint64_t jobs_cancelled;
@@ -83,6 +84,10 @@ enum rc_err rc_workers_submit(struct rc_workers *workers, struct rc_job *job, bo
 bool rc_workers_cached_clip(struct rc_workers *workers, struct rc_job *job);
 
 void rc_workers_stats(struct rc_workers *workers, struct rc_workers_stats *out);
+/* The pool's metrics (base/metrics.h), read from its stats; the jobs_total
+ * family is last, so the server may add the jobs it refused before they ran. */
+extern const struct rc_metric_field rc_workers_metrics[];
+extern const size_t rc_workers_metric_count;
 /* Whether jobs convert to I420 in a shader under `cfg` (--convert; "auto" picks the
  * shader on hardware GPUs only). Sizes the shader cannot pack still use the CPU. */
 bool rc_workers_gpu_convert(const struct rc_workers *workers, const struct rc_config *cfg);
