@@ -1,6 +1,9 @@
 #include "base/colormap.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,9 +20,73 @@ static const struct rc_colormap_table *find_table(const char *name, size_t len)
     return NULL;
 }
 
+/* Edit distance between `a` (`n` bytes) and `b`, letters compared without case;
+ * past `limit` the exact value does not matter. */
+static size_t distance(const char *a, size_t n, const char *b, size_t limit)
+{
+    size_t m = strlen(b);
+    if (n > 63 || m > 63) {
+        return limit + 1;
+    }
+    size_t row[64];
+    for (size_t j = 0; j <= m; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= n; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t above = row[j];
+            bool same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t best = diagonal + (same ? 0 : 1);
+            best = above + 1 < best ? above + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diagonal = above;
+            row[j] = best;
+        }
+    }
+    return row[m];
+}
+
+/* The refusal of an unknown name, with the nearest known names (up to three,
+ * within a third of its length, at least two edits). */
+static enum rc_err unknown_name(const char *name, size_t len, const char *field,
+                                struct rc_error *err)
+{
+    size_t limit = len / 3 > 2 ? len / 3 : 2;
+    char near[128] = "";
+    size_t used = 0, found = 0;
+    for (size_t d = 0; d <= limit && found < 3; d++) {
+        for (size_t i = 0; i < rc_colormap_table_count && found < 3; i++) {
+            if (distance(name, len, rc_colormap_tables[i].name, limit) == d) {
+                int n = snprintf(near + used, sizeof(near) - used, "%s%s", found ? ", " : "",
+                                 rc_colormap_tables[i].name);
+                used += n > 0 && (size_t)n < sizeof(near) - used ? (size_t)n : 0;
+                found++;
+            }
+        }
+    }
+    if (found) {
+        return rc_error_set(err, RC_ERR_INVALID, field,
+                            "unknown colormap; did you mean %s? (GET /v1/colormaps lists them)",
+                            near);
+    }
+    return rc_error_set(err, RC_ERR_INVALID, field,
+                        "unknown colormap (GET /v1/colormaps lists them)");
+}
+
 enum rc_err rc_colormap_from_name(struct rc_colormap *map, const char *name, const char *field,
                                   struct rc_error *err)
 {
+    /* cmocean's own spellings: cmo.thermal (its matplotlib registry), cmocean.thermal. */
+    static const char *const prefixes[] = {"cmocean.", "cmo.", NULL};
+    for (size_t p = 0; prefixes[p]; p++) {
+        size_t n = strlen(prefixes[p]);
+        if (strncasecmp(name, prefixes[p], n) == 0 && name[n]) {
+            name += n;
+            break;
+        }
+    }
     size_t len = strlen(name);
     const struct rc_colormap_table *table = find_table(name, len);
     bool reversed = false;
@@ -28,8 +95,7 @@ enum rc_err rc_colormap_from_name(struct rc_colormap *map, const char *name, con
         reversed = true;
     }
     if (!table) {
-        return rc_error_set(err, RC_ERR_INVALID, field,
-                            "unknown colormap (GET /v1/colormaps lists them)");
+        return unknown_name(name, reversed ? len - 2 : len, field, err);
     }
     if (table->entries > RC_COLORMAP_MAX_ENTRIES) {
         return rc_error_set(err, RC_ERR_INTERNAL, field, "colormap table too long");

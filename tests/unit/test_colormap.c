@@ -62,6 +62,23 @@ static void test_names(void)
         CHECK(a.entries == b.entries && memcmp(a.rgba[0], b.rgba[b.entries - 1], 4) == 0);
     }
     CHECK(rc_colormap_from_name(&a, "twilight", "f", &err) == RC_OK && a.entries == 510);
+    /* cmocean's spellings and any case name the same map. */
+    CHECK(rc_colormap_from_name(&a, "thermal", "f", &err) == RC_OK);
+    static const char *const thermal[] = {"cmo.thermal", "cmocean.thermal", "CMO.Thermal",
+                                          "Thermal"};
+    for (size_t i = 0; i < sizeof(thermal) / sizeof(thermal[0]); i++) {
+        CHECK(rc_colormap_from_name(&b, thermal[i], "f", &err) == RC_OK);
+        CHECK(a.entries == b.entries && memcmp(a.rgba, b.rgba, (size_t)a.entries * 4) == 0);
+    }
+    CHECK(rc_colormap_from_name(&b, "cmo.thermal_r", "f", &err) == RC_OK);
+    CHECK(memcmp(a.rgba[0], b.rgba[b.entries - 1], 4) == 0);
+    /* An unknown name is told the nearest ones. */
+    CHECK(rc_colormap_from_name(&a, "virdis", "style.colormap", &err) == RC_ERR_INVALID);
+    CHECK(strstr(err.message, "did you mean") && strstr(err.message, "viridis"));
+    CHECK(rc_colormap_from_name(&a, "cmo.thermla", "style.colormap", &err) == RC_ERR_INVALID);
+    CHECK(strstr(err.message, "thermal") != NULL);
+    CHECK(rc_colormap_from_name(&a, "zzzzzzzzzzzzzzzzzzzz", "f", &err) == RC_ERR_INVALID);
+    CHECK(strstr(err.message, "did you mean") == NULL);
 }
 
 static void test_index_rule(void)
