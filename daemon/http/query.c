@@ -50,6 +50,7 @@ static const struct param params[] = {
     {"reverse", "style.reverse", K_BOOL},
     {"nan_color", "style.nan_color", K_COLOR},
     {"background", "style.background", K_COLOR},
+    {"text_color", "style.text_color", K_COLOR},
     {"exaggeration", "style.exaggeration", K_NUMBER},
     {"detail", "style.detail", K_DETAIL},
     {"outline", "style.outline", K_BOOL},

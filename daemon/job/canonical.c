@@ -95,6 +95,8 @@ enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *ou
     for (size_t i = 0; s->band_labels && i < s->band_label_count; i++) {
         put_text(&t, "band_label", s->band_labels[i]);
     }
+    put(&t, "text_colored=%d\n", s->text_colored);
+    put_rgba(&t, "text_rgb", s->text_rgb);
     put(&t, "outline_colored=%d\n", s->outline_colored);
     put_rgba(&t, "outline_rgb", s->outline_rgb);
     put_text(&t, "title", s->title);

@@ -113,6 +113,8 @@ struct rc_job_spec {
     char (*band_labels)[48];    /* owned: given labels, one per chosen band; NULL: the file's */
     char band_label_format[32]; /* strftime form for bands with instants; "": the data's */
     size_t band_label_count;
+    bool text_colored; /* style.text_color given; else the ink that suits the background */
+    uint8_t text_rgb[4];
     bool outline_colored; /* outline_rgb given; else the ink that suits the background */
     uint8_t outline_rgb[4];
     char title[256]; /* UTF-8; empty: none */

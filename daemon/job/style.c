@@ -283,12 +283,15 @@ static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighti
 
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {
-        "mode",        "colormap",     "reverse",    "nan_color",
-        "background",  "exaggeration", "lighting",   "colorbar",
-        "title",       "detail",       "title_size", "outline",
-        "band_labels", "axes",         "aspect",     "band_label_format",
-        NULL};
+    static const char *const keys[] = {"mode",        "colormap",
+                                       "reverse",     "nan_color",
+                                       "background",  "exaggeration",
+                                       "lighting",    "colorbar",
+                                       "title",       "detail",
+                                       "title_size",  "outline",
+                                       "band_labels", "axes",
+                                       "aspect",      "band_label_format",
+                                       "text_color",  NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -310,6 +313,7 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
     if (rc != RC_OK) {
         return rc;
     }
+    spec->text_colored = json_object_get(style, "text_color") != NULL;
     const json_t *outline = json_object_get(style, "outline");
     if (json_is_boolean(outline)) {
         spec->outline = json_is_true(outline);
@@ -370,6 +374,7 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
     static const struct rc_field fields[] = {
         {"nan_color", RC_FIELD_COLOR, offsetof(struct rc_job_spec, nan_color), 0, 0, 0},
         {"background", RC_FIELD_COLOR, offsetof(struct rc_job_spec, background), 0, 0, 0},
+        {"text_color", RC_FIELD_COLOR, offsetof(struct rc_job_spec, text_rgb), 0, 0, 0},
         {"exaggeration", RC_FIELD_NUMBER, offsetof(struct rc_job_spec, exaggeration), 0.0, 1000.0,
          0},
     };

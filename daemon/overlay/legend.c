@@ -5,7 +5,7 @@
 enum { LABEL_PX = 12, MARGIN = 10, GAP = 5 };
 
 void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *st,
-                       struct rc_text *text, double s, int top, const uint8_t ink[3])
+                       struct rc_text *text, double s, int top, const struct rc_ink *ink)
 {
     int margin = rc_overlay_scaled(MARGIN, s), gap = rc_overlay_scaled(GAP, s);
     int avail = o->canvas.height - top - 2 * margin;
@@ -36,7 +36,7 @@ void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *s
     struct rc_rect panel = {o->canvas.width - panel_w, top, panel_w, o->canvas.height - top};
     int used = (int)(shown + (more[0] ? 1 : 0)) * row_h - gap;
     int y = panel.y + margin + (avail - used) / 2;
-    uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
+    uint8_t ink_rgba[4] = {ink->rgb[0], ink->rgb[1], ink->rgb[2], 255};
     for (size_t i = 0; i < shown; i++, y += row_h) {
         const uint8_t *c = st->legend[i].rgba;
         uint8_t px_rgba[4] = {0, 0, 0, 255};
@@ -46,11 +46,11 @@ void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *s
         struct rc_rect box = {panel.x + margin, y, swatch, swatch};
         rc_overlay_fill(&o->canvas, box, px_rgba);
         rc_overlay_outline(&o->canvas, box, ink_rgba);
-        rc_text_draw(text, &o->canvas, box.x + swatch + gap, y + ascent, st->legend[i].name, px,
-                     ink);
+        rc_text_draw_ink(text, &o->canvas, box.x + swatch + gap, y + ascent, st->legend[i].name, px,
+                         ink);
     }
     if (more[0]) {
-        rc_text_draw(text, &o->canvas, panel.x + margin, y + ascent, more, px, ink);
+        rc_text_draw_ink(text, &o->canvas, panel.x + margin, y + ascent, more, px, ink);
     }
     o->panels[o->panel_count++] = panel;
     o->scene.w -= panel_w;

@@ -117,12 +117,25 @@ static void draw_ramp(struct rc_canvas *c, struct rc_rect bar, const struct rc_o
     }
 }
 
-static void text_colour(const struct rc_overlay_settings *st, uint8_t rgb[3])
+static double luma(const uint8_t rgb[3])
 {
-    const uint8_t *b = st->background;
-    double luma = 0.299 * b[0] + 0.587 * b[1] + 0.114 * b[2];
-    uint8_t v = luma > 128 ? 32 : 235;
-    rgb[0] = rgb[1] = rgb[2] = v;
+    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+}
+
+/* The text's colour: the job's, or dark on a light background and light on a
+ * dark one; over a transparent background (the page under it is unknown) dark,
+ * with a halo that contrasts with the text, so it reads on light and dark pages. */
+static void text_ink(const struct rc_overlay_settings *st, double s, struct rc_ink *ink)
+{
+    bool transparent = st->background[3] == 0;
+    uint8_t v = !transparent && luma(st->background) <= 128 ? 235 : 32;
+    for (int c = 0; c < 3; c++) {
+        ink->rgb[c] = st->text_colored ? st->text_rgb[c] : v;
+    }
+    ink->halo = transparent;
+    uint8_t h = luma(ink->rgb) > 128 ? 32 : 235;
+    ink->halo_rgb[0] = ink->halo_rgb[1] = ink->halo_rgb[2] = h;
+    ink->halo_px = s > 1.5 ? (int)lround(s) : 1;
 }
 
 struct tick_label {
@@ -199,7 +212,7 @@ static int widest_label(const struct rc_overlay_settings *st, double vmin, doubl
 
 static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings *st, double vmin,
                           double vmax, struct rc_text *text, double s, int top,
-                          const uint8_t ink[3])
+                          const struct rc_ink *ink)
 {
     struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
     unsigned tick_px = rc_overlay_font_px(TICK_PX, s), label_px = rc_overlay_font_px(LABEL_PX, s);
@@ -236,7 +249,7 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
         panel.x + margin,
         panel.y + margin + label_band + (ascent + descent) / 2 + (avail - bar_h) / 2, bar_w, bar_h};
     draw_ramp(&o->canvas, o->bar, st);
-    uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
+    uint8_t ink_rgba[4] = {ink->rgb[0], ink->rgb[1], ink->rgb[2], 255};
     rc_overlay_outline(&o->canvas, o->bar, ink_rgba);
     int text_h = ascent + descent;
     int last_y = -text_h * 2;
@@ -251,12 +264,12 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
         }
         last_y = y;
         rc_overlay_fill(&o->canvas, (struct rc_rect){o->bar.x + bar_w, y, tick_len, 1}, ink_rgba);
-        rc_text_draw(text, &o->canvas, o->bar.x + bar_w + tick_len + gap,
-                     y + (ascent - descent) / 2, labels[i].text, tick_px, ink);
+        rc_text_draw_ink(text, &o->canvas, o->bar.x + bar_w + tick_len + gap,
+                         y + (ascent - descent) / 2, labels[i].text, tick_px, ink);
     }
     if (st->colorbar_label[0]) {
-        rc_text_draw(text, &o->canvas, panel.x + (panel.w - label_w) / 2,
-                     panel.y + margin + label_ascent, st->colorbar_label, label_px, ink);
+        rc_text_draw_ink(text, &o->canvas, panel.x + (panel.w - label_w) / 2,
+                         panel.y + margin + label_ascent, st->colorbar_label, label_px, ink);
     }
     o->panels[o->panel_count++] = panel;
     o->scene.w -= panel_w;
@@ -265,7 +278,7 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
 /* The bar along the bottom of the frame: the label above it, the ticks below. */
 static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overlay_settings *st,
                                      double vmin, double vmax, struct rc_text *text, double s,
-                                     const uint8_t ink[3])
+                                     const struct rc_ink *ink)
 {
     struct tick_label labels[RC_OVERLAY_MAX_TICKS + 2];
     size_t count = colorbar_labels(st, vmin, vmax, labels);
@@ -289,7 +302,7 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
     o->bar = (struct rc_rect){(o->canvas.width - bar_w) / 2, panel.y + margin + label_band, bar_w,
                               bar_h};
     draw_ramp(&o->canvas, o->bar, st);
-    uint8_t ink_rgba[4] = {ink[0], ink[1], ink[2], 255};
+    uint8_t ink_rgba[4] = {ink->rgb[0], ink->rgb[1], ink->rgb[2], 255};
     rc_overlay_outline(&o->canvas, o->bar, ink_rgba);
     int last_right = INT_MIN / 2;
     for (size_t i = 0; i < count; i++) {
@@ -305,12 +318,12 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
         }
         last_right = left + w;
         rc_overlay_fill(&o->canvas, (struct rc_rect){x, o->bar.y + bar_h, 1, tick_len}, ink_rgba);
-        rc_text_draw(text, &o->canvas, left, o->bar.y + bar_h + tick_len + gap + ascent,
-                     labels[i].text, tick_px, ink);
+        rc_text_draw_ink(text, &o->canvas, left, o->bar.y + bar_h + tick_len + gap + ascent,
+                         labels[i].text, tick_px, ink);
     }
     if (st->colorbar_label[0]) {
-        rc_text_draw(text, &o->canvas, (o->canvas.width - label_w) / 2,
-                     panel.y + margin + label_ascent, st->colorbar_label, label_px, ink);
+        rc_text_draw_ink(text, &o->canvas, (o->canvas.width - label_w) / 2,
+                         panel.y + margin + label_ascent, st->colorbar_label, label_px, ink);
     }
     o->panels[o->panel_count++] = panel;
     o->scene.h -= panel_h;
@@ -358,7 +371,7 @@ static void page_copy(struct rc_overlay *o, struct rc_band_pages *p, size_t inde
 }
 
 static void draw_bar(struct rc_overlay *o, const struct rc_overlay_settings *st, double vmin,
-                     double vmax, struct rc_text *text, double s, int top, const uint8_t ink[3])
+                     double vmax, struct rc_text *text, double s, int top, const struct rc_ink *ink)
 {
     if (st->horizontal) {
         draw_colorbar_horizontal(o, st, vmin, vmax, text, s, ink);
@@ -371,7 +384,7 @@ static void draw_bar(struct rc_overlay *o, const struct rc_overlay_settings *st,
  * the first drawing's. A band without a range (no valid value, or one value) gets
  * an empty panel. */
 static enum rc_err draw_band_bars(struct rc_overlay *o, const struct rc_overlay_settings *st,
-                                  struct rc_text *text, double s, int top, const uint8_t ink[3],
+                                  struct rc_text *text, double s, int top, const struct rc_ink *ink,
                                   struct rc_error *err)
 {
     struct rc_rect panel = o->panels[o->panel_count - 1];
@@ -397,7 +410,7 @@ static enum rc_err draw_band_bars(struct rc_overlay *o, const struct rc_overlay_
 
 /* A strip below the scene for the band labels, and one page per label. */
 static enum rc_err draw_band_labels(struct rc_overlay *o, const struct rc_overlay_settings *st,
-                                    struct rc_text *text, double s, const uint8_t ink[3],
+                                    struct rc_text *text, double s, const struct rc_ink *ink,
                                     struct rc_error *err)
 {
     unsigned px = rc_overlay_font_px(LABEL_PX, s);
@@ -416,7 +429,7 @@ static enum rc_err draw_band_labels(struct rc_overlay *o, const struct rc_overla
     for (size_t i = 0; i < o->labels.count; i++) {
         struct rc_canvas c = {
             .rgba = (uint8_t *)rc_band_page(&o->labels, i), .width = r.w, .height = r.h};
-        rc_text_draw(text, &c, margin, margin + ascent, st->band_labels[i], px, ink);
+        rc_text_draw_ink(text, &c, margin, margin + ascent, st->band_labels[i], px, ink);
     }
     o->panels[o->panel_count++] = r;
     o->scene.h -= strip_h;
@@ -433,7 +446,7 @@ struct axis {
 
 /* Lays out every axis's labels, then draws them into one atlas, stacked. */
 static enum rc_err make_axes(struct rc_overlay *o, const struct rc_overlay_settings *st,
-                             struct rc_text *text, double s, const uint8_t ink[3],
+                             struct rc_text *text, double s, const struct rc_ink *ink,
                              struct rc_error *err)
 {
     float x = st->extent[0] / 2, y = st->extent[1] / 2;
@@ -479,7 +492,7 @@ static enum rc_err make_axes(struct rc_overlay *o, const struct rc_overlay_setti
         return rc_error_set(err, RC_ERR_NOMEM, "style.axes", "out of memory");
     }
     for (size_t i = 0; i < a->count; i++) {
-        rc_text_draw(text, &a->atlas, 1, a->labels[i].src.y + 1 + ascent, texts[i], px, ink);
+        rc_text_draw_ink(text, &a->atlas, 1, a->labels[i].src.y + 1 + ascent, texts[i], px, ink);
     }
     return RC_OK;
 }
@@ -501,8 +514,9 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     double s = st->height / 360.0;
-    uint8_t ink[3];
-    text_colour(st, ink);
+    struct rc_ink ink_store;
+    text_ink(st, s, &ink_store);
+    const struct rc_ink *ink = &ink_store;
     o->scene = (struct rc_rect){0, 0, (int)st->width, (int)st->height};
     int top = 0;
     if (st->title[0]) {
@@ -512,8 +526,8 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
         int band = rc_overlay_scaled(TITLE_BAND, s);
         band = band > ascent + descent + 4 ? band : ascent + descent + 4;
         int x = ((int)st->width - w) / 2;
-        rc_text_draw(text, &o->canvas, x > 2 ? x : 2, (band + ascent - descent) / 2, st->title, px,
-                     ink);
+        rc_text_draw_ink(text, &o->canvas, x > 2 ? x : 2, (band + ascent - descent) / 2, st->title,
+                         px, ink);
         o->panels[o->panel_count++] = (struct rc_rect){0, 0, (int)st->width, band};
         top = band;
         o->scene.y = band;

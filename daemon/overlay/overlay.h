@@ -83,12 +83,14 @@ struct rc_overlay_settings {
     const char *title;                  /* UTF-8; "" for none */
     const struct rc_colormap *colormap; /* the bar's colours */
     uint8_t background[4];              /* what translucent colours and the ink are set against */
-    double vmin, vmax;                  /* the bar's range: the scene's colour range */
-    bool horizontal;                    /* the bar along the bottom, min at the left */
-    unsigned tick_intervals;            /* about how many; 0: four */
-    const char *tick_format;            /* printf-like, checked safe; NULL or "": auto */
-    unsigned title_px;                  /* 0: from the output's height */
-    const char (*band_labels)[48];      /* one per band; NULL: none shown */
+    bool text_colored;                  /* text_rgb given (style.text_color) */
+    uint8_t text_rgb[3];
+    double vmin, vmax;             /* the bar's range: the scene's colour range */
+    bool horizontal;               /* the bar along the bottom, min at the left */
+    unsigned tick_intervals;       /* about how many; 0: four */
+    const char *tick_format;       /* printf-like, checked safe; NULL or "": auto */
+    unsigned title_px;             /* 0: from the output's height */
+    const char (*band_labels)[48]; /* one per band; NULL: none shown */
     size_t band_label_count;
     const double (*band_range)[2]; /* one [vmin, vmax] per band for the bar; NULL: vmin, vmax */
     size_t band_range_count;

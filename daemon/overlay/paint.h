@@ -26,6 +26,6 @@ void rc_overlay_outline(struct rc_canvas *c, struct rc_rect r, const uint8_t rgb
  * name per class, as many as fit at sizes no smaller than 8 pixels, the last row
  * then saying how many more there are. `s` scales sizes from 360 output rows. */
 void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *st,
-                       struct rc_text *text, double s, int top, const uint8_t ink[3]);
+                       struct rc_text *text, double s, int top, const struct rc_ink *ink);
 
 #endif

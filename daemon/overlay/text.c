@@ -180,3 +180,16 @@ void rc_text_draw(struct rc_text *text, struct rc_canvas *canvas, int x, int bas
     struct draw_ctx d = {.canvas = canvas, .x = x, .baseline = baseline_y, .rgb = rgb};
     layout(text, utf8, px, blit, &d);
 }
+
+void rc_text_draw_ink(struct rc_text *text, struct rc_canvas *canvas, int x, int baseline_y,
+                      const char *utf8, unsigned px, const struct rc_ink *ink)
+{
+    for (int dy = -ink->halo_px; ink->halo && dy <= ink->halo_px; dy++) {
+        for (int dx = -ink->halo_px; dx <= ink->halo_px; dx++) {
+            if (dx || dy) {
+                rc_text_draw(text, canvas, x + dx, baseline_y + dy, utf8, px, ink->halo_rgb);
+            }
+        }
+    }
+    rc_text_draw(text, canvas, x, baseline_y, utf8, px, ink->rgb);
+}

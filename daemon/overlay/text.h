@@ -8,6 +8,7 @@
 #ifndef RC_TEXT_H
 #define RC_TEXT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/error.h"
@@ -30,6 +31,19 @@ void rc_text_measure(struct rc_text *text, const char *utf8, unsigned px, int *w
  * (straight colour), clipped to the canvas. Invalid UTF-8 shows as U+FFFD. */
 void rc_text_draw(struct rc_text *text, struct rc_canvas *canvas, int x, int baseline_y,
                   const char *utf8, unsigned px, const uint8_t rgb[3]);
+
+/* The colour text and lines are drawn in, and the halo that keeps text readable
+ * over whatever lies under a transparent clip. */
+struct rc_ink {
+    uint8_t rgb[3];
+    bool halo;
+    uint8_t halo_rgb[3];
+    int halo_px; /* the halo's width */
+};
+
+/* rc_text_draw() in `ink`, over its halo when it has one. */
+void rc_text_draw_ink(struct rc_text *text, struct rc_canvas *canvas, int x, int baseline_y,
+                      const char *utf8, unsigned px, const struct rc_ink *ink);
 
 /* Decodes one UTF-8 code point at *s, advancing *s; U+FFFD for bad bytes. */
 uint32_t rc_utf8_next(const char **s);

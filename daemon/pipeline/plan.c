@@ -188,6 +188,8 @@ static enum rc_err plan_overlay(const struct rc_job_spec *spec, const struct rc_
     for (int c = 0; c < 4; c++) {
         plan->overlay.background[c] = spec->background[c];
     }
+    plan->overlay.text_colored = spec->text_colored;
+    memcpy(plan->overlay.text_rgb, spec->text_rgb, 3);
     if (spec->show_band_labels) {
         if (spec->band_labels && spec->band_label_count != values->band_count) {
             return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.band_labels",

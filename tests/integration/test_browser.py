@@ -189,6 +189,42 @@ class BrowserTest(DaemonTest):
         on_raster = frame[90, 210]
         self.assertGreater(np.abs(on_raster - magenta).max(), 100, on_raster)
 
+    def test_text_reads_over_white_black_and_grey_pages(self):
+        """A transparent clip's title, laid over white, black and mid-grey pages in
+        Chromium, stands out from each page by at least 90 levels somewhere in its
+        band (dark text, light halo); and a text_color is the colour drawn."""
+        if not CHROMIUM:
+            raise AssertionError("chromium is missing: scripts/setup.sh installs it")
+        import numpy as np
+        src = (self.daemon.url + "/v1/render?url=jacksboro_dem.tif&background=transparent"
+               "&title=Reviewer%20proof&width=320&height=180&duration=1")
+        for page in ((255, 255, 255), (0, 0, 0), (128, 128, 128)):
+            with self.subTest(page=page):
+                frame = screenshot('<!doctype html><html><body style="margin:0;background:'
+                                   'rgb(%d,%d,%d)"><video src="%s" autoplay muted style="display:'
+                                   'block;width:320px;height:180px"></video></body></html>'
+                                   % (page + (src,)))
+                band = frame[0:24, 40:280]  # the title's band, centred
+                contrast = np.abs(band - np.array(page)).max(axis=2)
+                self.assertGreaterEqual(contrast.max(), 90, "title hardly differs from the page")
+                self.assertGreater((contrast > 60).mean(), 0.01)  # text, not a stray pixel
+        # An opaque dark background: light text by default; text_color overrides it.
+        for query, want in (("background=000000", 235), ("background=000000&text_color=ff0000",
+                                                          (255, 0, 0))):
+            status, _, gif = self.daemon.request(
+                "GET", "/v1/render?url=jacksboro_dem.tif&title=Reviewer&width=320&height=180"
+                       "&frames=1&format=gif&" + query)
+            self.assertEqual(status, 200)
+            with tempfile.NamedTemporaryFile(suffix=".gif") as f:
+                f.write(gif)
+                f.flush()
+                raw = subprocess.run(["ffmpeg", "-v", "error", "-i", f.name, "-frames:v", "1",
+                                      "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                                     check=True, capture_output=True).stdout
+            title = np.frombuffer(raw, np.uint8).reshape(180, 320, 3)[0:24].reshape(-1, 3)
+            target = np.array(want if isinstance(want, tuple) else (want,) * 3)
+            self.assertTrue((np.abs(title.astype(int) - target).max(axis=1) < 24).any(), query)
+
 
 class SeekTest(DaemonTest):
     """A <video> seeks in a seekable clip: the frame Chromium shows after currentTime
