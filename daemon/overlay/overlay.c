@@ -138,6 +138,19 @@ static void text_ink(const struct rc_overlay_settings *st, double s, struct rc_i
     ink->halo_px = s > 1.5 ? (int)lround(s) : 1;
 }
 
+/* The size at which `utf8` fits in `max_w` pixels: `px`, or smaller (never
+ * under 8 px, mayavi's way with a long title), so text is never cut at an edge. */
+static unsigned fit_px(struct rc_text *text, const char *utf8, unsigned px, int max_w)
+{
+    int w, ascent, descent;
+    rc_text_measure(text, utf8, px, &w, &ascent, &descent);
+    while (w > max_w && px > 8) {
+        px = px * 9 / 10 > 8 ? px * 9 / 10 : 8;
+        rc_text_measure(text, utf8, px, &w, &ascent, &descent);
+    }
+    return px;
+}
+
 struct tick_label {
     double value;
     char text[32];
@@ -236,9 +249,14 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
     if (label_w + 2 * margin > panel_w) {
         panel_w = label_w + 2 * margin;
     }
-    /* Never more than a third of the frame. */
+    /* Never more than a third of the frame; a label too long for that shrinks. */
     if (panel_w > o->canvas.width / 3) {
         panel_w = o->canvas.width / 3;
+    }
+    if (st->colorbar_label[0] && label_w > panel_w - 2 * margin) {
+        label_px = fit_px(text, st->colorbar_label, label_px, panel_w - 2 * margin);
+        rc_text_measure(text, st->colorbar_label, label_px, &label_w, &label_ascent,
+                        &label_descent);
     }
     struct rc_rect panel = {o->canvas.width - panel_w, top, panel_w, o->canvas.height - top};
     int label_band = st->colorbar_label[0] ? label_ascent + label_descent + margin : 0;
@@ -268,8 +286,13 @@ static void draw_colorbar(struct rc_overlay *o, const struct rc_overlay_settings
                          y + (ascent - descent) / 2, labels[i].text, tick_px, ink);
     }
     if (st->colorbar_label[0]) {
-        rc_text_draw_ink(text, &o->canvas, panel.x + (panel.w - label_w) / 2,
-                         panel.y + margin + label_ascent, st->colorbar_label, label_px, ink);
+        /* Centred on the bar, a fixed gap above its top label, within the panel. */
+        int x = o->bar.x + bar_w / 2 - label_w / 2;
+        int right = panel.x + panel.w - margin - label_w;
+        x = x > right ? right : x;
+        x = x < panel.x + margin ? panel.x + margin : x;
+        int baseline = o->bar.y - (ascent + descent) / 2 - gap - label_descent;
+        rc_text_draw_ink(text, &o->canvas, x, baseline, st->colorbar_label, label_px, ink);
     }
     o->panels[o->panel_count++] = panel;
     o->scene.w -= panel_w;
@@ -292,6 +315,11 @@ static void draw_colorbar_horizontal(struct rc_overlay *o, const struct rc_overl
     }
     int margin = rc_overlay_scaled(MARGIN, s), bar_h = rc_overlay_scaled(BAR_WIDTH, s);
     int tick_len = rc_overlay_scaled(TICK_LENGTH, s), gap = rc_overlay_scaled(TICK_GAP, s);
+    if (st->colorbar_label[0] && label_w > o->canvas.width - 2 * margin) {
+        label_px = fit_px(text, st->colorbar_label, label_px, o->canvas.width - 2 * margin);
+        rc_text_measure(text, st->colorbar_label, label_px, &label_w, &label_ascent,
+                        &label_descent);
+    }
     int label_band = st->colorbar_label[0] ? label_ascent + label_descent + gap : 0;
     int panel_h = margin + label_band + bar_h + tick_len + gap + ascent + descent + margin;
     if (panel_h > o->canvas.height / 3) {
@@ -521,6 +549,7 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
     int top = 0;
     if (st->title[0]) {
         unsigned px = st->title_px ? st->title_px : rc_overlay_font_px(TITLE_PX, s);
+        px = fit_px(text, st->title, px, (int)st->width - 2 * rc_overlay_scaled(MARGIN, s));
         int w, ascent, descent;
         rc_text_measure(text, st->title, px, &w, &ascent, &descent);
         int band = rc_overlay_scaled(TITLE_BAND, s);

@@ -1,0 +1,78 @@
+"""Text a reviewer can read: a title or colorbar label too long for the frame
+shrinks to fit instead of being cut at the edge, and the colorbar's label sits
+centred on the bar a small fixed gap above it. Measured on the decoded frames
+(numpy), not from the daemon's own layout."""
+import matplotlib
+import numpy as np
+
+from test_pictures import PictureBase
+
+LONG = ("Sea surface temperature anomaly over the North Atlantic subpolar gyre, "
+        "monthly means from the reanalysis, relative to the 1991-2020 climatology")
+
+
+def ink(frame):
+    """Dark, grey pixels: the text on the default white background."""
+    return (frame.max(axis=2) < 110) & (frame.max(axis=2) - frame.min(axis=2) < 30)
+
+
+class LongTextTest(PictureBase):
+    def job(self, **style):
+        return {"raster": {"url": "jacksboro_dem.tif"},
+                "style": dict({"colormap": "viridis"}, **style),
+                "camera": {"orbit": {"degrees": 0, "elevation": 90}},
+                "output": {"width": 480, "height": 270, "fps": 10, "frames": 1, "crf": 4}}
+
+    def test_a_long_title_fits_the_frame(self):
+        frame = self.clip(self.job(title=LONG), "title.webm")[0]
+        band = ink(frame[0:28])
+        cols = np.nonzero(band.any(axis=0))[0]
+        self.assertGreater(len(cols), 100, "no title drawn")
+        # Inside the frame, clear of both edges: nothing cut.
+        self.assertGreaterEqual(cols.min(), 3)
+        self.assertLessEqual(cols.max(), 480 - 4)
+
+    def test_a_long_colorbar_label_fits_its_panel(self):
+        frame = self.clip(self.job(colorbar={"label": LONG[:60]}), "label.webm")[0]
+        colourful = matplotlib.colors.rgb_to_hsv(frame / 255.0)[..., 1] > 0.35
+        bar_cols = np.nonzero(colourful[:, 330:].mean(axis=0) > 0.3)[0] + 330
+        panel_left = bar_cols.min() - 12  # the panel's margin, at 270 px high
+        above = ink(frame[:, :])[:, panel_left - 40:]
+        rows = np.nonzero(above.any(axis=1))[0]
+        self.assertGreater(len(rows), 0)
+        label = ink(frame[rows.min():rows.min() + 14])
+        cols = np.nonzero(label.any(axis=0))[0]
+        self.assertLessEqual(cols.max(), 480 - 3, "the label runs off the frame")
+        self.assertGreaterEqual(cols.min(), panel_left - 1, "the label spills into the scene")
+
+
+class ColorbarLabelTest(PictureBase):
+    def test_the_label_sits_on_the_bar(self):
+        job = {"raster": {"url": "jacksboro_dem.tif"},
+               "style": {"colormap": "viridis", "colorbar": {"label": "m"}},
+               "camera": {"orbit": {"degrees": 0, "elevation": 90}},
+               "output": {"width": 640, "height": 360, "fps": 10, "frames": 1, "crf": 4}}
+        frame = self.clip(job, "bar.webm")[0]
+        colourful = matplotlib.colors.rgb_to_hsv(frame / 255.0)[..., 1] > 0.35
+        right = colourful[:, 460:]
+        cols = np.nonzero(right.mean(axis=0) > 0.5)[0] + 460
+        self.assertGreater(len(cols), 5, "no vertical bar")
+        bar_left, bar_right = cols.min(), cols.max()
+        rows = np.nonzero(colourful[:, bar_left:bar_right + 1].mean(axis=1) > 0.8)[0]
+        bar_top = rows.min()
+        # The label: the ink above the bar (and above its top tick label), over it.
+        region = ink(frame[:bar_top, bar_left - 20:bar_right + 21])
+        ys, xs = np.nonzero(region)
+        self.assertGreater(len(ys), 3, "no label above the bar")
+        label_rows = ys[ys < bar_top - 4]
+        label_bottom = label_rows.max()
+        centre = (xs[ys < bar_top - 4].min() + xs[ys < bar_top - 4].max()) / 2 + bar_left - 20
+        print("\ncolorbar label: %d px above the bar, centre %.1f vs the bar's %.1f"
+              % (bar_top - label_bottom, centre, (bar_left + bar_right) / 2))
+        self.assertLessEqual(bar_top - label_bottom, 20)  # a small fixed gap, not ~50 px
+        self.assertLessEqual(abs(centre - (bar_left + bar_right) / 2), 3)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
