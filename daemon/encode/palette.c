@@ -150,13 +150,39 @@ void rc_palette_build(const uint8_t (*rgb)[3], const uint32_t *weights, size_t n
     free(e);
 }
 
+void rc_palette_pin(struct rc_palette *p, const uint8_t rgb[3], size_t max)
+{
+    size_t nearest_i = 0;
+    long best = -1;
+    for (size_t i = 0; i < p->count; i++) {
+        long d = 0;
+        for (int k = 0; k < 3; k++) {
+            long diff = (long)p->rgb[i][k] - rgb[k];
+            d += diff * diff;
+        }
+        if (d == 0) {
+            return; /* already an entry */
+        }
+        if (best < 0 || d < best) {
+            best = d;
+            nearest_i = i;
+        }
+    }
+    size_t at = p->count < max && p->count < 256 ? p->count++ : nearest_i;
+    memcpy(p->rgb[at], rgb, 3);
+}
+
 /* ---- mapping ------------------------------------------------------------- */
 
 enum { CACHE_BITS = 6, CACHE_SIZE = 1 << (3 * CACHE_BITS), EXACT_SLOTS = 1024 };
 
+/* Diffused error a pixel may take, in levels a channel: enough to render a
+ * gradient between two entries, never a bright speckle. */
+enum { DIFFUSION_LIMIT = 24 };
+
 struct rc_mapper {
     struct rc_palette palette;
-    uint32_t exact_keys[EXACT_SLOTS]; /* exact palettes: rgb + 1 (0: empty) */
+    uint32_t exact_keys[EXACT_SLOTS]; /* every entry: rgb + 1 (0: empty) */
     uint8_t exact_index[EXACT_SLOTS];
     enum rc_dither dither;
     int transparent;
@@ -187,7 +213,9 @@ enum rc_err rc_mapper_create(const struct rc_palette *palette, enum rc_dither di
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     memset(m->cache, 0xff, CACHE_SIZE * sizeof(*m->cache));
-    for (size_t i = 0; palette->exact && i < palette->count; i++) {
+    /* Every entry by its value: a pixel of exactly an entry's colour (the
+     * background, the nan colour, the overlay's ink) is that entry, never dithered. */
+    for (size_t i = 0; i < palette->count; i++) {
         const uint8_t *c = palette->rgb[i];
         uint32_t key = ((uint32_t)c[0] << 16 | (uint32_t)c[1] << 8 | c[2]) + 1;
         size_t slot = exact_slot(key);
@@ -233,6 +261,18 @@ static size_t cell_of(int r, int g, int b)
            (size_t)(g >> (8 - CACHE_BITS)) << CACHE_BITS | (size_t)(b >> (8 - CACHE_BITS));
 }
 
+/* The entry whose colour is exactly (r, g, b), or -1. */
+static int exact_entry(const struct rc_mapper *m, int r, int g, int b)
+{
+    uint32_t key = ((uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b) + 1;
+    for (size_t slot = exact_slot(key); m->exact_keys[slot]; slot = (slot + 1) % EXACT_SLOTS) {
+        if (m->exact_keys[slot] == key) {
+            return m->exact_index[slot];
+        }
+    }
+    return -1;
+}
+
 static uint8_t lookup(struct rc_mapper *m, int r, int g, int b)
 {
     size_t cell = cell_of(r, g, b);
@@ -244,12 +284,10 @@ static uint8_t lookup(struct rc_mapper *m, int r, int g, int b)
         if (c && c[0] == r && c[1] == g && c[2] == b) {
             return (uint8_t)cached;
         }
-        uint32_t key = ((uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b) + 1;
-        for (size_t slot = exact_slot(key); m->exact_keys[slot]; slot = (slot + 1) % EXACT_SLOTS) {
-            if (m->exact_keys[slot] == key) {
-                m->cache[cell] = m->exact_index[slot];
-                return m->exact_index[slot];
-            }
+        int i = exact_entry(m, r, g, b);
+        if (i >= 0) {
+            m->cache[cell] = (int16_t)i;
+            return (uint8_t)i;
         }
         return nearest(&m->palette, r, g, b); /* a colour the clip was not expected to show */
     }
@@ -301,6 +339,12 @@ void rc_mapper_map(struct rc_mapper *m, const uint8_t *rgba, unsigned width, uns
                 *out = (uint8_t)m->transparent;
                 continue;
             }
+            int entry = m->dither != RC_DITHER_NONE ? exact_entry(m, p[0], p[1], p[2]) : -1;
+            if (entry >= 0) {
+                /* A palette colour as it is; the error that came its way stops here. */
+                *out = (uint8_t)entry;
+                continue;
+            }
             int c[3] = {p[0], p[1], p[2]};
             if (m->dither == RC_DITHER_ORDERED) {
                 /* Spread of about one palette step (8 levels) around the colour. */
@@ -310,7 +354,11 @@ void rc_mapper_map(struct rc_mapper *m, const uint8_t *rgba, unsigned width, uns
                 }
             } else if (diffuse) {
                 for (int k = 0; k < 3; k++) {
-                    c[k] = clamp8(c[k] + cur[3 * (x + 1) + (unsigned)k] / 16);
+                    int e = cur[3 * (x + 1) + (unsigned)k] / 16;
+                    e = e > DIFFUSION_LIMIT    ? DIFFUSION_LIMIT
+                        : e < -DIFFUSION_LIMIT ? -DIFFUSION_LIMIT
+                                               : e;
+                    c[k] = clamp8(c[k] + e);
                 }
             }
             uint8_t i = lookup(m, c[0], c[1], c[2]);

@@ -3,7 +3,9 @@
  * onto it. The palette is exact when the clip's colours are few enough; otherwise
  * median cut (Heckbert 1982) over a weighted set of the colours the clip can show,
  * and frames are mapped to the nearest entry, with ordered (Bayer 8x8) or
- * error-diffusion (Floyd-Steinberg) dithering when asked.
+ * error-diffusion (Floyd-Steinberg) dithering when asked. A pixel whose colour is
+ * exactly an entry is never dithered (nor passes diffused error on), and the
+ * error a pixel takes is bounded, so flat areas stay flat and nothing speckles.
  *
  * Pure computation; one thread at a time per mapper, which the caller owns.
  */
@@ -33,6 +35,11 @@ struct rc_palette {
  * distinct colours number `max` or fewer. */
 void rc_palette_build(const uint8_t (*rgb)[3], const uint32_t *weights, size_t n, size_t max,
                       struct rc_palette *out);
+
+/* Makes `rgb` an entry of `p` exactly: added while there is room below `max`,
+ * else in place of the entry nearest to it. Colours a clip shows flat (the
+ * background, the nan colour) are pinned so they are drawn as they are. */
+void rc_palette_pin(struct rc_palette *p, const uint8_t rgb[3], size_t max);
 
 struct rc_mapper;
 

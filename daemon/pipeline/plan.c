@@ -439,8 +439,17 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
     if (c.failed) {
         c.count = c.count < max ? c.count : max; /* a palette of what was gathered */
     }
-    rc_palette_build((const uint8_t(*)[3])c.rgb, c.weight, c.count, max,
-                     &plan->output.codec.gif.palette);
+    struct rc_palette *palette = &plan->output.codec.gif.palette;
+    rc_palette_build((const uint8_t(*)[3])c.rgb, c.weight, c.count, max, palette);
+    /* What the clip shows flat is an entry exactly: drawn as it is, not dithered. */
+    if (!transparent) {
+        rc_palette_pin(palette, bg, max);
+    }
+    if (rs->nan_color[3] > 0) {
+        uint8_t shown[3];
+        over(rs->nan_color, transparent ? 255 : rs->nan_color[3], bg, shown);
+        rc_palette_pin(palette, shown, max);
+    }
     free(c.rgb);
     free(c.weight);
 }

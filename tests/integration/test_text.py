@@ -1,7 +1,9 @@
-"""Text a reviewer can read: a title or colorbar label too long for the frame
-shrinks to fit instead of being cut at the edge, and the colorbar's label sits
-centred on the bar a small fixed gap above it. Measured on the decoded frames
-(numpy), not from the daemon's own layout."""
+"""Pictures a reviewer would print. Text: a title or colorbar label too long for
+the frame shrinks to fit instead of being cut at the edge, and the colorbar's
+label sits centred on the bar a small fixed gap above it. GIFs: a lit surface's
+white background stays exactly white (no dither dots), and error diffusion leaves
+no bright speckles. Measured on the decoded frames (numpy), not from the daemon's
+own layout."""
 import matplotlib
 import numpy as np
 
@@ -71,6 +73,37 @@ class ColorbarLabelTest(PictureBase):
               % (bar_top - label_bottom, centre, (bar_left + bar_right) / 2))
         self.assertLessEqual(bar_top - label_bottom, 20)  # a small fixed gap, not ~50 px
         self.assertLessEqual(abs(centre - (bar_left + bar_right) / 2), 3)
+
+
+class GifDitherTest(PictureBase):
+    def job(self, fmt, **output):
+        return {"raster": {"url": "jacksboro_dem.tif"},
+                "style": {"colormap": "terrain", "mode": "surface", "colorbar": True,
+                          "title": "Jacksboro"},
+                "output": dict({"width": 640, "height": 360, "fps": 10, "frames": 2,
+                                "format": fmt}, **output)}
+
+    def test_the_background_stays_white(self):
+        frame = self.clip(self.job("gif"), "lit.gif")[0]
+        near_white = (frame >= 235).all(axis=2)
+        white = (frame == 255).all(axis=2)
+        self.assertGreater(near_white.mean(), 0.2, "no background to measure")
+        dots = (near_white & ~white).sum() / near_white.sum()
+        print("\nlit surface GIF: %.2f %% of the near-white background is not white" % (100 * dots))
+        self.assertLess(dots, 0.005)
+
+    def test_diffusion_leaves_no_bright_speckles(self):
+        # The reference: the same palette, each pixel its nearest entry (no dither).
+        gif = self.clip(self.job("gif", dither="diffusion"), "diffused.gif")[0]
+        ref = self.clip(self.job("gif", dither="none"), "nearest.gif")[0]
+        excess = (gif - ref).max(axis=2)
+        too_bright = (excess > 40).mean()
+        print("\ndiffusion: %.3f %% of pixels over 40 levels brighter than their nearest entry"
+              " (at most %+d)" % (100 * too_bright, excess.max()))
+        # The error a pixel takes is bounded (24 levels), so no pixel overshoots by
+        # much more than that past the gap between two entries.
+        self.assertLessEqual(excess.max(), 60)
+        self.assertLess(too_bright, 0.0002)
 
 
 if __name__ == "__main__":
