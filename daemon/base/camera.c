@@ -217,6 +217,9 @@ bool rc_camera_project(const struct rc_camera_pose *pose, unsigned width, unsign
     return true;
 }
 
+/* What "fit" leaves around the raster: 4 % of each side. */
+#define FIT_MARGIN 0.04
+
 double rc_camera_fit_distance(double extent_x, double extent_y, double relief, double fov_deg,
                               double aspect)
 {
@@ -229,19 +232,84 @@ double rc_camera_fit_distance(double extent_x, double extent_y, double relief, d
     return radius / sin(half);
 }
 
+/* Whether every corner of the box (x, y across the extent about the origin, z from
+ * 0 to the relief) is seen by `pose` inside the frame less a margin of `margin`
+ * (a fraction of each side). */
+static bool box_in_frame(const struct rc_camera_pose *pose, double extent_x, double extent_y,
+                         double relief, double aspect, double margin)
+{
+    unsigned h = 1000, w = (unsigned)lround(1000.0 * aspect);
+    for (int corner = 0; corner < 8; corner++) {
+        double p[3] = {(corner & 1 ? 0.5 : -0.5) * extent_x, (corner & 2 ? 0.5 : -0.5) * extent_y,
+                       corner & 4 ? relief : 0.0};
+        double x, y;
+        if (!rc_camera_project(pose, w, h, p, &x, &y) || x < margin * w || x > (1.0 - margin) * w ||
+            y < margin * h || y > (1.0 - margin) * h) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool fits_all(struct rc_camera_pose *p, double azimuth, double step, size_t count,
+                     double extent_x, double extent_y, double relief, double aspect)
+{
+    for (size_t k = 0; k < count; k++) {
+        p->azimuth_deg = azimuth + step * (double)k;
+        if (!box_in_frame(p, extent_x, extent_y, relief, aspect, FIT_MARGIN)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The nearest distance at which `pose`, turned to each of `count` azimuths from
+ * `azimuth` by `step` degrees, sees the whole box inside the frame's margin. */
+static double fit_pose(const struct rc_camera_pose *pose, double azimuth, double step, size_t count,
+                       double extent_x, double extent_y, double relief, double aspect)
+{
+    struct rc_camera_pose p = *pose;
+    /* From the bounding sphere's distance, out until it fits (it soon does), then in. */
+    double far = rc_camera_fit_distance(extent_x, extent_y, relief, pose->fov_deg, aspect);
+    for (int i = 0; i < 20; i++) {
+        p.distance = far;
+        if (fits_all(&p, azimuth, step, count, extent_x, extent_y, relief, aspect)) {
+            break;
+        }
+        far *= 1.25;
+    }
+    double near = 0.0;
+    for (int iteration = 0; iteration < 40; iteration++) {
+        p.distance = 0.5 * (near + far);
+        if (fits_all(&p, azimuth, step, count, extent_x, extent_y, relief, aspect)) {
+            far = p.distance;
+        } else {
+            near = p.distance;
+        }
+    }
+    return far;
+}
+
 void rc_camera_fit(struct rc_camera_path *path, double extent_x, double extent_y, double relief,
                    double aspect)
 {
-    struct rc_camera_pose *poses[RC_CAMERA_MAX_KEYFRAMES + 1] = {&path->base};
-    size_t n = 1;
-    for (size_t i = 0; i < path->key_count; i++) {
-        poses[n++] = &path->keys[i].pose;
+    /* An orbit is fitted at every azimuth it turns through (every 5 degrees); a
+     * keyframe at its own. */
+    if (path->base.distance == RC_CAMERA_FIT) {
+        bool orbit = path->kind == RC_CAMERA_ORBIT;
+        double turn = orbit ? fabs(path->orbit_degrees) : 0.0;
+        size_t count = orbit ? (size_t)ceil(fmin(turn, 360.0) / 5.0) + 1 : 1;
+        double step = count > 1 ? (path->orbit_degrees < 0 ? -1.0 : 1.0) * fmin(turn, 360.0) /
+                                      (double)(count - 1)
+                                : 0.0;
+        path->base.distance = fit_pose(&path->base, path->base.azimuth_deg, step, count, extent_x,
+                                       extent_y, relief, aspect);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (poses[i]->distance == RC_CAMERA_FIT) {
-            /* The box sits around z = relief / 2 at most; a margin of 5 %. */
-            poses[i]->distance = 1.05 * rc_camera_fit_distance(extent_x, extent_y, relief,
-                                                               poses[i]->fov_deg, aspect);
+    for (size_t i = 0; i < path->key_count; i++) {
+        struct rc_camera_pose *pose = &path->keys[i].pose;
+        if (pose->distance == RC_CAMERA_FIT) {
+            pose->distance =
+                fit_pose(pose, pose->azimuth_deg, 0.0, 1, extent_x, extent_y, relief, aspect);
         }
     }
 }

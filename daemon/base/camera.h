@@ -76,7 +76,9 @@ bool rc_camera_project(const struct rc_camera_pose *pose, unsigned width, unsign
  * of view). */
 double rc_camera_fit_distance(double extent_x, double extent_y, double relief, double fov_deg,
                               double aspect);
-/* Replaces every RC_CAMERA_FIT distance of the path by a fitting one. */
+/* Replaces every RC_CAMERA_FIT distance of the path by the nearest at which the
+ * raster's box (and relief) fills the frame less a 4 % margin: an orbit's at every
+ * azimuth it turns through, a keyframe's at its own. */
 void rc_camera_fit(struct rc_camera_path *path, double extent_x, double extent_y, double relief,
                    double aspect);
 

@@ -106,6 +106,30 @@ class GifDitherTest(PictureBase):
         self.assertLess(too_bright, 0.0002)
 
 
+class FitTest(PictureBase):
+    def test_fit_fills_the_frame_at_low_elevation(self):
+        """distance "fit" on an orbit at 15 degrees: in every frame the raster stays
+        inside the frame, and at its widest it spans most of it (the bounding
+        sphere's fit used 37-50 % of a 16:9 frame)."""
+        job = {"raster": {"url": "jacksboro_dem.tif"},
+               "style": {"colormap": "viridis", "background": "#ffffff"},
+               "camera": {"orbit": {"degrees": 360, "elevation": 15, "distance": "fit"}},
+               "output": {"width": 640, "height": 360, "fps": 10, "frames": 12, "crf": 8}}
+        frames = self.clip(job, "fit.webm")
+        widest = 0.0
+        for frame in frames:
+            drawn = (255 - frame).max(axis=2) > 40
+            ys, xs = np.nonzero(drawn)
+            self.assertGreater(len(xs), 100)
+            self.assertGreaterEqual(xs.min(), 2)
+            self.assertLessEqual(xs.max(), 637)
+            self.assertGreaterEqual(ys.min(), 2)
+            self.assertLessEqual(ys.max(), 357)
+            widest = max(widest, (xs.max() - xs.min()) / 640, (ys.max() - ys.min()) / 360)
+        print("\nfit at 15 degrees: the raster spans up to %.0f %% of the frame" % (100 * widest))
+        self.assertGreater(widest, 0.8)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
