@@ -19,6 +19,7 @@ uniform vec3 u_background;
 uniform vec3 u_nodata_rgb;       // nan_color already composited over the background
 uniform bool u_transparent;      // a transparent background: colours keep their alpha
 uniform vec4 u_nodata_rgba;      // ... and no data is nan_color itself
+uniform bool u_linear;           // colours blended between the four nearest cells
 uniform bool u_surface;
 const int MAX_LIGHTS = 5;
 uniform vec3 u_light_dirs[MAX_LIGHTS];   // towards each light, world space, unit length
@@ -69,17 +70,47 @@ vec3 shade(vec3 rgb)
 }
 #endif
 
-void main()
+// One cell's colour (no data: nan_color), unlit, with its alpha.
+vec4 cell_colour(ivec2 p)
 {
-    float a = texture(u_values, vec3(v_uv, float(u_band_a))).r;
-    float b = u_band_b != u_band_a ? texture(u_values, vec3(v_uv, float(u_band_b))).r : a;
+    float a = texelFetch(u_values, ivec3(p, u_band_a), 0).r;
+    float b = u_band_b != u_band_a ? texelFetch(u_values, ivec3(p, u_band_b), 0).r : a;
     if (a < 0.0 || b < 0.0) {
-        o_color = u_transparent ? u_nodata_rgba : vec4(u_nodata_rgb, 1.0);
-        return;
+        return u_nodata_rgba;
     }
     float t = mix(a, b, u_blend);
     int index = clamp(int(t * float(u_lut_size)), 0, u_lut_size - 1);
-    vec4 c = texelFetch(u_lut, ivec2(index, 0), 0);
+    return texelFetch(u_lut, ivec2(index, 0), 0);
+}
+
+void main()
+{
+    vec4 c;
+    bool nodata;
+    if (u_linear) {
+        // The four cells around this point, their colours weighted by distance.
+        ivec2 size = textureSize(u_values, 0).xy;
+        vec2 st = v_uv * vec2(size) - 0.5;
+        vec2 f = fract(st);
+        ivec2 p0 = clamp(ivec2(floor(st)), ivec2(0), size - 1);
+        ivec2 p1 = clamp(p0 + 1, ivec2(0), size - 1);
+        c = mix(mix(cell_colour(p0), cell_colour(ivec2(p1.x, p0.y)), f.x),
+                mix(cell_colour(ivec2(p0.x, p1.y)), cell_colour(p1), f.x), f.y);
+        nodata = false;
+    } else {
+        float a = texture(u_values, vec3(v_uv, float(u_band_a))).r;
+        float b = u_band_b != u_band_a ? texture(u_values, vec3(v_uv, float(u_band_b))).r : a;
+        nodata = a < 0.0 || b < 0.0;
+        if (!nodata) {
+            float t = mix(a, b, u_blend);
+            int index = clamp(int(t * float(u_lut_size)), 0, u_lut_size - 1);
+            c = texelFetch(u_lut, ivec2(index, 0), 0);
+        }
+    }
+    if (nodata) {
+        o_color = u_transparent ? u_nodata_rgba : vec4(u_nodata_rgb, 1.0);
+        return;
+    }
     vec3 rgb = c.rgb;
 #ifdef RC_LIT
     // Compiled into the lit surfaces' program only (render/render.c).

@@ -56,6 +56,7 @@ static const struct param params[] = {
     {"outline", "style.outline", K_BOOL},
     {"axes", "style.axes", K_BOOL},
     {"aspect", "style.aspect", K_STRING},
+    {"interpolation", "style.interpolation", K_STRING},
     {"band_labels", "style.band_labels", K_BOOL},
     {"band_label_format", "style.band_label_format", K_STRING},
     {"lighting", "style.lighting", K_BOOL},

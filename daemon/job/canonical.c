@@ -74,7 +74,8 @@ enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *ou
     }
     put(&t, "step=%d,%.17g\n", s->slice.step_months, s->slice.step_seconds);
     put_text(&t, "band_label_format", s->band_label_format);
-    put(&t, "mode=%d aspect=%d colormap=%u:", (int)s->mode, (int)s->aspect, s->colormap.entries);
+    put(&t, "mode=%d aspect=%d linear=%d colormap=%u:", (int)s->mode, (int)s->aspect, s->linear,
+        s->colormap.entries);
     for (unsigned i = 0; i < s->colormap.entries && i < RC_COLORMAP_MAX_ENTRIES; i++) {
         put(&t, "%02x%02x%02x%02x", s->colormap.rgba[i][0], s->colormap.rgba[i][1],
             s->colormap.rgba[i][2], s->colormap.rgba[i][3]);

@@ -86,6 +86,7 @@ struct rc_job_spec {
     /* style */
     enum rc_mode mode;
     enum rc_aspect aspect;
+    bool linear; /* style.interpolation "linear": colours blend between cells */
     struct rc_colormap colormap;
     bool colormap_sets_range; /* colours given in data values: normalise over cmap_vmin..max */
     double cmap_vmin, cmap_vmax;

@@ -283,15 +283,12 @@ static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighti
 
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
-    static const char *const keys[] = {"mode",        "colormap",
-                                       "reverse",     "nan_color",
-                                       "background",  "exaggeration",
-                                       "lighting",    "colorbar",
-                                       "title",       "detail",
-                                       "title_size",  "outline",
-                                       "band_labels", "axes",
-                                       "aspect",      "band_label_format",
-                                       "text_color",  NULL};
+    static const char *const keys[] = {
+        "mode",          "colormap",     "reverse",    "nan_color",
+        "background",    "exaggeration", "lighting",   "colorbar",
+        "title",         "detail",       "title_size", "outline",
+        "band_labels",   "axes",         "aspect",     "band_label_format",
+        "interpolation", "text_color",   NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -345,6 +342,16 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
             return rc_error_set(err, RC_ERR_INVALID, "style.mode",
                                 "must be \"image\" or \"surface\"");
         }
+    }
+    const json_t *interpolation = json_object_get(style, "interpolation");
+    if (interpolation) {
+        const char *v = json_is_string(interpolation) ? json_string_value(interpolation) : "";
+        if (strcmp(v, "linear") != 0 && strcmp(v, "nearest") != 0) {
+            return rc_error_set(err, RC_ERR_INVALID, "style.interpolation",
+                                "must be \"nearest\" (cells as blocks) or \"linear\" (colours "
+                                "blended between cell centres, as mayavi's imshow)");
+        }
+        spec->linear = strcmp(v, "linear") == 0;
     }
     const json_t *aspect = json_object_get(style, "aspect");
     if (aspect) {

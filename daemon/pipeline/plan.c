@@ -234,6 +234,7 @@ static void plan_render(const struct rc_job_spec *spec, const struct rc_raster *
         .per_band = spec->rescale_per_band,
         .transparent = spec->background[3] == 0,
         .outline = spec->outline,
+        .linear = spec->linear,
     };
     for (int c = 0; c < 4; c++) {
         r->background[c] = spec->background[c];

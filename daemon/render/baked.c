@@ -49,8 +49,10 @@ static bool make_target(struct rc_render *r)
     glBindTexture(GL_TEXTURE_2D, r->job.baked.baked_tex);
     glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)r->job.layers.values_w,
                    (GLsizei)r->job.layers.values_h);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    /* "linear": the band's colours blend between texel centres, as scene.frag's do. */
+    GLint filter = r->job.layers.linear ? GL_LINEAR : GL_NEAREST;
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     glGenFramebuffers(1, &r->job.baked.baked_fbo);

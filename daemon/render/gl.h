@@ -43,7 +43,7 @@ struct scene_program {
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
         u_background, u_nodata_rgb, u_surface, u_height_scale, u_light_dirs, u_light_power,
         u_ambient, u_diffuse, u_specular, u_shininess, u_eye, u_normals, u_heights, u_has_heights,
-        u_normal_a, u_normal_b, u_transparent, u_nodata_rgba;
+        u_normal_a, u_normal_b, u_transparent, u_nodata_rgba, u_linear;
 };
 
 /* One job's GL objects, in pieces; each piece is made and freed by one file. */
@@ -63,6 +63,7 @@ struct rc_layers {
     GLsizei index_count;
     unsigned mesh_cols, mesh_rows; /* the job's grid of cells */
     float extent[2];
+    bool linear; /* colours blended between cell centres */
 };
 
 /* The overlay (render/render.c): its canvas texture, the panels drawn from it,

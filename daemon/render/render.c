@@ -283,6 +283,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     glUniform3fv(r->job.layers.prog->u_background, 1, bg);
     glUniform3fv(r->job.layers.prog->u_nodata_rgb, 1, nd);
     glUniform1i(r->job.layers.prog->u_transparent, in->transparent);
+    glUniform1i(r->job.layers.prog->u_linear, in->linear);
     glUniform4f(r->job.layers.prog->u_nodata_rgba, in->nan_color[0] / 255.0f,
                 in->nan_color[1] / 255.0f, in->nan_color[2] / 255.0f, alpha);
     glClearColor(bg[0], bg[1], bg[2], in->transparent ? 0.0f : 1.0f);

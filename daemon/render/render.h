@@ -93,6 +93,7 @@ struct rc_render_settings {
     bool gpu_convert;                 /* convert to I420 in a shader when the size allows */
     bool transparent;                 /* background alpha 0: frames keep an alpha channel */
     bool outline;                     /* the raster's bounding box (and relief), as lines */
+    bool linear;                      /* colours blended between cell centres */
     uint8_t outline_rgb[3];
 };
 

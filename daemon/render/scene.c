@@ -75,6 +75,7 @@ static enum rc_err scene_program(struct scene_program *p, int lights, struct rc_
     UNIFORM(u_normal_a);
     UNIFORM(u_normal_b);
     UNIFORM(u_transparent);
+    UNIFORM(u_linear);
     UNIFORM(u_nodata_rgba);
 #undef UNIFORM
     return RC_OK;

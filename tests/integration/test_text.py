@@ -4,6 +4,8 @@ label sits centred on the bar a small fixed gap above it. GIFs: a lit surface's
 white background stays exactly white (no dither dots), and error diffusion leaves
 no bright speckles. Measured on the decoded frames (numpy), not from the daemon's
 own layout."""
+import os
+
 import matplotlib
 import numpy as np
 
@@ -128,6 +130,45 @@ class FitTest(PictureBase):
             widest = max(widest, (xs.max() - xs.min()) / 640, (ys.max() - ys.min()) / 360)
         print("\nfit at 15 degrees: the raster spans up to %.0f %% of the frame" % (100 * widest))
         self.assertGreater(widest, 0.8)
+
+
+class InterpolationTest(PictureBase):
+    def test_linear_blends_between_cell_centres(self):
+        """Two cells, black and white (gray, rescale 0..1), seen straight down: with
+        "linear" the row between the cells' centres is numpy's linear ramp between
+        their colours; with "nearest" it is the two colours alone."""
+        from harness import write_geotiff
+        write_geotiff(os.path.join(self.daemon.root, "two.tif"),
+                      np.array([[0.0, 1.0]], np.float32))
+        rows = {}
+        # Image mode draws a band's colours once and filters them; a flat, unlit
+        # surface colours each pixel in the scene shader: both blend alike.
+        for mode, drawn in (("nearest", "image"), ("linear", "image"), ("surface", "surface")):
+            job = {"raster": {"url": "two.tif", "rescale": [0, 1]},
+                   "style": {"colormap": "gray", "background": "#ff0000", "mode": drawn,
+                             "interpolation": "nearest" if mode == "nearest" else "linear",
+                             "aspect": "square", "lighting": False, "exaggeration": 0},
+                   "camera": {"orbit": {"degrees": 0, "elevation": 90, "distance": 1.2}},
+                   "output": {"width": 320, "height": 180, "fps": 10, "frames": 1,
+                              "format": "gif"}}
+            frame = self.clip(job, mode + ".gif")[0]
+            row = frame[90]
+            raster = np.nonzero(np.abs(row - np.array([255, 0, 0])).max(axis=1) > 60)[0]
+            x0, x1 = raster.min(), raster.max()
+            rows[mode] = (row[:, 1], x0, x1)
+        for mode in ("linear", "surface"):
+            grey, x0, x1 = rows[mode]
+            width = x1 - x0 + 1
+            left, right = x0 + width / 4, x0 + 3 * width / 4  # the cells' centres
+            xs = np.arange(int(np.ceil(left)) + 1, int(np.floor(right)))
+            expected = np.interp(xs, [left, right], [0, 255])
+            error = np.abs(grey[xs] - expected).max()
+            print("\n%s: the ramp between the cells' centres is within %.0f levels of numpy's"
+                  % (mode, error))
+            self.assertLess(error, 12, mode)
+        grey, x0, x1 = rows["nearest"]
+        levels = set(np.unique(grey[x0 + 2:x1 - 1]).astype(int))
+        self.assertLessEqual(len(levels), 3, levels)  # black, white (and one at the seam)
 
 
 if __name__ == "__main__":
