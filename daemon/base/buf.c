@@ -1,5 +1,6 @@
 #include "base/buf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,4 +76,29 @@ enum rc_err rc_buf_append(struct rc_buf *buf, const void *data, size_t len)
     }
     buf->len += len;
     return RC_OK;
+}
+
+enum rc_err rc_buf_vprintf(struct rc_buf *buf, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = buf->error ? 0 : vsnprintf(NULL, 0, fmt, ap);
+    size_t need = buf->len + (n > 0 ? (size_t)n : 0) + 1;
+    enum rc_err rc = n < 0 ? rc_buf_fail(buf, RC_ERR_INTERNAL)
+                           : rc_buf_reserve(buf, need > 2 * buf->cap ? need : 2 * buf->cap);
+    if (rc == RC_OK) {
+        vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, again);
+        buf->len += (size_t)n;
+    }
+    va_end(again);
+    return rc;
+}
+
+enum rc_err rc_buf_printf(struct rc_buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum rc_err rc = rc_buf_vprintf(buf, fmt, ap);
+    va_end(ap);
+    return rc;
 }

@@ -11,6 +11,7 @@
 #ifndef RC_BUF_H
 #define RC_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ enum rc_err rc_buf_append(struct rc_buf *buf, const void *data, size_t len);
 /* Room for `cap` bytes in all, exactly (a body of a known length grows into it
  * without copies). */
 enum rc_err rc_buf_reserve(struct rc_buf *buf, size_t cap);
+/* Appends printf-formatted text (any length). */
+enum rc_err rc_buf_printf(struct rc_buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+enum rc_err rc_buf_vprintf(struct rc_buf *buf, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* The buffer's error: RC_OK while every append has succeeded. */
 static inline enum rc_err rc_buf_error(const struct rc_buf *buf)
 {

@@ -36,16 +36,10 @@ void rc_histogram_observe(struct rc_histogram *h, double seconds)
 
 void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    rc_buf_vprintf(out, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(line)) {
-        rc_buf_fail(out, RC_ERR_INTERNAL); /* a sample cut short would mislead a scraper */
-        return;
-    }
-    rc_buf_append(out, line, (size_t)n);
 }
 
 void rc_metrics_write_fields(struct rc_buf *out, const struct rc_metric_field *fields, size_t count,

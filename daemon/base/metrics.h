@@ -43,8 +43,7 @@ struct rc_metric_field {
 void rc_metrics_write_fields(struct rc_buf *out, const struct rc_metric_field *fields, size_t count,
                              const void *stats, const char **open);
 
-/* printf into a buffer (metrics text); a line over 511 bytes fails the buffer
- * (base/buf.h) rather than being cut. */
+/* printf into a buffer (metrics text; base/buf.h's rc_buf_printf). */
 void rc_metrics_printf(struct rc_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

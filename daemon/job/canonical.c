@@ -16,16 +16,10 @@ static void put(struct text *t, const char *fmt, ...) __attribute__((format(prin
 
 static void put(struct text *t, const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    rc_buf_vprintf(t->out, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(line)) {
-        rc_buf_fail(t->out, RC_ERR_INTERNAL); /* never a line cut short */
-        return;
-    }
-    rc_buf_append(t->out, line, (size_t)n);
 }
 
 /* Text fields may hold anything but NUL: their length first keeps them apart. */

@@ -583,25 +583,3 @@ int rc_clipcache_memfd(const void *data, size_t len)
     }
     return fd;
 }
-
-#define CLIP(field) offsetof(struct rc_clipcache_stats, field)
-const struct rc_metric_field rc_clipcache_metrics[] = {
-    {"rasterclip_clip_cache_corrupt_total", "counter",
-     "Entries found damaged (size, content, not a regular file) when about to be served, and "
-     "removed.",
-     "", CLIP(corrupt)},
-    {"rasterclip_clip_cache_hits_total", "counter", "Jobs answered from the clip cache.", "",
-     CLIP(hits)},
-    {"rasterclip_clip_cache_misses_total", "counter", "Jobs the clip cache did not hold.", "",
-     CLIP(misses)},
-    {"rasterclip_clip_cache_stores_total", "counter", "Finished clips stored in the clip cache.",
-     "", CLIP(stores)},
-    {"rasterclip_clip_cache_evictions_total", "counter",
-     "Clips removed to keep the clip cache within its budget.", "", CLIP(evictions)},
-    {"rasterclip_clip_cache_bytes", "gauge", "Bytes of clips on disk.", "", CLIP(bytes)},
-    {"rasterclip_clip_cache_entries", "gauge", "Clips on disk.", "", CLIP(entries)},
-    {"rasterclip_clip_cache_budget_bytes", "gauge", "The clip cache's budget (clip_cache_mb).", "",
-     CLIP(budget_bytes)},
-};
-const size_t rc_clipcache_metric_count =
-    sizeof(rc_clipcache_metrics) / sizeof(rc_clipcache_metrics[0]);

@@ -246,23 +246,3 @@ void rc_workers_write_metrics(struct rc_workers *workers, struct rc_buf *out)
         rc_histogram_write(&workers->stages[i], "rasterclip_stage_seconds", labels, out);
     }
 }
-
-#define POOL(field) offsetof(struct rc_workers_stats, field)
-const struct rc_metric_field rc_workers_metrics[] = {
-    {"rasterclip_queue_depth", "gauge", "Jobs waiting for a worker.", "", POOL(queued)},
-    {"rasterclip_workers", "gauge", "Render workers (each with a GL context).", "", POOL(workers)},
-    {"rasterclip_workers_busy", "gauge", "Workers rendering a job now.", "", POOL(busy)},
-    {"rasterclip_frames_total", "counter", "Frames rendered and encoded.", "", POOL(frames)},
-    {"rasterclip_bytes_total", "counter", "Clip bytes produced by the encoders.", "", POOL(bytes)},
-    {"rasterclip_frames_converted_total", "counter",
-     "Frames converted from RGBA to the encoder's format, on the GPU or the CPU.", "where=\"gpu\"",
-     POOL(converted_gpu)},
-    {"rasterclip_frames_converted_total", "counter", "", "where=\"cpu\"", POOL(converted_cpu)},
-    {"rasterclip_jobs_total", "counter",
-     "Render jobs by outcome: ok, failed, cancelled, or refused before they ran "
-     "(rejected_busy: no worker or queue place; rejected_uploads: max_uploads_mb full).",
-     "outcome=\"ok\"", POOL(jobs_ok)},
-    {"rasterclip_jobs_total", "counter", "", "outcome=\"failed\"", POOL(jobs_failed)},
-    {"rasterclip_jobs_total", "counter", "", "outcome=\"cancelled\"", POOL(jobs_cancelled)},
-};
-const size_t rc_workers_metric_count = sizeof(rc_workers_metrics) / sizeof(rc_workers_metrics[0]);

@@ -151,7 +151,7 @@ static void test_sticky_errors(void)
     rc_buf_finish(&whole);
     rc_buf_finish(&failed);
     CHECK(rc_buf_error(&failed) == RC_OK); /* finished: a fresh buffer */
-    /* A metrics line too long for its buffer fails it rather than being cut. */
+    /* Formatted text of any length goes in whole; a failed buffer takes none. */
     struct rc_buf text;
     rc_buf_init(&text);
     char name[600];
@@ -160,7 +160,10 @@ static void test_sticky_errors(void)
     rc_metrics_printf(&text, "ok 1\n");
     CHECK(rc_buf_error(&text) == RC_OK && text.len == 5);
     rc_metrics_printf(&text, "%s 1\n", name);
-    CHECK(rc_buf_error(&text) != RC_OK && text.len == 5);
+    CHECK(rc_buf_error(&text) == RC_OK && text.len == 5 + 599 + 3);
+    CHECK(memcmp(text.data + 5, name, 599) == 0);
+    rc_buf_fail(&text, RC_ERR_NOMEM);
+    CHECK(rc_buf_printf(&text, "more\n") == RC_ERR_NOMEM && text.len == 5 + 599 + 3);
     rc_buf_finish(&text);
 }
 
