@@ -84,8 +84,9 @@ enum rc_err rc_buf_vprintf(struct rc_buf *buf, const char *fmt, va_list ap)
     va_copy(again, ap);
     int n = buf->error ? 0 : vsnprintf(NULL, 0, fmt, ap);
     size_t need = buf->len + (n > 0 ? (size_t)n : 0) + 1;
-    enum rc_err rc = n < 0 ? rc_buf_fail(buf, RC_ERR_INTERNAL)
-                           : rc_buf_reserve(buf, need > 2 * buf->cap ? need : 2 * buf->cap);
+    /* Grown by doubling, as appends grow, when the text does not fit. */
+    size_t cap = need <= buf->cap ? buf->cap : need > 2 * buf->cap ? need : 2 * buf->cap;
+    enum rc_err rc = n < 0 ? rc_buf_fail(buf, RC_ERR_INTERNAL) : rc_buf_reserve(buf, cap);
     if (rc == RC_OK) {
         vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, again);
         buf->len += (size_t)n;

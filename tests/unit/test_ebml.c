@@ -159,6 +159,11 @@ static void test_sticky_errors(void)
     name[sizeof(name) - 1] = '\0';
     rc_metrics_printf(&text, "ok 1\n");
     CHECK(rc_buf_error(&text) == RC_OK && text.len == 5);
+    size_t cap = text.cap;
+    for (int i = 0; i < 100; i++) {
+        rc_buf_printf(&text, "%s", "");
+    }
+    CHECK(text.cap == cap); /* what fits grows nothing */
     rc_metrics_printf(&text, "%s 1\n", name);
     CHECK(rc_buf_error(&text) == RC_OK && text.len == 5 + 599 + 3);
     CHECK(memcmp(text.data + 5, name, 599) == 0);
