@@ -81,6 +81,7 @@ class ObjectStoreTest(unittest.TestCase):
         self.assertTrue(all(e["range"] for e in gets), gets)  # ranged reads only
         sent = sum(e["sent"] for e in gets)
         size = os.path.getsize(self.raster)
+        print("\ns3: %d ranged GETs sent %d of the file's %d bytes" % (len(gets), sent, size))
         self.assertLess(sent, size / 4, "read %d of %d bytes" % (sent, size))
         found = self.daemon.wait_for_log(r'msg="remote raster read" bytes=(\d+) requests=(\d+) '
                                          r'size=%d' % size)
