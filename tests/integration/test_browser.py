@@ -203,7 +203,7 @@ class BrowserTest(DaemonTest):
                 frame = screenshot('<!doctype html><html><body style="margin:0;background:'
                                    'rgb(%d,%d,%d)"><video src="%s" autoplay muted style="display:'
                                    'block;width:320px;height:180px"></video></body></html>'
-                                   % (page + (src,)))
+                                   % (page + (src,)), budget_ms=10000)
                 band = frame[0:24, 40:280]  # the title's band, centred
                 contrast = np.abs(band - np.array(page)).max(axis=2)
                 self.assertGreaterEqual(contrast.max(), 90, "title hardly differs from the page")
