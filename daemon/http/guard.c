@@ -52,6 +52,7 @@ struct rc_guard {
     struct watched *head; /* under lock: newest first */
     struct watched *tail; /* under lock: oldest */
     size_t open;          /* under lock: entries in the list */
+    size_t cut_open;      /* under lock: of those, cut and waiting for the library to close */
     size_t capacity;
     struct rc_guard_counts counts; /* under lock */
 };
@@ -98,10 +99,11 @@ static void note_cut(struct watched *w, unsigned status, const char *message)
 
 /* Writes an error answer on the socket and shuts it down; under lock, while
  * libmicrohttpd has nothing queued for the connection. */
-static void cut(struct watched *w, unsigned status, const char *reason, enum rc_err code,
-                const char *field, const char *message)
+static void cut(struct rc_guard *g, struct watched *w, unsigned status, const char *reason,
+                enum rc_err code, const char *field, const char *message)
 {
     w->cut = true;
+    g->cut_open++;
     rc_log(RC_LOG_DEBUG, "msg=\"connection cut\" status=%u detail=\"%s\"", status, message);
     if (status) {
         note_cut(w, status, message);
@@ -148,22 +150,38 @@ static bool evictable(const struct watched *w)
     return !w->busy && !w->cut && w->phase == WAITING;
 }
 
+/* A request head (line and headers, to the blank line) waits whole in the
+ * socket, not yet read by the library: the client is not slow, however long
+ * the library takes to get to it. */
+static bool head_waiting(int fd)
+{
+    char peek[4096];
+    ssize_t n = recv(fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+    for (ssize_t i = 0; i + 3 < n; i++) {
+        if (memcmp(peek + i, "\r\n\r\n", 4) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Past EVICT_AT of the table, the connections longest in their headers go first
- * (the list's tail is the oldest), down to EVICT_TO. Under lock. */
+ * (the list's tail is the oldest), down to EVICT_TO; connections already cut
+ * but not yet closed no longer count. Under lock. */
 static void evict(struct rc_guard *g)
 {
     size_t high = (size_t)((double)g->capacity * EVICT_AT);
     size_t low = (size_t)((double)g->capacity * EVICT_TO);
-    if (g->open <= high) {
+    size_t live = g->open - g->cut_open;
+    if (live <= high) {
         return;
     }
-    size_t live = g->open;
     for (struct watched *w = g->tail; w && live > low; w = w->prev) {
-        if (!evictable(w)) {
+        if (!evictable(w) || (!w->line_seen && head_waiting(w->fd))) {
             continue;
         }
         g->counts.evicted++;
-        cut(w, w->line_seen || !w->served ? 408 : 0, "Request Timeout", RC_ERR_TIMEOUT, "",
+        cut(g, w, w->line_seen || !w->served ? 408 : 0, "Request Timeout", RC_ERR_TIMEOUT, "",
             "the server is full of connections still sending their headers");
         live--;
     }
@@ -178,11 +196,11 @@ static void check(struct rc_guard *g, struct watched *w, const struct rc_config 
         if (w->served && !w->line_seen) {
             if (now - w->since_ms > IDLE_SECONDS * 1000.0) {
                 g->counts.idle_closed++;
-                cut(w, 0, NULL, RC_OK, "", "");
+                cut(g, w, 0, NULL, RC_OK, "", "");
             }
         } else if (now - w->since_ms > header_deadline_ms(cfg, g->open, g->capacity)) {
             g->counts.header_timeouts++;
-            cut(w, 408, "Request Timeout", RC_ERR_TIMEOUT, "",
+            cut(g, w, 408, "Request Timeout", RC_ERR_TIMEOUT, "",
                 "the request line and headers must arrive within header_timeout_seconds");
         }
         return;
@@ -194,7 +212,7 @@ static void check(struct rc_guard *g, struct watched *w, const struct rc_config 
         (double)w->window_bytes <
             (double)cfg->min_upload_kb_per_s * 1024.0 * (now - w->window_ms) / 1000.0) {
         g->counts.body_timeouts++;
-        cut(w, 408, "Request Timeout", RC_ERR_TIMEOUT, "",
+        cut(g, w, 408, "Request Timeout", RC_ERR_TIMEOUT, "",
             "the request body came slower than min_upload_kb_per_s");
         return;
     }
@@ -305,7 +323,7 @@ void rc_guard_on_connection(void *cls, struct MHD_Connection *conn, void **socke
         }
         g->head = w;
         g->open++;
-        bool crowded = (double)g->open > (double)g->capacity * EVICT_AT;
+        bool crowded = (double)(g->open - g->cut_open) > (double)g->capacity * EVICT_AT;
         if (crowded) {
             pthread_cond_signal(&g->wake); /* make room now, not at the next tick */
         }
@@ -330,6 +348,7 @@ void rc_guard_on_connection(void *cls, struct MHD_Connection *conn, void **socke
         g->tail = w->prev;
     }
     g->open--;
+    g->cut_open -= w->cut;
     pthread_mutex_unlock(&g->lock);
     free(w);
     *socket_context = NULL;
@@ -359,7 +378,7 @@ void *rc_guard_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         char message[128];
         snprintf(message, sizeof(message), "the request line may hold %d bytes and %d parameters",
                  MAX_URI_BYTES, MAX_URI_PARAMS);
-        cut(w, 414, "URI Too Long", RC_ERR_TOO_LARGE, "query", message);
+        cut(g, w, 414, "URI Too Long", RC_ERR_TOO_LARGE, "query", message);
     }
     pthread_mutex_unlock(&g->lock);
     return NULL; /* the access handler's first call still sees no request state */
