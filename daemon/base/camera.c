@@ -217,9 +217,6 @@ bool rc_camera_project(const struct rc_camera_pose *pose, unsigned width, unsign
     return true;
 }
 
-/* What "fit" leaves around the raster: 4 % of each side. */
-#define FIT_MARGIN 0.04
-
 double rc_camera_fit_distance(double extent_x, double extent_y, double relief, double fov_deg,
                               double aspect)
 {
@@ -251,12 +248,17 @@ static bool box_in_frame(const struct rc_camera_pose *pose, double extent_x, dou
     return true;
 }
 
+/* The box and what "fit" frames it in: the output's aspect and the margin. */
+struct fit_frame {
+    double extent_x, extent_y, relief, aspect, margin;
+};
+
 static bool fits_all(struct rc_camera_pose *p, double azimuth, double step, size_t count,
-                     double extent_x, double extent_y, double relief, double aspect)
+                     const struct fit_frame *f)
 {
     for (size_t k = 0; k < count; k++) {
         p->azimuth_deg = azimuth + step * (double)k;
-        if (!box_in_frame(p, extent_x, extent_y, relief, aspect, FIT_MARGIN)) {
+        if (!box_in_frame(p, f->extent_x, f->extent_y, f->relief, f->aspect, f->margin)) {
             return false;
         }
     }
@@ -266,14 +268,15 @@ static bool fits_all(struct rc_camera_pose *p, double azimuth, double step, size
 /* The nearest distance at which `pose`, turned to each of `count` azimuths from
  * `azimuth` by `step` degrees, sees the whole box inside the frame's margin. */
 static double fit_pose(const struct rc_camera_pose *pose, double azimuth, double step, size_t count,
-                       double extent_x, double extent_y, double relief, double aspect)
+                       const struct fit_frame *f)
 {
     struct rc_camera_pose p = *pose;
     /* From the bounding sphere's distance, out until it fits (it soon does), then in. */
-    double far = rc_camera_fit_distance(extent_x, extent_y, relief, pose->fov_deg, aspect);
+    double far =
+        rc_camera_fit_distance(f->extent_x, f->extent_y, f->relief, pose->fov_deg, f->aspect);
     for (int i = 0; i < 20; i++) {
         p.distance = far;
-        if (fits_all(&p, azimuth, step, count, extent_x, extent_y, relief, aspect)) {
+        if (fits_all(&p, azimuth, step, count, f)) {
             break;
         }
         far *= 1.25;
@@ -281,7 +284,7 @@ static double fit_pose(const struct rc_camera_pose *pose, double azimuth, double
     double near = 0.0;
     for (int iteration = 0; iteration < 40; iteration++) {
         p.distance = 0.5 * (near + far);
-        if (fits_all(&p, azimuth, step, count, extent_x, extent_y, relief, aspect)) {
+        if (fits_all(&p, azimuth, step, count, f)) {
             far = p.distance;
         } else {
             near = p.distance;
@@ -291,8 +294,9 @@ static double fit_pose(const struct rc_camera_pose *pose, double azimuth, double
 }
 
 void rc_camera_fit(struct rc_camera_path *path, double extent_x, double extent_y, double relief,
-                   double aspect)
+                   double aspect, double margin)
 {
+    const struct fit_frame f = {extent_x, extent_y, relief, aspect, margin};
     /* An orbit is fitted at every azimuth it turns through (every 5 degrees); a
      * keyframe at its own. */
     if (path->base.distance == RC_CAMERA_FIT) {
@@ -302,14 +306,12 @@ void rc_camera_fit(struct rc_camera_path *path, double extent_x, double extent_y
         double step = count > 1 ? (path->orbit_degrees < 0 ? -1.0 : 1.0) * fmin(turn, 360.0) /
                                       (double)(count - 1)
                                 : 0.0;
-        path->base.distance = fit_pose(&path->base, path->base.azimuth_deg, step, count, extent_x,
-                                       extent_y, relief, aspect);
+        path->base.distance = fit_pose(&path->base, path->base.azimuth_deg, step, count, &f);
     }
     for (size_t i = 0; i < path->key_count; i++) {
         struct rc_camera_pose *pose = &path->keys[i].pose;
         if (pose->distance == RC_CAMERA_FIT) {
-            pose->distance =
-                fit_pose(pose, pose->azimuth_deg, 0.0, 1, extent_x, extent_y, relief, aspect);
+            pose->distance = fit_pose(pose, pose->azimuth_deg, 0.0, 1, &f);
         }
     }
 }

@@ -76,10 +76,15 @@ bool rc_camera_project(const struct rc_camera_pose *pose, unsigned width, unsign
  * of view). */
 double rc_camera_fit_distance(double extent_x, double extent_y, double relief, double fov_deg,
                               double aspect);
+/* What "fit" leaves around the raster: 4 % of each side; with the axes, room
+ * for their tick labels and titles too (two lines of text at 360 rows). */
+#define RC_CAMERA_FIT_MARGIN 0.04
+#define RC_CAMERA_FIT_MARGIN_AXES 0.14
+
 /* Replaces every RC_CAMERA_FIT distance of the path by the nearest at which the
- * raster's box (and relief) fills the frame less a 4 % margin: an orbit's at every
- * azimuth it turns through, a keyframe's at its own. */
+ * raster's box (and relief) fills the frame less `margin` of each side: an
+ * orbit's at every azimuth it turns through, a keyframe's at its own. */
 void rc_camera_fit(struct rc_camera_path *path, double extent_x, double extent_y, double relief,
-                   double aspect);
+                   double aspect, double margin);
 
 #endif

@@ -293,8 +293,11 @@ static enum rc_err parse_camera(struct rc_job_spec *spec, const json_t *camera,
                                              "target", "fov",     "roll",      NULL};
     struct rc_camera_path *cam = &spec->camera;
     cam->kind = RC_CAMERA_ORBIT;
-    cam->base = (struct rc_camera_pose){
-        .azimuth_deg = 0, .elevation_deg = 35, .distance = 2.2, .fov_deg = 30};
+    /* With axes, the default distance leaves room for their labels ("fit"). */
+    cam->base = (struct rc_camera_pose){.azimuth_deg = 0,
+                                        .elevation_deg = 35,
+                                        .distance = spec->axes ? RC_CAMERA_FIT : 2.2,
+                                        .fov_deg = 30};
     cam->orbit_degrees = 360;
     if (!camera) {
         return RC_OK;

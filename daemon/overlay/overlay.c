@@ -14,8 +14,8 @@
 enum {
     TITLE_BAND = 30,
     TITLE_PX = 15,
-    TICK_PX = 11,
-    LABEL_PX = 12,
+    TICK_PX = RC_OVERLAY_TICK_PX,
+    LABEL_PX = RC_OVERLAY_LABEL_PX,
     BAR_WIDTH = 14,
     MARGIN = 10,
     TICK_LENGTH = 4,
@@ -465,66 +465,6 @@ static enum rc_err draw_band_labels(struct rc_overlay *o, const struct rc_overla
     return RC_OK;
 }
 
-/* One axis's ticks: nice values of [range[0], range[1]] placed linearly from
- * world point `from` to `to`, labels going `out`. */
-struct axis {
-    double range[2];
-    float from[3], to[3], out[3];
-};
-
-/* Lays out every axis's labels, then draws them into one atlas, stacked. */
-static enum rc_err make_axes(struct rc_overlay *o, const struct rc_overlay_settings *st,
-                             struct rc_text *text, double s, const struct rc_ink *ink,
-                             struct rc_error *err)
-{
-    float x = st->extent[0] / 2, y = st->extent[1] / 2;
-    const struct axis axes[3] = {
-        {{st->axis_x[0], st->axis_x[1]}, {-x, -y, 0}, {x, -y, 0}, {0, -1, 0}},
-        {{st->axis_y[0], st->axis_y[1]}, {-x, -y, 0}, {-x, y, 0}, {-1, 0, 0}},
-        {{st->axis_z[0], st->axis_z[1]}, {-x, -y, 0}, {-x, -y, st->top}, {-0.7071f, -0.7071f, 0}},
-    };
-    char texts[RC_AXES_MAX_LABELS][32];
-    unsigned px = rc_overlay_font_px(TICK_PX, s);
-    int atlas_w = 1, atlas_h = 0, ascent = 0, descent = 0;
-    struct rc_axes *a = &o->axes;
-    for (int k = 0; k < (st->top > 0 ? 3 : 2); k++) {
-        const struct axis *ax = &axes[k];
-        double lo = fmin(ax->range[0], ax->range[1]), hi = fmax(ax->range[0], ax->range[1]);
-        double ticks[RC_AXES_MAX_LABELS / 3];
-        size_t n = rc_overlay_ticks(lo, hi, 4, RC_AXES_MAX_LABELS / 3, ticks);
-        double step = n >= 2 ? ticks[1] - ticks[0] : hi - lo;
-        for (size_t i = 0; i < n; i++) {
-            float f = (float)((ticks[i] - ax->range[0]) / (ax->range[1] - ax->range[0]));
-            struct rc_axis_label *l = &a->labels[a->count];
-            for (int c = 0; c < 3; c++) {
-                l->at[c] = ax->from[c] + f * (ax->to[c] - ax->from[c]);
-                l->out[c] = ax->out[c];
-            }
-            l->axis = k;
-            rc_overlay_format(ticks[i], step, texts[a->count], sizeof(texts[0]));
-            int w;
-            rc_text_measure(text, texts[a->count], px, &w, &ascent, &descent);
-            l->src = (struct rc_rect){0, atlas_h, w + 2, ascent + descent + 2};
-            atlas_w = w + 2 > atlas_w ? w + 2 : atlas_w;
-            atlas_h += ascent + descent + 2;
-            a->count++;
-        }
-    }
-    if (!a->count) {
-        return RC_OK;
-    }
-    a->atlas = (struct rc_canvas){.width = atlas_w, .height = atlas_h};
-    a->atlas.rgba = calloc((size_t)atlas_w * (size_t)atlas_h, 4);
-    if (!a->atlas.rgba) {
-        a->count = 0;
-        return rc_error_set(err, RC_ERR_NOMEM, "style.axes", "out of memory");
-    }
-    for (size_t i = 0; i < a->count; i++) {
-        rc_text_draw_ink(text, &a->atlas, 1, a->labels[i].src.y + 1 + ascent, texts[i], px, ink);
-    }
-    return RC_OK;
-}
-
 enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_text *text,
                               struct rc_overlay **out, struct rc_error *err)
 {
@@ -575,7 +515,7 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
         rc = draw_band_labels(o, st, text, s, ink, err);
     }
     if (rc == RC_OK && st->axes) {
-        rc = make_axes(o, st, text, s, ink, err);
+        rc = rc_overlay_axes(o, st, text, s, ink, err);
     }
     if (rc != RC_OK) {
         rc_overlay_destroy(o);

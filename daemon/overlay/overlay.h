@@ -35,26 +35,53 @@ struct rc_band_pages {
     size_t count; /* 0: none */
 };
 
-#define RC_AXES_MAX_LABELS 36
+#define RC_AXES_MAX_TICKS 12 /* per axis */
+#define RC_AXES_TICK 0.02f   /* a tick mark's length, world units (the raster's longer side is 1) */
+#define RC_AXES_MAX_LABELS (3 * (RC_AXES_MAX_TICKS + 1)) /* the ticks' and a title each */
 
-/* A tick label of the axes: drawn beside a point of the scene, projected each
- * frame. World units are the renderer's: the raster centred on the origin, x east,
- * y north, z up. */
+/* A label of the axes, a tick's or an axis's title: drawn beside a point of the
+ * scene, projected each frame. World units are the renderer's: the raster
+ * centred on the origin, x east, y north, z up. */
 struct rc_axis_label {
-    float at[3];        /* the tick on its axis */
+    float at[3];        /* the tick on its axis; a title: the axis's middle */
     float out[3];       /* unit direction away from the raster, where the label sits */
     struct rc_rect src; /* the label in the atlas */
     int axis;           /* 0: x, 1: y, 2: z */
+    bool title;         /* the axis's name and unit, beyond its ticks' labels */
+    char text[136];     /* UTF-8 */
 };
 
 /* mlab.axes: x along the south edge, y along the west edge, z up the south-west
- * corner (surfaces), ticks at nice values of the raster's coordinates. The
- * renderer mirrors each axis to the box's edges nearer the camera (render.c). */
+ * corner (surfaces), ticks at nice values of the raster's coordinates in one
+ * notation per axis, and a title naming each axis with its unit. The renderer
+ * mirrors each axis to the box's edges nearer the camera (rc_axes_mirror). */
 struct rc_axes {
     struct rc_canvas atlas; /* owned; the labels, premultiplied RGBA */
     struct rc_axis_label labels[RC_AXES_MAX_LABELS];
     size_t count;
+    float extent[2], top; /* world: the raster's box */
 };
+
+/* What the raster's x and y coordinates are. */
+enum rc_axes_kind {
+    RC_AXES_CELLS,     /* no geotransform: columns and rows */
+    RC_AXES_PLAIN,     /* a geotransform in an unknown CRS */
+    RC_AXES_PROJECTED, /* eastings and northings in a linear unit */
+    RC_AXES_DEGREES,   /* longitudes and latitudes */
+};
+
+/* The mirror (-1 or 1 for world x and y) that moves axis `axis`, built at the
+ * south-west corner, to the box's edges nearer `eye`. */
+void rc_axes_mirror(int axis, const double eye[3], float out[2]);
+
+/* Where each label of `axes` goes in a frame of view-projection `m` (column
+ * major, as GL's) seen from `eye` and drawn into `scene`: the label's rectangle
+ * in the scene's pixel space, or one of width 0 when it is left out. A label
+ * sits beyond its tick (a title beyond its axis's labels) in the direction its
+ * `out` projects to, and is shown only clear of the raster's box, the tick marks
+ * and the labels placed before it, and inside `scene`. Returns how many show. */
+size_t rc_axes_place(const struct rc_axes *axes, const float m[16], const double eye[3],
+                     struct rc_rect scene, struct rc_rect *out);
 
 /* One class of a legend: its colour (straight alpha, shown over the background)
  * and its name, UTF-8. */
@@ -94,11 +121,15 @@ struct rc_overlay_settings {
     size_t band_label_count;
     const double (*band_range)[2]; /* one [vmin, vmax] per band for the bar; NULL: vmin, vmax */
     size_t band_range_count;
-    bool axes;            /* with the three ranges below */
-    double axis_x[2];     /* coordinates at the raster's west and east edges */
-    double axis_y[2];     /* at its south and north edges */
-    double axis_z[2];     /* values at the relief's foot and top; NaN: no z axis */
-    float extent[2], top; /* world: the raster's size, the relief's height */
+    bool axes;                   /* with the settings below */
+    enum rc_axes_kind axis_kind; /* what axis_x and axis_y are */
+    double axis_unit_m;          /* RC_AXES_PROJECTED: metres in one of the CRS's units */
+    const char *axis_unit;       /* ... and its symbol ("m", "ft") */
+    const char *axis_z_title;    /* the z axis's name and unit; NULL: "z" */
+    double axis_x[2];            /* coordinates at the raster's west and east edges */
+    double axis_y[2];            /* at its south and north edges */
+    double axis_z[2];            /* values at the relief's foot and top; NaN: no z axis */
+    float extent[2], top;        /* world: the raster's size, the relief's height */
     /* A categorical raster's classes: a swatch and a name each instead of the bar
      * (drawn when `colorbar` is); NULL: none. */
     const struct rc_legend_entry *legend;

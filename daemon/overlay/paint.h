@@ -9,8 +9,9 @@
 
 #include "overlay/overlay.h"
 
-/* The smallest text drawn, in pixels. */
-enum { RC_OVERLAY_MIN_PX = 8 };
+/* The smallest text drawn, and the sizes of tick labels and of the labels
+ * naming things (at 360 output rows), in pixels. */
+enum { RC_OVERLAY_MIN_PX = 8, RC_OVERLAY_TICK_PX = 11, RC_OVERLAY_LABEL_PX = 12 };
 
 /* A size given at 360 output rows, at scale `s` (at least 1 pixel); and a font
  * size so scaled, at least RC_OVERLAY_MIN_PX. */
@@ -27,5 +28,10 @@ void rc_overlay_outline(struct rc_canvas *c, struct rc_rect r, const uint8_t rgb
  * then saying how many more there are. `s` scales sizes from 360 output rows. */
 void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *st,
                        struct rc_text *text, double s, int top, const struct rc_ink *ink);
+
+/* The axes' labels (overlay/axes.c): their texts, drawn into o->axes.atlas. */
+enum rc_err rc_overlay_axes(struct rc_overlay *o, const struct rc_overlay_settings *st,
+                            struct rc_text *text, double s, const struct rc_ink *ink,
+                            struct rc_error *err);
 
 #endif

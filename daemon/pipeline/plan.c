@@ -85,8 +85,26 @@ static struct rc_light_settings light_settings(const struct rc_job_spec *spec)
                                       .shininess = spec->light_shininess};
 }
 
+/* The z axis's title: the relief's values by their name and unit, as the file
+ * gives them (the job's colorbar label when the relief is the colours' raster). */
+static void z_title(const struct rc_job_spec *spec, const struct rc_raster *relief, bool own,
+                    struct rc_plan *plan)
+{
+    char *t = plan->axis_z_title;
+    size_t size = sizeof(plan->axis_z_title);
+    if (!own && spec->colorbar_label_given && spec->colorbar_label[0]) {
+        snprintf(t, size, "%s", spec->colorbar_label);
+    } else if (relief->units[0]) {
+        snprintf(t, size, "%s (%s)", relief->long_name[0] ? relief->long_name : "z", relief->units);
+    } else {
+        snprintf(t, size, "%s", relief->long_name[0] ? relief->long_name : "z");
+    }
+    plan->overlay.axis_z_title = t;
+}
+
 /* The axes' ranges: the raster's coordinates from its geotransform (pixel
- * columns and rows without one), and for a surface the values its relief spans. */
+ * columns and rows without one) in its CRS's terms, and for a surface the values
+ * its relief spans. */
 static void axes_settings(const struct rc_job_spec *spec, const struct rc_raster *values,
                           bool surface, const double extent[2], struct rc_plan *plan)
 {
@@ -95,6 +113,13 @@ static void axes_settings(const struct rc_job_spec *spec, const struct rc_raster
     const double *g = values->has_geotransform ? values->geotransform : pixels;
     double w = values->source_width, h = values->source_height;
     o->axes = true;
+    o->axis_kind = !values->has_geotransform          ? RC_AXES_CELLS
+                   : values->crs == RC_CRS_PROJECTED  ? RC_AXES_PROJECTED
+                   : values->crs == RC_CRS_GEOGRAPHIC ? RC_AXES_DEGREES
+                                                      : RC_AXES_PLAIN;
+    o->axis_unit_m = values->crs_unit_m;
+    o->axis_unit = values->crs_unit;
+    z_title(spec, values, false, plan);
     o->axis_x[0] = g[0];
     o->axis_x[1] = g[0] + w * g[1];
     o->axis_y[0] = g[3] + h * g[5];
@@ -160,7 +185,8 @@ static enum rc_err plan_values(const struct rc_job_spec *spec, const struct rc_c
     plan->camera = spec->camera;
     rc_camera_fit(&plan->camera, extent[0], extent[1],
                   surface ? RC_PLAN_SURFACE_RELIEF * spec->exaggeration : 0.0,
-                  (double)spec->width / (double)spec->height);
+                  (double)spec->width / (double)spec->height,
+                  spec->axes ? RC_CAMERA_FIT_MARGIN_AXES : RC_CAMERA_FIT_MARGIN);
     plan->timeline.camera = &plan->camera;
     return RC_OK;
 }
@@ -326,6 +352,7 @@ void rc_plan_set_heights(struct rc_plan *plan, const struct rc_raster *heights)
     if (heights && plan->overlay.axes && plan->overlay.top > 0) {
         plan->overlay.axis_z[0] = heights->valid_min;
         plan->overlay.axis_z[1] = heights->valid_max;
+        z_title(NULL, heights, true, plan);
     }
 }
 
@@ -388,6 +415,27 @@ void rc_plan_release(struct rc_plan *plan)
     plan->overlay.band_labels = NULL;
 }
 
+/* The colours of a premultiplied canvas's pixels in `r`, as they show over the
+ * background. */
+static void add_canvas(struct colours *c, const struct rc_canvas *canvas, struct rc_rect r,
+                       const uint8_t bg[4], bool transparent)
+{
+    for (int y = r.y; y < r.y + r.h; y++) {
+        for (int x = r.x; x < r.x + r.w; x++) {
+            const uint8_t *px = canvas->rgba + 4 * ((size_t)y * (size_t)canvas->width + (size_t)x);
+            if (px[3] == 0) {
+                continue;
+            }
+            uint8_t shown[3];
+            for (int k = 0; k < 3; k++) {
+                unsigned under = transparent ? 0 : bg[k];
+                shown[k] = (uint8_t)(px[k] + (under * (255u - px[3]) + 127) / 255);
+            }
+            add_colour(c, shown, 1);
+        }
+    }
+}
+
 void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
 {
     struct colours c = {0};
@@ -418,23 +466,15 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
         add_colour(&c, shown, 16);
     }
     for (size_t p = 0; overlay && p < overlay->panel_count; p++) {
-        const struct rc_rect *r = &overlay->panels[p];
-        for (int y = r->y; y < r->y + r->h; y++) {
-            for (int x = r->x; x < r->x + r->w; x++) {
-                const uint8_t *px = overlay->canvas.rgba +
-                                    4 * ((size_t)y * (size_t)overlay->canvas.width + (size_t)x);
-                if (px[3] == 0) {
-                    continue;
-                }
-                /* Premultiplied over the background, as the overlay is blended. */
-                uint8_t shown[3];
-                for (int k = 0; k < 3; k++) {
-                    unsigned under = transparent ? 0 : bg[k];
-                    shown[k] = (uint8_t)(px[k] + (under * (255u - px[3]) + 127) / 255);
-                }
-                add_colour(&c, shown, 1);
-            }
-        }
+        add_canvas(&c, &overlay->canvas, overlay->panels[p], bg, transparent);
+    }
+    bool lines = rs->outline || (overlay && overlay->axes.count);
+    if (lines) {
+        add_colour(&c, rs->outline_rgb, 64);
+    }
+    if (overlay && overlay->axes.count) {
+        const struct rc_canvas *atlas = &overlay->axes.atlas;
+        add_canvas(&c, atlas, (struct rc_rect){0, 0, atlas->width, atlas->height}, bg, transparent);
     }
     size_t max = transparent ? 255 : 256;
     if (c.failed) {
@@ -450,6 +490,9 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
         uint8_t shown[3];
         over(rs->nan_color, transparent ? 255 : rs->nan_color[3], bg, shown);
         rc_palette_pin(palette, shown, max);
+    }
+    if (lines) {
+        rc_palette_pin(palette, rs->outline_rgb, max);
     }
     free(c.rgb);
     free(c.weight);

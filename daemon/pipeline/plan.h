@@ -57,6 +57,7 @@ struct rc_plan {
     struct rc_colormap palette;
     struct rc_legend_entry *legend;
     char (*time_labels)[48];
+    char axis_z_title[136]; /* what the overlay's z axis shows: the values' name and unit */
 };
 
 /* What to read for the job's values (`max_texture`: the renderer's largest side),

@@ -390,6 +390,12 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     if (cube.classic) {
         snprintf(r->units, sizeof(r->units), "%s", cube.units);
         snprintf(r->long_name, sizeof(r->long_name), "%s", cube.long_name);
+    } else {
+        const char *unit = GDALGetRasterUnitType(GDALGetRasterBand(file, (int)bands[0]));
+        snprintf(r->units, sizeof(r->units), "%s", unit ? unit : "");
+    }
+    if (r->has_geotransform) {
+        rc_orient_crs(pixels, r);
     }
     for (size_t i = 0; i < band_count; i++) {
         float *dst = values + i * plane;

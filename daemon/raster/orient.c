@@ -2,9 +2,13 @@
 
 #include <cpl_error.h>
 #include <gdal_utils.h>
+#include <math.h>
+#include <ogr_srs_api.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/log.h"
+#include "raster/raster.h"
 
 enum rc_err rc_orient_unrotate(GDALDatasetH ds, const char *resampling, const char *field,
                                GDALDatasetH *out, struct rc_error *err)
@@ -75,4 +79,42 @@ void rc_orient_geotransform(double gt[6], unsigned w, unsigned h, struct rc_orie
         gt[3] += gt[5] * h;
         gt[5] = -gt[5];
     }
+}
+
+void rc_orient_crs(GDALDatasetH ds, struct rc_raster *r)
+{
+    r->crs = RC_CRS_UNKNOWN;
+    r->crs_unit_m = 1.0;
+    r->crs_unit[0] = '\0';
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+    if (!srs) {
+        return;
+    }
+    if (OSRIsGeographic(srs)) {
+        r->crs = RC_CRS_GEOGRAPHIC;
+        snprintf(r->crs_unit, sizeof(r->crs_unit), "deg");
+        return;
+    }
+    if (!OSRIsProjected(srs)) {
+        return;
+    }
+    char *name = NULL;
+    double m = OSRGetLinearUnits(srs, &name);
+    if (!isfinite(m) || m <= 0) {
+        return;
+    }
+    r->crs = RC_CRS_PROJECTED;
+    r->crs_unit_m = m;
+    /* The symbols people write; any other unit by its own name. */
+    static const struct {
+        double metres;
+        const char *symbol;
+    } known[] = {{1.0, "m"}, {1000.0, "km"}, {0.3048, "ft"}, {1200.0 / 3937.0, "US ft"}};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (fabs(m - known[i].metres) < 1e-9 * known[i].metres) {
+            snprintf(r->crs_unit, sizeof(r->crs_unit), "%s", known[i].symbol);
+            return;
+        }
+    }
+    snprintf(r->crs_unit, sizeof(r->crs_unit), "%s", name ? name : "");
 }

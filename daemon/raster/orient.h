@@ -33,4 +33,8 @@ void rc_orient_apply(float *plane, unsigned w, unsigned h, struct rc_orient_flip
 /* Rewrites `gt`, of a grid of w x h source pixels, as the flipped grid's. */
 void rc_orient_geotransform(double gt[6], unsigned w, unsigned h, struct rc_orient_flip flip);
 
+struct rc_raster;
+/* The kind of `ds`'s CRS and its linear unit into r->crs, crs_unit_m, crs_unit. */
+void rc_orient_crs(GDALDatasetH ds, struct rc_raster *r);
+
 #endif

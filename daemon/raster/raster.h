@@ -28,6 +28,13 @@ struct rc_cache;
 struct rc_slice;
 struct rc_readers;
 
+/* The coordinate reference system of the raster's geotransform, from the file. */
+enum rc_crs_kind {
+    RC_CRS_UNKNOWN,    /* none, or neither kind below */
+    RC_CRS_PROJECTED,  /* eastings and northings in a linear unit */
+    RC_CRS_GEOGRAPHIC, /* longitude and latitude in degrees */
+};
+
 /* Immutable once loaded and shared by reference count (the cache holds one). */
 /* The longest band label kept, with its terminating NUL. */
 #define RC_RASTER_LABEL_MAX 48
@@ -64,8 +71,11 @@ struct rc_raster {
     size_t class_count;
     bool classes_coloured; /* the file's colour table colours them */
     bool classes_named;    /* the file names them */
-    char units[32];        /* a datacube variable's CF units; "" unknown */
-    char long_name[96];    /* ... and its long name; "" unknown */
+    char units[32];        /* the values' units (CF units, a band's unit type); "" unknown */
+    char long_name[96];    /* a datacube variable's long name; "" unknown */
+    enum rc_crs_kind crs;  /* what the geotransform's coordinates are */
+    double crs_unit_m;     /* RC_CRS_PROJECTED: metres in one of its units */
+    char crs_unit[16];     /* ... and the unit's symbol ("m", "ft", "US ft") */
     /* SHA-256 (hex) of what the values depend on: the source's version (a file's
      * path, size and mtime; an upload's digest; a URL and its validator), the bands,
      * nodata, grid and limits. Empty when the source cannot be revalidated. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -317,6 +318,11 @@ static bool take_extras(struct rc_raster *r, const struct rc_wire_done *d, const
     r->time_format[sizeof(r->time_format) - 1] = '\0';
     r->units[sizeof(r->units) - 1] = '\0';
     r->long_name[sizeof(r->long_name) - 1] = '\0';
+    r->crs = d->crs == RC_CRS_PROJECTED || d->crs == RC_CRS_GEOGRAPHIC ? (enum rc_crs_kind)d->crs
+                                                                       : RC_CRS_UNKNOWN;
+    r->crs_unit_m = isfinite(d->crs_unit_m) && d->crs_unit_m > 0 ? d->crs_unit_m : 1.0;
+    memcpy(r->crs_unit, d->crs_unit, sizeof(r->crs_unit));
+    r->crs_unit[sizeof(r->crs_unit) - 1] = '\0';
     if (d->has_times) {
         r->times = malloc(r->band_count * sizeof(double));
         if (!r->times) {

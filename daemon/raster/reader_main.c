@@ -226,6 +226,9 @@ static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
     memcpy(d.time_format, r->time_format, sizeof(d.time_format));
     memcpy(d.units, r->units, sizeof(d.units));
     memcpy(d.long_name, r->long_name, sizeof(d.long_name));
+    d.crs = (uint32_t)r->crs;
+    d.crs_unit_m = r->crs_unit_m;
+    memcpy(d.crs_unit, r->crs_unit, sizeof(d.crs_unit));
     size_t labels = r->band_count * RC_RASTER_LABEL_MAX;
     size_t ranges = r->band_count * 2 * sizeof(double);
     size_t times = r->times ? r->band_count * sizeof(double) : 0;

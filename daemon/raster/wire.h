@@ -82,6 +82,9 @@ struct rc_wire_done {
     uint64_t read_pixels;
     uint32_t has_times, class_count, classes_coloured, classes_named;
     char time_format[24], units[32], long_name[96];
+    uint32_t crs;
+    double crs_unit_m;
+    char crs_unit[16];
     /* then band_count labels of RC_RASTER_LABEL_MAX bytes, band_count [min, max],
      * band_count times when has_times, and class_count struct rc_raster_class */
 };

@@ -92,9 +92,7 @@ struct rc_lines {
     GLsizei outline_vertices;              /* the box's, first in the buffer */
     GLint axis_first[3], axis_vertices[3]; /* then each axis's edge and ticks */
     GLuint axes_tex;                       /* the axes' label atlas; 0: none */
-    int axes_w, axes_h;
-    struct rc_axis_label axis_labels[RC_AXES_MAX_LABELS];
-    size_t axis_label_count;
+    struct rc_axes axes; /* the labels and their atlas's size (its pixels: in axes_tex) */
     float outline_rgb[3];
 };
 

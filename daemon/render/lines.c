@@ -8,11 +8,6 @@
 
 #include "render/gl.h"
 
-/* How far tick marks reach out from their axis, and labels from their tick
- * (world units; the raster's longer side is 1). */
-#define RC_AXIS_TICK 0.02f
-#define RC_AXIS_LABEL_GAP 0.06f
-
 /* Line segments: the raster's bounding box when `outline` (its rectangle on the
  * ground, and for a surface the box up to the top of the relief, mlab.outline),
  * and the axes with their tick marks (mlab.axes). */
@@ -38,12 +33,12 @@ void rc_lines_make(struct rc_render *r, float top, const uint8_t rgb[3], bool ou
         memcpy(v[n++], c[axis_edges[e][1]], sizeof(v[0]));
         for (size_t i = 0; i < axes->count; i++) {
             const struct rc_axis_label *l = &axes->labels[i];
-            if (l->axis != e) {
+            if (l->axis != e || l->title) {
                 continue;
             }
             for (int k = 0; k < 3; k++) {
                 v[n][k] = l->at[k];
-                v[n + 1][k] = l->at[k] + RC_AXIS_TICK * l->out[k];
+                v[n + 1][k] = l->at[k] + RC_AXES_TICK * l->out[k];
             }
             n += 2;
         }
@@ -65,16 +60,6 @@ void rc_lines_make(struct rc_render *r, float top, const uint8_t rgb[3], bool ou
     }
 }
 
-/* The mirror that moves an axis built at the south-west corner to the box's edges
- * nearer the eye: x ticks along the south or north edge, y ticks along the west or
- * east edge, and z up the far end of the x axis, where its labels cross neither. */
-static void axis_mirror(int axis, const double eye[3], float out[2])
-{
-    float east = eye[0] > 0 ? -1.0f : 1.0f, north = eye[1] > 0 ? -1.0f : 1.0f;
-    out[0] = axis == 0 ? 1.0f : axis == 1 ? east : -east;
-    out[1] = axis == 1 ? 1.0f : north;
-}
-
 /* The axes' label atlas as a texture, and where its labels go. */
 void rc_lines_upload_labels(struct rc_render *r, const struct rc_axes *axes)
 {
@@ -89,18 +74,15 @@ void rc_lines_upload_labels(struct rc_render *r, const struct rc_axes *axes)
                     GL_UNSIGNED_BYTE, axes->atlas.rgba);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    r->job.lines.axes_w = axes->atlas.width;
-    r->job.lines.axes_h = axes->atlas.height;
-    memcpy(r->job.lines.axis_labels, axes->labels, axes->count * sizeof(axes->labels[0]));
-    r->job.lines.axis_label_count = axes->count;
+    r->job.lines.axes = *axes;
+    r->job.lines.axes.atlas.rgba = NULL; /* the overlay's; uploaded above */
 }
 
-/* Each tick label centred on its projected place beyond the tick, within the
- * scene's rectangle, over everything drawn so far. `m` is the frame's (flipped)
- * view-projection. */
+/* The labels where rc_axes_place() puts them for this frame, over everything
+ * drawn so far. `m` is the frame's (flipped) view-projection. */
 void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double eye[3])
 {
-    if (!r->job.lines.axis_label_count) {
+    if (!r->job.lines.axes.count) {
         return;
     }
     glDisable(GL_CULL_FACE);
@@ -114,28 +96,20 @@ void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double e
     glUseProgram(r->overlay_program);
     glUniform1i(r->o_canvas_tex, 3);
     glUniform2f(r->o_canvas, (float)r->job.target.width, (float)r->job.target.height);
-    glUniform2f(r->o_tex, (float)r->job.lines.axes_w, (float)r->job.lines.axes_h);
+    glUniform2f(r->o_tex, (float)r->job.lines.axes.atlas.width,
+                (float)r->job.lines.axes.atlas.height);
     glActiveTexture(GL_TEXTURE3);
     glBindTexture(GL_TEXTURE_2D, r->job.lines.axes_tex);
     glBindVertexArray(r->quad_vao);
-    for (size_t i = 0; i < r->job.lines.axis_label_count; i++) {
-        const struct rc_axis_label *l = &r->job.lines.axis_labels[i];
-        float p[3], clip[4], mirror[2];
-        axis_mirror(l->axis, eye, mirror);
-        for (int k = 0; k < 3; k++) {
-            p[k] = (l->at[k] + RC_AXIS_LABEL_GAP * l->out[k]) * (k < 2 ? mirror[k] : 1.0f);
+    struct rc_rect at[RC_AXES_MAX_LABELS];
+    rc_axes_place(&r->job.lines.axes, m, eye, r->job.panels.scene, at);
+    for (size_t i = 0; i < r->job.lines.axes.count; i++) {
+        const struct rc_axis_label *l = &r->job.lines.axes.labels[i];
+        if (!at[i].w) {
+            continue; /* it meets the box, a tick or another label in this frame */
         }
-        for (int row = 0; row < 4; row++) {
-            clip[row] = m[row] * p[0] + m[4 + row] * p[1] + m[8 + row] * p[2] + m[12 + row];
-        }
-        if (clip[3] <= 1e-6f) {
-            continue; /* behind the camera */
-        }
-        float px = r->job.panels.scene.x + (clip[0] / clip[3] + 1) / 2 * r->job.panels.scene.w;
-        float py = r->job.panels.scene.y + (clip[1] / clip[3] + 1) / 2 * r->job.panels.scene.h;
-        float dx = roundf(px - l->src.w / 2.0f), dy = roundf(py - l->src.h / 2.0f);
-        glUniform4f(r->o_rect, dx, dy, (float)l->src.w, (float)l->src.h);
-        glUniform2f(r->o_shift, (float)l->src.x - dx, (float)l->src.y - dy);
+        glUniform4f(r->o_rect, (float)at[i].x, (float)at[i].y, (float)at[i].w, (float)at[i].h);
+        glUniform2f(r->o_shift, (float)l->src.x - (float)at[i].x, (float)l->src.y - (float)at[i].y);
         glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
     }
     glUniform2f(r->o_shift, 0, 0);
@@ -164,7 +138,7 @@ void rc_lines_draw(struct rc_render *r, const float m[16], const double eye[3])
         }
         /* m times diag(mirror x, mirror y, 1, 1): columns 0 and 1 change sign. */
         float mirror[2], mm[16];
-        axis_mirror(e, eye, mirror);
+        rc_axes_mirror(e, eye, mirror);
         for (int k = 0; k < 16; k++) {
             mm[k] = k < 8 ? m[k] * mirror[k / 4] : m[k];
         }
@@ -183,5 +157,5 @@ void rc_lines_release(struct rc_render *r)
     memset(r->job.lines.axis_vertices, 0, sizeof(r->job.lines.axis_vertices));
     glDeleteTextures(1, &r->job.lines.axes_tex);
     r->job.lines.axes_tex = 0;
-    r->job.lines.axis_label_count = 0;
+    r->job.lines.axes.count = 0;
 }
