@@ -60,7 +60,7 @@ struct rc_http {
     struct rc_listen listen; /* the socket, systemd's or --listen's */
     atomic_bool draining;
     /* metrics */
-    atomic_uint_fast64_t requests, rejected_busy, errors_4xx, errors_5xx;
+    atomic_uint_fast64_t rejected_busy, errors_4xx, errors_5xx;
     atomic_uint_fast64_t counts[RC_METHOD_COUNT][RC_ROUTE_COUNT][RC_CODE_SLOTS]; /* ended */
     atomic_uint_fast64_t next_request_id;
     atomic_uint_fast64_t rejected_uploads; /* 503: max_uploads_mb was full */

@@ -24,7 +24,8 @@ enum kind {
     K_DETAIL,   /* "auto" or an integer */
     K_DISTANCE, /* "fit" or a number */
     K_SEL,      /* repeatable dim=value: a datacube dimension held at a coordinate value */
-    K_ISEL      /* repeatable dim=index: ... at an index */
+    K_ISEL,     /* repeatable dim=index: ... at an index */
+    K_BBOX      /* west,south,east,north */
 };
 
 struct param {
@@ -93,6 +94,9 @@ static const struct param params[] = {
     {"format", "output.format", K_FORMAT},
     {"dither", "output.dither", K_STRING},
     {"seekable", "output.seekable", K_BOOL},
+    {"dst_crs", "output.crs", K_STRING},
+    {"bbox", "output.bbox", K_BBOX},
+    {"coord_crs", "output.bbox_crs", K_STRING},
 };
 
 enum { PARAM_COUNT = sizeof(params) / sizeof(params[0]) };
@@ -286,6 +290,19 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
     switch (p->kind) {
     case K_STRING:
         return json_string(v);
+    case K_BBOX: {
+        double b[4];
+        char *end = NULL;
+        const char *at = v;
+        for (int k = 0; k < 4; k++) {
+            b[k] = strtod(at, &end);
+            if (end == at || !isfinite(b[k]) || *end != (k < 3 ? ',' : '\0')) {
+                return NULL;
+            }
+            at = end + 1;
+        }
+        return json_pack("[f,f,f,f]", b[0], b[1], b[2], b[3]);
+    }
     case K_NUMBER:
         return parse_double(v, &d) ? json_real(d) : NULL;
     case K_INT:

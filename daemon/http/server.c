@@ -245,6 +245,9 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
 enum rc_signed rc_http_check_signed(struct rc_http *http, struct MHD_Connection *conn,
                                     const char *url, struct rc_error *err)
 {
+    if (!MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sig")) {
+        return RC_SIGNED_NO; /* unsigned: nothing to collect */
+    }
     struct signed_params *p = malloc(sizeof(*p));
     if (!p) {
         rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
@@ -277,7 +280,6 @@ static enum MHD_Result handle_request(struct rc_http *http, struct MHD_Connectio
         rc_body_init(&req->in, (size_t)cfg->max_body_bytes, upload_limit(http));
         pthread_mutex_init(&req->lock, NULL);
         *con_cls = req;
-        atomic_fetch_add(&http->requests, 1);
         if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
             return rc_http_send_preflight(http, conn);
         }

@@ -67,6 +67,12 @@ enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *ou
         put(&t, "datetime=%.17g,%.17g\n", s->slice.ranges[i][0], s->slice.ranges[i][1]);
     }
     put(&t, "step=%d,%.17g\n", s->slice.step_months, s->slice.step_seconds);
+    if (rc_place_warps(&s->place)) {
+        put_text(&t, "crs", s->place.crs);
+        put(&t, "bbox=%d,%.17g,%.17g,%.17g,%.17g\n", s->place.has_bbox, s->place.bbox[0],
+            s->place.bbox[1], s->place.bbox[2], s->place.bbox[3]);
+        put_text(&t, "bbox_crs", s->place.has_bbox ? s->place.bbox_crs : "");
+    }
     put_text(&t, "band_label_format", s->band_label_format);
     put(&t, "mode=%d aspect=%d linear=%d colormap=%u:", (int)s->mode, (int)s->aspect, s->linear,
         s->colormap.entries);

@@ -25,6 +25,7 @@
 #include "base/colormap.h"
 #include "base/config.h"
 #include "base/error.h"
+#include "base/place.h"
 #include "base/slice.h"
 
 enum rc_mode {
@@ -83,6 +84,7 @@ struct rc_job_spec {
     bool heights_upload;   /* ... and so did the heights */
     unsigned height_band;
     struct rc_slice slice; /* what to take of a datacube */
+    struct rc_place place; /* output.crs and output.bbox: the raster warped there */
     /* style */
     enum rc_mode mode;
     enum rc_aspect aspect;

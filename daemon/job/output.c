@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "job/fields.h"
 #include "job/job.h"
@@ -56,6 +57,78 @@ static enum rc_err parse_format(struct rc_job_spec *spec, const json_t *output,
     return RC_OK;
 }
 
+/* A CRS as a job may name it: "EPSG:<code>" or WKT (never a file name or URL,
+ * which GDAL's own parser would open). Its meaning is checked by the reader. */
+static enum rc_err get_crs(const json_t *output, const char *key, const char *field, char *out,
+                           size_t size, struct rc_error *err)
+{
+    const json_t *v = json_object_get(output, key);
+    if (!v) {
+        return RC_OK;
+    }
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!s || !s[0] || strlen(s) >= size) {
+        return rc_error_set(err, RC_ERR_INVALID, field,
+                            "must be \"EPSG:<code>\" or WKT of at most %zu bytes", size - 1);
+    }
+    static const char *const wkt[] = {"PROJCS[",      "GEOGCS[",   "GEOCCS[",  "COMPD_CS[",
+                                      "PROJCRS[",     "GEOGCRS[",  "GEODCRS[", "BASEGEOGCRS[",
+                                      "COMPOUNDCRS[", "BOUNDCRS[", NULL};
+    bool ok = false;
+    if (strncasecmp(s, "EPSG:", 5) == 0) {
+        const char *d = s + 5;
+        ok = *d != '\0' && strspn(d, "0123456789") == strlen(d) && strlen(d) <= 6;
+    }
+    for (int i = 0; wkt[i] && !ok; i++) {
+        ok = strncasecmp(s, wkt[i], strlen(wkt[i])) == 0;
+    }
+    if (!ok) {
+        return rc_error_set(err, RC_ERR_INVALID, field,
+                            "must be \"EPSG:<code>\" (\"EPSG:3857\" for web maps) or WKT");
+    }
+    snprintf(out, size, "%s", s);
+    return RC_OK;
+}
+
+/* output.crs, output.bbox and output.bbox_crs: where the clip lies. */
+static enum rc_err parse_place(struct rc_job_spec *spec, const json_t *output, struct rc_error *err)
+{
+    struct rc_place *p = &spec->place;
+    snprintf(p->bbox_crs, sizeof(p->bbox_crs), "EPSG:4326");
+    enum rc_err rc = get_crs(output, "crs", "output.crs", p->crs, sizeof(p->crs), err);
+    rc = rc ? rc
+            : get_crs(output, "bbox_crs", "output.bbox_crs", p->bbox_crs, sizeof(p->bbox_crs), err);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    const json_t *bbox = json_object_get(output, "bbox");
+    if (!bbox) {
+        if (json_object_get(output, "bbox_crs")) {
+            return rc_error_set(err, RC_ERR_INVALID, "output.bbox_crs",
+                                "only applies with output.bbox");
+        }
+        return RC_OK;
+    }
+    if (!json_is_array(bbox) || json_array_size(bbox) != 4) {
+        return rc_error_set(err, RC_ERR_INVALID, "output.bbox",
+                            "must be [west, south, east, north]");
+    }
+    for (size_t i = 0; i < 4; i++) {
+        const json_t *v = json_array_get(bbox, i);
+        if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+            return rc_error_set(err, RC_ERR_INVALID, "output.bbox",
+                                "must be [west, south, east, north], four numbers");
+        }
+        p->bbox[i] = json_number_value(v);
+    }
+    if (!(p->bbox[0] < p->bbox[2]) || !(p->bbox[1] < p->bbox[3])) {
+        return rc_error_set(err, RC_ERR_INVALID, "output.bbox",
+                            "west must be less than east and south less than north");
+    }
+    p->has_bbox = true;
+    return RC_OK;
+}
+
 enum rc_err rc_spec_parse_output(struct rc_job_spec *spec, const struct rc_config *cfg,
                                  const json_t *output, struct rc_error *err)
 {
@@ -71,6 +144,9 @@ enum rc_err rc_spec_parse_output(struct rc_job_spec *spec, const struct rc_confi
                                        "format",
                                        "dither",
                                        "seekable",
+                                       "crs",
+                                       "bbox",
+                                       "bbox_crs",
                                        NULL};
     spec->width = 1280;
     spec->height = 720;
@@ -134,6 +210,7 @@ enum rc_err rc_spec_parse_output(struct rc_job_spec *spec, const struct rc_confi
         }
     }
     rc = rc ? rc : parse_format(spec, output, err);
+    rc = rc ? rc : parse_place(spec, output, err);
     if (rc != RC_OK) {
         return rc;
     }

@@ -26,7 +26,8 @@ void rc_plan_raster_request(const struct rc_job *job, unsigned max_texture,
                                       .max_dim = cap < max_texture ? cap : max_texture,
                                       .field = spec->raster_upload ? "raster" : "raster.url",
                                       .bands_field = "raster.bands",
-                                      .slice = &spec->slice};
+                                      .slice = &spec->slice,
+                                      .place = &spec->place};
 }
 
 bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *out)
@@ -40,7 +41,8 @@ bool rc_plan_height_request(const struct rc_job *job, struct rc_raster_request *
                                    .band_count = 1,
                                    .resampling = spec->resampling,
                                    .field = spec->heights_upload ? "heights" : "raster.height.url",
-                                   .bands_field = "raster.height.band"};
+                                   .bands_field = "raster.height.band",
+                                   .place = &spec->place};
     return spec->height_url[0] != '\0' || spec->heights_upload;
 }
 

@@ -20,6 +20,7 @@
 #include "raster/labels.h"
 #include "raster/memory.h"
 #include "raster/orient.h"
+#include "raster/place.h"
 #include "raster/raster.h"
 #include "raster/read.h"
 
@@ -278,6 +279,33 @@ static bool seal(int fd, float *values, size_t bytes)
     return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
 }
 
+/* output.crs and output.bbox: `pixels` warped there, at the size the limits
+ * allow (or the exact grid asked for), into *placed; *source_pixels: what the
+ * warp reads of the source. */
+static enum rc_err place(const struct rc_config *cfg, const struct rc_decode_request *q,
+                         GDALDatasetH pixels, GDALDatasetH *placed, double *source_pixels,
+                         struct rc_error *err)
+{
+    struct rc_place_warp w = {.place = q->place,
+                              .resampling = q->resampling,
+                              .nodata = q->nodata,
+                              .width = q->width,
+                              .height = q->height};
+    enum rc_err rc = rc_place_open(pixels, &w, placed, source_pixels, err);
+    if (rc != RC_OK || q->width) {
+        return rc;
+    }
+    /* GDAL's choice follows the source's resolution; warp no finer than is kept. */
+    unsigned sw = (unsigned)GDALGetRasterXSize(*placed), sh = (unsigned)GDALGetRasterYSize(*placed);
+    stored_size(sw, sh, cfg->max_raster_pixels, q->max_dim, &w.width, &w.height);
+    if (w.width == sw && w.height == sh) {
+        return RC_OK;
+    }
+    GDALClose(*placed);
+    *placed = NULL;
+    return rc_place_open(pixels, &w, placed, source_pixels, err);
+}
+
 enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode_request *q,
                              struct rc_raster **out, int *values_fd, uint64_t *read_pixels,
                              struct rc_error *err)
@@ -293,7 +321,8 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     float *values = NULL;
     size_t values_bytes = 0;
     int fd = -1;
-    GDALDatasetH ds = NULL, unrotated = NULL;
+    GDALDatasetH ds = NULL, unrotated = NULL, placed = NULL;
+    double warp_pixels = 0;
     struct rc_cube cube = {0};
     double *times = NULL;
     enum rc_err rc = RC_OK;
@@ -316,13 +345,21 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
     }
     /* Pixels come from the north-up view; names and metadata from the file. */
     GDALDatasetH pixels = unrotated ? unrotated : file;
+    if (rc_place_warps(q->place)) {
+        rc = place(cfg, q, pixels, &placed, &warp_pixels, err);
+        if (rc != RC_OK) {
+            goto out;
+        }
+        pixels = placed;
+    }
     int file_bands = cube.classic ? (int)cube.band_count : GDALGetRasterCount(file);
     unsigned sw = (unsigned)GDALGetRasterXSize(pixels), sh = (unsigned)GDALGetRasterYSize(pixels);
     if (file_bands < 1 || sw == 0 || sh == 0) {
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field, "the raster has no bands");
         goto out;
     }
-    if ((double)sw * (double)sh > (double)cfg->max_source_pixels) {
+    /* A warp reads the source under the box, whatever size it is warped to. */
+    if ((placed ? warp_pixels : (double)sw * (double)sh) > (double)cfg->max_source_pixels) {
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, q->field,
                           "the raster is %ux%u; at most %ld pixels (max_source_pixels)", sw, sh,
                           cfg->max_source_pixels);
@@ -357,6 +394,16 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
         goto out;
     }
     rc = check_read_cost(q, pixels, bands, band_count, w, h, read_pixels, err);
+    if (rc == RC_OK && placed && warp_pixels * (double)band_count > (double)q->read_pixels_left) {
+        rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "output.bbox",
+                          "warping %zu band%s there means decoding %.0f source pixels; the job "
+                          "may decode %llu more (max_read_pixels)",
+                          band_count, band_count == 1 ? "" : "s", warp_pixels * (double)band_count,
+                          (unsigned long long)q->read_pixels_left);
+    }
+    if (rc == RC_OK && placed) {
+        *read_pixels = (uint64_t)(warp_pixels * (double)band_count);
+    }
     if (rc != RC_OK) {
         goto out;
     }
@@ -432,6 +479,9 @@ enum rc_err rc_raster_decode(const struct rc_config *cfg, const struct rc_decode
 out:
     free(all_bands);
     free(times);
+    if (placed) {
+        GDALClose(placed);
+    }
     if (unrotated) {
         GDALClose(unrotated);
     }

@@ -21,6 +21,7 @@
 
 #include "base/config.h"
 #include "base/error.h"
+#include "base/place.h"
 #include "base/slice.h"
 
 struct rc_raster;
@@ -40,6 +41,7 @@ struct rc_decode_request {
     unsigned width, height;       /* an exact grid instead (heights); 0: chosen from the limits */
     uint64_t read_pixels_left;    /* of the job's max_read_pixels */
     const struct rc_slice *slice; /* what to take of a datacube; NULL: all of its only variable */
+    const struct rc_place *place; /* where to warp it; NULL: as stored */
 };
 
 /* Once per process: GDAL's drivers, error handler and block cache size. */

@@ -13,6 +13,7 @@
 
 #include "base/cache.h"
 #include "base/log.h"
+#include "base/place.h"
 #include "base/slice.h"
 #include "raster/fetch.h"
 #include "raster/memory.h"
@@ -93,6 +94,7 @@ struct request {
     unsigned width, height;
     struct rc_cache *cache;
     const struct rc_slice *slice;
+    const struct rc_place *place;
 };
 
 /* The cache key: what was read, from which version of the source. Empty when the
@@ -157,6 +159,11 @@ static void cache_key(const struct rc_config *cfg, const struct request *q, cons
     if (q->slice && n < (int)size) {
         n += slice_key(q->slice, key + n, size - (size_t)n);
     }
+    if (rc_place_warps(q->place) && n < (int)size) {
+        n += snprintf(key + n, size - (size_t)n, "|crs=%s|bbox=%d,%.17g,%.17g,%.17g,%.17g,%s",
+                      q->place->crs, q->place->has_bbox, q->place->bbox[0], q->place->bbox[1],
+                      q->place->bbox[2], q->place->bbox[3], q->place->bbox_crs);
+    }
     if (n >= (int)size) {
         key[0] = '\0'; /* too long to key reliably: not cached */
     }
@@ -203,6 +210,7 @@ static enum rc_err decode(const struct rc_config *cfg, const struct request *q, 
                    .width = q->width,
                    .height = q->height,
                    .slice = q->slice,
+                   .place = q->place,
                    .read_pixels_left = read_spent < read_limit ? read_limit - read_spent : 0},
         .remote = fetch,
         .readers = q->budget ? q->budget->readers : NULL,
@@ -292,7 +300,8 @@ static struct request values_request(const struct rc_raster_request *req, struct
                             .max_dim = req->max_dim,
                             .data = req->data,
                             .data_len = req->data_len,
-                            .slice = req->slice};
+                            .slice = req->slice,
+                            .place = req->place};
 }
 
 bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_request *req,
@@ -354,7 +363,8 @@ enum rc_err rc_raster_load_height(const struct rc_config *cfg, struct rc_cache *
                         .width = values->width,
                         .height = values->height,
                         .data = req->data,
-                        .data_len = req->data_len};
+                        .data_len = req->data_len,
+                        .place = req->place};
     enum rc_err rc = load(cfg, &q, out, err);
     if (rc != RC_OK || !values->has_geotransform || !(*out)->has_geotransform) {
         return rc;

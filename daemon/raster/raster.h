@@ -25,6 +25,7 @@
 #include "base/error.h"
 
 struct rc_cache;
+struct rc_place;
 struct rc_slice;
 struct rc_readers;
 
@@ -124,6 +125,7 @@ struct rc_raster_request {
     const char *field;            /* the job field errors about the location name */
     const char *bands_field;      /* ... and errors about the bands */
     const struct rc_slice *slice; /* what to take of a datacube; NULL: all of its only variable */
+    const struct rc_place *place; /* output.crs, output.bbox: warped there; NULL: as stored */
 };
 
 /* The identity (struct rc_raster.identity) the load of `req` would give, without

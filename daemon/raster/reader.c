@@ -256,6 +256,10 @@ static void fill_request(const struct rc_config *cfg, const struct rc_reader_cal
     if (q->slice) {
         w->slice = *q->slice;
     }
+    w->has_place = rc_place_warps(q->place);
+    if (w->has_place) {
+        w->place = *q->place;
+    }
     w->log_level = rc_log_enabled(RC_LOG_DEBUG)  ? RC_LOG_DEBUG
                    : rc_log_enabled(RC_LOG_INFO) ? RC_LOG_INFO
                    : rc_log_enabled(RC_LOG_WARN) ? RC_LOG_WARN

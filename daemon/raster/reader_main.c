@@ -188,6 +188,13 @@ static uint8_t *remote_whole_if_needed(uint64_t size)
     return whole;
 }
 
+/* The place's names end inside their arrays, whatever the daemon sent. */
+static void terminate_place(struct rc_place *p)
+{
+    p->crs[sizeof(p->crs) - 1] = '\0';
+    p->bbox_crs[sizeof(p->bbox_crs) - 1] = '\0';
+}
+
 /* The slice's names end inside their arrays, whatever the daemon sent. */
 static void terminate_slice(struct rc_slice *s)
 {
@@ -289,6 +296,7 @@ int rc_reader_main(void)
     }
     const struct rc_wire_request *req = &in.req;
     terminate_slice(&in.req.slice);
+    terminate_place(&in.req.place);
     const struct rc_config *cfg = &req->cfg;
     rc_log_set_level((enum rc_log_level)req->log_level);
     rc_log_set_json(strcmp(cfg->log_format, "json") == 0);
@@ -365,6 +373,7 @@ int rc_reader_main(void)
         .height = req->height,
         .read_pixels_left = req->read_pixels_left,
         .slice = req->has_slice ? &in.req.slice : NULL,
+        .place = req->has_place ? &in.req.place : NULL,
     };
     struct rc_raster *r = NULL;
     int values = -1;

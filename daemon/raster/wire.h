@@ -17,6 +17,7 @@
 
 #include "base/config.h"
 #include "base/error.h"
+#include "base/place.h"
 #include "base/slice.h"
 
 enum rc_wire_type {
@@ -60,6 +61,8 @@ struct rc_wire_request {
     uint32_t probe;    /* try what the sandbox forbids, and report it (RC_WIRE_CHECK) */
     uint32_t has_slice;
     struct rc_slice slice;
+    uint32_t has_place;
+    struct rc_place place;
 };
 
 struct rc_wire_read {

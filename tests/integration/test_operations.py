@@ -191,6 +191,8 @@ class LogFormatTest(unittest.TestCase):
                                  *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=log, env=dict(os.environ, **env(log)))
         self.addCleanup(os.unlink, log.name)
+        self.addCleanup(shutil.rmtree, root, True)
+        self.addCleanup(self.reap, proc)  # even when an assertion ends the test early
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with open(log.name) as f:
@@ -202,6 +204,12 @@ class LogFormatTest(unittest.TestCase):
             time.sleep(0.05)
         proc.kill()
         raise AssertionError("the daemon never listened")
+
+    @staticmethod
+    def reap(proc):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(60)
 
     def stop(self, proc):
         proc.terminate()
