@@ -31,6 +31,7 @@
 enum rc_mode {
     RC_MODE_IMAGE,
     RC_MODE_SURFACE,
+    RC_MODE_MAP, /* straight down, the raster filling the frame: a web map's overlay */
 };
 
 /* How a raster's cells are shaped on screen (style.aspect). */
@@ -94,6 +95,7 @@ struct rc_job_spec {
     double cmap_vmin, cmap_vmax;
     uint8_t nan_color[4];
     uint8_t background[4]; /* alpha 0 ("transparent") or 255 */
+    bool background_given;
     double exaggeration;
     unsigned detail; /* surface mesh cells along the longer side; 0: auto */
     bool lighting;

@@ -371,6 +371,38 @@ static enum rc_err parse_timeline(struct rc_job_spec *spec, const json_t *timeli
 }
 
 /* What the sections allow one by one but not together. */
+/* style.mode "map": the frame is all map. Its background is transparent unless
+ * the job says otherwise (or the format has no alpha); nothing may take room
+ * from the raster. */
+static enum rc_err check_map(struct rc_job_spec *spec, bool camera, struct rc_error *err)
+{
+    if (spec->mode != RC_MODE_MAP) {
+        return RC_OK;
+    }
+    if (!spec->background_given && spec->format != RC_FORMAT_MP4) {
+        memset(spec->background, 0, sizeof(spec->background));
+    }
+    static const char *const why = "a map overlay is all map: style.mode \"map\" draws no %s";
+    if (spec->colorbar) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.colorbar", why, "colorbar");
+    }
+    if (spec->title[0]) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.title", why, "title");
+    }
+    if (spec->axes) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.axes", why, "axes");
+    }
+    if (spec->show_band_labels) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.band_labels", why, "band labels");
+    }
+    if (camera) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "camera",
+                            "style.mode \"map\" looks straight down onto the raster (or "
+                            "output.bbox), its pixels on the frame's: it takes no camera");
+    }
+    return RC_OK;
+}
+
 static enum rc_err check_combinations(const struct rc_job_spec *spec, struct rc_error *err)
 {
     uint8_t alpha = spec->background[3];
@@ -436,6 +468,7 @@ enum rc_err rc_job_spec_from_json(struct rc_job_spec *spec, const struct rc_conf
     rc = rc ? rc : parse_camera(spec, camera, err);
     rc = rc ? rc : parse_timeline(spec, timeline, err);
     rc = rc ? rc : rc_spec_parse_output(spec, cfg, output, err);
+    rc = rc ? rc : check_map(spec, camera != NULL, err);
     rc = rc ? rc : check_combinations(spec, err);
     if (rc == RC_OK && (spec->height_url[0] || spec->heights_upload) &&
         spec->mode != RC_MODE_SURFACE) {

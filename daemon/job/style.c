@@ -311,6 +311,7 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
         return rc;
     }
     spec->text_colored = json_object_get(style, "text_color") != NULL;
+    spec->background_given = json_object_get(style, "background") != NULL;
     const json_t *outline = json_object_get(style, "outline");
     if (json_is_boolean(outline)) {
         spec->outline = json_is_true(outline);
@@ -338,9 +339,11 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
             spec->mode = RC_MODE_IMAGE;
         } else if (strcmp(m, "surface") == 0) {
             spec->mode = RC_MODE_SURFACE;
+        } else if (strcmp(m, "map") == 0) {
+            spec->mode = RC_MODE_MAP;
         } else {
             return rc_error_set(err, RC_ERR_INVALID, "style.mode",
-                                "must be \"image\" or \"surface\"");
+                                "must be \"image\", \"surface\" or \"map\"");
         }
     }
     const json_t *interpolation = json_object_get(style, "interpolation");

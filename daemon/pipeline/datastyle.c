@@ -101,7 +101,7 @@ enum rc_err rc_datastyle_apply(const struct rc_job_spec *spec, const struct rc_r
         if (!spec->colorbar_label_given && values->units[0]) {
             plan->overlay.colorbar_label = values->units;
         }
-        if (!spec->title_given && values->long_name[0]) {
+        if (!spec->title_given && values->long_name[0] && spec->mode != RC_MODE_MAP) {
             plan->overlay.title = values->long_name;
         }
         rc = legend(spec, values, *colormap, plan, err);

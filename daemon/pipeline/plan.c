@@ -24,6 +24,9 @@ void rc_plan_raster_request(const struct rc_job *job, unsigned max_texture,
                                       .nodata = spec->has_nodata ? &spec->nodata : NULL,
                                       .resampling = spec->resampling,
                                       .max_dim = cap < max_texture ? cap : max_texture,
+                                      /* A map's cells are the frame's pixels. */
+                                      .width = spec->mode == RC_MODE_MAP ? spec->width : 0,
+                                      .height = spec->mode == RC_MODE_MAP ? spec->height : 0,
                                       .field = spec->raster_upload ? "raster" : "raster.url",
                                       .bands_field = "raster.bands",
                                       .slice = &spec->slice,
@@ -143,6 +146,14 @@ static enum rc_err drawn_extent(const struct rc_job_spec *spec, const struct rc_
                                 double out[2], struct rc_error *err)
 {
     double w = values->width, h = values->height;
+    if (spec->mode == RC_MODE_MAP) {
+        w = spec->width; /* the raster fills the frame, pixel on pixel */
+        h = spec->height;
+        double longest = fmax(w, h);
+        out[0] = w / longest;
+        out[1] = h / longest;
+        return RC_OK;
+    }
     enum rc_aspect aspect = spec->aspect;
     if (aspect == RC_ASPECT_AUTO) {
         aspect = values->has_geotransform ? RC_ASPECT_DATA : RC_ASPECT_SQUARE;
@@ -263,6 +274,7 @@ static void plan_render(const struct rc_job_spec *spec, const struct rc_raster *
         .transparent = spec->background[3] == 0,
         .outline = spec->outline,
         .linear = spec->linear,
+        .map = spec->mode == RC_MODE_MAP,
     };
     for (int c = 0; c < 4; c++) {
         r->background[c] = spec->background[c];

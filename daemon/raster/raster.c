@@ -298,6 +298,8 @@ static struct request values_request(const struct rc_raster_request *req, struct
                             .nodata = req->nodata,
                             .resampling = req->resampling,
                             .max_dim = req->max_dim,
+                            .width = req->width,
+                            .height = req->height,
                             .data = req->data,
                             .data_len = req->data_len,
                             .slice = req->slice,

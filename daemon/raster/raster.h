@@ -120,6 +120,7 @@ struct rc_raster_request {
     const double *nodata;   /* overrides the file's; NULL: the file's */
     const char *resampling; /* GDAL's name for downsampling; NULL: nearest */
     unsigned max_dim;       /* the stored grid's longer side at most (0: no cap) */
+    unsigned width, height; /* an exact grid instead; 0: chosen from max_dim and the limits */
     const uint8_t *data;    /* an upload (any file GDAL reads, or a .npy) instead of url */
     size_t data_len;
     const char *field;            /* the job field errors about the location name */

@@ -64,6 +64,7 @@ struct rc_layers {
     unsigned mesh_cols, mesh_rows; /* the job's grid of cells */
     float extent[2];
     bool linear; /* colours blended between cell centres */
+    bool map;    /* orthographic, the extent filling the scene (style.mode "map") */
 };
 
 /* The overlay (render/render.c): its canvas texture, the panels drawn from it,

@@ -147,6 +147,7 @@ enum rc_err rc_layers_create(struct rc_render *r, const struct rc_render_setting
     l->extent[0] = in->extent[0];
     l->extent[1] = in->extent[1];
     l->linear = in->linear;
+    l->map = in->map;
     GLint max_layers = 0;
     glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
     if (raster->count > (size_t)max_layers) {

@@ -319,7 +319,16 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     }
     const struct rc_camera_pose pose = frame->pose;
     float m[16];
-    rc_camera_matrix(&pose, (double)r->job.panels.scene.w / (double)r->job.panels.scene.h, m);
+    if (r->job.layers.map) {
+        /* Orthographic, straight down, north up: the extent is clip space's square. */
+        memset(m, 0, sizeof(m));
+        m[0] = 2.0f / r->job.layers.extent[0];
+        m[5] = 2.0f / r->job.layers.extent[1];
+        m[10] = -1.0f;
+        m[15] = 1.0f;
+    } else {
+        rc_camera_matrix(&pose, (double)r->job.panels.scene.w / (double)r->job.panels.scene.h, m);
+    }
     /* Flip clip-space y so the framebuffer's first row is the image's top row and
      * readback needs no flip. */
     for (int col = 0; col < 4; col++) {

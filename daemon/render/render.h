@@ -94,6 +94,7 @@ struct rc_render_settings {
     bool transparent;                 /* background alpha 0: frames keep an alpha channel */
     bool outline;                     /* the raster's bounding box (and relief), as lines */
     bool linear;                      /* colours blended between cell centres */
+    bool map; /* straight down, orthographic: the raster's extent is the frame */
     uint8_t outline_rgb[3];
 };
 
