@@ -19,6 +19,15 @@ struct rc_place {
     char bbox_crs[RC_PLACE_CRS_MAX]; /* "EPSG:4326" unless the job names another */
 };
 
+/* Where a clip lies: its grid's bounds in its CRS (the output's), and in
+ * EPSG:4326 when the CRS carries there. */
+struct rc_bounds {
+    bool known;       /* the grid is georeferenced */
+    double xy[4];     /* west, south, east, north */
+    bool has_lonlat;  /* ... and in degrees: */
+    double lonlat[4]; /* west, south, east, north */
+};
+
 /* True when the raster is to be warped: a CRS or a bounding box was given. */
 static inline bool rc_place_warps(const struct rc_place *p)
 {

@@ -143,6 +143,7 @@ enum MHD_Result rc_http_send_clip_file(struct request *req)
     }
     body = req->head ? 0 : body;
     atomic_store(&job->progress->bytes_sent, body);
+    rc_http_add_bounds(resp, &job->bounds);
     if (status == MHD_HTTP_OK) {
         return rc_http_queue_clip(http, conn, resp, content_type, job->id, job->frames,
                                   req->ignored, body);

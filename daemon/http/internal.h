@@ -140,6 +140,9 @@ static inline const struct rc_config *rc_http_config(const struct rc_http *http)
 enum MHD_Result rc_http_queue(struct rc_http *http, struct MHD_Connection *conn, unsigned status,
                               struct MHD_Response *resp, const char *content_type,
                               const char *request_id, uint64_t bytes, const char *reason);
+/* X-Rasterclip-Bounds (west,south,east,north in the clip's CRS) and
+ * X-Rasterclip-Bounds-Lonlat (the same in EPSG:4326 degrees), when known. */
+void rc_http_add_bounds(struct MHD_Response *resp, const struct rc_bounds *bounds);
 /* A clip's 200: rc_http_queue() plus X-Frame-Count, the clip's length in frames
  * (0: not known, no header), and X-Rasterclip-Ignored, the query parameters it
  * ignored (NULL or "": none). */

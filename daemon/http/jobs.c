@@ -143,6 +143,22 @@ static bool find(struct rc_http *http, const char *id, const char *authorization
     return *progress != NULL;
 }
 
+/* Where the clip lies, once known: {"crs": [w, s, e, n], "lonlat": [...]}; null before. */
+static json_t *bounds_json(const struct rc_job_progress *p)
+{
+    if (!atomic_load(&p->has_bounds)) {
+        return json_null();
+    }
+    const struct rc_bounds *b = &p->bounds;
+    json_t *out = json_pack("{s:[f,f,f,f]}", "crs", b->xy[0], b->xy[1], b->xy[2], b->xy[3]);
+    if (out && b->has_lonlat) {
+        json_object_set_new(
+            out, "lonlat",
+            json_pack("[f,f,f,f]", b->lonlat[0], b->lonlat[1], b->lonlat[2], b->lonlat[3]));
+    }
+    return out ? out : json_null();
+}
+
 static json_t *progress_json(const struct rc_job_progress *p)
 {
     enum rc_job_phase phase = (enum rc_job_phase)atomic_load(&p->phase);
@@ -163,11 +179,12 @@ static json_t *progress_json(const struct rc_job_progress *p)
         left = json_real(0);
     }
     double elapsed = started > 0 ? ((ended > 0 ? ended : now) - started) / 1e3 : 0;
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:f, s:o, s:b, s:s}", "id", p->id, "state",
-                     rc_job_phase_name(phase), "frames_done", (json_int_t)done, "frames_total",
-                     (json_int_t)total, "bytes_sent", (json_int_t)atomic_load(&p->bytes_sent),
-                     "stage_ms", stages, "elapsed_s", elapsed, "seconds_left", left, "cached",
-                     atomic_load(&p->cached), "format", rc_format_name(p->format));
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:f, s:o, s:b, s:s, s:o}", "id", p->id,
+                     "state", rc_job_phase_name(phase), "frames_done", (json_int_t)done,
+                     "frames_total", (json_int_t)total, "bytes_sent",
+                     (json_int_t)atomic_load(&p->bytes_sent), "stage_ms", stages, "elapsed_s",
+                     elapsed, "seconds_left", left, "cached", atomic_load(&p->cached), "format",
+                     rc_format_name(p->format), "bounds", bounds_json(p));
 }
 
 enum MHD_Result rc_http_handle_job(struct rc_http *http, struct MHD_Connection *conn,

@@ -78,6 +78,7 @@ static enum MHD_Result start_stream(struct request *req)
         stream_free(s);
         return MHD_NO;
     }
+    rc_http_add_bounds(resp, &s->job->bounds);
     return rc_http_queue_clip(req->http, req->conn, resp,
                               rc_format_content_type(s->job->spec.format), s->job->id,
                               s->job->frames, req->ignored, UINT64_MAX);

@@ -53,9 +53,25 @@ static void add_cors(const struct rc_http *http, struct MHD_Connection *conn,
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", allow);
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "X-Request-Id, X-Frame-Count, X-Rasterclip-Ignored, "
-                            "X-Rasterclip-Cache, ETag, Content-Range");
+                            "X-Rasterclip-Cache, X-Rasterclip-Bounds, X-Rasterclip-Bounds-Lonlat, "
+                            "ETag, Content-Range");
     if (strcmp(allow, "*") != 0) {
         MHD_add_response_header(resp, "Vary", "Origin");
+    }
+}
+
+void rc_http_add_bounds(struct MHD_Response *resp, const struct rc_bounds *b)
+{
+    char text[128];
+    if (!resp || !b->known) {
+        return;
+    }
+    snprintf(text, sizeof(text), "%.12g,%.12g,%.12g,%.12g", b->xy[0], b->xy[1], b->xy[2], b->xy[3]);
+    MHD_add_response_header(resp, "X-Rasterclip-Bounds", text);
+    if (b->has_lonlat) {
+        snprintf(text, sizeof(text), "%.12g,%.12g,%.12g,%.12g", b->lonlat[0], b->lonlat[1],
+                 b->lonlat[2], b->lonlat[3]);
+        MHD_add_response_header(resp, "X-Rasterclip-Bounds-Lonlat", text);
     }
 }
 

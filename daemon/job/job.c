@@ -117,3 +117,12 @@ const char *rc_format_name(enum rc_format format)
     }
     return "webm";
 }
+
+void rc_job_set_bounds(struct rc_job *job, const struct rc_bounds *bounds)
+{
+    job->bounds = *bounds;
+    if (bounds->known) {
+        job->progress->bounds = *bounds;
+        atomic_store(&job->progress->has_bounds, true); /* after the bounds: readers check it */
+    }
+}

@@ -204,6 +204,8 @@ struct rc_job_progress {
     atomic_uint_fast64_t bytes_sent;           /* body bytes handed to the connection */
     atomic_uint_fast64_t started_us, ended_us; /* rc_clock_ms() x 1000; 0: not yet */
     atomic_bool cached;                        /* answered from the clip cache */
+    atomic_bool has_bounds;                    /* `bounds` is written (once, before this) */
+    struct rc_bounds bounds;
 };
 
 struct rc_job;
@@ -225,7 +227,9 @@ struct rc_job {
     /* Written by the worker before it calls on_ready, read by HTTP after. */
     enum rc_job_state state;
     struct rc_error error;
-    size_t frames; /* the clip's length, once streaming */
+    size_t frames;           /* the clip's length, once streaming */
+    struct rc_bounds bounds; /* where it lies, once streaming (or answered from the cache):
+                                set by rc_job_set_bounds() */
     /* RC_JOB_FINISHED: the whole clip, its strong ETag ("" when the job has no
      * stable identity); HTTP takes the descriptor (-1 once taken). */
     int clip_fd;
@@ -235,6 +239,10 @@ struct rc_job {
     rc_job_ready_fn on_ready;         /* set before queueing; called once, from the worker */
     void *on_ready_ctx;
 };
+
+/* The clip's bounds, in the job and its progress; once, by the job's worker (or
+ * the clip cache's early answer), before the job is ready. */
+void rc_job_set_bounds(struct rc_job *job, const struct rc_bounds *bounds);
 
 /* Takes `spec` (its contents move into the job; the caller's copy is cleared). */
 struct rc_job *rc_job_create(struct rc_job_spec *spec, size_t byte_queue_bytes);

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,6 +61,11 @@ static void entry_release(void *value)
         errno != ENOENT) {
         rc_log(RC_LOG_WARN, "msg=\"clip cache entry not removed\" name=%s errno=%d", e->name,
                errno);
+    }
+    if (!atomic_load(&e->owner->closing)) {
+        char side[sizeof(e->name) + 2];
+        snprintf(side, sizeof(side), "%s.b", e->name);
+        unlinkat(e->owner->dir, side, 0);
     }
     free(e);
 }
@@ -192,6 +198,64 @@ static int older_first(const void *a, const void *b)
 
 /* Reads the directory back: entries into the index, most recently used last;
  * temporary files of an earlier run removed. */
+/* An entry's bounds file (<name>.b) whose entry is there: left for it; one
+ * whose entry is gone is removed. False for any other name. */
+static bool kept_sidecar(struct rc_clipcache *c, const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 3 || strcmp(name + n - 2, ".b") != 0 || n - 2 >= 192) {
+        return false;
+    }
+    char base[192];
+    struct stat st;
+    snprintf(base, sizeof(base), "%.*s", (int)(n - 2), name);
+    if (fstatat(c->dir, base, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        unlinkat(c->dir, name, 0);
+    }
+    return true;
+}
+
+/* The bounds stored beside entry `e`; none when there are none or they do not parse. */
+static void read_bounds(struct rc_clipcache *c, const struct entry *e, struct rc_bounds *out)
+{
+    char side[sizeof(e->name) + 2], text[512] = "";
+    snprintf(side, sizeof(side), "%s.b", e->name);
+    memset(out, 0, sizeof(*out));
+    int fd = openat(c->dir, side, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+    if (fd >= 0) {
+        close(fd);
+    }
+    text[n > 0 ? n : 0] = '\0';
+    int lonlat = 0;
+    double *x = out->xy, *l = out->lonlat;
+    out->known = sscanf(text, "%lf %lf %lf %lf %d %lf %lf %lf %lf", &x[0], &x[1], &x[2], &x[3],
+                        &lonlat, &l[0], &l[1], &l[2], &l[3]) == 9 &&
+                 isfinite(x[0] + x[1] + x[2] + x[3] + l[0] + l[1] + l[2] + l[3]);
+    out->has_lonlat = out->known && lonlat == 1;
+}
+
+/* Writes `b` as entry `name`'s bounds file, atomically; false when it could not. */
+static bool write_bounds(struct rc_clipcache *c, const char *temp, const char *name,
+                         const struct rc_bounds *b)
+{
+    char text[512], side[200];
+    int len = snprintf(text, sizeof(text), "%.17g %.17g %.17g %.17g %d %.17g %.17g %.17g %.17g\n",
+                       b->xy[0], b->xy[1], b->xy[2], b->xy[3], b->has_lonlat, b->lonlat[0],
+                       b->lonlat[1], b->lonlat[2], b->lonlat[3]);
+    snprintf(side, sizeof(side), "%s.b", name);
+    int fd = openat(c->dir, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    bool ok = fd >= 0 && write(fd, text, (size_t)len) == len;
+    if (fd >= 0) {
+        ok = close(fd) == 0 && ok;
+    }
+    ok = ok && renameat(c->dir, temp, c->dir, side) == 0;
+    if (!ok) {
+        unlinkat(c->dir, temp, 0);
+    }
+    return ok;
+}
+
 static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
 {
     int fd = dup(c->dir);
@@ -213,7 +277,8 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
             continue;
         }
         struct found f;
-        if (de->d_name[0] == '.' || fstatat(c->dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (de->d_name[0] == '.' || fstatat(c->dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            kept_sidecar(c, de->d_name)) {
             continue;
         }
         if (!parse_name(de->d_name, &f) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != f.size) {
@@ -299,61 +364,6 @@ void rc_clipcache_destroy(struct rc_clipcache *cache)
     free(cache);
 }
 
-/* The program: its version and the SHA-256 of its own executable, so a rebuilt
- * daemon never serves what an earlier build made. */
-static char program[128];
-static pthread_once_t program_once = PTHREAD_ONCE_INIT;
-
-static void read_program(void)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    bool ok = ctx && fd >= 0 && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    uint8_t chunk[65536];
-    ssize_t n;
-    while (ok && (n = read(fd, chunk, sizeof(chunk))) > 0) {
-        ok = EVP_DigestUpdate(ctx, chunk, (size_t)n);
-    }
-    ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len >= 16;
-    EVP_MD_CTX_free(ctx);
-    if (fd >= 0) {
-        close(fd);
-    }
-    int at = snprintf(program, sizeof(program), "rasterclip %s ", RC_VERSION);
-    for (unsigned i = 0; ok && i < 16; i++) {
-        at += snprintf(program + at, sizeof(program) - (size_t)at, "%02x", md[i]);
-    }
-}
-
-const char *rc_clipcache_program(void)
-{
-    pthread_once(&program_once, read_program);
-    return program;
-}
-
-void rc_clipcache_key(const struct rc_buf *canonical, const char *const *identities,
-                      size_t identity_count, char key[65])
-{
-    const char *version = rc_clipcache_program();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-              EVP_DigestUpdate(ctx, version, strlen(version) + 1) &&
-              EVP_DigestUpdate(ctx, canonical->data, canonical->len);
-    for (size_t i = 0; ok && i < identity_count; i++) {
-        ok = EVP_DigestUpdate(ctx, identities[i], strlen(identities[i]) + 1);
-    }
-    ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len);
-    EVP_MD_CTX_free(ctx);
-    for (unsigned i = 0; i < 32; i++) {
-        snprintf(key + 2 * i, 3, "%02x", ok && i < md_len ? md[i] : 0);
-    }
-    key[64] = '\0';
-}
-
 /* An open descriptor of the entry `e` (a reference the caller drops), or -1 when
  * its file is gone or is no longer what was stored: not a regular file (a
  * symbolic link is not followed), another size, or other bytes. Such an entry is
@@ -376,6 +386,7 @@ static int open_file(struct rc_clipcache *cache, const char *key, struct entry *
         out->size = e->size;
         out->frames = e->frames;
         snprintf(out->digest, sizeof(out->digest), "%s", e->digest);
+        read_bounds(cache, e, &out->bounds);
         futimens(fd, NULL); /* recently used, for the next start's order */
     } else {
         if (fd >= 0) {
@@ -433,7 +444,7 @@ static bool write_all(int fd, const uint8_t *data, size_t len)
 }
 
 bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t frames,
-                        const void *data, size_t len)
+                        const struct rc_bounds *bounds, const void *data, size_t len)
 {
     char temp[128];
     snprintf(temp, sizeof(temp), TEMP_PREFIX "%s-%ld-%llu", key, (long)getpid(),
@@ -446,6 +457,11 @@ bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t fr
     char digest[65];
     rc_clipcache_digest(data, len, digest);
     struct entry *e = ok ? entry_new(cache, key, frames, len, digest) : NULL;
+    if (e && bounds && bounds->known) {
+        char side_temp[160];
+        snprintf(side_temp, sizeof(side_temp), "%s.b", temp);
+        write_bounds(cache, side_temp, e->name, bounds); /* without it, the clip has none */
+    }
     ok = e && renameat(cache->dir, temp, cache->dir, e->name) == 0;
     if (!ok) {
         free(e);
@@ -549,6 +565,7 @@ bool rc_clipcache_answer_early(struct rc_clipcache *cache, const struct rc_confi
     job->clip_fd = fd;
     job->clip_size = file.size;
     job->frames = (size_t)file.frames;
+    rc_job_set_bounds(job, &file.bounds);
     job->state = RC_JOB_FINISHED;
     snprintf(job->etag, sizeof(job->etag), "\"%s\"", file.digest);
     struct rc_job_progress *p = job->progress;

@@ -2,7 +2,8 @@
  * clipcache: finished clips kept on disk and served again, like static files.
  *
  * An entry is one file, DIR/<key>.<frames>.<size>.<digest>, holding a finished
- * (seekable) clip of that many frames and bytes; <key> is the hex SHA-256 of the
+ * (seekable) clip of that many frames and bytes, and beside it <that name>.b, the
+ * clip's bounds when it has them (written first, removed with it); <key> is the hex SHA-256 of the
  * program version, the job's canonical text (rc_job_spec_canonical) and the
  * identities of its rasters, which finds it; <digest> is the SHA-256 of its bytes,
  * the clip's strong ETag. An entry is checked before it is served: opened without
@@ -30,6 +31,7 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/metrics.h"
+#include "base/place.h"
 
 struct rc_clipcache;
 
@@ -58,7 +60,8 @@ const char *rc_clipcache_program(void);
 
 struct rc_clip_file {
     uint64_t size, frames;
-    char digest[65]; /* SHA-256 of its bytes: the ETag */
+    char digest[65];         /* SHA-256 of its bytes: the ETag */
+    struct rc_bounds bounds; /* where it lies, as stored beside it (<name>.b) */
 };
 
 /* The SHA-256 (hex) of a clip's bytes, its ETag. */
@@ -75,7 +78,7 @@ int rc_clipcache_peek(struct rc_clipcache *cache, const char *key, struct rc_cli
 /* Writes a claimed key's clip atomically and releases the claim; false when it
  * could not be written (the claim is released all the same). */
 bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t frames,
-                        const void *data, size_t len);
+                        const struct rc_bounds *bounds, const void *data, size_t len);
 void rc_clipcache_abandon(struct rc_clipcache *cache, const char *key);
 
 /* Removes the entry whose ETag (content digest) is `etag` (false: none), or every

@@ -1,4 +1,5 @@
 #include <malloc.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -200,8 +201,8 @@ static enum rc_err deliver_file(struct run *run, struct rc_error *err)
     }
     if (run->claimed) {
         run->claimed = false;
-        rc_clipcache_store(run->w->pool->clips, run->key, run->plan.timeline.frames, file.data,
-                           file.len);
+        rc_clipcache_store(run->w->pool->clips, run->key, run->plan.timeline.frames, &job->bounds,
+                           file.data, file.len);
     }
     enum rc_err rc = RC_OK;
     if (run->plan.output.seekable) {
@@ -221,6 +222,23 @@ static enum rc_err deliver_file(struct run *run, struct rc_error *err)
 }
 
 /* Load, plan, overlay and GL setup: everything before the first byte. */
+/* Where the clip lies: the stored grid's bounds, for the answer's headers and
+ * the job's status (set before the job is ready). */
+static void note_bounds(struct rc_job *job, const struct rc_raster *r)
+{
+    if (!r->has_geotransform) {
+        return;
+    }
+    const double *g = r->geotransform;
+    double x0 = g[0], x1 = g[0] + r->source_width * g[1];
+    double y0 = g[3] + r->source_height * g[5], y1 = g[3];
+    struct rc_bounds b = {.known = true,
+                          .xy = {fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)},
+                          .has_lonlat = r->has_lonlat};
+    memcpy(b.lonlat, r->lonlat, sizeof(b.lonlat));
+    rc_job_set_bounds(job, &b);
+}
+
 static enum rc_err prepare(struct run *run, struct rc_error *err)
 {
     struct rc_workers *pool = run->w->pool;
@@ -233,6 +251,9 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     struct rc_raster_request req;
     rc_plan_raster_request(run->job, rc_render_max_texture_size(run->w->render), &req);
     enum rc_err rc = rc_raster_load(run->cfg, pool->cache, &req, &budget, &run->values, err);
+    if (rc == RC_OK) {
+        note_bounds(run->job, run->values);
+    }
     rc = rc ? rc
             : rc_plan_make(spec, run->cfg, run->values, rc_workers_gpu_convert(pool, run->cfg),
                            rc_gpu_info(pool->gpu)->hardware, &run->plan, err);

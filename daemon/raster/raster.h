@@ -77,6 +77,8 @@ struct rc_raster {
     enum rc_crs_kind crs;  /* what the geotransform's coordinates are */
     double crs_unit_m;     /* RC_CRS_PROJECTED: metres in one of its units */
     char crs_unit[16];     /* ... and the unit's symbol ("m", "ft", "US ft") */
+    bool has_lonlat;       /* the CRS is known and the grid's bounds carry into EPSG:4326 */
+    double lonlat[4];      /* ... as west, south, east, north in degrees */
     /* SHA-256 (hex) of what the values depend on: the source's version (a file's
      * path, size and mtime; an upload's digest; a URL and its validator), the bands,
      * nodata, grid and limits. Empty when the source cannot be revalidated. */

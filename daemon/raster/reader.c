@@ -327,6 +327,11 @@ static bool take_extras(struct rc_raster *r, const struct rc_wire_done *d, const
     r->crs_unit_m = isfinite(d->crs_unit_m) && d->crs_unit_m > 0 ? d->crs_unit_m : 1.0;
     memcpy(r->crs_unit, d->crs_unit, sizeof(r->crs_unit));
     r->crs_unit[sizeof(r->crs_unit) - 1] = '\0';
+    /* Degrees in range, west of east and south of north, or none. */
+    const double *b = d->lonlat;
+    r->has_lonlat = d->has_lonlat && b[0] >= -540 && b[2] <= 540 && b[0] < b[2] && b[1] >= -90 &&
+                    b[3] <= 90 && b[1] < b[3];
+    memcpy(r->lonlat, d->lonlat, sizeof(r->lonlat));
     if (d->has_times) {
         r->times = malloc(r->band_count * sizeof(double));
         if (!r->times) {

@@ -236,6 +236,8 @@ static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
     d.crs = (uint32_t)r->crs;
     d.crs_unit_m = r->crs_unit_m;
     memcpy(d.crs_unit, r->crs_unit, sizeof(d.crs_unit));
+    d.has_lonlat = r->has_lonlat;
+    memcpy(d.lonlat, r->lonlat, sizeof(d.lonlat));
     size_t labels = r->band_count * RC_RASTER_LABEL_MAX;
     size_t ranges = r->band_count * 2 * sizeof(double);
     size_t times = r->times ? r->band_count * sizeof(double) : 0;

@@ -88,6 +88,8 @@ struct rc_wire_done {
     uint32_t crs;
     double crs_unit_m;
     char crs_unit[16];
+    uint32_t has_lonlat;
+    double lonlat[4];
     /* then band_count labels of RC_RASTER_LABEL_MAX bytes, band_count [min, max],
      * band_count times when has_times, and class_count struct rc_raster_class */
 };

@@ -11,7 +11,8 @@ import numpy as np
 from osgeo import gdal
 
 from test_pictures import PictureBase, expected_top_down
-from harness import psnr
+from harness import Daemon, psnr
+from test_clipcache import CacheDaemonTest
 from test_formats import decode_rgba
 
 BBOX = [-84.35, 36.5, -84.15, 36.7]  # inside jacksboro_dem.tif, in EPSG:4326
@@ -141,3 +142,88 @@ class MapModeTest(PictureBase):
         job["camera"] = {"orbit": {"degrees": 90}}
         status, _, body = self.daemon.render(job)
         self.assertEqual((status, json.loads(body)["error"]["field"]), (422, "camera"))
+
+
+class BoundsTest(CacheDaemonTest):
+    """Where the clip lies, in X-Rasterclip-Bounds (its CRS) and
+    X-Rasterclip-Bounds-Lonlat (EPSG:4326), against GDAL's own numbers: as it
+    streams, from the clip cache (GET and HEAD), after a restart (the bounds kept
+    beside the cached file), and in GET /v1/jobs/{id}."""
+
+    QUERY = {"url": "jacksboro_dem.tif", "mode": "map", "dst_crs": "EPSG:3857",
+             "bbox": ",".join(str(v) for v in BBOX), "width": 320, "height": 400,
+             "frames": 2, "fps": 10}
+
+    def bounds(self, headers):
+        return ([float(v) for v in headers["x-rasterclip-bounds"].split(",")],
+                [float(v) for v in headers["x-rasterclip-bounds-lonlat"].split(",")])
+
+    def check(self, headers, xy, lonlat):
+        got_xy, got_lonlat = self.bounds(headers)
+        np.testing.assert_allclose(got_xy, xy, atol=1e-3)  # metres
+        np.testing.assert_allclose(got_lonlat, lonlat, atol=1e-7)  # degrees
+
+    def test_the_answer_says_where_the_clip_lies(self):
+        ds = gdal.Warp("", os.path.join(self.daemon.root, "jacksboro_dem.tif"), format="MEM",
+                       dstSRS="EPSG:3857", outputBounds=BBOX, outputBoundsSRS="EPSG:4326",
+                       width=320, height=400)
+        g = ds.GetGeoTransform()
+        xy = [g[0], g[3] + 400 * g[5], g[0] + 320 * g[1], g[3]]
+        status, headers, _ = self.get(self.QUERY)
+        self.assertEqual(status, 200)
+        self.assertNotIn("x-rasterclip-cache", headers)  # streamed
+        self.check(headers, xy, BBOX)
+        job = headers["x-request-id"]
+        status, _, body = self.daemon.request("GET", "/v1/jobs/" + job)
+        self.assertEqual(status, 200)
+        reported = json.loads(body)["bounds"]
+        np.testing.assert_allclose(reported["crs"], xy, atol=1e-3)
+        np.testing.assert_allclose(reported["lonlat"], BBOX, atol=1e-7)
+        # From the cache, GET and HEAD alike, and after a restart.
+        for method in ("GET", "HEAD"):
+            status, headers, _ = self.daemon.request(
+                method, "/v1/render?" + urllib.parse.urlencode(self.QUERY))
+            self.assertEqual((status, headers.get("x-rasterclip-cache")), (200, "hit"), method)
+            self.check(headers, xy, BBOX)
+        # The early answer took them from the file kept beside the clip: without it,
+        # a cached clip has none.
+        sides = []
+        for name in os.listdir(self.cache_dir):
+            if name.endswith(".b"):
+                with open(os.path.join(self.cache_dir, name)) as f:
+                    numbers = [float(v) for v in f.read().split()]
+                if abs(numbers[0] - xy[0]) < 1e-3:
+                    sides.append(name)
+        self.assertEqual(len(sides), 1, sides)  # this clip's, beside its file
+        self.assertTrue(os.path.exists(os.path.join(self.cache_dir, sides[0][:-2])))
+        kept = os.path.join(self.cache_dir, sides[0])
+        with open(kept) as f:
+            saved = f.read()
+        os.rename(kept, kept + ".away")
+        status, headers, _ = self.get(self.QUERY)
+        self.assertEqual((status, headers.get("x-rasterclip-cache")), (200, "hit"))
+        self.assertNotIn("x-rasterclip-bounds", headers)
+        os.rename(kept + ".away", kept)
+        # At start-up a bounds file whose clip is gone is removed; one whose clip is
+        # there stays.
+        orphan = os.path.join(self.cache_dir, "0" * 64 + ".2.100." + "1" * 64 + ".b")
+        with open(orphan, "w") as f:
+            f.write(saved)
+        self.daemon.stop()
+        type(self).daemon = Daemon("--workers", "2", "--clip-cache", self.cache_dir)
+        self.assertFalse(os.path.exists(orphan))
+        self.assertTrue(os.path.exists(kept))
+
+    def test_a_raster_in_its_own_crs(self):
+        ds = gdal.Open(os.path.join(self.daemon.root, "jacksboro_dem.tif"))
+        g, w, h = ds.GetGeoTransform(), ds.RasterXSize, ds.RasterYSize
+        own = [g[0], g[3] + h * g[5], g[0] + w * g[1], g[3]]  # EPSG:4326 already
+        status, headers, _ = self.get({"url": "jacksboro_dem.tif", "width": 64, "height": 36,
+                                       "frames": 1})
+        self.assertEqual(status, 200)
+        self.check(headers, own, own)
+        # A grid in no CRS has no bounds to give.
+        status, headers, _ = self.get({"url": "float32_nan_tiny.tif", "width": 64,
+                                       "height": 36, "frames": 1})
+        self.assertEqual(status, 200)
+        self.assertNotIn("x-rasterclip-bounds-lonlat", headers)
