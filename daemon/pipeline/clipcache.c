@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +20,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "pipeline/clipbounds.h"
 #include "pipeline/plan.h"
 #include "raster/raster.h"
 
@@ -63,9 +63,7 @@ static void entry_release(void *value)
                errno);
     }
     if (!atomic_load(&e->owner->closing)) {
-        char side[sizeof(e->name) + 2];
-        snprintf(side, sizeof(side), "%s.b", e->name);
-        unlinkat(e->owner->dir, side, 0);
+        rc_clipbounds_remove(e->owner->dir, e->name);
     }
     free(e);
 }
@@ -198,64 +196,6 @@ static int older_first(const void *a, const void *b)
 
 /* Reads the directory back: entries into the index, most recently used last;
  * temporary files of an earlier run removed. */
-/* An entry's bounds file (<name>.b) whose entry is there: left for it; one
- * whose entry is gone is removed. False for any other name. */
-static bool kept_sidecar(struct rc_clipcache *c, const char *name)
-{
-    size_t n = strlen(name);
-    if (n < 3 || strcmp(name + n - 2, ".b") != 0 || n - 2 >= 192) {
-        return false;
-    }
-    char base[192];
-    struct stat st;
-    snprintf(base, sizeof(base), "%.*s", (int)(n - 2), name);
-    if (fstatat(c->dir, base, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
-        unlinkat(c->dir, name, 0);
-    }
-    return true;
-}
-
-/* The bounds stored beside entry `e`; none when there are none or they do not parse. */
-static void read_bounds(struct rc_clipcache *c, const struct entry *e, struct rc_bounds *out)
-{
-    char side[sizeof(e->name) + 2], text[512] = "";
-    snprintf(side, sizeof(side), "%s.b", e->name);
-    memset(out, 0, sizeof(*out));
-    int fd = openat(c->dir, side, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
-    if (fd >= 0) {
-        close(fd);
-    }
-    text[n > 0 ? n : 0] = '\0';
-    int lonlat = 0;
-    double *x = out->xy, *l = out->lonlat;
-    out->known = sscanf(text, "%lf %lf %lf %lf %d %lf %lf %lf %lf", &x[0], &x[1], &x[2], &x[3],
-                        &lonlat, &l[0], &l[1], &l[2], &l[3]) == 9 &&
-                 isfinite(x[0] + x[1] + x[2] + x[3] + l[0] + l[1] + l[2] + l[3]);
-    out->has_lonlat = out->known && lonlat == 1;
-}
-
-/* Writes `b` as entry `name`'s bounds file, atomically; false when it could not. */
-static bool write_bounds(struct rc_clipcache *c, const char *temp, const char *name,
-                         const struct rc_bounds *b)
-{
-    char text[512], side[200];
-    int len = snprintf(text, sizeof(text), "%.17g %.17g %.17g %.17g %d %.17g %.17g %.17g %.17g\n",
-                       b->xy[0], b->xy[1], b->xy[2], b->xy[3], b->has_lonlat, b->lonlat[0],
-                       b->lonlat[1], b->lonlat[2], b->lonlat[3]);
-    snprintf(side, sizeof(side), "%s.b", name);
-    int fd = openat(c->dir, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    bool ok = fd >= 0 && write(fd, text, (size_t)len) == len;
-    if (fd >= 0) {
-        ok = close(fd) == 0 && ok;
-    }
-    ok = ok && renameat(c->dir, temp, c->dir, side) == 0;
-    if (!ok) {
-        unlinkat(c->dir, temp, 0);
-    }
-    return ok;
-}
-
 static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
 {
     int fd = dup(c->dir);
@@ -278,7 +218,7 @@ static enum rc_err read_back(struct rc_clipcache *c, struct rc_error *err)
         }
         struct found f;
         if (de->d_name[0] == '.' || fstatat(c->dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            kept_sidecar(c, de->d_name)) {
+            rc_clipbounds_keep(c->dir, de->d_name)) {
             continue;
         }
         if (!parse_name(de->d_name, &f) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != f.size) {
@@ -386,7 +326,7 @@ static int open_file(struct rc_clipcache *cache, const char *key, struct entry *
         out->size = e->size;
         out->frames = e->frames;
         snprintf(out->digest, sizeof(out->digest), "%s", e->digest);
-        read_bounds(cache, e, &out->bounds);
+        rc_clipbounds_read(cache->dir, e->name, &out->bounds);
         futimens(fd, NULL); /* recently used, for the next start's order */
     } else {
         if (fd >= 0) {
@@ -460,7 +400,7 @@ bool rc_clipcache_store(struct rc_clipcache *cache, const char *key, uint64_t fr
     if (e && bounds && bounds->known) {
         char side_temp[160];
         snprintf(side_temp, sizeof(side_temp), "%s.b", temp);
-        write_bounds(cache, side_temp, e->name, bounds); /* without it, the clip has none */
+        rc_clipbounds_write(cache->dir, side_temp, e->name, bounds); /* else it has none */
     }
     ok = e && renameat(cache->dir, temp, cache->dir, e->name) == 0;
     if (!ok) {
