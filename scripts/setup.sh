@@ -28,6 +28,8 @@ packages=(
     libegl-mesa0 libgl1-mesa-dri libgles2
     # fonts (labels)
     fonts-dejavu-core ca-certificates
+    # the map page's Leaflet (GET /map, /leaflet/), served from the system's copy
+    libjs-leaflet
 )
 test_packages=(
     # tests: decoders, WebM parsers, independent colour expectations

@@ -1,8 +1,11 @@
 #include "http/internal.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "assets.h"
 #include "base/colormap.h"
@@ -105,16 +108,76 @@ enum MHD_Result rc_http_handle_cache(struct rc_http *http, struct MHD_Connection
                              json_pack("{s:I}", "removed", (json_int_t)removed), NULL);
 }
 
+/* A whole file of at most `max` bytes as a NUL-terminated string (malloc'ed), or NULL. */
+static char *read_small_file(const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return NULL;
+    }
+    struct stat st;
+    char *text = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= max) {
+        text = malloc((size_t)st.st_size + 1);
+    }
+    size_t got = 0;
+    while (text && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+        if (n <= 0) {
+            free(text);
+            text = NULL;
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    if (text) {
+        text[got] = '\0';
+    }
+    return text;
+}
+
 enum MHD_Result rc_http_get_page(struct rc_http *http, struct MHD_Connection *conn, const char *url)
 {
-    /* "/", "/docs" or "/openapi.json" (the route table sends only those here). */
+    /* "/", "/docs", "/map" or "/openapi.json" (the route table sends only those here). */
     const char *text = strcmp(url, "/") == 0       ? rc_asset_demo_html
                        : strcmp(url, "/docs") == 0 ? rc_asset_docs_html
+                       : strcmp(url, "/map") == 0  ? rc_asset_map_html
                                                    : rc_asset_openapi_json;
     const char *type =
         text == rc_asset_openapi_json ? "application/json" : "text/html; charset=utf-8";
     char *copy = strdup(text);
     return copy ? rc_http_send_text(http, conn, MHD_HTTP_OK, copy, type, NULL) : MHD_NO;
+}
+
+/* Leaflet, from Debian's libjs-leaflet: the map page's two files, by name. */
+#define LEAFLET_DIR "/usr/share/javascript/leaflet/"
+#define LEAFLET_MAX_BYTES (1u << 20)
+
+enum MHD_Result rc_http_get_library(struct rc_http *http, struct MHD_Connection *conn,
+                                    const char *url)
+{
+    static const struct {
+        const char *name, *type;
+    } files[] = {{"leaflet.js", "text/javascript; charset=utf-8"},
+                 {"leaflet.css", "text/css; charset=utf-8"}};
+    const char *name = url + strlen("/leaflet/");
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (strcmp(name, files[i].name) != 0) {
+            continue;
+        }
+        char path[128];
+        snprintf(path, sizeof(path), LEAFLET_DIR "%s", files[i].name);
+        char *text = read_small_file(path, LEAFLET_MAX_BYTES);
+        if (!text) {
+            return rc_http_send_error_code(http, conn, RC_ERR_NOT_FOUND, "file",
+                                           "Leaflet is not installed on this server (Debian's "
+                                           "libjs-leaflet)");
+        }
+        return rc_http_send_text(http, conn, MHD_HTTP_OK, text, files[i].type, NULL);
+    }
+    return rc_http_send_error_code(http, conn, RC_ERR_NOT_FOUND, "file",
+                                   "only leaflet.js and leaflet.css are served here");
 }
 
 enum MHD_Result rc_http_get_health(struct rc_http *http, struct MHD_Connection *conn,

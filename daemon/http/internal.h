@@ -36,6 +36,8 @@ enum rc_route {
     RC_ROUTE_PAGE,
     RC_ROUTE_DOCS,
     RC_ROUTE_OPENAPI,
+    RC_ROUTE_MAP,
+    RC_ROUTE_LEAFLET,
     RC_ROUTE_COUNT
 };
 enum rc_method {
@@ -200,6 +202,9 @@ enum MHD_Result rc_http_handle_metrics(struct rc_http *http, struct MHD_Connecti
  * health ("/healthz", "/readyz"), "/v1/info" and "/v1/colormaps". */
 enum MHD_Result rc_http_get_page(struct rc_http *http, struct MHD_Connection *conn,
                                  const char *url);
+/* GET /leaflet/{file}: leaflet.js or leaflet.css from Debian's libjs-leaflet. */
+enum MHD_Result rc_http_get_library(struct rc_http *http, struct MHD_Connection *conn,
+                                    const char *url);
 enum MHD_Result rc_http_get_health(struct rc_http *http, struct MHD_Connection *conn,
                                    const char *url);
 enum MHD_Result rc_http_get_info(struct rc_http *http, struct MHD_Connection *conn,

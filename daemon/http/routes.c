@@ -36,6 +36,12 @@ static enum MHD_Result page(struct request *req, const char *url, const char *me
     return rc_http_get_page(req->http, req->conn, url);
 }
 
+static enum MHD_Result library(struct request *req, const char *url, const char *method)
+{
+    (void)method;
+    return rc_http_get_library(req->http, req->conn, url);
+}
+
 static enum MHD_Result health(struct request *req, const char *url, const char *method)
 {
     (void)method;
@@ -95,6 +101,9 @@ static const struct {
     [RC_ROUTE_DOCS] = {"/docs", "/docs", false, M(GET) | M(HEAD), false, "use GET", page},
     [RC_ROUTE_OPENAPI] = {"/openapi.json", "/openapi.json", false, M(GET) | M(HEAD), false,
                           "use GET", page},
+    [RC_ROUTE_MAP] = {"/map", "/map", false, M(GET) | M(HEAD), false, "use GET", page},
+    [RC_ROUTE_LEAFLET] = {"/leaflet/{file}", "/leaflet/", true, M(GET) | M(HEAD), false, "use GET",
+                          library},
 };
 
 static const char *const methods[RC_METHOD_COUNT] = {"GET",    "HEAD",    "POST",

@@ -2,6 +2,7 @@
 page: it knows the clip's length from the start (Duration in Info, not a live
 stream), its size, and plays to the end."""
 import json
+import math
 import os
 import re
 import shutil
@@ -260,3 +261,70 @@ class SeekTest(DaemonTest):
                                      "asked for frame %d, the page showed %d (errors %s)"
                                      % (wanted, shown, [round(e) for e in errors]))
                 self.assertGreater(errors[0], 4 * errors[shown])  # not the first frame
+
+
+class MapPageTest(DaemonTest):
+    """The map page (/map, Leaflet from the server) lays a mode=map clip on its
+    bounds: headless Chromium shows the clip's north-east corner where Leaflet puts
+    the bounds' north-east corner, within a pixel, and the page's colour where the
+    box runs off the raster (no data, transparent)."""
+
+    SIZE = (640, 400)
+    # The box runs west of the raster (-84.41): its western part has no data.
+    QUERY = ("url=jacksboro_dem.tif&mode=map&dst_crs=EPSG:3857&bbox=-84.6,36.5,-84.2,36.7"
+             "&width=320&height=200&frames=4&fps=10&colormap_name=viridis&page=ff00ff")
+
+    def browse(self, extra):
+        with tempfile.TemporaryDirectory() as profile:
+            args = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--user-data-dir=" + profile,
+                    "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=20000",
+                    "--hide-scrollbars", "--window-size=%d,%d" % self.SIZE]
+            return subprocess.run(args + extra + [self.daemon.url + "/map?" + self.QUERY],
+                                  capture_output=True, text=True, timeout=120).stdout
+
+    def test_the_clip_lies_on_its_bounds(self):
+        if not CHROMIUM:
+            raise AssertionError("chromium is missing: scripts/setup.sh installs it")
+        import numpy as np
+        for name in ("leaflet.js", "leaflet.css"):
+            status, _, _ = self.daemon.request("GET", "/leaflet/" + name)
+            self.assertEqual(status, 200, name)
+        self.assertEqual(self.daemon.request("GET", "/leaflet/../../etc/passwd")[0], 404)
+        dom = self.browse(["--dump-dom"])
+        found = re.search(r'<span id="status"([^>]*)>', dom)
+        self.assertIsNotNone(found, dom[-3000:])
+        state = dict(re.findall(r'data-(\w+)="([^"]*)"', found.group(1)))
+        self.assertEqual(state.get("state"), "playing", state)
+        # Where the bounds must land, by Web Mercator's own formulas: fitted 24 px
+        # inside the window (the page's padding), centred.
+        west, south, east, north = -84.6, 36.5, -84.2, 36.7
+        merc = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+        aspect = math.radians(east - west) / (merc(north) - merc(south))
+        room_w, room_h = self.SIZE[0] - 48, self.SIZE[1] - 48
+        w, h = (room_w, room_w / aspect) if aspect > room_w / room_h else (room_h * aspect, room_h)
+        ne = (self.SIZE[0] / 2 + w / 2, self.SIZE[1] / 2 - h / 2)
+        sw = (self.SIZE[0] / 2 - w / 2, self.SIZE[1] / 2 + h / 2)
+        with tempfile.TemporaryDirectory() as tmp:
+            shot = os.path.join(tmp, "map.png")
+            self.browse(["--screenshot=" + shot])
+            raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
+                                  "-pix_fmt", "rgb24", "-"], check=True,
+                                 capture_output=True).stdout
+        frame = np.frombuffer(raw, np.uint8).reshape(self.SIZE[1], self.SIZE[0], 3).astype(int)
+        magenta = np.array([255, 0, 255])
+        clip = np.abs(frame - magenta).max(axis=2) > 60  # the clip's colours, not the page's
+        # The north-east corner: the clip's last column and first row near it.
+        mid_y, mid_x = int((ne[1] + sw[1]) / 2), int((ne[0] + sw[0]) / 2)
+        right = np.nonzero(clip[mid_y, mid_x:])[0].max() + mid_x
+        top = np.nonzero(clip[:mid_y, int(ne[0]) - 10])[0].min()
+        print("\nmap page: clip's corner at (%d, %d), the bounds' (%.1f, %.1f)"
+              % (right + 1, top, ne[0], ne[1]))
+        self.assertLessEqual(abs(right + 1 - ne[0]), 1.0)
+        self.assertLessEqual(abs(top - ne[1]), 1.0)
+        # West of the raster's edge (46.6 % across the box): the page shows through.
+        x = int(sw[0] + 0.2 * (ne[0] - sw[0]))
+        self.assertLess(np.abs(frame[mid_y, x] - magenta).max(), 40, frame[mid_y, x])
+        x = int(sw[0] + 0.8 * (ne[0] - sw[0]))
+        self.assertGreater(np.abs(frame[mid_y, x] - magenta).max(), 100, frame[mid_y, x])

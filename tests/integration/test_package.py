@@ -45,7 +45,8 @@ class PackageTest(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(self.root, path)), path)
         fields = subprocess.run(["dpkg-deb", "-f", self.deb, "Depends"], capture_output=True,
                                 text=True, check=True).stdout
-        for dep in ("python3", "libgdal", "libvpx", "libmicrohttpd", "libseccomp", "libegl"):
+        for dep in ("python3", "libgdal", "libvpx", "libmicrohttpd", "libseccomp", "libegl",
+                    "libjs-leaflet"):
             self.assertIn(dep, fields)
         with open(os.path.join(self.root, "usr/lib/systemd/system/rasterclipd.service")) as f:
             self.assertRegex(f.read(), r"(?m)^ExecStart=/usr/bin/rasterclipd$")
