@@ -117,7 +117,8 @@ class CorsAndTokenTest(unittest.TestCase):
         self.assertEqual(headers.get("access-control-allow-origin"), "https://other.example")
         self.assertEqual(headers.get("access-control-expose-headers"),
                          "X-Request-Id, X-Frame-Count, X-Rasterclip-Ignored, "
-                         "X-Rasterclip-Cache, ETag, Content-Range")
+                         "X-Rasterclip-Cache, X-Rasterclip-Bounds, X-Rasterclip-Bounds-Lonlat, "
+                         "ETag, Content-Range")
         status, headers, _ = self.post({"Authorization": "Bearer secret-one",
                                         "Origin": "https://evil.example"})
         self.assertEqual(status, 200)
