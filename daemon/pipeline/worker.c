@@ -1,5 +1,4 @@
 #include <malloc.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -229,12 +228,8 @@ static void note_bounds(struct rc_job *job, const struct rc_raster *r)
     if (!r->has_geotransform) {
         return;
     }
-    const double *g = r->geotransform;
-    double x0 = g[0], x1 = g[0] + r->source_width * g[1];
-    double y0 = g[3] + r->source_height * g[5], y1 = g[3];
-    struct rc_bounds b = {.known = true,
-                          .xy = {fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)},
-                          .has_lonlat = r->has_lonlat};
+    struct rc_bounds b = {.known = true, .has_lonlat = r->has_lonlat};
+    rc_raster_extent(r, b.xy);
     memcpy(b.lonlat, r->lonlat, sizeof(b.lonlat));
     rc_job_set_bounds(job, &b);
 }

@@ -84,9 +84,8 @@ void rc_orient_geotransform(double gt[6], unsigned w, unsigned h, struct rc_orie
 /* The stored grid's bounds in EPSG:4326, longitude first, into r->lonlat. */
 static void lonlat_bounds(OGRSpatialReferenceH srs, struct rc_raster *r)
 {
-    const double *g = r->geotransform;
-    double x0 = g[0], x1 = g[0] + r->source_width * g[1];
-    double y0 = g[3] + r->source_height * g[5], y1 = g[3];
+    double e[4];
+    rc_raster_extent(r, e);
     OGRSpatialReferenceH own = OSRClone(srs), wgs84 = OSRNewSpatialReference(NULL);
     OGRCoordinateTransformationH ct = NULL;
     if (own && wgs84 && OSRImportFromEPSG(wgs84, 4326) == OGRERR_NONE) {
@@ -95,8 +94,8 @@ static void lonlat_bounds(OGRSpatialReferenceH srs, struct rc_raster *r)
         ct = OCTNewCoordinateTransformation(own, wgs84);
     }
     double *b = r->lonlat;
-    r->has_lonlat = ct && OCTTransformBounds(ct, fmin(x0, x1), fmin(y0, y1), fmax(x0, x1),
-                                             fmax(y0, y1), &b[0], &b[1], &b[2], &b[3], 21);
+    r->has_lonlat =
+        ct && OCTTransformBounds(ct, e[0], e[1], e[2], e[3], &b[0], &b[1], &b[2], &b[3], 21);
     OCTDestroyCoordinateTransformation(ct);
     OSRDestroySpatialReference(own);
     OSRDestroySpatialReference(wgs84);

@@ -85,6 +85,19 @@ struct rc_raster {
     char identity[65];
 };
 
+/* The stored grid's bounds from its (north-up) geotransform: west, south, east,
+ * north in its CRS. */
+static inline void rc_raster_extent(const struct rc_raster *r, double out[4])
+{
+    const double *g = r->geotransform;
+    double x0 = g[0], x1 = g[0] + r->source_width * g[1];
+    double y0 = g[3] + r->source_height * g[5], y1 = g[3];
+    out[0] = x0 < x1 ? x0 : x1;
+    out[1] = y0 < y1 ? y0 : y1;
+    out[2] = x0 < x1 ? x1 : x0;
+    out[3] = y0 < y1 ? y1 : y0;
+}
+
 /* The raster's values as the renderer reads them (borrowed from `r`). */
 static inline struct rc_bands rc_raster_bands(const struct rc_raster *r)
 {

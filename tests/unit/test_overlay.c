@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/camera.h"
 #include "base/colormap.h"
 #include "check.h"
 #include "overlay/overlay.h"
@@ -211,61 +212,15 @@ static void test_axes_placement(void)
     struct rc_rect scene = {0, 0, 640, 360};
     for (int el = 10; el <= 90; el += 20) {
         for (int az = 0; az < 360; az += 15) {
-            /* A look-at camera 2.4 away, fov 30, as column-major view-projection. */
-            double a = az * M_PI / 180, e = el * M_PI / 180, d = 2.4;
-            double eye[3] = {d * cos(e) * sin(a), -d * cos(e) * cos(a), d * sin(e)};
-            double f[3] = {-eye[0] / d, -eye[1] / d, -eye[2] / d};
-            double up[3] = {0, 0, 1};
-            if (el == 90) {
-                up[0] = 0, up[1] = 1, up[2] = 0;
-            }
-            double sx = f[1] * up[2] - f[2] * up[1], sy = f[2] * up[0] - f[0] * up[2],
-                   sz = f[0] * up[1] - f[1] * up[0], sl = sqrt(sx * sx + sy * sy + sz * sz);
-            sx /= sl, sy /= sl, sz /= sl;
-            double ux = sy * f[2] - sz * f[1], uy = sz * f[0] - sx * f[2],
-                   uz = sx * f[1] - sy * f[0];
-            double t = 1 / tan(15 * M_PI / 180), asp = 640.0 / 360.0, n = 0.1, fr = 10;
-            double v[16] = {sx,
-                            ux,
-                            -f[0],
-                            0,
-                            sy,
-                            uy,
-                            -f[1],
-                            0,
-                            sz,
-                            uz,
-                            -f[2],
-                            0,
-                            -(sx * eye[0] + sy * eye[1] + sz * eye[2]),
-                            -(ux * eye[0] + uy * eye[1] + uz * eye[2]),
-                            f[0] * eye[0] + f[1] * eye[1] + f[2] * eye[2],
-                            1};
-            double p[16] = {t / asp,
-                            0,
-                            0,
-                            0,
-                            0,
-                            t,
-                            0,
-                            0,
-                            0,
-                            0,
-                            (fr + n) / (n - fr),
-                            -1,
-                            0,
-                            0,
-                            2 * fr * n / (n - fr),
-                            0};
+            /* The renderer's camera, its clip-space y flipped as render.c flips it. */
+            struct rc_camera_pose pose = {
+                .azimuth_deg = az, .elevation_deg = el, .distance = 2.4, .fov_deg = 30};
+            double eye[3];
             float m[16];
-            for (int c = 0; c < 4; c++) {
-                for (int r = 0; r < 4; r++) {
-                    double sum = 0;
-                    for (int k = 0; k < 4; k++) {
-                        sum += p[k * 4 + r] * v[c * 4 + k];
-                    }
-                    m[c * 4 + r] = (float)sum;
-                }
+            rc_camera_eye(&pose, eye);
+            rc_camera_matrix(&pose, 640.0 / 360.0, m);
+            for (int col = 0; col < 4; col++) {
+                m[col * 4 + 1] = -m[col * 4 + 1];
             }
             struct rc_rect at[RC_AXES_MAX_LABELS];
             size_t shown = rc_axes_place(&o->axes, m, eye, scene, at);
