@@ -284,6 +284,16 @@ class MapPageTest(DaemonTest):
             return subprocess.run(args + extra + [self.daemon.url + "/map?" + self.QUERY],
                                   capture_output=True, text=True, timeout=120).stdout
 
+    def screenshot(self):
+        import numpy as np
+        with tempfile.TemporaryDirectory() as tmp:
+            shot = os.path.join(tmp, "map.png")
+            self.browse(["--screenshot=" + shot])
+            raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
+                                  "-pix_fmt", "rgb24", "-"], check=True,
+                                 capture_output=True).stdout
+        return np.frombuffer(raw, np.uint8).reshape(self.SIZE[1], self.SIZE[0], 3).astype(int)
+
     def test_the_clip_lies_on_its_bounds(self):
         if not CHROMIUM:
             raise AssertionError("chromium is missing: scripts/setup.sh installs it")
@@ -306,14 +316,15 @@ class MapPageTest(DaemonTest):
         w, h = (room_w, room_w / aspect) if aspect > room_w / room_h else (room_h * aspect, room_h)
         ne = (self.SIZE[0] / 2 + w / 2, self.SIZE[1] / 2 - h / 2)
         sw = (self.SIZE[0] / 2 - w / 2, self.SIZE[1] / 2 + h / 2)
-        with tempfile.TemporaryDirectory() as tmp:
-            shot = os.path.join(tmp, "map.png")
-            self.browse(["--screenshot=" + shot])
-            raw = subprocess.run(["ffmpeg", "-v", "error", "-i", shot, "-f", "rawvideo",
-                                  "-pix_fmt", "rgb24", "-"], check=True,
-                                 capture_output=True).stdout
-        frame = np.frombuffer(raw, np.uint8).reshape(self.SIZE[1], self.SIZE[0], 3).astype(int)
         magenta = np.array([255, 0, 255])
+        frame = self.screenshot()
+        for _ in range(2):
+            if (np.abs(frame - magenta).max(axis=2) > 60)[self.SIZE[1] // 2].any():
+                break
+            # Headless Chromium's virtual time now and then ends a slow (sanitizer)
+            # run before the clip is painted: the page is loaded once more.
+            print("\nbrowser: no clip painted yet; loading the map page again")
+            frame = self.screenshot()
         clip = np.abs(frame - magenta).max(axis=2) > 60  # the clip's colours, not the page's
         # The north-east corner: the clip's last column and first row near it.
         mid_y, mid_x = int((ne[1] + sw[1]) / 2), int((ne[0] + sw[0]) / 2)
