@@ -21,6 +21,8 @@ uniform highp sampler2DArray u_heights;
 
 out vec2 v_uv;
 out vec3 v_world;
+// The vector layers' pass (drape.frag) draws the same surface again: the same depths.
+invariant gl_Position;
 
 // Normalised value at uv, blended between the two bands; negative = no data.
 float value_at(vec2 uv)

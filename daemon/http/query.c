@@ -25,7 +25,9 @@ enum kind {
     K_DISTANCE, /* "fit" or a number */
     K_SEL,      /* repeatable dim=value: a datacube dimension held at a coordinate value */
     K_ISEL,     /* repeatable dim=index: ... at an index */
-    K_BBOX      /* west,south,east,north */
+    K_BBOX,     /* west,south,east,north */
+    K_VECTOR,   /* repeatable: a vector layer's source, drawn as the job's defaults say */
+    K_JSON      /* the field's JSON, as a POST job gives it */
 };
 
 struct param {
@@ -97,6 +99,9 @@ static const struct param params[] = {
     {"dst_crs", "output.crs", K_STRING},
     {"bbox", "output.bbox", K_BBOX},
     {"coord_crs", "output.bbox_crs", K_STRING},
+    {"vector", "style.vectors", K_VECTOR},
+    {"vectors", "style.vectors", K_JSON},
+    {"graticule", "style.graticule.step", K_NUMBER},
 };
 
 enum { PARAM_COUNT = sizeof(params) / sizeof(params[0]) };
@@ -371,6 +376,13 @@ static json_t *convert(const struct param *p, const char *v, json_t *previous)
     case K_SEL:
     case K_ISEL:
         return convert_select(p->kind == K_ISEL, v, previous);
+    case K_VECTOR: {
+        json_t *list = json_is_array(previous) ? json_incref(previous) : json_array();
+        json_array_append_new(list, json_pack("{s:s}", "source", v));
+        return list;
+    }
+    case K_JSON:
+        return json_loads(v, JSON_REJECT_DUPLICATES, NULL);
     case K_COLORMAP: {
         json_t *parsed = json_loads(v, JSON_REJECT_DUPLICATES, NULL);
         if (json_is_object(parsed)) {
@@ -440,8 +452,8 @@ enum rc_err rc_query_to_job(const struct rc_query_param *qp, size_t count, json_
             }
             continue;
         }
-        bool repeatable =
-            p->kind == K_BANDS || p->kind == K_RESCALE || p->kind == K_SEL || p->kind == K_ISEL;
+        bool repeatable = p->kind == K_BANDS || p->kind == K_RESCALE || p->kind == K_SEL ||
+                          p->kind == K_ISEL || p->kind == K_VECTOR;
         if (!repeatable && seen_before(qp, k)) {
             rc = rc_error_set(err, RC_ERR_INVALID, key, "given more than once");
             break;

@@ -36,6 +36,14 @@ static void put_rgba(struct text *t, const char *name, const uint8_t c[4])
     put(t, "%s=%02x%02x%02x%02x\n", name, c[0], c[1], c[2], c[3]);
 }
 
+static void put_vector(struct text *t, const struct rc_job_vector *v)
+{
+    put_text(t, "vector", v->source);
+    put_rgba(t, "vector_color", v->color);
+    put(t, "vector_width=%.17g opacity=%.17g filled=%d\n", v->width, v->opacity, v->filled);
+    put_rgba(t, "vector_fill", v->fill);
+}
+
 static void put_pose(struct text *t, const char *name, const struct rc_camera_pose *p)
 {
     put(t, "%s=%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", name, p->azimuth_deg,
@@ -101,6 +109,13 @@ enum rc_err rc_job_spec_canonical(const struct rc_job_spec *s, struct rc_buf *ou
     put(&t, "outline_colored=%d\n", s->outline_colored);
     put_rgba(&t, "outline_rgb", s->outline_rgb);
     put_text(&t, "title", s->title);
+    for (size_t i = 0; i < s->vector_count; i++) {
+        put_vector(&t, &s->vectors[i]);
+    }
+    put(&t, "graticule=%.17g\n", s->graticule_step);
+    if (s->graticule_step > 0) {
+        put_vector(&t, &s->graticule);
+    }
     const struct rc_camera_path *c = &s->camera;
     put(&t, "camera=%d,%.17g,%d\n", (int)c->kind, c->orbit_degrees, c->smooth);
     put_pose(&t, "camera_base", &c->base);

@@ -81,6 +81,9 @@ enum rc_err rc_spec_parse_output(struct rc_job_spec *spec, const struct rc_confi
 /* raster.variable, .select, .datetime and .step (job/slice.c). */
 enum rc_err rc_spec_parse_slice(struct rc_job_spec *spec, const json_t *raster,
                                 struct rc_error *err);
+/* style.vectors and style.graticule (job/vectors.c). */
+enum rc_err rc_spec_parse_vectors(struct rc_job_spec *spec, const json_t *style,
+                                  struct rc_error *err);
 /* The job's "style" object (job/style.c). */
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style,
                                 struct rc_error *err);

@@ -68,6 +68,19 @@ enum rc_job_dither {
 const char *rc_format_content_type(enum rc_format format);
 const char *rc_format_name(enum rc_format format);
 
+/* style.vectors: at most this many layers. */
+#define RC_JOB_MAX_VECTORS 8
+
+/* One vector layer (style.vectors[i]) drawn over the raster. */
+struct rc_job_vector {
+    char source[2048]; /* a path under the data root, or a URL under the URL policy */
+    uint8_t color[4];  /* lines and polygon edges */
+    double width;      /* line width in output pixels where the raster fills the scene */
+    bool filled;
+    uint8_t fill[4]; /* polygons' inside, when filled */
+    double opacity;  /* of the whole layer */
+};
+
 struct rc_job_spec {
     /* raster */
     char url[4096];
@@ -123,6 +136,10 @@ struct rc_job_spec {
     bool outline_colored; /* outline_rgb given; else the ink that suits the background */
     uint8_t outline_rgb[4];
     char title[256]; /* UTF-8; empty: none */
+    struct rc_job_vector vectors[RC_JOB_MAX_VECTORS];
+    size_t vector_count;
+    double graticule_step;          /* style.graticule.step in degrees; 0: no graticule */
+    struct rc_job_vector graticule; /* its colour, width and opacity (no source) */
     /* camera */
     struct rc_camera_path camera;
     /* timeline */

@@ -284,11 +284,10 @@ static enum rc_err parse_lighting(struct rc_job_spec *spec, const json_t *lighti
 enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, struct rc_error *err)
 {
     static const char *const keys[] = {
-        "mode",          "colormap",     "reverse",    "nan_color",
-        "background",    "exaggeration", "lighting",   "colorbar",
-        "title",         "detail",       "title_size", "outline",
-        "band_labels",   "axes",         "aspect",     "band_label_format",
-        "interpolation", "text_color",   NULL};
+        "mode",        "colormap",      "reverse", "nan_color", "background",        "exaggeration",
+        "lighting",    "colorbar",      "title",   "detail",    "title_size",        "outline",
+        "band_labels", "axes",          "aspect",  "vectors",   "band_label_format", "graticule",
+        "text_color",  "interpolation", NULL};
     enum rc_err rc = rc_colormap_from_name(&spec->colormap, "viridis", "style.colormap", err);
     if (rc != RC_OK || !style) {
         return rc;
@@ -302,6 +301,7 @@ enum rc_err rc_spec_parse_style(struct rc_job_spec *spec, const json_t *style, s
         return rc;
     }
     rc = parse_band_labels(spec, json_object_get(style, "band_labels"), err);
+    rc = rc ? rc : rc_spec_parse_vectors(spec, style, err);
     if (rc != RC_OK) {
         return rc;
     }

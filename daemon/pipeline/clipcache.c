@@ -487,8 +487,8 @@ bool rc_clipcache_answer_early(struct rc_clipcache *cache, const struct rc_confi
                                struct rc_job *job, unsigned max_texture)
 {
     struct rc_raster_request req;
-    if (rc_plan_height_request(job, &req)) {
-        return false; /* separate heights: their grid is the values' (known once decoded) */
+    if (rc_plan_height_request(job, &req) || job->spec.vector_count) {
+        return false; /* separate heights or vector files: keyed once the values are read */
     }
     rc_plan_raster_request(job, max_texture, &req);
     char id[65], key[65];

@@ -486,6 +486,19 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
     if (lines) {
         add_colour(&c, rs->outline_rgb, 64);
     }
+    /* A layer's ink, and its inside over a spread of the colormap's colours. */
+    for (size_t i = 0; i < rs->vector_count; i++) {
+        add_colour(&c, rs->vectors[i].color, 64);
+        for (unsigned k = 0; rs->vectors[i].filled && k < 16; k++) {
+            const uint8_t *under = map->rgba[k * map->entries / 16];
+            double a = rs->vectors[i].fill[3] / 255.0 * rs->vectors[i].opacity;
+            uint8_t shown[3];
+            for (int ch = 0; ch < 3; ch++) {
+                shown[ch] = (uint8_t)(rs->vectors[i].fill[ch] * a + under[ch] * (1 - a) + 0.5);
+            }
+            add_colour(&c, shown, 8);
+        }
+    }
     if (overlay && overlay->axes.count) {
         const struct rc_canvas *atlas = &overlay->axes.atlas;
         add_canvas(&c, atlas, (struct rc_rect){0, 0, atlas->width, atlas->height}, bg, transparent);
@@ -507,6 +520,9 @@ void rc_plan_palette(struct rc_plan *plan, const struct rc_overlay *overlay)
     }
     if (lines) {
         rc_palette_pin(palette, rs->outline_rgb, max);
+    }
+    for (size_t i = 0; i < rs->vector_count; i++) {
+        rc_palette_pin(palette, rs->vectors[i].color, max);
     }
     free(c.rgb);
     free(c.weight);

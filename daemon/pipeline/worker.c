@@ -15,6 +15,7 @@
 #include "pipeline/clipcache.h"
 #include "pipeline/plan.h"
 #include "pipeline/session.h"
+#include "pipeline/vectors.h"
 #include "pipeline/workers_internal.h"
 #include "raster/raster.h"
 
@@ -30,6 +31,7 @@ struct run {
     struct rc_plan plan;
     struct rc_raster *values, *heights;
     struct rc_overlay *overlay;
+    struct rc_job_layers layers; /* style.vectors and style.graticule on the values' grid */
     struct rc_session *session;
     bool began;     /* the renderer holds the job's GL objects */
     bool streaming; /* the client has its 200 and the header */
@@ -147,11 +149,18 @@ static enum rc_err draw_frames(struct run *run, double deadline_ms, struct rc_er
 static enum rc_err look_up_clip(struct run *run, struct rc_error *err)
 {
     struct rc_job *job = run->job;
-    const char *ids[2] = {run->values->identity, run->heights ? run->heights->identity : ""};
-    if (!ids[0][0] || (run->heights && !ids[1][0])) {
+    const char *ids[2 + RC_JOB_MAX_VECTORS] = {run->values->identity,
+                                               run->heights ? run->heights->identity : ""};
+    char layer_ids[RC_JOB_MAX_VECTORS][65];
+    if (!ids[0][0] || (run->heights && !ids[1][0]) ||
+        !rc_job_layers_identities(run->cfg, &job->spec, layer_ids)) {
         return RC_OK; /* a source that cannot be revalidated: no key, nothing cached */
     }
-    if (!rc_clipcache_job_key(job, ids, run->heights ? 2 : 1, run->key)) {
+    size_t count = run->heights ? 2 : 1;
+    for (size_t i = 0; i < job->spec.vector_count; i++) {
+        ids[count++] = layer_ids[i];
+    }
+    if (!rc_clipcache_job_key(job, ids, count, run->key)) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     struct rc_clipcache *clips = run->w->pool->clips;
@@ -262,6 +271,11 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         atomic_store(&run->job->progress->frames_total, run->plan.timeline.frames);
         rc = look_up_clip(run, err);
     }
+    if (rc == RC_OK && !run->hit) {
+        rc = rc_job_layers_load(run->cfg, spec, run->values, &budget, &run->layers, err);
+        run->plan.render.vectors = run->layers.drawn;
+        run->plan.render.vector_count = run->layers.count;
+    }
     run->load_ms = rc_clock_ms() - start;
     if (run->hit) {
         rc_plan_release(&run->plan);
@@ -290,6 +304,9 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     run->heights = NULL;
     rc_overlay_destroy(run->overlay);
     run->overlay = NULL;
+    rc_job_layers_release(&run->layers);
+    run->plan.render.vectors = NULL;
+    run->plan.render.vector_count = 0;
     rc_raster_unref(run->values);
     run->values = NULL;
     run->plan.render.values = run->plan.render.heights = NULL;

@@ -1,11 +1,13 @@
 #include "raster/orient.h"
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal_utils.h>
 #include <math.h>
 #include <ogr_srs_api.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "raster/raster.h"
@@ -107,11 +109,17 @@ void rc_orient_crs(GDALDatasetH ds, struct rc_raster *r)
     r->crs_unit_m = 1.0;
     r->crs_unit[0] = '\0';
     r->has_lonlat = false;
+    r->crs_wkt[0] = '\0';
     OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
     if (!srs) {
         return;
     }
     lonlat_bounds(srs, r);
+    char *wkt = NULL;
+    if (OSRExportToWkt(srs, &wkt) == OGRERR_NONE && wkt && strlen(wkt) < sizeof(r->crs_wkt)) {
+        memcpy(r->crs_wkt, wkt, strlen(wkt) + 1);
+    }
+    CPLFree(wkt);
     if (OSRIsGeographic(srs)) {
         r->crs = RC_CRS_GEOGRAPHIC;
         snprintf(r->crs_unit, sizeof(r->crs_unit), "deg");

@@ -21,7 +21,7 @@
 #include "raster/reader.h"
 #include "raster/root.h"
 
-static bool is_remote(const char *url)
+bool rc_raster_is_remote(const char *url)
 {
     return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0 ||
            rc_objstore_is_url(url);
@@ -179,7 +179,7 @@ static enum rc_err open_source(const struct rc_config *cfg, const struct request
         rc_memory_digest(q->data, q->data_len, path); /* the cache key's identity */
         return RC_OK;
     }
-    if (is_remote(q->url)) {
+    if (rc_raster_is_remote(q->url)) {
         struct rc_fetch_config fc;
         rc_raster_fetch_config(cfg, &fc);
         /* One budget per job: what earlier reads of the job took is spent. */
@@ -309,7 +309,7 @@ static struct request values_request(const struct rc_raster_request *req, struct
 bool rc_raster_identity(const struct rc_config *cfg, const struct rc_raster_request *req,
                         char out[65])
 {
-    if (!req->data && is_remote(req->url)) {
+    if (!req->data && rc_raster_is_remote(req->url)) {
         return false; /* a URL's version is learnt from the server */
     }
     struct request q = values_request(req, NULL, NULL);

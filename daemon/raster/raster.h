@@ -36,6 +36,9 @@ enum rc_crs_kind {
     RC_CRS_GEOGRAPHIC, /* longitude and latitude in degrees */
 };
 
+/* The longest CRS a raster carries, as WKT with its terminating NUL. */
+#define RC_RASTER_CRS_MAX 8192
+
 /* Immutable once loaded and shared by reference count (the cache holds one). */
 /* The longest band label kept, with its terminating NUL. */
 #define RC_RASTER_LABEL_MAX 48
@@ -77,8 +80,9 @@ struct rc_raster {
     enum rc_crs_kind crs;  /* what the geotransform's coordinates are */
     double crs_unit_m;     /* RC_CRS_PROJECTED: metres in one of its units */
     char crs_unit[16];     /* ... and the unit's symbol ("m", "ft", "US ft") */
-    bool has_lonlat;       /* the CRS is known and the grid's bounds carry into EPSG:4326 */
-    double lonlat[4];      /* ... as west, south, east, north in degrees */
+    char crs_wkt[RC_RASTER_CRS_MAX]; /* the grid's CRS as WKT; "": none (or too long) */
+    bool has_lonlat;  /* the CRS is known and the grid's bounds carry into EPSG:4326 */
+    double lonlat[4]; /* ... as west, south, east, north in degrees */
     /* SHA-256 (hex) of what the values depend on: the source's version (a file's
      * path, size and mtime; an upload's digest; a URL and its validator), the bands,
      * nodata, grid and limits. Empty when the source cannot be revalidated. */
@@ -121,6 +125,10 @@ void rc_raster_global_init(const struct rc_config *cfg);
 /* GDAL's release name, and the bytes its block cache may hold. */
 const char *rc_raster_library_version(void);
 uint64_t rc_raster_block_cache_bytes(void);
+
+/* Whether `url` is read over the network (http(s), an object store) rather than
+ * from the data root. */
+bool rc_raster_is_remote(const char *url);
 
 struct rc_fetch_config;
 /* The remote-fetch settings the config asks for. */

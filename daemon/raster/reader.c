@@ -167,6 +167,7 @@ struct check {
     struct rc_sandbox_report *report;
     struct rc_sandbox_probe *probe;
     struct rusage usage;
+    struct rc_vectors **vectors; /* a vector read's result (rc_reader_vectors) */
 };
 
 struct rc_readers {
@@ -256,6 +257,10 @@ static void fill_request(const struct rc_config *cfg, const struct rc_reader_cal
     if (q->slice) {
         w->slice = *q->slice;
     }
+    w->vectors = call->vectors != NULL;
+    if (call->vectors) {
+        w->grid = *call->vectors;
+    }
     w->has_place = rc_place_warps(q->place);
     if (w->has_place) {
         w->place = *q->place;
@@ -332,6 +337,8 @@ static bool take_extras(struct rc_raster *r, const struct rc_wire_done *d, const
     r->has_lonlat = d->has_lonlat && b[0] >= -540 && b[2] <= 540 && b[0] < b[2] && b[1] >= -90 &&
                     b[3] <= 90 && b[1] < b[3];
     memcpy(r->lonlat, d->lonlat, sizeof(r->lonlat));
+    memcpy(r->crs_wkt, d->crs_wkt, sizeof(r->crs_wkt));
+    r->crs_wkt[sizeof(r->crs_wkt) - 1] = '\0';
     if (d->has_times) {
         r->times = malloc(r->band_count * sizeof(double));
         if (!r->times) {
@@ -460,7 +467,7 @@ static enum rc_err converse(const struct rc_config *cfg, const struct rc_reader_
                                   : take(call->readers, &r, err);
     if (rc == RC_OK) {
         fill_request(cfg, call, w);
-        if (!out) {
+        if (!out && !check->vectors) {
             w->source = RC_WIRE_CHECK;
             w->probe = check->probe != NULL;
         }
@@ -510,12 +517,16 @@ static enum rc_err converse(const struct rc_config *cfg, const struct rc_reader_
             rc = serve_read(&r, call->remote, buf, len, buf + 64) ? RC_OK : RC_ERR_INTERNAL;
         } else if (type == RC_WIRE_STATUS && len == sizeof(*check->report)) {
             memcpy(check->report, buf, sizeof(*check->report));
-            finished = !out && !check->probe;
+            finished = !out && !check->probe && !check->vectors;
         } else if (type == RC_WIRE_PROBE && !out && check->probe && len == sizeof(*check->probe)) {
             memcpy(check->probe, buf, sizeof(*check->probe));
             finished = true;
         } else if (type == RC_WIRE_DONE && out) {
             rc = take_result(buf, len, fd, field, out, read_pixels, err);
+            finished = true;
+        } else if (type == RC_WIRE_VECTORS && check->vectors) {
+            rc = rc_vectors_parse(buf, len, call->vectors, check->vectors);
+            rc = rc == RC_ERR_NOMEM ? rc_error_set(err, rc, field, "out of memory") : rc;
             finished = true;
         } else if (type == RC_WIRE_FAILED) {
             rc = take_failure(buf, len, err);
@@ -559,6 +570,16 @@ enum rc_err rc_reader_decode(const struct rc_config *cfg, const struct rc_reader
     rc_log(RC_LOG_DEBUG, "msg=\"raster reader\" ms=%.1f cpu_ms=%.1f max_rss_kb=%ld outcome=%s %s",
            rc_clock_ms() - began, cpu_ms, u->ru_maxrss, rc_err_name(rc), text);
     return rc;
+}
+
+enum rc_err rc_reader_vectors(const struct rc_config *cfg, const struct rc_reader_call *call,
+                              struct rc_vectors **out, struct rc_error *err)
+{
+    *out = NULL;
+    struct rc_sandbox_report report = {0};
+    struct check check = {.report = &report, .vectors = out};
+    uint64_t unused = 0;
+    return converse(cfg, call, &check, NULL, &unused, err);
 }
 
 enum rc_err rc_reader_check(const struct rc_config *cfg, struct rc_sandbox_report *report,

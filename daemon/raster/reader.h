@@ -31,6 +31,7 @@
 #include "base/error.h"
 #include "raster/decode.h"
 #include "raster/sandbox.h"
+#include "raster/vectors.h"
 
 struct rc_fetch;
 struct rc_raster;
@@ -42,17 +43,24 @@ struct rc_readers *rc_readers_create(size_t spares);
 void rc_readers_destroy(struct rc_readers *readers);
 
 struct rc_reader_call {
-    struct rc_decode_request decode; /* its path: a resolved file under the data root */
-    struct rc_readers *readers;      /* spares to take from (NULL: start one) */
-    struct rc_fetch *remote;         /* instead of a file or an upload (borrowed) */
-    const atomic_bool *cancel;       /* may be NULL */
-    double deadline_ms;              /* rc_clock_ms(); 0: none */
+    struct rc_decode_request decode;      /* its path: a resolved file under the data root */
+    struct rc_readers *readers;           /* spares to take from (NULL: start one) */
+    struct rc_fetch *remote;              /* instead of a file or an upload (borrowed) */
+    const atomic_bool *cancel;            /* may be NULL */
+    double deadline_ms;                   /* rc_clock_ms(); 0: none */
+    const struct rc_vector_grid *vectors; /* rc_reader_vectors(): the grid to carry them onto */
 };
 
 /* Decodes in a reader process. On RC_OK the caller gets one reference to the
  * raster (identity left empty) and `*read_pixels` the source pixels decoded. */
 enum rc_err rc_reader_decode(const struct rc_config *cfg, const struct rc_reader_call *call,
                              struct rc_raster **out, uint64_t *read_pixels, struct rc_error *err);
+
+/* Reads the vector layer at the call's path or remote file (or, with the
+ * grid's graticule_step, draws the graticule) onto call->vectors in a reader
+ * process, confined as for a raster. On RC_OK *out is the caller's. */
+enum rc_err rc_reader_vectors(const struct rc_config *cfg, const struct rc_reader_call *call,
+                              struct rc_vectors **out, struct rc_error *err);
 
 /* Starts a reader that only confines itself, as a reader for a file under the
  * data root is confined, and reports what is in force; with `probe` (may be

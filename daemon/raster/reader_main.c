@@ -16,6 +16,7 @@
 #include "raster/raster.h"
 #include "raster/reader.h"
 #include "raster/sandbox.h"
+#include "raster/vectors.h"
 #include "raster/wire.h"
 
 enum { RC_DEFAULT_GDAL_CACHE_MB = 64 };
@@ -238,6 +239,7 @@ static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
     memcpy(d.crs_unit, r->crs_unit, sizeof(d.crs_unit));
     d.has_lonlat = r->has_lonlat;
     memcpy(d.lonlat, r->lonlat, sizeof(d.lonlat));
+    memcpy(d.crs_wkt, r->crs_wkt, sizeof(d.crs_wkt));
     size_t labels = r->band_count * RC_RASTER_LABEL_MAX;
     size_t ranges = r->band_count * 2 * sizeof(double);
     size_t times = r->times ? r->band_count * sizeof(double) : 0;
@@ -260,6 +262,37 @@ static void send_result(const struct rc_raster *r, int fd, uint64_t read_pixels)
     rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_DONE, &d, sizeof(d), tail,
                  labels + ranges + times + classes, fd);
     free(tail);
+}
+
+/* A vector layer (or the graticule) onto the request's grid, read from the data
+ * root, the remote file or an upload held in memory. */
+static int send_vectors(const struct rc_wire_request *req, const uint8_t *upload)
+{
+    struct rc_error err = {0};
+    char path[sizeof(req->path)];
+    snprintf(path, sizeof(path), "%s", req->source == RC_WIRE_REMOTE ? REMOTE_PATH : req->path);
+    if (upload) {
+        snprintf(path, sizeof(path), "/vsimem/rasterclip-vectors");
+        VSILFILE *f = VSIFileFromMemBuffer(path, (GByte *)upload, req->size, FALSE);
+        if (f) {
+            VSIFCloseL(f);
+        }
+    }
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    if (rc_vectors_read(path, &req->grid, req->field, &payload, &len, &err) != RC_OK) {
+        send_failure(&err);
+        return 1;
+    }
+    if (len > RC_WIRE_MAX_PAYLOAD) {
+        free(payload);
+        rc_error_set(&err, RC_ERR_IMPOSSIBLE, req->field, "the layer has too many points in view");
+        send_failure(&err);
+        return 1;
+    }
+    rc_wire_send(RC_WIRE_READER_FD, RC_WIRE_VECTORS, payload, len, NULL, 0, -1);
+    free(payload);
+    return 0;
 }
 
 /* The request: its struct, then the bands. */
@@ -299,6 +332,7 @@ int rc_reader_main(void)
     const struct rc_wire_request *req = &in.req;
     terminate_slice(&in.req.slice);
     terminate_place(&in.req.place);
+    in.req.grid.crs[sizeof(in.req.grid.crs) - 1] = '\0';
     const struct rc_config *cfg = &req->cfg;
     rc_log_set_level((enum rc_log_level)req->log_level);
     rc_log_set_json(strcmp(cfg->log_format, "json") == 0);
@@ -358,6 +392,9 @@ int rc_reader_main(void)
         }
     }
 #endif
+    if (req->vectors) {
+        return linger(send_vectors(req, upload));
+    }
     uint8_t *whole = req->source == RC_WIRE_REMOTE ? remote_whole_if_needed(req->size) : NULL;
     double nodata = req->nodata;
     struct rc_decode_request q = {

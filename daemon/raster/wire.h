@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "base/place.h"
 #include "base/slice.h"
+#include "raster/vectors.h"
 
 enum rc_wire_type {
     RC_WIRE_REQUEST = 1, /* daemon -> reader: struct rc_wire_request, then bands; fd: upload */
@@ -28,6 +29,7 @@ enum rc_wire_type {
     RC_WIRE_FAILED,      /* reader -> daemon: struct rc_error */
     RC_WIRE_STATUS,      /* reader -> daemon, once confined: struct rc_sandbox_report */
     RC_WIRE_PROBE,       /* reader -> daemon, when asked: struct rc_sandbox_probe */
+    RC_WIRE_VECTORS,     /* reader -> daemon: a vector layer on the grid (raster/vectors.h) */
 };
 
 /* The descriptor the reader finds its socket on. */
@@ -63,6 +65,8 @@ struct rc_wire_request {
     struct rc_slice slice;
     uint32_t has_place;
     struct rc_place place;
+    uint32_t vectors; /* read `path` (or the graticule) as vectors onto `grid`, not a raster */
+    struct rc_vector_grid grid;
 };
 
 struct rc_wire_read {
@@ -90,6 +94,7 @@ struct rc_wire_done {
     char crs_unit[16];
     uint32_t has_lonlat;
     double lonlat[4];
+    char crs_wkt[RC_RASTER_CRS_MAX];
     /* then band_count labels of RC_RASTER_LABEL_MAX bytes, band_count [min, max],
      * band_count times when has_times, and class_count struct rc_raster_class */
 };

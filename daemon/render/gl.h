@@ -97,6 +97,13 @@ struct rc_lines {
     float outline_rgb[3];
 };
 
+/* The vector layers' texture over the grid (render/vectors.c). */
+struct rc_drape {
+    GLuint tex; /* premultiplied RGBA8 with mipmaps; 0: no layers */
+    GLuint vao, vbo;
+    unsigned width, height;
+};
+
 /* The output framebuffer, the I420 target and the readback ring (render/target.c). */
 struct rc_target {
     GLuint fbo, color_tex, depth_rb;
@@ -115,6 +122,7 @@ struct rc_render_job {
     struct rc_panels panels;
     struct rc_baked baked;
     struct rc_lines lines;
+    struct rc_drape drape;
     struct rc_target target;
 };
 
@@ -142,6 +150,11 @@ struct rc_render {
     GLint k_view_projection, k_extent;
     GLuint line_program; /* line.vert + line.frag: the outline */
     GLint l_view_projection, l_color;
+    GLuint vector_program; /* vector.vert + vector.frag: layers into their texture */
+    GLint v_grid, v_color;
+    GLuint drape_program; /* scene.vert + drape.frag: that texture over the scene */
+    GLint d_view_projection, d_band_a, d_band_b, d_blend, d_extent, d_surface, d_height_scale,
+        d_has_heights;
     struct rc_render_job job; /* between rc_render_begin() and rc_render_end() */
 };
 
@@ -202,6 +215,17 @@ void rc_lines_upload_labels(struct rc_render *r, const struct rc_axes *axes);
 void rc_lines_draw(struct rc_render *r, const float m[16], const double eye[3]);
 void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double eye[3]);
 void rc_lines_release(struct rc_render *r);
+/* The job's vector layers (render/vectors.c): the programs made with the
+ * context; rc_vectors_make() draws the layers into their texture once a job
+ * (after the overlay: line widths follow the scene's size), rc_vectors_drape()
+ * lays it over the frame's scene just drawn (the same view-projection, bands and
+ * `indices`), rc_vectors_release() frees what the job made. */
+enum rc_err rc_vectors_program_create(struct rc_render *r, struct rc_error *err);
+enum rc_err rc_vectors_make(struct rc_render *r, const struct rc_render_settings *in,
+                            struct rc_error *err);
+void rc_vectors_drape(struct rc_render *r, const float m[16], size_t band_a, size_t band_b,
+                      float blend, const void *indices);
+void rc_vectors_release(struct rc_render *r);
 void rc_render_assert_current(const struct rc_render *r);
 
 #endif

@@ -51,6 +51,10 @@ enum rc_err rc_render_create(struct rc_gpu *gpu, size_t slot, struct rc_render *
         rc = err ? err->code : RC_ERR_INTERNAL;
         goto out;
     }
+    rc = rc_vectors_program_create(r, err);
+    if (rc != RC_OK) {
+        goto out;
+    }
     r->l_view_projection = glGetUniformLocation(r->line_program, "u_view_projection");
     r->l_color = glGetUniformLocation(r->line_program, "u_color");
     r->overlay_program =
@@ -110,6 +114,7 @@ static void release_job_objects(struct rc_render *r)
     panels_destroy(r);
     rc_lines_release(r);
     rc_baked_release(r);
+    rc_vectors_release(r);
     rc_target_destroy(r);
 }
 
@@ -122,6 +127,8 @@ void rc_render_destroy(struct rc_render *render)
         release_job_objects(render);
         glDeleteProgram(render->plain.program);
         glDeleteProgram(render->line_program);
+        glDeleteProgram(render->vector_program);
+        glDeleteProgram(render->drape_program);
         glDeleteProgram(render->lit.program);
         glDeleteProgram(render->kit.program);
         glDeleteProgram(render->baked_program);
@@ -297,6 +304,10 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     }
     rc_lines_make(r, surface ? r->job.layers.height_scale : 0.0f, in->outline_rgb, in->outline,
                   in->overlay ? &in->overlay->axes : NULL);
+    rc = rc_vectors_make(r, in, err);
+    if (rc != RC_OK) {
+        return rc;
+    }
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
     GLenum gl_err = glGetError();
     if (gl_err != GL_NO_ERROR) {
@@ -385,6 +396,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
         glDrawElements(GL_TRIANGLES, r->job.layers.index_count, GL_UNSIGNED_INT, indices);
         glBindVertexArray(0);
     }
+    rc_vectors_drape(r, m, a, b, weight, indices);
     rc_lines_draw(r, m, eye);
     rc_lines_draw_labels(r, m, eye);
     show_band_pages(r, frame);

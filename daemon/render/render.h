@@ -26,6 +26,7 @@
 #include "base/camera.h"
 #include "base/colormap.h"
 #include "base/error.h"
+#include "base/vectors.h"
 #include "overlay/overlay.h"
 
 /* Frames whose readback may be in flight at once on a GPU (draw n while n-2 is
@@ -73,6 +74,16 @@ struct rc_light_settings {
     double ambient, diffuse, specular, shininess;
 };
 
+/* A vector layer as drawn: its lines and polygons on the values' grid. */
+struct rc_render_vectors {
+    const struct rc_vectors *geometry;
+    uint8_t color[4];
+    bool filled;
+    uint8_t fill[4];
+    double width; /* output pixels, where the raster fills the scene */
+    float opacity;
+};
+
 /* What one job draws, made by the plan (pipeline/plan.h). Everything is copied
  * into GL objects by rc_render_begin(); nothing is kept. */
 struct rc_render_settings {
@@ -96,6 +107,8 @@ struct rc_render_settings {
     bool linear;                      /* colours blended between cell centres */
     bool map; /* straight down, orthographic: the raster's extent is the frame */
     uint8_t outline_rgb[3];
+    const struct rc_render_vectors *vectors; /* drawn over the raster in this order */
+    size_t vector_count;
 };
 
 /* One frame: the timeline's answer for frame `index` (pipeline/plan.h). */

@@ -1,0 +1,33 @@
+/*
+ * vectors: a job's vector layers (style.vectors, then style.graticule) read onto
+ * its values' grid, in the form the renderer draws. Internal to pipeline/; the
+ * worker's thread.
+ */
+#ifndef RC_PIPELINE_VECTORS_H
+#define RC_PIPELINE_VECTORS_H
+
+#include <stdbool.h>
+
+#include "job/job.h"
+#include "raster/raster.h"
+#include "render/render.h"
+
+struct rc_job_layers {
+    struct rc_vectors *geometry[RC_JOB_MAX_VECTORS + 1]; /* owned */
+    struct rc_render_vectors drawn[RC_JOB_MAX_VECTORS + 1];
+    size_t count;
+};
+
+/* The versions of the job's vector files, for the clip cache's key: false when
+ * one cannot be known without reading it (a URL). `ids` holds RC_JOB_MAX_VECTORS. */
+bool rc_job_layers_identities(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                              char (*ids)[65]);
+
+/* Reads every layer onto the grid of `values`, each in a reader process within
+ * the job's `budget`. */
+enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                               const struct rc_raster *values, struct rc_raster_budget *budget,
+                               struct rc_job_layers *out, struct rc_error *err);
+void rc_job_layers_release(struct rc_job_layers *layers);
+
+#endif

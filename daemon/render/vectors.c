@@ -1,0 +1,320 @@
+/*
+ * vectors: the job's vector layers (style.vectors, style.graticule), drawn once
+ * into a texture over the raster's grid and laid on the scene every frame.
+ *
+ * The texture has the grid's shape at about twice the output's resolution, so
+ * a line keeps its width in output pixels wherever the raster fills the scene
+ * (map and image modes); the scene samples it with mipmaps, so it stays smooth
+ * farther off on a surface, where it is draped by drawing the same surface again
+ * (scene.vert, its depths exactly) with drape.frag. Lines become triangles on the
+ * CPU — a quad a segment and a disc a point, so joins are round — drawn once per
+ * sample through the stencil, so a translucent layer does not darken where its
+ * lines cross; polygons are filled by the even-odd rule in the stencil (a fan
+ * per ring, then the grid's rectangle where the count is odd). Everything is
+ * drawn multisampled and resolved into the texture: edges are anti-aliased.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assets.h"
+#include "render/gl.h"
+
+enum {
+    VECTORS_UNIT = 6,  /* a unit the scene's programs do not read */
+    DISC_SIDES = 8,    /* a join's disc: triangles about its centre */
+    MAX_TEXTURE = 4096 /* the texture's longer side at most */
+};
+
+/* Triangles being gathered: vertices in grid cells, three a triangle. */
+struct tris {
+    float (*v)[2];
+    size_t n, cap;
+    bool failed;
+};
+
+static void tri(struct tris *t, const float a[2], const float b[2], const float c[2])
+{
+    if (t->failed) {
+        return;
+    }
+    if (t->n + 3 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        void *p = realloc(t->v, cap * sizeof(*t->v));
+        if (!p) {
+            t->failed = true;
+            return;
+        }
+        t->v = p;
+        t->cap = cap;
+    }
+    memcpy(t->v[t->n++], a, sizeof(t->v[0]));
+    memcpy(t->v[t->n++], b, sizeof(t->v[0]));
+    memcpy(t->v[t->n++], c, sizeof(t->v[0]));
+}
+
+/* A part's outline as triangles `hw` cells either side of its line. */
+static void stroke(struct tris *t, const float (*p)[2], size_t count, bool closed, float hw)
+{
+    for (size_t i = 0; i < count; i++) {
+        const float *a = p[i];
+        for (int k = 0; k < DISC_SIDES; k++) {
+            double t0 = 2 * M_PI * k / DISC_SIDES, t1 = 2 * M_PI * (k + 1) / DISC_SIDES;
+            float b[2] = {a[0] + hw * (float)cos(t0), a[1] + hw * (float)sin(t0)};
+            float c[2] = {a[0] + hw * (float)cos(t1), a[1] + hw * (float)sin(t1)};
+            tri(t, a, b, c);
+        }
+        if (i + 1 == count && !closed) {
+            break;
+        }
+        const float *b = p[(i + 1) % count];
+        float dx = b[0] - a[0], dy = b[1] - a[1], len = hypotf(dx, dy);
+        if (len <= 0) {
+            continue;
+        }
+        float nx = -dy / len * hw, ny = dx / len * hw;
+        float a0[2] = {a[0] + nx, a[1] + ny}, a1[2] = {a[0] - nx, a[1] - ny};
+        float b0[2] = {b[0] + nx, b[1] + ny}, b1[2] = {b[0] - nx, b[1] - ny};
+        tri(t, a0, a1, b0);
+        tri(t, b0, a1, b1);
+    }
+}
+
+/* Each ring as a fan from its first point: inverting the stencil's low bit
+ * leaves it set where the point is inside an odd number of rings. */
+static void fans(struct tris *t, const struct rc_vectors *g)
+{
+    for (size_t i = 0; i < g->part_count; i++) {
+        const struct rc_vector_part *part = &g->parts[i];
+        if (part->kind != RC_VECTOR_RING) {
+            continue;
+        }
+        const float(*p)[2] = g->xy + part->first;
+        for (size_t k = 1; k + 1 < part->count; k++) {
+            tri(t, p[0], p[k], p[k + 1]);
+        }
+    }
+}
+
+static void draw_tris(struct rc_render *r, const struct tris *t)
+{
+    if (!t->n) {
+        return;
+    }
+    glBindBuffer(GL_ARRAY_BUFFER, r->job.drape.vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(t->n * sizeof(t->v[0])), t->v, GL_STREAM_DRAW);
+    glDrawArrays(GL_TRIANGLES, 0, (GLsizei)t->n);
+}
+
+static void set_colour(struct rc_render *r, const uint8_t rgba[4], float opacity)
+{
+    float a = rgba[3] / 255.0f * opacity;
+    glUniform4f(r->v_color, rgba[0] / 255.0f * a, rgba[1] / 255.0f * a, rgba[2] / 255.0f * a, a);
+}
+
+/* One layer: its polygons' inside, then its lines, each sample covered once. */
+static bool draw_layer(struct rc_render *r, const struct rc_render_vectors *layer, float hw,
+                       unsigned gw, unsigned gh)
+{
+    const struct rc_vectors *g = layer->geometry;
+    struct tris t = {0};
+    glClear(GL_STENCIL_BUFFER_BIT);
+    if (layer->filled) {
+        fans(&t, g);
+        glColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_FALSE);
+        glStencilFunc(GL_ALWAYS, 0, 0x01);
+        glStencilOp(GL_KEEP, GL_KEEP, GL_INVERT);
+        glStencilMask(0x01);
+        draw_tris(r, &t);
+        glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+        /* Where the count is odd, once, clearing the bit as it goes. */
+        t.n = 0;
+        float c[4][2] = {{0, 0}, {(float)gw, 0}, {(float)gw, (float)gh}, {0, (float)gh}};
+        tri(&t, c[0], c[1], c[2]);
+        tri(&t, c[0], c[2], c[3]);
+        glStencilFunc(GL_EQUAL, 0x01, 0x01);
+        glStencilOp(GL_KEEP, GL_KEEP, GL_ZERO);
+        set_colour(r, layer->fill, layer->opacity);
+        draw_tris(r, &t);
+        t.n = 0;
+    }
+    for (size_t i = 0; i < g->part_count; i++) {
+        const struct rc_vector_part *part = &g->parts[i];
+        stroke(&t, g->xy + part->first, part->count, part->kind == RC_VECTOR_RING, hw);
+    }
+    glStencilFunc(GL_NOTEQUAL, 0x02, 0x02);
+    glStencilOp(GL_KEEP, GL_KEEP, GL_REPLACE);
+    glStencilMask(0x02);
+    set_colour(r, layer->color, layer->opacity);
+    draw_tris(r, &t);
+    glStencilMask(0xff);
+    bool ok = !t.failed;
+    free(t.v);
+    return ok;
+}
+
+enum rc_err rc_vectors_program_create(struct rc_render *r, struct rc_error *err)
+{
+    r->vector_program = rc_gl_program("vector", rc_shader_vector_vert, rc_shader_vector_frag, err);
+    r->drape_program = rc_gl_program("drape", rc_shader_scene_vert, rc_shader_drape_frag, err);
+    if (!r->vector_program || !r->drape_program) {
+        return err ? err->code : RC_ERR_INTERNAL;
+    }
+    r->v_grid = glGetUniformLocation(r->vector_program, "u_grid");
+    r->v_color = glGetUniformLocation(r->vector_program, "u_color");
+    GLuint p = r->drape_program;
+    r->d_view_projection = glGetUniformLocation(p, "u_view_projection");
+    r->d_band_a = glGetUniformLocation(p, "u_band_a");
+    r->d_band_b = glGetUniformLocation(p, "u_band_b");
+    r->d_blend = glGetUniformLocation(p, "u_blend");
+    r->d_extent = glGetUniformLocation(p, "u_extent");
+    r->d_surface = glGetUniformLocation(p, "u_surface");
+    r->d_height_scale = glGetUniformLocation(p, "u_height_scale");
+    r->d_has_heights = glGetUniformLocation(p, "u_has_heights");
+    glUseProgram(p);
+    glUniform1i(glGetUniformLocation(p, "u_values"), 0);
+    glUniform1i(glGetUniformLocation(p, "u_heights"), 4);
+    glUniform1i(glGetUniformLocation(p, "u_vectors"), VECTORS_UNIT);
+    glUseProgram(0);
+    return RC_OK;
+}
+
+/* The texture's size: the grid's shape, about twice the output's longer side. */
+static void texture_size(const struct rc_render *r, const struct rc_render_settings *in,
+                         unsigned *tw, unsigned *th)
+{
+    double gw = r->job.layers.values_w, gh = r->job.layers.values_h;
+    double longest = fmin(fmin(2.0 * fmax(in->width, in->height), MAX_TEXTURE), r->max_texture);
+    double k = longest / fmax(gw, gh);
+    *tw = (unsigned)fmax(1, lround(gw * k));
+    *th = (unsigned)fmax(1, lround(gh * k));
+}
+
+enum rc_err rc_vectors_make(struct rc_render *r, const struct rc_render_settings *in,
+                            struct rc_error *err)
+{
+    if (!in->vector_count) {
+        return RC_OK;
+    }
+    struct rc_drape *d = &r->job.drape;
+    unsigned tw, th, gw = r->job.layers.values_w, gh = r->job.layers.values_h;
+    texture_size(r, in, &tw, &th);
+    GLint max_samples = 0;
+    glGetIntegerv(GL_MAX_SAMPLES, &max_samples);
+    GLsizei samples = max_samples >= 4 ? 4 : 0;
+    glGenTextures(1, &d->tex);
+    glActiveTexture(GL_TEXTURE0 + VECTORS_UNIT);
+    glBindTexture(GL_TEXTURE_2D, d->tex);
+    GLsizei levels = 1;
+    for (unsigned s = tw > th ? tw : th; s > 1; s /= 2) {
+        levels++;
+    }
+    glTexStorage2D(GL_TEXTURE_2D, levels, GL_RGBA8, (GLsizei)tw, (GLsizei)th);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR_MIPMAP_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    /* Drawn into multisampled colour and stencil, resolved into the texture. */
+    GLuint fbo[2], rb[2];
+    glGenFramebuffers(2, fbo);
+    glGenRenderbuffers(2, rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, rb[0]);
+    glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_RGBA8, (GLsizei)tw, (GLsizei)th);
+    glBindRenderbuffer(GL_RENDERBUFFER, rb[1]);
+    glRenderbufferStorageMultisample(GL_RENDERBUFFER, samples, GL_DEPTH24_STENCIL8, (GLsizei)tw,
+                                     (GLsizei)th);
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo[0]);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb[0]);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_STENCIL_ATTACHMENT, GL_RENDERBUFFER, rb[1]);
+    bool ok = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+    glViewport(0, 0, (GLsizei)tw, (GLsizei)th);
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_CULL_FACE);
+    glDisable(GL_SCISSOR_TEST);
+    glEnable(GL_STENCIL_TEST);
+    glEnable(GL_BLEND);
+    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+    GLfloat clear[4];
+    glGetFloatv(GL_COLOR_CLEAR_VALUE, clear);
+    glClearColor(0, 0, 0, 0);
+    glClear(GL_COLOR_BUFFER_BIT);
+    glClearColor(clear[0], clear[1], clear[2], clear[3]);
+    glUseProgram(r->vector_program);
+    glUniform2f(r->v_grid, (float)gw, (float)gh);
+    glGenVertexArrays(1, &d->vao);
+    glGenBuffers(1, &d->vbo);
+    glBindVertexArray(d->vao);
+    glBindBuffer(GL_ARRAY_BUFFER, d->vbo);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+    /* Output pixels to cells: the raster filling the scene, as in map mode. */
+    double across = fmin(r->job.panels.scene.w,
+                         r->job.panels.scene.h * r->job.layers.extent[0] / r->job.layers.extent[1]);
+    float cells_per_pixel = (float)(gw / fmax(across, 1.0));
+    for (size_t i = 0; ok && i < in->vector_count; i++) {
+        ok = draw_layer(r, &in->vectors[i], (float)in->vectors[i].width / 2 * cells_per_pixel, gw,
+                        gh);
+    }
+    glBindVertexArray(0);
+    glDisable(GL_STENCIL_TEST);
+    glDisable(GL_BLEND);
+    /* Resolved into level 0, then the smaller levels from it. */
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo[1]);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, d->tex, 0);
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo[0]);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, fbo[1]);
+    glBlitFramebuffer(0, 0, (GLint)tw, (GLint)th, 0, 0, (GLint)tw, (GLint)th, GL_COLOR_BUFFER_BIT,
+                      GL_NEAREST);
+    glBindTexture(GL_TEXTURE_2D, d->tex);
+    glGenerateMipmap(GL_TEXTURE_2D);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.fbo);
+    glDeleteFramebuffers(2, fbo);
+    glDeleteRenderbuffers(2, rb);
+    glDeleteBuffers(1, &d->vbo);
+    glDeleteVertexArrays(1, &d->vao);
+    d->vbo = d->vao = 0;
+    d->width = tw;
+    d->height = th;
+    if (!ok) {
+        return rc_error_set(err, RC_ERR_NOMEM, "style.vectors",
+                            "the vector layers could not be drawn (out of memory)");
+    }
+    return RC_OK;
+}
+
+void rc_vectors_drape(struct rc_render *r, const float m[16], size_t band_a, size_t band_b,
+                      float blend, const void *indices)
+{
+    if (!r->job.drape.tex) {
+        return;
+    }
+    glUseProgram(r->drape_program);
+    glUniformMatrix4fv(r->d_view_projection, 1, GL_FALSE, m);
+    glUniform1i(r->d_band_a, (GLint)band_a);
+    glUniform1i(r->d_band_b, (GLint)band_b);
+    glUniform1f(r->d_blend, blend);
+    glUniform2f(r->d_extent, r->job.layers.extent[0], r->job.layers.extent[1]);
+    glUniform1i(r->d_surface, r->job.layers.surface);
+    glUniform1f(r->d_height_scale, r->job.layers.height_scale);
+    glUniform1i(r->d_has_heights, r->job.layers.has_heights);
+    glActiveTexture(GL_TEXTURE0 + VECTORS_UNIT);
+    glBindTexture(GL_TEXTURE_2D, r->job.drape.tex);
+    glEnable(GL_BLEND);
+    glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+    if (r->job.layers.surface) {
+        glDepthFunc(GL_LEQUAL);
+        glDepthMask(GL_FALSE);
+    }
+    glBindVertexArray(r->job.layers.vao);
+    glDrawElements(GL_TRIANGLES, r->job.layers.index_count, GL_UNSIGNED_INT, indices);
+    glBindVertexArray(0);
+    glDepthFunc(GL_LESS);
+    glDepthMask(GL_TRUE);
+    glDisable(GL_BLEND);
+}
+
+void rc_vectors_release(struct rc_render *r)
+{
+    glDeleteTextures(1, &r->job.drape.tex);
+    r->job.drape = (struct rc_drape){0};
+}
