@@ -20,9 +20,19 @@ struct rc_vector_part {
     uint32_t kind;         /* enum rc_vector_kind */
 };
 
+/* Where a graticule line meets the grid's edge: a meridian its south edge, a
+ * parallel its west edge. */
+struct rc_vector_label {
+    float at[2];   /* in cells, as the points */
+    uint32_t axis; /* 0: a meridian (value: longitude), 1: a parallel (latitude) */
+    uint32_t unused;
+    double value; /* degrees */
+};
+
 struct rc_vectors {
-    size_t part_count, point_count;
+    size_t part_count, point_count, label_count;
     struct rc_vector_part *parts;
+    struct rc_vector_label *labels;
     float (*xy)[2]; /* in cells of the stored grid: (0, 0) its north-west corner, x east */
 };
 

@@ -130,6 +130,30 @@ static void add_label(struct rc_axes *a, struct rc_text *text, unsigned px, int 
     *atlas_h += l->src.h;
 }
 
+/* The labels' texts into an atlas of `w` x `h` (their rows, one after another). */
+static enum rc_err draw_atlas(struct rc_axes *a, struct rc_text *text, unsigned tick_px,
+                              unsigned title_px, int w, int h, const struct rc_ink *ink,
+                              const char *field, struct rc_error *err)
+{
+    if (!a->count) {
+        return RC_OK;
+    }
+    a->atlas = (struct rc_canvas){.width = w, .height = h};
+    a->atlas.rgba = calloc((size_t)w * (size_t)h, 4);
+    if (!a->atlas.rgba) {
+        a->count = 0;
+        return rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
+    }
+    for (size_t i = 0; i < a->count; i++) {
+        const struct rc_axis_label *l = &a->labels[i];
+        unsigned px = l->title ? title_px : tick_px;
+        int width, ascent, descent;
+        rc_text_measure(text, l->text, px, &width, &ascent, &descent);
+        rc_text_draw_ink(text, &a->atlas, 1, l->src.y + 1 + ascent, l->text, px, ink);
+    }
+    return RC_OK;
+}
+
 /* One axis's tick labels, then its title at its middle. */
 static void axis_labels(struct rc_axes *a, const struct rc_overlay_settings *st,
                         const struct axis *ax, int k, struct rc_text *text, unsigned tick_px,
@@ -199,23 +223,27 @@ enum rc_err rc_overlay_axes(struct rc_overlay *o, const struct rc_overlay_settin
             axis_labels(a, st, &axes[k], k, text, tick_px, title_px, &atlas_w, &atlas_h);
         }
     }
-    if (!a->count) {
-        return RC_OK;
+    return draw_atlas(a, text, tick_px, title_px, atlas_w, atlas_h, ink, "style.axes", err);
+}
+
+enum rc_err rc_overlay_graticule(struct rc_overlay *o, const struct rc_overlay_settings *st,
+                                 struct rc_text *text, double s, const struct rc_ink *ink,
+                                 struct rc_error *err)
+{
+    unsigned px = rc_overlay_font_px(RC_OVERLAY_TICK_PX, s);
+    int atlas_w = 1, atlas_h = 0;
+    struct rc_axes *a = &o->graticule;
+    for (size_t i = 0; i < st->graticule_count && a->count < RC_AXES_MAX_LABELS; i++) {
+        const struct rc_graticule_anchor *g = &st->graticule[i];
+        struct notation n = {.decimals = decimals_for(st->graticule_step),
+                             .positive = g->axis ? "N" : "E",
+                             .negative = g->axis ? "S" : "W"};
+        char words[32];
+        tick_text(&n, g->axis == 0 && g->value > 180.0 ? g->value - 360.0 : g->value, words,
+                  sizeof(words));
+        add_label(a, text, px, g->axis, false, g->at, g->out, words, &atlas_w, &atlas_h);
     }
-    a->atlas = (struct rc_canvas){.width = atlas_w, .height = atlas_h};
-    a->atlas.rgba = calloc((size_t)atlas_w * (size_t)atlas_h, 4);
-    if (!a->atlas.rgba) {
-        a->count = 0;
-        return rc_error_set(err, RC_ERR_NOMEM, "style.axes", "out of memory");
-    }
-    for (size_t i = 0; i < a->count; i++) {
-        const struct rc_axis_label *l = &a->labels[i];
-        unsigned px = l->title ? title_px : tick_px;
-        int w, ascent, descent;
-        rc_text_measure(text, l->text, px, &w, &ascent, &descent);
-        rc_text_draw_ink(text, &a->atlas, 1, l->src.y + 1 + ascent, l->text, px, ink);
-    }
-    return RC_OK;
+    return draw_atlas(a, text, px, px, atlas_w, atlas_h, ink, "style.graticule", err);
 }
 
 /* ---- Placement, each frame. Pixels of the scene, as the renderer draws. ---- */

@@ -36,7 +36,8 @@ unsigned rc_overlay_font_px(int v, double s)
 
 bool rc_overlay_wanted(const struct rc_overlay_settings *st)
 {
-    return st->colorbar || st->title[0] != '\0' || st->band_labels || st->axes;
+    return st->colorbar || st->title[0] != '\0' || st->band_labels || st->axes ||
+           st->graticule_count;
 }
 
 size_t rc_overlay_ticks(double vmin, double vmax, unsigned intervals, size_t max, double *out)
@@ -517,6 +518,11 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
     if (rc == RC_OK && st->axes) {
         rc = rc_overlay_axes(o, st, text, s, ink, err);
     }
+    if (rc == RC_OK && st->graticule_count) {
+        struct rc_ink halo = *ink;
+        halo.halo = true; /* over the data, whatever its colours */
+        rc = rc_overlay_graticule(o, st, text, s, &halo, err);
+    }
     if (rc != RC_OK) {
         rc_overlay_destroy(o);
         return rc;
@@ -534,5 +540,6 @@ void rc_overlay_destroy(struct rc_overlay *overlay)
     free(overlay->labels.pages);
     free(overlay->colorbars.pages);
     free(overlay->axes.atlas.rgba);
+    free(overlay->graticule.atlas.rgba);
     free(overlay);
 }

@@ -85,6 +85,14 @@ size_t rc_axes_place(const struct rc_axes *axes, const float m[16], const double
 
 /* One class of a legend: its colour (straight alpha, shown over the background)
  * and its name, UTF-8. */
+/* A graticule line's label: where the line meets the raster's edge (world),
+ * the direction into the raster, and its degrees. */
+struct rc_graticule_anchor {
+    float at[3], out[3];
+    int axis; /* 0: a meridian (longitude), 1: a parallel (latitude) */
+    double value;
+};
+
 struct rc_legend_entry {
     uint8_t rgba[4];
     char name[48];
@@ -99,6 +107,7 @@ struct rc_overlay {
     struct rc_band_pages labels;    /* the band's name */
     struct rc_band_pages colorbars; /* the bar's numbers with per-band ranges */
     struct rc_axes axes;            /* count 0: none */
+    struct rc_axes graticule;       /* the graticule's labels; count 0: none */
 };
 
 /* What one job's overlay shows; made by the plan (pipeline/plan.h). Borrowed
@@ -134,6 +143,10 @@ struct rc_overlay_settings {
      * (drawn when `colorbar` is); NULL: none. */
     const struct rc_legend_entry *legend;
     size_t legend_count;
+    /* style.graticule's labels, drawn inside the raster's edges; NULL: none. */
+    const struct rc_graticule_anchor *graticule;
+    size_t graticule_count;
+    double graticule_step; /* degrees between lines: how many decimals they need */
 };
 
 /* True when the settings ask for a colorbar or a title. */

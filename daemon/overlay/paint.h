@@ -33,5 +33,10 @@ void rc_overlay_legend(struct rc_overlay *o, const struct rc_overlay_settings *s
 enum rc_err rc_overlay_axes(struct rc_overlay *o, const struct rc_overlay_settings *st,
                             struct rc_text *text, double s, const struct rc_ink *ink,
                             struct rc_error *err);
+/* style.graticule's labels (overlay/axes.c): each line's degrees, with its
+ * hemisphere, in an atlas of their own (o->graticule). */
+enum rc_err rc_overlay_graticule(struct rc_overlay *o, const struct rc_overlay_settings *st,
+                                 struct rc_text *text, double s, const struct rc_ink *ink,
+                                 struct rc_error *err);
 
 #endif

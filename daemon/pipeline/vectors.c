@@ -1,5 +1,6 @@
 #include "pipeline/vectors.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +70,36 @@ void rc_job_layers_release(struct rc_job_layers *layers)
         rc_vectors_free(layers->geometry[i]);
     }
     memset(layers, 0, sizeof(*layers));
+}
+
+void rc_job_layers_label(struct rc_job_layers *layers, const struct rc_job_spec *spec,
+                         const struct rc_raster *values, const float extent[2],
+                         struct rc_overlay_settings *overlay)
+{
+    layers->anchor_count = 0;
+    if (!(spec->graticule_step > 0) || layers->count <= spec->vector_count) {
+        return;
+    }
+    const struct rc_vectors *g = layers->geometry[spec->vector_count];
+    for (uint32_t axis = 0; axis < 2; axis++) {
+        size_t n = 0;
+        for (size_t i = 0; i < g->label_count; i++) {
+            n += g->labels[i].axis == axis;
+        }
+        size_t every = (n + RC_AXES_MAX_LABELS / 2 - 1) / (RC_AXES_MAX_LABELS / 2), k = 0;
+        for (size_t i = 0; i < g->label_count; i++) {
+            const struct rc_vector_label *l = &g->labels[i];
+            if (l->axis != axis || k++ % (every ? every : 1)) {
+                continue;
+            }
+            struct rc_graticule_anchor *a = &layers->anchors[layers->anchor_count++];
+            *a = (struct rc_graticule_anchor){.axis = (int)axis, .value = l->value};
+            a->at[0] = (l->at[0] / (float)values->width - 0.5f) * extent[0];
+            a->at[1] = (0.5f - l->at[1] / (float)values->height) * extent[1];
+            a->out[axis ? 0 : 1] = 1.0f; /* north from the south edge, east from the west */
+        }
+    }
+    overlay->graticule = layers->anchors;
+    overlay->graticule_count = layers->anchor_count;
+    overlay->graticule_step = spec->graticule_step;
 }

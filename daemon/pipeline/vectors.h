@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "job/job.h"
+#include "overlay/overlay.h"
 #include "raster/raster.h"
 #include "render/render.h"
 
@@ -16,6 +17,8 @@ struct rc_job_layers {
     struct rc_vectors *geometry[RC_JOB_MAX_VECTORS + 1]; /* owned */
     struct rc_render_vectors drawn[RC_JOB_MAX_VECTORS + 1];
     size_t count;
+    struct rc_graticule_anchor anchors[RC_AXES_MAX_LABELS]; /* the graticule's labels */
+    size_t anchor_count;
 };
 
 /* The versions of the job's vector files, for the clip cache's key: false when
@@ -29,5 +32,12 @@ enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job_
                                const struct rc_raster *values, struct rc_raster_budget *budget,
                                struct rc_job_layers *out, struct rc_error *err);
 void rc_job_layers_release(struct rc_job_layers *layers);
+
+/* The graticule's labels for the overlay, in the world of a flat raster drawn
+ * `extent` wide and tall (image and map modes), at most RC_AXES_MAX_LABELS / 2
+ * of each kind (every second, third... line's when there are more). */
+void rc_job_layers_label(struct rc_job_layers *layers, const struct rc_job_spec *spec,
+                         const struct rc_raster *values, const float extent[2],
+                         struct rc_overlay_settings *overlay);
 
 #endif

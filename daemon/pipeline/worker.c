@@ -275,6 +275,11 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         rc = rc_job_layers_load(run->cfg, spec, run->values, &budget, &run->layers, err);
         run->plan.render.vectors = run->layers.drawn;
         run->plan.render.vector_count = run->layers.count;
+        if (rc == RC_OK && spec->mode != RC_MODE_SURFACE) {
+            rc_job_layers_label(&run->layers, spec, run->values, run->plan.render.extent,
+                                &run->plan.overlay);
+            run->plan.has_overlay = rc_overlay_wanted(&run->plan.overlay);
+        }
     }
     run->load_ms = rc_clock_ms() - start;
     if (run->hit) {

@@ -19,8 +19,11 @@ static const char *const vector_drivers[] = {"GeoJSON",    "GeoJSONSeq", "GPKG",
 enum { DENSIFY_STEPS = 512 };
 
 struct payload_head {
-    uint32_t part_count, point_count;
+    uint32_t part_count, point_count, label_count, unused;
 };
+
+/* A graticule has at most this many lines, each with one label. */
+#define MAX_LABELS 1024u
 
 /* What a read collects: parts and their points in the grid's cells. */
 struct collect {
@@ -28,6 +31,8 @@ struct collect {
     size_t part_count, part_cap;
     float (*xy)[2];
     size_t point_count, point_cap;
+    struct rc_vector_label labels[MAX_LABELS];
+    size_t label_count;
     double inverse[6]; /* georeferenced to source pixels */
     double sx, sy;     /* source pixels to stored cells */
     bool over;         /* RC_VECTORS_MAX_POINTS reached */
@@ -256,9 +261,38 @@ static enum rc_err read_layers(struct collect *c, const char *path, OGRSpatialRe
     return rc;
 }
 
+/* Where the part just added crosses the grid's south edge (a meridian) or its
+ * west edge (a parallel), as its label's anchor. */
+static void label_crossing(struct collect *c, size_t part, int axis, double value, double gw,
+                           double gh)
+{
+    if (part >= c->part_count || c->label_count >= MAX_LABELS) {
+        return;
+    }
+    const struct rc_vector_part *p = &c->parts[part];
+    double edge = axis ? 0.0 : gh;
+    for (uint32_t i = 0; i + 1 < p->count; i++) {
+        const float *a = c->xy[p->first + i], *b = c->xy[p->first + i + 1];
+        double da = a[axis ? 0 : 1] - edge, db = b[axis ? 0 : 1] - edge;
+        if (da * db > 0 || da == db) {
+            continue;
+        }
+        double t = da / (da - db);
+        double along = a[axis ? 1 : 0] + t * (b[axis ? 1 : 0] - a[axis ? 1 : 0]);
+        if (along < 0 || along > (axis ? gh : gw)) {
+            continue;
+        }
+        struct rc_vector_label *l = &c->labels[c->label_count++];
+        *l = (struct rc_vector_label){.axis = (uint32_t)axis, .value = value};
+        l->at[0] = (float)(axis ? edge : along);
+        l->at[1] = (float)(axis ? along : edge);
+        return;
+    }
+}
+
 /* Meridians and parallels `step` degrees apart over the grid's extent. */
 static void graticule(struct collect *c, OGRSpatialReferenceH grid_srs, const double extent[4],
-                      double step)
+                      double step, double gw, double gh)
 {
     OGRSpatialReferenceH wgs84 = srs_from(NULL);
     struct route r;
@@ -281,9 +315,11 @@ static void graticule(struct collect *c, OGRSpatialReferenceH grid_srs, const do
                            ((axis ? east : north) - (axis ? west : south)) * k / DENSIFY_STEPS;
                 OGR_G_AddPoint_2D(line, axis ? s : t, axis ? t : s);
             }
+            size_t part = c->part_count;
             if (OGR_G_Transform(line, r.to_grid) == OGRERR_NONE) {
                 walk(c, line);
             }
+            label_crossing(c, part, axis, t, gw, gh);
             OGR_G_DestroyGeometry(line);
         }
     }
@@ -309,7 +345,7 @@ enum rc_err rc_vectors_read(const char *path, const struct rc_vector_grid *grid,
     double extent[4] = {fmin(g[0], x1), fmin(g[3], y1), fmax(g[0], x1), fmax(g[3], y1)};
     enum rc_err rc = RC_OK;
     if (grid->graticule_step > 0) {
-        graticule(&c, grid_srs, extent, grid->graticule_step);
+        graticule(&c, grid_srs, extent, grid->graticule_step, grid->width, grid->height);
     } else {
         rc = read_layers(&c, path, grid_srs, extent, field, err);
     }
@@ -323,18 +359,19 @@ enum rc_err rc_vectors_read(const char *path, const struct rc_vector_grid *grid,
     if (rc == RC_OK && c.nomem) {
         rc = rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
     }
-    size_t bytes = sizeof(struct payload_head) + c.part_count * sizeof(*c.parts) +
-                   c.point_count * sizeof(*c.xy);
+    size_t parts = c.part_count * sizeof(*c.parts), labels = c.label_count * sizeof(*c.labels);
+    size_t bytes = sizeof(struct payload_head) + parts + labels + c.point_count * sizeof(*c.xy);
     uint8_t *p = rc == RC_OK ? malloc(bytes) : NULL;
     if (rc == RC_OK && !p) {
         rc = rc_error_set(err, RC_ERR_NOMEM, field, "out of memory");
     }
     if (p) {
-        struct payload_head head = {(uint32_t)c.part_count, (uint32_t)c.point_count};
+        struct payload_head head = {(uint32_t)c.part_count, (uint32_t)c.point_count,
+                                    (uint32_t)c.label_count, 0};
         memcpy(p, &head, sizeof(head));
-        memcpy(p + sizeof(head), c.parts, c.part_count * sizeof(*c.parts));
-        memcpy(p + sizeof(head) + c.part_count * sizeof(*c.parts), c.xy,
-               c.point_count * sizeof(*c.xy));
+        memcpy(p + sizeof(head), c.parts, parts);
+        memcpy(p + sizeof(head) + parts, c.labels, labels);
+        memcpy(p + sizeof(head) + parts + labels, c.xy, c.point_count * sizeof(*c.xy));
         *payload = p;
         *len = bytes;
     }
@@ -343,19 +380,47 @@ enum rc_err rc_vectors_read(const char *path, const struct rc_vector_grid *grid,
     return rc;
 }
 
+/* A reader that parsed a hostile file is not trusted: every part, point and
+ * label in range. */
+static bool parsed_sane(const struct rc_vectors *v, const struct rc_vector_grid *grid)
+{
+    for (size_t i = 0; i < v->part_count; i++) {
+        const struct rc_vector_part *p = &v->parts[i];
+        if (p->count < 2 || p->first > v->point_count || p->count > v->point_count - p->first ||
+            p->kind > RC_VECTOR_RING) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < v->point_count; i++) {
+        if (!(fabsf(v->xy[i][0]) <= 1e6f) || !(fabsf(v->xy[i][1]) <= 1e6f)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < v->label_count; i++) {
+        const struct rc_vector_label *l = &v->labels[i];
+        if (l->axis > 1 || !(fabs(l->value) <= 360) || !(l->at[0] >= 0) ||
+            !(l->at[0] <= (float)grid->width) || !(l->at[1] >= 0) ||
+            !(l->at[1] <= (float)grid->height)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 enum rc_err rc_vectors_parse(const uint8_t *payload, size_t len, const struct rc_vector_grid *grid,
                              struct rc_vectors **out)
 {
-    (void)grid;
     *out = NULL;
     struct payload_head head;
     if (len < sizeof(head)) {
         return RC_ERR_INTERNAL;
     }
     memcpy(&head, payload, sizeof(head));
+    size_t parts = head.part_count * sizeof(struct rc_vector_part);
+    size_t labels = head.label_count * sizeof(struct rc_vector_label);
     if (head.point_count > RC_VECTORS_MAX_POINTS || head.part_count > head.point_count / 2 ||
-        len != sizeof(head) + head.part_count * sizeof(struct rc_vector_part) +
-                   head.point_count * sizeof(float[2])) {
+        head.label_count > MAX_LABELS ||
+        len != sizeof(head) + parts + labels + head.point_count * sizeof(float[2])) {
         return RC_ERR_INTERNAL;
     }
     struct rc_vectors *v = calloc(1, sizeof(*v));
@@ -364,29 +429,20 @@ enum rc_err rc_vectors_parse(const uint8_t *payload, size_t len, const struct rc
     }
     v->part_count = head.part_count;
     v->point_count = head.point_count;
-    v->parts = malloc((head.part_count ? head.part_count : 1) * sizeof(*v->parts));
+    v->label_count = head.label_count;
+    v->parts = malloc(parts ? parts : 1);
+    v->labels = malloc(labels ? labels : 1);
     v->xy = malloc((head.point_count ? head.point_count : 1) * sizeof(*v->xy));
-    if (!v->parts || !v->xy) {
+    if (!v->parts || !v->labels || !v->xy) {
         rc_vectors_free(v);
         return RC_ERR_NOMEM;
     }
-    memcpy(v->parts, payload + sizeof(head), head.part_count * sizeof(*v->parts));
-    memcpy(v->xy, payload + sizeof(head) + head.part_count * sizeof(*v->parts),
-           head.point_count * sizeof(*v->xy));
-    /* A reader that parsed a hostile file is not trusted: every part in range. */
-    for (size_t i = 0; i < v->part_count; i++) {
-        const struct rc_vector_part *p = &v->parts[i];
-        if (p->count < 2 || p->first > head.point_count || p->count > head.point_count - p->first ||
-            p->kind > RC_VECTOR_RING) {
-            rc_vectors_free(v);
-            return RC_ERR_INTERNAL;
-        }
-    }
-    for (size_t i = 0; i < v->point_count; i++) {
-        if (!(fabsf(v->xy[i][0]) <= 1e6f) || !(fabsf(v->xy[i][1]) <= 1e6f)) {
-            rc_vectors_free(v);
-            return RC_ERR_INTERNAL;
-        }
+    memcpy(v->parts, payload + sizeof(head), parts);
+    memcpy(v->labels, payload + sizeof(head) + parts, labels);
+    memcpy(v->xy, payload + sizeof(head) + parts + labels, head.point_count * sizeof(*v->xy));
+    if (!parsed_sane(v, grid)) {
+        rc_vectors_free(v);
+        return RC_ERR_INTERNAL;
     }
     *out = v;
     return RC_OK;

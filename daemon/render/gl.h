@@ -102,6 +102,8 @@ struct rc_drape {
     GLuint tex; /* premultiplied RGBA8 with mipmaps; 0: no layers */
     GLuint vao, vbo;
     unsigned width, height;
+    GLuint labels_tex;     /* the graticule's label atlas; 0: none */
+    struct rc_axes labels; /* where they go (their atlas's pixels: in labels_tex) */
 };
 
 /* The output framebuffer, the I420 target and the readback ring (render/target.c). */
@@ -225,6 +227,10 @@ enum rc_err rc_vectors_make(struct rc_render *r, const struct rc_render_settings
                             struct rc_error *err);
 void rc_vectors_drape(struct rc_render *r, const float m[16], size_t band_a, size_t band_b,
                       float blend, const void *indices);
+/* The graticule's labels: their atlas uploaded once a job, then drawn each frame
+ * inside the raster's edge where the frame's `m` puts each line's end. */
+void rc_vectors_upload_labels(struct rc_render *r, const struct rc_axes *labels);
+void rc_vectors_draw_labels(struct rc_render *r, const float m[16]);
 void rc_vectors_release(struct rc_render *r);
 void rc_render_assert_current(const struct rc_render *r);
 

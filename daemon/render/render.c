@@ -301,6 +301,7 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
             return rc;
         }
         rc_lines_upload_labels(r, &in->overlay->axes);
+        rc_vectors_upload_labels(r, &in->overlay->graticule);
     }
     rc_lines_make(r, surface ? r->job.layers.height_scale : 0.0f, in->outline_rgb, in->outline,
                   in->overlay ? &in->overlay->axes : NULL);
@@ -399,6 +400,7 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     rc_vectors_drape(r, m, a, b, weight, indices);
     rc_lines_draw(r, m, eye);
     rc_lines_draw_labels(r, m, eye);
+    rc_vectors_draw_labels(r, m);
     show_band_pages(r, frame);
     draw_overlay(r);
     rc_target_read_back(r, frame->index);

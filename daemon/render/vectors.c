@@ -313,8 +313,108 @@ void rc_vectors_drape(struct rc_render *r, const float m[16], size_t band_a, siz
     glDisable(GL_BLEND);
 }
 
+void rc_vectors_upload_labels(struct rc_render *r, const struct rc_axes *labels)
+{
+    if (!labels->count) {
+        return;
+    }
+    struct rc_drape *d = &r->job.drape;
+    glGenTextures(1, &d->labels_tex);
+    glActiveTexture(GL_TEXTURE3);
+    glBindTexture(GL_TEXTURE_2D, d->labels_tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, labels->atlas.width, labels->atlas.height);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, labels->atlas.width, labels->atlas.height, GL_RGBA,
+                    GL_UNSIGNED_BYTE, labels->atlas.rgba);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    d->labels = *labels;
+    d->labels.atlas.rgba = NULL; /* the overlay's; uploaded above */
+}
+
+/* `p` in the scene's pixels, top row first (m is flipped); false behind the eye. */
+static bool project(const float m[16], struct rc_rect scene, const float p[3], float out[2])
+{
+    float c[4];
+    for (int row = 0; row < 4; row++) {
+        c[row] = m[row] * p[0] + m[4 + row] * p[1] + m[8 + row] * p[2] + m[12 + row];
+    }
+    if (c[3] <= 1e-6f) {
+        return false;
+    }
+    out[0] = (float)scene.x + (c[0] / c[3] + 1) / 2 * (float)scene.w;
+    out[1] = (float)scene.y + (c[1] / c[3] + 1) / 2 * (float)scene.h;
+    return true;
+}
+
+static bool overlaps(const struct rc_rect *a, const struct rc_rect *b)
+{
+    return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
+/* Each label just inside the raster from where its line meets the edge: moved
+ * along the direction into the raster as the frame shows it, by half its size
+ * and a gap; one that leaves the scene or meets a label already placed is left
+ * out of this frame. */
+void rc_vectors_draw_labels(struct rc_render *r, const float m[16])
+{
+    const struct rc_axes *a = &r->job.drape.labels;
+    if (!a->count) {
+        return;
+    }
+    struct rc_rect scene = r->job.panels.scene, placed[RC_AXES_MAX_LABELS];
+    size_t n = 0;
+    glDisable(GL_CULL_FACE);
+    glDisable(GL_DEPTH_TEST);
+    glViewport(0, 0, (GLsizei)r->job.target.width, (GLsizei)r->job.target.height);
+    glEnable(GL_BLEND);
+    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+    glUseProgram(r->overlay_program);
+    glUniform1i(r->o_canvas_tex, 3);
+    glUniform2f(r->o_canvas, (float)r->job.target.width, (float)r->job.target.height);
+    glUniform2f(r->o_tex, (float)a->atlas.width, (float)a->atlas.height);
+    glActiveTexture(GL_TEXTURE3);
+    glBindTexture(GL_TEXTURE_2D, r->job.drape.labels_tex);
+    glBindVertexArray(r->quad_vao);
+    for (size_t i = 0; i < a->count; i++) {
+        const struct rc_axis_label *l = &a->labels[i];
+        float in[3] = {l->at[0] + 0.01f * l->out[0], l->at[1] + 0.01f * l->out[1], l->at[2]};
+        float p[2], q[2];
+        if (!project(m, scene, l->at, p) || !project(m, scene, in, q)) {
+            continue;
+        }
+        float dx = q[0] - p[0], dy = q[1] - p[1], len = hypotf(dx, dy);
+        if (len <= 0) {
+            continue;
+        }
+        dx /= len;
+        dy /= len;
+        float push = fabsf(dx) * (float)l->src.w / 2 + fabsf(dy) * (float)l->src.h / 2 + 3;
+        struct rc_rect at = {(int)lroundf(p[0] + dx * push - (float)l->src.w / 2),
+                             (int)lroundf(p[1] + dy * push - (float)l->src.h / 2), l->src.w,
+                             l->src.h};
+        bool clear = at.x >= scene.x && at.y >= scene.y && at.x + at.w <= scene.x + scene.w &&
+                     at.y + at.h <= scene.y + scene.h;
+        for (size_t k = 0; clear && k < n; k++) {
+            clear = !overlaps(&at, &placed[k]);
+        }
+        if (!clear) {
+            continue;
+        }
+        placed[n++] = at;
+        glUniform4f(r->o_rect, (float)at.x, (float)at.y, (float)at.w, (float)at.h);
+        glUniform2f(r->o_shift, (float)l->src.x - (float)at.x, (float)l->src.y - (float)at.y);
+        glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    }
+    glUniform2f(r->o_shift, 0, 0);
+    glUniform2f(r->o_tex, 0, 0);
+    glBindVertexArray(0);
+    glDisable(GL_BLEND);
+}
+
 void rc_vectors_release(struct rc_render *r)
 {
+    glDeleteTextures(1, &r->job.drape.labels_tex);
     glDeleteTextures(1, &r->job.drape.tex);
     r->job.drape = (struct rc_drape){0};
 }

@@ -205,10 +205,47 @@ class VectorTest(PictureBase):
         merc = lambda lat: np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
         for lat in (36.55, 36.6, 36.65):
             want = (merc(BBOX[3]) - merc(lat)) / (merc(BBOX[3]) - merc(BBOX[1])) * self.H
-            band = frame[int(want) - 6:int(want) + 7, 20:40].transpose(1, 0, 2)
+            band = frame[int(want) - 6:int(want) + 7, 200:220].transpose(1, 0, 2)
             got = ink_columns(band, range(20))
             self.assertGreater(len(got), 15, lat)
             self.assertLessEqual(np.abs(got + int(want) - 6 + 0.5 - want).max(), 1.0, lat)
+
+    def test_graticule_lines_are_labelled_where_they_meet_the_edge(self):
+        """Meridians are labelled just inside the south edge, centred on their line,
+        parallels just inside the west edge: what the labels add to the picture is
+        found by comparing with the same graticule's lines alone, drawn as a layer."""
+        job = self.job("map", [], graticule={"step": 0.05})
+        job["output"].update(crs="EPSG:3857", bbox=BBOX)
+        labelled = self.clip(job, "labelled.webm")[0]
+        # The same lines with no labels: the graticule as a GeoJSON layer.
+        lines = [meridian(lon, 36.4, 36.8) for lon in (-84.3, -84.25, -84.2)]
+        lines += [{"type": "LineString", "coordinates": [[-84.4, lat], [-84.1, lat]]}
+                  for lat in (36.55, 36.6, 36.65)]
+        write_geojson(os.path.join(self.daemon.root, "graticule.geojson"), lines)
+        job = self.job("map", [{"source": "graticule.geojson", "color": "#808080",
+                                "width": 1}])
+        job["output"].update(crs="EPSG:3857", bbox=BBOX)
+        bare = self.clip(job, "bare.webm")[0]
+        text = np.abs(labelled - bare).max(axis=-1) > 60
+        merc = lambda lat: np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+        for lon in (-84.3, -84.25, -84.2):
+            col = (lon - BBOX[0]) / (BBOX[2] - BBOX[0]) * self.W
+            box = text[self.H - 30:, int(col) - 40:int(col) + 41]
+            ys, xs = np.nonzero(box)
+            self.assertGreater(len(xs), 40, "no label at %.2f" % lon)
+            centre = (xs.min() + xs.max()) / 2 + int(col) - 40
+            self.assertLess(abs(centre - col), 4, "label of %.2f at %.1f, line at %.1f"
+                            % (lon, centre, col))
+        for lat in (36.55, 36.6, 36.65):
+            row = (merc(BBOX[3]) - merc(lat)) / (merc(BBOX[3]) - merc(BBOX[1])) * self.H
+            box = text[int(row) - 20:int(row) + 21, :90]
+            ys, xs = np.nonzero(box)
+            self.assertGreater(len(ys), 40, "no label at %.2f" % lat)
+            centre = (ys.min() + ys.max()) / 2 + int(row) - 20
+            self.assertLess(abs(centre - row), 4, "label of %.2f at %.1f" % (lat, centre))
+            self.assertLess(xs.min(), 10)  # against the west edge
+        # Nothing else differs: away from the edges the two pictures agree.
+        self.assertEqual(text[40:self.H - 40, 100:].sum(), 0)
 
     def test_the_get_form_names_layers(self):
         query = {"url": "jacksboro_dem.tif", "mode": "map", "colormap_name": "gray",
