@@ -21,7 +21,7 @@ packages=(
     # libraries
     libmicrohttpd-dev libjansson-dev libgdal-dev libvpx-dev libcurl4-openssl-dev
     libopenh264-dev libgif-dev libssl-dev
-    libfreetype-dev libegl-dev libgles-dev
+    libfreetype-dev libegl-dev libgles-dev zlib1g-dev
     # the reader's sandbox (seccomp filters)
     libseccomp-dev
     # software rendering when no GPU is present

@@ -67,7 +67,7 @@ enum MHD_Result rc_http_send_clip_file(struct request *req)
     int fd = job->clip_fd;
     job->clip_fd = -1; /* ours now: the response closes it, or we do */
     uint64_t size = job->clip_size;
-    const char *type = rc_format_content_type(job->spec.format);
+    const char *type = rc_job_content_type(&job->spec);
     const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
     if (inm && job->etag[0] && rc_http_etag_listed(inm, job->etag)) {
         close(fd);

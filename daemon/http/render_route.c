@@ -79,9 +79,8 @@ static enum MHD_Result start_stream(struct request *req)
         return MHD_NO;
     }
     rc_http_add_bounds(resp, &s->job->bounds);
-    return rc_http_queue_clip(req->http, req->conn, resp,
-                              rc_format_content_type(s->job->spec.format), s->job->id,
-                              s->job->frames, req->ignored, UINT64_MAX);
+    return rc_http_queue_clip(req->http, req->conn, resp, rc_job_content_type(&s->job->spec),
+                              s->job->id, s->job->frames, req->ignored, UINT64_MAX);
 }
 
 /* A HEAD's body: never read. */
@@ -114,6 +113,7 @@ struct query_args {
     struct rc_query_param params[MAX_QUERY_PARAMS];
     size_t count;
     bool overflow;
+    const char *skip; /* a parameter the route reads itself; NULL: none */
 };
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -121,6 +121,9 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind;
     struct query_args *q = cls;
+    if (q->skip && strcmp(key, q->skip) == 0) {
+        return MHD_YES;
+    }
     if (q->count == MAX_QUERY_PARAMS) {
         q->overflow = true;
         return MHD_NO;
@@ -134,7 +137,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 /* The GET form: query parameters into the JSON job; errors name the parameter. */
 static enum rc_err query_job(struct request *req, json_t **job, struct rc_error *err)
 {
-    struct query_args q = {.count = 0};
+    struct query_args q = {.count = 0, .skip = req->legend ? "format" : NULL};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
     if (q.overflow) {
         return rc_error_set(err, RC_ERR_TOO_LARGE, "", "more than %d query parameters",
@@ -206,8 +209,22 @@ static enum rc_err read_job(struct request *req, struct rc_job_spec *spec, struc
         if (rc != RC_OK) {
             return rc;
         }
+        /* A map clip draws no colorbar of its own: its legend is parsed as an image
+         * job's would be (which allows one), then made the map's again. */
+        json_t *mode = json_object_get(json_object_get(object, "style"), "mode");
+        bool map =
+            req->legend && json_is_string(mode) && strcmp(json_string_value(mode), "map") == 0;
+        if (map) {
+            json_object_set_new(json_object_get(object, "style"), "mode", json_string("image"));
+        }
         rc = rc_job_spec_from_json(spec, cfg, object, *raster != NULL, false, err);
         json_decref(object);
+        if (rc == RC_OK && map) {
+            spec->mode = RC_MODE_MAP;
+            if (!spec->background_given && spec->format != RC_FORMAT_MP4) {
+                memset(spec->background, 0, sizeof(spec->background));
+            }
+        }
         if (rc != RC_OK && err->field[0]) {
             char param[sizeof(err->field)];
             snprintf(param, sizeof(param), "%s", rc_query_param_for_field(err->field));
@@ -217,6 +234,23 @@ static enum rc_err read_job(struct request *req, struct rc_job_spec *spec, struc
     }
     return rc_job_spec_parse_uploads(spec, cfg, (const char *)req->in.data.data, req->in.data.len,
                                      false, false, err);
+}
+
+/* GET /v1/legend: the clip's job made to answer with its colorbar, in the
+ * `format` asked for (png, the default, or svg). */
+static enum rc_err legend_job(struct request *req, struct rc_job_spec *spec, struct rc_error *err)
+{
+    const char *format = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "format");
+    if (!format || strcmp(format, "png") == 0) {
+        spec->legend = RC_LEGEND_PNG;
+    } else if (strcmp(format, "svg") == 0) {
+        spec->legend = RC_LEGEND_SVG;
+    } else {
+        rc_job_spec_finish(spec);
+        return rc_error_set(err, RC_ERR_INVALID, "format", "a legend is \"png\" or \"svg\"");
+    }
+    spec->colorbar = true; /* whatever the clip would show: a map's has none of its own */
+    return RC_OK;
 }
 
 /* A HEAD: what a GET would get, rendering nothing. A clip the clip cache holds
@@ -265,10 +299,11 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     struct rc_job_spec spec;
     struct rc_error err = {0};
     struct rc_buf *raster = NULL, *heights = NULL;
-    if (read_job(req, &spec, &raster, &heights, &err) != RC_OK) {
+    if (read_job(req, &spec, &raster, &heights, &err) != RC_OK ||
+        (req->legend && legend_job(req, &spec, &err) != RC_OK)) {
         return rc_http_send_error(http, req->conn, &err, NULL);
     }
-    const char *type = rc_format_content_type(spec.format);
+    const char *type = rc_job_content_type(&spec);
     size_t frames = spec.frames; /* 0 when the bands decide it */
     req->job = rc_job_create(&spec, (size_t)rc_http_config(http)->byte_queue_kb * 1024);
     if (!req->job) {

@@ -19,6 +19,16 @@ static enum MHD_Result render(struct request *req, const char *url, const char *
     return rc_http_start_body(req);
 }
 
+/* The colorbar of the clip the same query would make, as an image. */
+static enum MHD_Result legend(struct request *req, const char *url, const char *method)
+{
+    (void)url;
+    req->route = ROUTE_RENDER_QUERY;
+    req->legend = true;
+    req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    return rc_http_handle_render(req);
+}
+
 static enum MHD_Result job(struct request *req, const char *url, const char *method)
 {
     return rc_http_handle_job(req->http, req->conn, url, method);
@@ -104,6 +114,8 @@ static const struct {
     [RC_ROUTE_MAP] = {"/map", "/map", false, M(GET) | M(HEAD), false, "use GET", page},
     [RC_ROUTE_LEAFLET] = {"/leaflet/{file}", "/leaflet/", true, M(GET) | M(HEAD), false, "use GET",
                           library},
+    [RC_ROUTE_LEGEND] = {"/v1/legend", "/v1/legend", false, M(GET) | M(HEAD), false,
+                         "use GET with a clip's query parameters", legend},
 };
 
 static const char *const methods[RC_METHOD_COUNT] = {"GET",    "HEAD",    "POST",

@@ -92,6 +92,13 @@ void rc_job_drop_uploads(struct rc_job *job)
     job->raster = job->heights = (struct rc_upload){0};
 }
 
+const char *rc_job_content_type(const struct rc_job_spec *spec)
+{
+    return spec->legend == RC_LEGEND_PNG   ? "image/png"
+           : spec->legend == RC_LEGEND_SVG ? "image/svg+xml"
+                                           : rc_format_content_type(spec->format);
+}
+
 const char *rc_format_content_type(enum rc_format format)
 {
     switch (format) {

@@ -64,6 +64,13 @@ enum rc_job_dither {
     RC_JOB_DITHER_NONE,
 };
 
+/* GET /v1/legend: the job's colorbar alone, as an image, instead of its clip. */
+enum rc_legend {
+    RC_LEGEND_NONE,
+    RC_LEGEND_PNG,
+    RC_LEGEND_SVG,
+};
+
 /* The Content-Type of a clip, and the format's name in a job. */
 const char *rc_format_content_type(enum rc_format format);
 const char *rc_format_name(enum rc_format format);
@@ -154,9 +161,13 @@ struct rc_job_spec {
     unsigned keyframe_interval;
     enum rc_format format;
     enum rc_job_dither dither;
-    bool seekable; /* a finished file (Cues; moov first) instead of a stream; not in the
-                    * canonical text: a cached clip is always the finished file */
+    bool seekable;         /* a finished file (Cues; moov first) instead of a stream; not in the
+                            * canonical text: a cached clip is always the finished file */
+    enum rc_legend legend; /* the legend instead of the clip (never cached) */
 };
+
+/* What the job's answer is: the clip's Content-Type, or the legend's. */
+const char *rc_job_content_type(const struct rc_job_spec *spec);
 
 /* The job as one canonical text (job/canonical.c): every field above but
  * `seekable`, defaults filled in, so one job reads alike whichever form it came in.

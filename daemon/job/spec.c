@@ -384,7 +384,9 @@ static enum rc_err check_map(struct rc_job_spec *spec, bool camera, struct rc_er
     }
     static const char *const why = "a map overlay is all map: style.mode \"map\" draws no %s";
     if (spec->colorbar) {
-        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.colorbar", why, "colorbar");
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.colorbar",
+                            "a map overlay is all map: style.mode \"map\" draws no colorbar; "
+                            "GET /v1/legend with the clip's query gives it as an image");
     }
     if (spec->title[0]) {
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "style.title", why, "title");

@@ -82,6 +82,11 @@ void rc_overlay_format(double value, double step, char *buf, size_t size)
 
 void rc_overlay_fill(struct rc_canvas *c, struct rc_rect r, const uint8_t rgba[4])
 {
+    if (c->marks) {
+        struct rc_mark m = {.x = r.x, .y = r.y, .w = r.w, .h = r.h};
+        memcpy(m.rgba, rgba, 4);
+        rc_marks_add(c, &m);
+    }
     for (int y = r.y; y < r.y + r.h; y++) {
         for (int x = r.x; x < r.x + r.w; x++) {
             if (x >= 0 && y >= 0 && x < c->width && y < c->height) {
@@ -482,6 +487,9 @@ enum rc_err rc_overlay_create(const struct rc_overlay_settings *st, struct rc_te
         free(o);
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
+    if (st->record) {
+        o->canvas.marks = &o->marks;
+    }
     double s = st->height / 360.0;
     struct rc_ink ink_store;
     text_ink(st, s, &ink_store);
@@ -541,5 +549,6 @@ void rc_overlay_destroy(struct rc_overlay *overlay)
     free(overlay->colorbars.pages);
     free(overlay->axes.atlas.rgba);
     free(overlay->graticule.atlas.rgba);
+    rc_marks_free(&overlay->marks);
     free(overlay);
 }

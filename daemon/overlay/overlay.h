@@ -108,6 +108,7 @@ struct rc_overlay {
     struct rc_band_pages colorbars; /* the bar's numbers with per-band ranges */
     struct rc_axes axes;            /* count 0: none */
     struct rc_axes graticule;       /* the graticule's labels; count 0: none */
+    struct rc_marks marks;          /* with settings.record: what the canvas shows */
 };
 
 /* What one job's overlay shows; made by the plan (pipeline/plan.h). Borrowed
@@ -147,6 +148,7 @@ struct rc_overlay_settings {
     const struct rc_graticule_anchor *graticule;
     size_t graticule_count;
     double graticule_step; /* degrees between lines: how many decimals they need */
+    bool record;           /* keep what is drawn as marks too (a legend as SVG) */
 };
 
 /* True when the settings ask for a colorbar or a title. */
@@ -158,6 +160,12 @@ const uint8_t *rc_band_page(const struct rc_band_pages *pages, size_t index);
 enum rc_err rc_overlay_create(const struct rc_overlay_settings *settings, struct rc_text *text,
                               struct rc_overlay **out, struct rc_error *err);
 void rc_overlay_destroy(struct rc_overlay *overlay);
+
+struct rc_buf;
+/* What an overlay made with settings.record drew inside `panel`, as an SVG
+ * document of the panel's size over `background` (alpha 0: none). */
+enum rc_err rc_overlay_svg(const struct rc_overlay *o, struct rc_rect panel,
+                           const uint8_t background[4], struct rc_buf *out);
 
 /* "Nice" tick values (1, 2, 2.5 or 5 times a power of ten) strictly inside
  * (vmin, vmax), spaced for about `intervals` intervals, at most `max` of them,

@@ -3,7 +3,9 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "overlay/font.h"
@@ -181,9 +183,46 @@ void rc_text_draw(struct rc_text *text, struct rc_canvas *canvas, int x, int bas
     layout(text, utf8, px, blit, &d);
 }
 
+void rc_marks_add(struct rc_canvas *canvas, const struct rc_mark *mark)
+{
+    struct rc_marks *m = canvas->marks;
+    if (!m || m->failed) {
+        return;
+    }
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        void *p = realloc(m->items, cap * sizeof(*m->items));
+        if (!p) {
+            m->failed = true;
+            return;
+        }
+        m->items = p;
+        m->cap = cap;
+    }
+    m->items[m->count++] = *mark;
+}
+
+void rc_marks_free(struct rc_marks *marks)
+{
+    free(marks->items);
+    *marks = (struct rc_marks){0};
+}
+
 void rc_text_draw_ink(struct rc_text *text, struct rc_canvas *canvas, int x, int baseline_y,
                       const char *utf8, unsigned px, const struct rc_ink *ink)
 {
+    if (canvas->marks) {
+        struct rc_mark m = {.text = true,
+                            .x = x,
+                            .y = baseline_y,
+                            .rgba = {ink->rgb[0], ink->rgb[1], ink->rgb[2], 255},
+                            .px = px,
+                            .halo = ink->halo,
+                            .halo_px = ink->halo_px};
+        memcpy(m.halo_rgb, ink->halo_rgb, 3);
+        snprintf(m.words, sizeof(m.words), "%s", utf8);
+        rc_marks_add(canvas, &m);
+    }
     for (int dy = -ink->halo_px; ink->halo && dy <= ink->halo_px; dy++) {
         for (int dx = -ink->halo_px; dx <= ink->halo_px; dx++) {
             if (dx || dy) {

@@ -9,16 +9,42 @@
 #define RC_TEXT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/error.h"
 
 struct rc_text;
 
+struct rc_marks;
+
 struct rc_canvas {
     uint8_t *rgba; /* premultiplied alpha */
     int width, height;
+    struct rc_marks *marks; /* NULL, or where what is drawn is also written down */
 };
+
+/* What was drawn on a canvas, as shapes and words (a legend as SVG, overlay/svg.h). */
+struct rc_mark {
+    bool text;
+    int x, y, w, h;  /* a fill's rectangle; a text's origin: x and its baseline y */
+    uint8_t rgba[4]; /* a fill's colour (premultiplied), a text's ink */
+    unsigned px;     /* a text's size */
+    bool halo;       /* a text's halo, ... */
+    uint8_t halo_rgb[3];
+    int halo_px;
+    char words[64];
+};
+
+struct rc_marks {
+    struct rc_mark *items;
+    size_t count, cap;
+    bool failed; /* out of memory: the list is short */
+};
+
+/* Appends a mark (when the canvas keeps them). */
+void rc_marks_add(struct rc_canvas *canvas, const struct rc_mark *mark);
+void rc_marks_free(struct rc_marks *marks);
 
 enum rc_err rc_text_create(struct rc_text **out, struct rc_error *err);
 void rc_text_destroy(struct rc_text *text);
