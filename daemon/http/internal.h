@@ -39,6 +39,7 @@ enum rc_route {
     RC_ROUTE_MAP,
     RC_ROUTE_LEAFLET,
     RC_ROUTE_LEGEND,
+    RC_ROUTE_VECTORS,
     RC_ROUTE_COUNT
 };
 enum rc_method {
@@ -100,7 +101,7 @@ struct request {
     bool reserved;         /* a worker-pool place taken at the headers, not yet used */
     uint64_t upload_bytes; /* of http->uploads_bytes, given back at completion */
     bool declared;         /* the body's length came in Content-Length */
-    bool legend;           /* GET /v1/legend: the job's colorbar as an image */
+    enum rc_answer answer; /* /v1/legend, /v1/vectors: what beside the clip to answer */
 };
 
 /* The streaming response's state; lives until the response is destroyed. */

@@ -137,7 +137,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 /* The GET form: query parameters into the JSON job; errors name the parameter. */
 static enum rc_err query_job(struct request *req, json_t **job, struct rc_error *err)
 {
-    struct query_args q = {.count = 0, .skip = req->legend ? "format" : NULL};
+    struct query_args q = {.count = 0, .skip = req->answer ? "format" : NULL};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
     if (q.overflow) {
         return rc_error_set(err, RC_ERR_TOO_LARGE, "", "more than %d query parameters",
@@ -213,7 +213,7 @@ static enum rc_err read_job(struct request *req, struct rc_job_spec *spec, struc
          * job's would be (which allows one), then made the map's again. */
         json_t *mode = json_object_get(json_object_get(object, "style"), "mode");
         bool map =
-            req->legend && json_is_string(mode) && strcmp(json_string_value(mode), "map") == 0;
+            req->answer && json_is_string(mode) && strcmp(json_string_value(mode), "map") == 0;
         if (map) {
             json_object_set_new(json_object_get(object, "style"), "mode", json_string("image"));
         }
@@ -237,14 +237,28 @@ static enum rc_err read_job(struct request *req, struct rc_job_spec *spec, struc
 }
 
 /* GET /v1/legend: the clip's job made to answer with its colorbar, in the
- * `format` asked for (png, the default, or svg). */
-static enum rc_err legend_job(struct request *req, struct rc_job_spec *spec, struct rc_error *err)
+ * `format` asked for (png, the default, or svg); GET /v1/vectors: with its
+ * vector layers (`format` geojson, the default). */
+static enum rc_err beside_job(struct request *req, struct rc_job_spec *spec, struct rc_error *err)
 {
     const char *format = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "format");
+    if (req->answer == RC_ANSWER_VECTORS) {
+        spec->answer = RC_ANSWER_VECTORS;
+        if (format && strcmp(format, "geojson") != 0) {
+            rc_job_spec_finish(spec);
+            return rc_error_set(err, RC_ERR_INVALID, "format", "vectors are \"geojson\"");
+        }
+        if (!spec->vector_count) {
+            rc_job_spec_finish(spec);
+            return rc_error_set(err, RC_ERR_INVALID, "vector",
+                                "name the layers (vector= or vectors=) as for the clip");
+        }
+        return RC_OK;
+    }
     if (!format || strcmp(format, "png") == 0) {
-        spec->legend = RC_LEGEND_PNG;
+        spec->answer = RC_ANSWER_LEGEND_PNG;
     } else if (strcmp(format, "svg") == 0) {
-        spec->legend = RC_LEGEND_SVG;
+        spec->answer = RC_ANSWER_LEGEND_SVG;
     } else {
         rc_job_spec_finish(spec);
         return rc_error_set(err, RC_ERR_INVALID, "format", "a legend is \"png\" or \"svg\"");
@@ -300,7 +314,7 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     struct rc_error err = {0};
     struct rc_buf *raster = NULL, *heights = NULL;
     if (read_job(req, &spec, &raster, &heights, &err) != RC_OK ||
-        (req->legend && legend_job(req, &spec, &err) != RC_OK)) {
+        (req->answer && beside_job(req, &spec, &err) != RC_OK)) {
         return rc_http_send_error(http, req->conn, &err, NULL);
     }
     const char *type = rc_job_content_type(&spec);

@@ -19,12 +19,12 @@ static enum MHD_Result render(struct request *req, const char *url, const char *
     return rc_http_start_body(req);
 }
 
-/* The colorbar of the clip the same query would make, as an image. */
-static enum MHD_Result legend(struct request *req, const char *url, const char *method)
+/* What stands beside the clip the same query would make: its colorbar as an
+ * image, its vector layers as GeoJSON. */
+static enum MHD_Result beside(struct request *req, const char *url, const char *method)
 {
-    (void)url;
     req->route = ROUTE_RENDER_QUERY;
-    req->legend = true;
+    req->answer = strcmp(url, "/v1/vectors") == 0 ? RC_ANSWER_VECTORS : RC_ANSWER_LEGEND_PNG;
     req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     return rc_http_handle_render(req);
 }
@@ -115,7 +115,9 @@ static const struct {
     [RC_ROUTE_LEAFLET] = {"/leaflet/{file}", "/leaflet/", true, M(GET) | M(HEAD), false, "use GET",
                           library},
     [RC_ROUTE_LEGEND] = {"/v1/legend", "/v1/legend", false, M(GET) | M(HEAD), false,
-                         "use GET with a clip's query parameters", legend},
+                         "use GET with a clip's query parameters", beside},
+    [RC_ROUTE_VECTORS] = {"/v1/vectors", "/v1/vectors", false, M(GET) | M(HEAD), false,
+                          "use GET with a clip's query parameters", beside},
 };
 
 static const char *const methods[RC_METHOD_COUNT] = {"GET",    "HEAD",    "POST",

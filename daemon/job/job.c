@@ -94,9 +94,10 @@ void rc_job_drop_uploads(struct rc_job *job)
 
 const char *rc_job_content_type(const struct rc_job_spec *spec)
 {
-    return spec->legend == RC_LEGEND_PNG   ? "image/png"
-           : spec->legend == RC_LEGEND_SVG ? "image/svg+xml"
-                                           : rc_format_content_type(spec->format);
+    return spec->answer == RC_ANSWER_LEGEND_PNG   ? "image/png"
+           : spec->answer == RC_ANSWER_LEGEND_SVG ? "image/svg+xml"
+           : spec->answer == RC_ANSWER_VECTORS    ? "application/geo+json"
+                                                  : rc_format_content_type(spec->format);
 }
 
 const char *rc_format_content_type(enum rc_format format)

@@ -64,11 +64,13 @@ enum rc_job_dither {
     RC_JOB_DITHER_NONE,
 };
 
-/* GET /v1/legend: the job's colorbar alone, as an image, instead of its clip. */
-enum rc_legend {
-    RC_LEGEND_NONE,
-    RC_LEGEND_PNG,
-    RC_LEGEND_SVG,
+/* What a job answers with: its clip, or (GET /v1/legend) its colorbar alone as
+ * an image, or (GET /v1/vectors) its vector layers as GeoJSON. */
+enum rc_answer {
+    RC_ANSWER_CLIP,
+    RC_ANSWER_LEGEND_PNG,
+    RC_ANSWER_LEGEND_SVG,
+    RC_ANSWER_VECTORS,
 };
 
 /* The Content-Type of a clip, and the format's name in a job. */
@@ -163,10 +165,10 @@ struct rc_job_spec {
     enum rc_job_dither dither;
     bool seekable;         /* a finished file (Cues; moov first) instead of a stream; not in the
                             * canonical text: a cached clip is always the finished file */
-    enum rc_legend legend; /* the legend instead of the clip (never cached) */
+    enum rc_answer answer; /* the clip, or what stands beside it (never cached) */
 };
 
-/* What the job's answer is: the clip's Content-Type, or the legend's. */
+/* The Content-Type of the job's answer. */
 const char *rc_job_content_type(const struct rc_job_spec *spec);
 
 /* The job as one canonical text (job/canonical.c): every field above but

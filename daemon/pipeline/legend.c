@@ -46,7 +46,7 @@ enum rc_err rc_legend_make(const struct rc_job_spec *spec, const struct rc_plan 
     st.axes = false;
     st.graticule = NULL;
     st.graticule_count = 0;
-    st.record = spec->legend == RC_LEGEND_SVG;
+    st.record = spec->answer == RC_ANSWER_LEGEND_SVG;
     if (!st.legend_count && !(isfinite(st.vmin) && isfinite(st.vmax) && st.vmax > st.vmin)) {
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "rescale",
                             "the values span no range: there is no colorbar to draw; give "
@@ -60,7 +60,7 @@ enum rc_err rc_legend_make(const struct rc_job_spec *spec, const struct rc_plan 
     struct rc_rect panel = o->panel_count ? o->panels[o->panel_count - 1] : (struct rc_rect){0};
     if (panel.w <= 0 || panel.h <= 0) {
         rc = rc_error_set(err, RC_ERR_IMPOSSIBLE, "width", "the clip is too small for a legend");
-    } else if (spec->legend == RC_LEGEND_SVG) {
+    } else if (spec->answer == RC_ANSWER_LEGEND_SVG) {
         rc = rc_overlay_svg(o, panel, spec->background, out);
         rc = rc == RC_OK ? rc : rc_error_set(err, rc, "", "out of memory");
     } else {

@@ -12,7 +12,7 @@
 #include "overlay/text.h"
 #include "pipeline/plan.h"
 
-/* Appends the legend of the job planned as `plan` in spec->legend's format. */
+/* Appends the legend of the job planned as `plan` in spec->answer's format. */
 enum rc_err rc_legend_make(const struct rc_job_spec *spec, const struct rc_plan *plan,
                            struct rc_text *text, struct rc_buf *out, struct rc_error *err);
 

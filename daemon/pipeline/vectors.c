@@ -103,3 +103,73 @@ void rc_job_layers_label(struct rc_job_layers *layers, const struct rc_job_spec 
     overlay->graticule_count = layers->anchor_count;
     overlay->graticule_step = spec->graticule_step;
 }
+
+/* EPSG:4326 with longitude first, as GeoJSON has it. */
+static const char lonlat_wkt[] =
+    "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563,"
+    "AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY[\"EPSG\",\"6326\"]],PRIMEM[\"Greenwich\",0,"
+    "AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0.0174532925199433,AUTHORITY[\"EPSG\","
+    "\"9122\"]],AXIS[\"Longitude\",EAST],AXIS[\"Latitude\",NORTH],AUTHORITY[\"EPSG\",\"4326\"]]";
+
+/* Cells across the degrees grid: fine enough that float cells lose nothing a map
+ * shows, coarse enough that the view's margin stays in the points' range. */
+enum { LONLAT_CELLS = 1 << 19 };
+
+static void put_layer(struct rc_buf *out, size_t index, const struct rc_vectors *v,
+                      const double lonlat[4])
+{
+    double dx = (lonlat[2] - lonlat[0]) / LONLAT_CELLS, dy = (lonlat[3] - lonlat[1]) / LONLAT_CELLS;
+    rc_buf_printf(out,
+                  "%s{\"type\":\"Feature\",\"properties\":{\"layer\":%zu},\"geometry\":"
+                  "{\"type\":\"MultiLineString\",\"coordinates\":[",
+                  index ? "," : "", index);
+    for (size_t i = 0; i < v->part_count; i++) {
+        const struct rc_vector_part *p = &v->parts[i];
+        rc_buf_printf(out, "%s[", i ? "," : "");
+        for (uint32_t k = 0; k < p->count; k++) {
+            const float *c = v->xy[p->first + k];
+            rc_buf_printf(out, "%s[%.7f,%.7f]", k ? "," : "", lonlat[0] + c[0] * dx,
+                          lonlat[3] - c[1] * dy);
+        }
+        rc_buf_printf(out, "]");
+    }
+    rc_buf_printf(out, "]}}");
+}
+
+enum rc_err rc_job_layers_geojson(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                                  const struct rc_raster *values, struct rc_raster_budget *budget,
+                                  struct rc_buf *out, struct rc_error *err)
+{
+    if (!values->has_lonlat) {
+        return rc_error_set(err, RC_ERR_IMPOSSIBLE, "url",
+                            "the raster's bounds do not carry into EPSG:4326");
+    }
+    struct rc_vector_grid *grid = calloc(1, sizeof(*grid));
+    if (!grid) {
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    const double *b = values->lonlat;
+    snprintf(grid->crs, sizeof(grid->crs), "%s", lonlat_wkt);
+    const double gt[6] = {b[0], (b[2] - b[0]) / LONLAT_CELLS, 0, b[3],
+                          0,    -(b[3] - b[1]) / LONLAT_CELLS};
+    memcpy(grid->geotransform, gt, sizeof(gt));
+    grid->source_width = grid->source_height = grid->width = grid->height = LONLAT_CELLS;
+    rc_buf_printf(out, "{\"type\":\"FeatureCollection\",\"features\":[");
+    enum rc_err rc = RC_OK;
+    for (size_t i = 0; rc == RC_OK && i < spec->vector_count; i++) {
+        char name[48];
+        snprintf(name, sizeof(name), "style.vectors[%zu].source", i);
+        struct rc_vectors *v = NULL;
+        rc = rc_vectors_load(cfg, spec->vectors[i].source, name, grid, budget, &v, err);
+        if (rc == RC_OK) {
+            put_layer(out, i, v, b);
+        }
+        rc_vectors_free(v);
+    }
+    free(grid);
+    rc_buf_printf(out, "]}\n");
+    if (rc == RC_OK && rc_buf_error(out) != RC_OK) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    return rc;
+}

@@ -33,6 +33,13 @@ enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job_
                                struct rc_job_layers *out, struct rc_error *err);
 void rc_job_layers_release(struct rc_job_layers *layers);
 
+/* GET /v1/vectors: the job's layers (style.vectors) read as the clip reads them,
+ * cut to the clip's bounds and carried into EPSG:4326, as a GeoJSON feature
+ * collection (RFC 7946): one MultiLineString a layer, every line and ring a line. */
+enum rc_err rc_job_layers_geojson(const struct rc_config *cfg, const struct rc_job_spec *spec,
+                                  const struct rc_raster *values, struct rc_raster_budget *budget,
+                                  struct rc_buf *out, struct rc_error *err);
+
 /* The graticule's labels for the overlay, in the world of a flat raster drawn
  * `extent` wide and tall (image and map modes), at most RC_AXES_MAX_LABELS / 2
  * of each kind (every second, third... line's when there are more). */

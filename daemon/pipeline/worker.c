@@ -38,7 +38,7 @@ struct run {
     bool streaming; /* the client has its 200 and the header */
     bool claimed;   /* the clip cache waits for this job to store `key` */
     bool hit;       /* the clip cache had it: job->clip_fd */
-    bool legend;    /* the job's legend is made: job->clip_fd */
+    bool beside;    /* its legend or vectors are made instead of a clip: job->clip_fd */
     char key[65];
     double deadline_ms; /* max_job_seconds from the start: the load counts too */
     double load_ms, draw_ms, readback_ms, convert_ms;
@@ -183,7 +183,7 @@ static enum rc_err look_up_clip(struct run *run, struct rc_error *err)
 
 bool rc_workers_cached_clip(struct rc_workers *workers, struct rc_job *job)
 {
-    if (!workers->clips || job->spec.legend ||
+    if (!workers->clips || job->spec.answer != RC_ANSWER_CLIP ||
         !rc_clipcache_answer_early(workers->clips, rc_config_current(workers->cfgs), job,
                                    workers->max_texture)) {
         return false;
@@ -231,24 +231,28 @@ static enum rc_err deliver_file(struct run *run, struct rc_error *err)
     return rc;
 }
 
-/* GET /v1/legend: the planned job's colorbar as a file, sent as a finished clip is. */
-static enum rc_err legend_file(struct run *run, struct rc_error *err)
+/* GET /v1/legend, /v1/vectors: the planned job's legend or vector layers as a
+ * file, sent as a finished clip is. */
+static enum rc_err beside_file(struct run *run, struct rc_raster_budget *budget,
+                               struct rc_error *err)
 {
     struct rc_job *job = run->job;
     struct rc_buf file;
     rc_buf_init(&file);
-    enum rc_err rc = rc_legend_make(&job->spec, &run->plan, run->w->text, &file, err);
+    enum rc_err rc =
+        job->spec.answer == RC_ANSWER_VECTORS
+            ? rc_job_layers_geojson(run->cfg, &job->spec, run->values, budget, &file, err)
+            : rc_legend_make(&job->spec, &run->plan, run->w->text, &file, err);
     if (rc == RC_OK) {
         char digest[65];
         rc_clipcache_digest(file.data, file.len, digest);
         snprintf(job->etag, sizeof(job->etag), "\"%s\"", digest);
         job->clip_fd = rc_clipcache_memfd(file.data, file.len);
         job->clip_size = file.len;
-        rc = job->clip_fd >= 0 ? RC_OK
-                               : rc_error_set(err, RC_ERR_NOMEM, "", "no memory for the legend");
+        rc = job->clip_fd >= 0 ? RC_OK : rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     rc_buf_finish(&file);
-    run->legend = rc == RC_OK;
+    run->beside = rc == RC_OK;
     return rc;
 }
 
@@ -284,19 +288,19 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     rc = rc ? rc
             : rc_plan_make(spec, run->cfg, run->values, rc_workers_gpu_convert(pool, run->cfg),
                            rc_gpu_info(pool->gpu)->hardware, &run->plan, err);
-    if (rc == RC_OK && spec->legend) {
-        rc = legend_file(run, err);
+    if (rc == RC_OK && spec->answer != RC_ANSWER_CLIP) {
+        rc = beside_file(run, &budget, err);
     } else if (rc == RC_OK && rc_plan_height_request(run->job, &req)) {
         rc = rc_raster_load_height(run->cfg, pool->cache, &req, run->values, &budget, &run->heights,
                                    err);
     }
     rc_job_drop_uploads(run->job); /* decoded (or refused): the bytes are not needed again */
-    if (rc == RC_OK && !run->legend) {
+    if (rc == RC_OK && !run->beside) {
         rc_plan_set_heights(&run->plan, run->heights);
         atomic_store(&run->job->progress->frames_total, run->plan.timeline.frames);
         rc = look_up_clip(run, err);
     }
-    if (rc == RC_OK && !run->hit && !run->legend) {
+    if (rc == RC_OK && !run->hit && !run->beside) {
         rc = rc_job_layers_load(run->cfg, spec, run->values, &budget, &run->layers, err);
         run->plan.render.vectors = run->layers.drawn;
         run->plan.render.vector_count = run->layers.count;
@@ -307,7 +311,7 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         }
     }
     run->load_ms = rc_clock_ms() - start;
-    if (run->hit || run->legend) {
+    if (run->hit || run->beside) {
         rc_plan_release(&run->plan);
         rc_raster_unref(run->heights);
         rc_raster_unref(run->values);
@@ -451,7 +455,7 @@ void rc_worker_run_job(struct worker *w, struct rc_job *job)
            rc_format_name(job->spec.format), job->spec.seekable);
     enum rc_err rc = prepare(&run, &err);
     job->frames = run.plan.timeline.frames;
-    if (rc != RC_OK || run.hit || run.legend) {
+    if (rc != RC_OK || run.hit || run.beside) {
         end_job(&run, rc, &err);
         return;
     }

@@ -49,7 +49,8 @@ class OpenApiTest(unittest.TestCase):
         self.assertEqual(self.spec["openapi"], "3.1.0")
         served = {"/", "/v1/render", "/v1/info", "/v1/colormaps", "/healthz", "/readyz",
                   "/metrics", "/v1/jobs/{id}", "/v1/cache", "/v1/cache/{key}", "/openapi.json",
-                  "/docs", "/map", "/leaflet/{file}", "/v1/legend"}
+                  "/docs", "/map", "/leaflet/{file}", "/v1/legend",
+                  "/v1/vectors"}
         self.assertEqual(set(self.spec["paths"]), served)
 
     def test_the_document_and_its_page_are_served(self):

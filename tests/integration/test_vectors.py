@@ -262,6 +262,28 @@ class VectorTest(PictureBase):
         status, _, body = self.daemon.request("GET", "/v1/render?" + urllib.parse.urlencode(query))
         self.assertEqual(status, 200, body[:300])
 
+    def test_the_layers_come_as_geojson_in_degrees(self):
+        """/v1/vectors: the layer as the clip reads it, cut to the clip's bounds and
+        back in EPSG:4326 — the meridian's own longitude, the box's latitudes."""
+        query = {"url": "jacksboro_dem.tif", "mode": "map", "dst_crs": "EPSG:3857",
+                 "bbox": ",".join(map(str, BBOX)), "vector": "meridian_3857.shp"}
+        status, headers, body = self.daemon.request(
+            "GET", "/v1/vectors?" + urllib.parse.urlencode(query))
+        self.assertEqual(status, 200, body[:300])
+        self.assertEqual(headers["content-type"], "application/geo+json")
+        collection = json.loads(body)
+        lines = collection["features"][0]["geometry"]["coordinates"]
+        points = np.array([p for line in lines for p in line])
+        self.assertLess(np.abs(points[:, 0] - MERIDIAN).max(), 1e-6)
+        # Cut to the box (plus the reader's 5 % margin), not the file's 36.0..37.2.
+        self.assertGreater(points[:, 1].min(), BBOX[1] - 0.02)
+        self.assertLess(points[:, 1].max(), BBOX[3] + 0.02)
+        self.assertLess(points[:, 1].min(), BBOX[1] + 1e-6)
+        del query["vector"]
+        status, _, body = self.daemon.request(
+            "GET", "/v1/vectors?" + urllib.parse.urlencode(query))
+        self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "vector"))
+
     def refused(self, job, status, field):
         code, _, body = self.daemon.render(job)
         self.assertEqual(code, status, body[:300])
