@@ -74,7 +74,9 @@ static enum MHD_Result take_part(void *cls, enum MHD_ValueKind kind, const char 
     (void)transfer_encoding;
     (void)off;
     struct rc_body *body = cls;
-    static const char *const names[PART_COUNT] = {"job", "raster", "heights"};
+    static const char *const names[PART_COUNT] = {"job",     "raster",  "heights", "vector0",
+                                                  "vector1", "vector2", "vector3", "vector4",
+                                                  "vector5", "vector6", "vector7"};
     int part = -1;
     for (int i = 0; key && i < PART_COUNT; i++) {
         part = strcmp(key, names[i]) == 0 ? i : part;
@@ -88,7 +90,10 @@ static enum MHD_Result take_part(void *cls, enum MHD_ValueKind kind, const char 
     if (body->too_large || size == 0) {
         return MHD_YES;
     }
-    size_t uploads = body->parts[PART_RASTER].len + body->parts[PART_HEIGHTS].len;
+    size_t uploads = 0;
+    for (int i = PART_RASTER; i < PART_COUNT; i++) {
+        uploads += body->parts[i].len;
+    }
     if (part == PART_JOB && body->parts[PART_JOB].len + size > body->job_limit) {
         rc_body_too_large(body, "the job part exceeds max_body_bytes");
     } else if (part != PART_JOB && uploads + size > body->upload_limit) {

@@ -1,6 +1,6 @@
 /*
  * body: a POST /v1/render body as it arrives — the JSON job, a raw raster, or the
- * multipart parts `job`, `raster` and `heights` (read by libmicrohttpd's post
+ * multipart parts `job`, `raster`, `heights` and `vector0`... (read by libmicrohttpd's post
  * processor, handed here chunk by chunk) — with the limits that apply: the job
  * within max_body_bytes, uploads within max_upload_mb. Past a limit everything
  * read is dropped and the rest of the body is read and ignored, so the client
@@ -23,7 +23,9 @@ enum body_kind {
     BODY_RASTER,    /* a raster file or .npy; the job in the query string */
 };
 
-enum { PART_JOB, PART_RASTER, PART_HEIGHTS, PART_COUNT };
+/* The parts: the job, the raster, its heights and up to eight vector layers
+ * ("vector0" ... "vector7": style.vectors[i] without a source). */
+enum { PART_JOB, PART_RASTER, PART_HEIGHTS, PART_VECTOR0, PART_COUNT = PART_VECTOR0 + 8 };
 
 struct rc_body {
     enum body_kind kind;

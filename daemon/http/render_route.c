@@ -167,7 +167,7 @@ static bool body_refused(struct request *req, enum MHD_Result *answer)
                   "each within the boundary)";
     } else if (req->in.unknown_part[0]) {
         field = req->in.unknown_part;
-        message = "unknown part: the parts are job, raster and heights";
+        message = "unknown part: the parts are job, raster, heights and vector0 ... vector7";
     } else if (atomic_load(&http->draining)) {
         code = RC_ERR_DRAINING;
         message = "the server is shutting down";
@@ -176,6 +176,35 @@ static bool body_refused(struct request *req, enum MHD_Result *answer)
         *answer = rc_http_send_error_code(http, req->conn, code, field, message);
     }
     return message != NULL;
+}
+
+/* Each vector layer without a source came as the part vector<i>, and each such
+ * part belongs to one. */
+static enum rc_err check_vector_parts(const struct request *req, const struct rc_job_spec *spec,
+                                      struct rc_error *err)
+{
+    bool multipart = req->in.kind == BODY_MULTIPART;
+    for (size_t i = 0; i < RC_JOB_MAX_VECTORS; i++) {
+        bool part = multipart && req->in.parts[PART_VECTOR0 + i].len > 0;
+        bool wants = i < spec->vector_count && !spec->vectors[i].source[0];
+        if (wants && !part) {
+            char field[48];
+            snprintf(field, sizeof(field), "style.vectors[%zu].source", i);
+            return rc_error_set(err, RC_ERR_INVALID, field,
+                                "is required: a vector file under the data root, a URL, or "
+                                "the layer itself as the multipart part vector%zu",
+                                i);
+        }
+        if (part && !wants) {
+            char field[16];
+            snprintf(field, sizeof(field), "vector%zu", i);
+            return rc_error_set(err, RC_ERR_INVALID, field,
+                                "a layer uploaded as part vector%zu needs style.vectors[%zu] "
+                                "without a source",
+                                i, i);
+        }
+    }
+    return RC_OK;
 }
 
 /* The job, from the query (GET, or a raster body) or the body (JSON, or the
@@ -313,8 +342,14 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     struct rc_job_spec spec;
     struct rc_error err = {0};
     struct rc_buf *raster = NULL, *heights = NULL;
-    if (read_job(req, &spec, &raster, &heights, &err) != RC_OK ||
-        (req->answer && beside_job(req, &spec, &err) != RC_OK)) {
+    if (read_job(req, &spec, &raster, &heights, &err) != RC_OK) {
+        return rc_http_send_error(http, req->conn, &err, NULL);
+    }
+    if (check_vector_parts(req, &spec, &err) != RC_OK) {
+        rc_job_spec_finish(&spec);
+        return rc_http_send_error(http, req->conn, &err, NULL);
+    }
+    if (req->answer && beside_job(req, &spec, &err) != RC_OK) {
         return rc_http_send_error(http, req->conn, &err, NULL);
     }
     const char *type = rc_job_content_type(&spec);
@@ -335,6 +370,11 @@ enum MHD_Result rc_http_handle_render(struct request *req)
     if (heights) {
         req->job->heights = (struct rc_upload){heights->data, heights->len};
         rc_buf_init(heights);
+    }
+    for (size_t i = 0; req->in.kind == BODY_MULTIPART && i < RC_JOB_MAX_VECTORS; i++) {
+        struct rc_buf *part = &req->in.parts[PART_VECTOR0 + i];
+        req->job->vectors[i] = (struct rc_upload){part->data, part->len};
+        rc_buf_init(part);
     }
     req->job->on_ready = job_ready;
     req->job->on_ready_ctx = req;

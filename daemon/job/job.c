@@ -90,6 +90,10 @@ void rc_job_drop_uploads(struct rc_job *job)
     free(job->raster.data);
     free(job->heights.data);
     job->raster = job->heights = (struct rc_upload){0};
+    for (size_t i = 0; i < RC_JOB_MAX_VECTORS; i++) {
+        free(job->vectors[i].data);
+        job->vectors[i] = (struct rc_upload){0};
+    }
 }
 
 const char *rc_job_content_type(const struct rc_job_spec *spec)

@@ -82,7 +82,8 @@ const char *rc_format_name(enum rc_format format);
 
 /* One vector layer (style.vectors[i]) drawn over the raster. */
 struct rc_job_vector {
-    char source[2048]; /* a path under the data root, or a URL under the URL policy */
+    char source[2048]; /* a path under the data root, or a URL under the URL policy; "":
+                          uploaded with the job, as its multipart part vector<i> */
     uint8_t color[4];  /* lines and polygon edges */
     double width;      /* line width in output pixels where the raster fills the scene */
     bool filled;
@@ -251,9 +252,10 @@ struct rc_job {
     atomic_int refs;
     atomic_bool cancel;
     char id[24];
-    struct rc_job_spec spec;          /* owned; read-only once queued */
-    struct rc_bytequeue *out;         /* owned; encoder writes, HTTP reads */
-    struct rc_upload raster, heights; /* owned; set before queueing, read-only after */
+    struct rc_job_spec spec;                      /* owned; read-only once queued */
+    struct rc_bytequeue *out;                     /* owned; encoder writes, HTTP reads */
+    struct rc_upload raster, heights;             /* owned; set before queueing, read-only after */
+    struct rc_upload vectors[RC_JOB_MAX_VECTORS]; /* ... each layer's without a source */
     /* Written by the worker before it calls on_ready, read by HTTP after. */
     enum rc_job_state state;
     struct rc_error error;

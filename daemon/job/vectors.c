@@ -39,11 +39,9 @@ static enum rc_err parse_layer(const json_t *item, size_t i, struct rc_job_vecto
     }
     snprintf(field, sizeof(field), "%s.source", parent);
     const json_t *source = json_object_get(item, "source");
-    if (!source) {
-        return rc_error_set(err, RC_ERR_INVALID, field,
-                            "is required: a vector file under the data root, or a URL");
-    }
-    rc = rc_field_copy_location(source, field, v->source, sizeof(v->source), err);
+    /* Absent: the layer came with the job (multipart part vector<i>), which the
+     * request's reader checks. */
+    rc = source ? rc_field_copy_location(source, field, v->source, sizeof(v->source), err) : RC_OK;
     rc = rc ? rc : parse_look(item, parent, v, err);
     const json_t *fill = json_object_get(item, "fill");
     if (rc == RC_OK && fill && !json_is_null(fill) && !json_is_false(fill)) {

@@ -7,11 +7,21 @@
 
 #include "raster/vectors.h"
 
-bool rc_job_layers_identities(const struct rc_config *cfg, const struct rc_job_spec *spec,
+/* Layer i's source: its path or URL, or what came with the job. */
+static struct rc_vector_source source_of(const struct rc_job *job, size_t i)
+{
+    const struct rc_upload *up = &job->vectors[i];
+    return (struct rc_vector_source){
+        .url = job->spec.vectors[i].source, .data = up->len ? up->data : NULL, .len = up->len};
+}
+
+bool rc_job_layers_identities(const struct rc_config *cfg, const struct rc_job *job,
                               char (*ids)[65])
 {
-    for (size_t i = 0; i < spec->vector_count; i++) {
-        struct rc_raster_request req = {.url = spec->vectors[i].source, .field = "style.vectors"};
+    for (size_t i = 0; i < job->spec.vector_count; i++) {
+        struct rc_vector_source src = source_of(job, i);
+        struct rc_raster_request req = {
+            .url = src.url, .data = src.data, .data_len = src.len, .field = "style.vectors"};
         if (!rc_raster_identity(cfg, &req, ids[i])) {
             return false;
         }
@@ -28,10 +38,11 @@ static void drawn_as(const struct rc_job_vector *v, const struct rc_vectors *g,
     memcpy(out->fill, v->fill, sizeof(out->fill));
 }
 
-enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
+enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job *job,
                                const struct rc_raster *values, struct rc_raster_budget *budget,
                                struct rc_job_layers *out, struct rc_error *err)
 {
+    const struct rc_job_spec *spec = &job->spec;
     memset(out, 0, sizeof(*out));
     size_t total = spec->vector_count + (spec->graticule_step > 0);
     if (!total) {
@@ -49,8 +60,8 @@ enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job_
         snprintf(name, sizeof(name), graticule ? "style.graticule" : "style.vectors[%zu].source",
                  i);
         grid->graticule_step = graticule ? spec->graticule_step : 0;
-        const char *url = graticule ? NULL : spec->vectors[i].source;
-        rc = rc_vectors_load(cfg, url, name, grid, budget, &out->geometry[i], err);
+        struct rc_vector_source src = graticule ? (struct rc_vector_source){0} : source_of(job, i);
+        rc = rc_vectors_load(cfg, &src, name, grid, budget, &out->geometry[i], err);
         if (rc == RC_OK) {
             drawn_as(graticule ? &spec->graticule : &spec->vectors[i], out->geometry[i],
                      &out->drawn[i]);
@@ -136,10 +147,11 @@ static void put_layer(struct rc_buf *out, size_t index, const struct rc_vectors 
     rc_buf_printf(out, "]}}");
 }
 
-enum rc_err rc_job_layers_geojson(const struct rc_config *cfg, const struct rc_job_spec *spec,
+enum rc_err rc_job_layers_geojson(const struct rc_config *cfg, const struct rc_job *job,
                                   const struct rc_raster *values, struct rc_raster_budget *budget,
                                   struct rc_buf *out, struct rc_error *err)
 {
+    const struct rc_job_spec *spec = &job->spec;
     if (!values->has_lonlat) {
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "url",
                             "the raster's bounds do not carry into EPSG:4326");
@@ -160,7 +172,8 @@ enum rc_err rc_job_layers_geojson(const struct rc_config *cfg, const struct rc_j
         char name[48];
         snprintf(name, sizeof(name), "style.vectors[%zu].source", i);
         struct rc_vectors *v = NULL;
-        rc = rc_vectors_load(cfg, spec->vectors[i].source, name, grid, budget, &v, err);
+        struct rc_vector_source src = source_of(job, i);
+        rc = rc_vectors_load(cfg, &src, name, grid, budget, &v, err);
         if (rc == RC_OK) {
             put_layer(out, i, v, b);
         }

@@ -21,14 +21,15 @@ struct rc_job_layers {
     size_t anchor_count;
 };
 
-/* The versions of the job's vector files, for the clip cache's key: false when
- * one cannot be known without reading it (a URL). `ids` holds RC_JOB_MAX_VECTORS. */
-bool rc_job_layers_identities(const struct rc_config *cfg, const struct rc_job_spec *spec,
+/* The versions of the job's vector files and uploads, for the clip cache's key:
+ * false when one cannot be known without reading it (a URL). `ids` holds
+ * RC_JOB_MAX_VECTORS. */
+bool rc_job_layers_identities(const struct rc_config *cfg, const struct rc_job *job,
                               char (*ids)[65]);
 
 /* Reads every layer onto the grid of `values`, each in a reader process within
  * the job's `budget`. */
-enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job_spec *spec,
+enum rc_err rc_job_layers_load(const struct rc_config *cfg, const struct rc_job *job,
                                const struct rc_raster *values, struct rc_raster_budget *budget,
                                struct rc_job_layers *out, struct rc_error *err);
 void rc_job_layers_release(struct rc_job_layers *layers);
@@ -36,7 +37,7 @@ void rc_job_layers_release(struct rc_job_layers *layers);
 /* GET /v1/vectors: the job's layers (style.vectors) read as the clip reads them,
  * cut to the clip's bounds and carried into EPSG:4326, as a GeoJSON feature
  * collection (RFC 7946): one MultiLineString a layer, every line and ring a line. */
-enum rc_err rc_job_layers_geojson(const struct rc_config *cfg, const struct rc_job_spec *spec,
+enum rc_err rc_job_layers_geojson(const struct rc_config *cfg, const struct rc_job *job,
                                   const struct rc_raster *values, struct rc_raster_budget *budget,
                                   struct rc_buf *out, struct rc_error *err);
 

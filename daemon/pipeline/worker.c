@@ -155,7 +155,7 @@ static enum rc_err look_up_clip(struct run *run, struct rc_error *err)
                                                run->heights ? run->heights->identity : ""};
     char layer_ids[RC_JOB_MAX_VECTORS][65];
     if (!ids[0][0] || (run->heights && !ids[1][0]) ||
-        !rc_job_layers_identities(run->cfg, &job->spec, layer_ids)) {
+        !rc_job_layers_identities(run->cfg, job, layer_ids)) {
         return RC_OK; /* a source that cannot be revalidated: no key, nothing cached */
     }
     size_t count = run->heights ? 2 : 1;
@@ -239,10 +239,9 @@ static enum rc_err beside_file(struct run *run, struct rc_raster_budget *budget,
     struct rc_job *job = run->job;
     struct rc_buf file;
     rc_buf_init(&file);
-    enum rc_err rc =
-        job->spec.answer == RC_ANSWER_VECTORS
-            ? rc_job_layers_geojson(run->cfg, &job->spec, run->values, budget, &file, err)
-            : rc_legend_make(&job->spec, &run->plan, run->w->text, &file, err);
+    enum rc_err rc = job->spec.answer == RC_ANSWER_VECTORS
+                         ? rc_job_layers_geojson(run->cfg, job, run->values, budget, &file, err)
+                         : rc_legend_make(&job->spec, &run->plan, run->w->text, &file, err);
     if (rc == RC_OK) {
         char digest[65];
         rc_clipcache_digest(file.data, file.len, digest);
@@ -294,14 +293,13 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
         rc = rc_raster_load_height(run->cfg, pool->cache, &req, run->values, &budget, &run->heights,
                                    err);
     }
-    rc_job_drop_uploads(run->job); /* decoded (or refused): the bytes are not needed again */
     if (rc == RC_OK && !run->beside) {
         rc_plan_set_heights(&run->plan, run->heights);
         atomic_store(&run->job->progress->frames_total, run->plan.timeline.frames);
         rc = look_up_clip(run, err);
     }
     if (rc == RC_OK && !run->hit && !run->beside) {
-        rc = rc_job_layers_load(run->cfg, spec, run->values, &budget, &run->layers, err);
+        rc = rc_job_layers_load(run->cfg, run->job, run->values, &budget, &run->layers, err);
         run->plan.render.vectors = run->layers.drawn;
         run->plan.render.vector_count = run->layers.count;
         if (rc == RC_OK && spec->mode != RC_MODE_SURFACE) {
@@ -310,6 +308,7 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
             run->plan.has_overlay = rc_overlay_wanted(&run->plan.overlay);
         }
     }
+    rc_job_drop_uploads(run->job); /* decoded (or refused): the bytes are not needed again */
     run->load_ms = rc_clock_ms() - start;
     if (run->hit || run->beside) {
         rc_plan_release(&run->plan);

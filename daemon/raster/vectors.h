@@ -47,11 +47,20 @@ enum rc_err rc_vectors_parse(const uint8_t *payload, size_t len, const struct rc
 bool rc_vectors_grid(const struct rc_raster *r, const char *field, struct rc_vector_grid *grid,
                      struct rc_error *err);
 
-/* Reads `url` (a path under the data root, or a URL under the URL policy; NULL
- * with grid->graticule_step for a graticule) onto `grid` in a reader process,
- * within the job's `budget` (may be NULL). */
-enum rc_err rc_vectors_load(const struct rc_config *cfg, const char *url, const char *field,
-                            const struct rc_vector_grid *grid, struct rc_raster_budget *budget,
-                            struct rc_vectors **out, struct rc_error *err);
+/* Where a layer comes from: a path under the data root or a URL under the URL
+ * policy, or bytes uploaded with the job; neither (with grid->graticule_step):
+ * the graticule. */
+struct rc_vector_source {
+    const char *url;     /* NULL or "": none */
+    const uint8_t *data; /* NULL: none */
+    size_t len;
+};
+
+/* Reads `source` onto `grid` in a reader process, within the job's `budget`
+ * (may be NULL). */
+enum rc_err rc_vectors_load(const struct rc_config *cfg, const struct rc_vector_source *source,
+                            const char *field, const struct rc_vector_grid *grid,
+                            struct rc_raster_budget *budget, struct rc_vectors **out,
+                            struct rc_error *err);
 
 #endif

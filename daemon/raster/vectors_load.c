@@ -8,11 +8,13 @@
 #include "raster/root.h"
 #include "raster/vectors.h"
 
-enum rc_err rc_vectors_load(const struct rc_config *cfg, const char *url, const char *field,
-                            const struct rc_vector_grid *grid, struct rc_raster_budget *budget,
-                            struct rc_vectors **out, struct rc_error *err)
+enum rc_err rc_vectors_load(const struct rc_config *cfg, const struct rc_vector_source *source,
+                            const char *field, const struct rc_vector_grid *grid,
+                            struct rc_raster_budget *budget, struct rc_vectors **out,
+                            struct rc_error *err)
 {
     *out = NULL;
+    const char *url = source->url && source->url[0] && !source->data ? source->url : NULL;
     char path[PATH_MAX] = "";
     struct rc_fetch *fetch = NULL;
     enum rc_err rc = RC_OK;
@@ -29,7 +31,10 @@ enum rc_err rc_vectors_load(const struct rc_config *cfg, const char *url, const 
         return rc;
     }
     struct rc_reader_call call = {
-        .decode = {.path = fetch ? NULL : path, .field = field},
+        .decode = {.path = fetch || source->data ? NULL : path,
+                   .data = source->data,
+                   .data_len = source->len,
+                   .field = field},
         .remote = fetch,
         .readers = budget ? budget->readers : NULL,
         .cancel = budget ? budget->cancel : NULL,

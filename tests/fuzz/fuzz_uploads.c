@@ -35,7 +35,10 @@ static struct MHD_Response *empty;
 
 static void check_limits(const struct rc_body *b)
 {
-    size_t uploads = b->parts[PART_RASTER].len + b->parts[PART_HEIGHTS].len;
+    size_t uploads = 0;
+    for (int i = PART_RASTER; i < PART_COUNT; i++) {
+        uploads += b->parts[i].len; /* the raster, heights and vector layers together */
+    }
     if (b->parts[PART_JOB].len > JOB_LIMIT || uploads > UPLOAD_LIMIT) {
         __builtin_trap();
     }

@@ -13,6 +13,7 @@ from osgeo import gdal, ogr, osr
 from harness import decode_frames, metric, top_down_pixel, write_geotiff
 from test_clipcache import CacheDaemonTest
 from test_formats import decode_rgba
+from test_uploads import multipart
 from test_pictures import PictureBase
 
 MERIDIAN = -84.25  # crosses jacksboro_dem.tif (EPSG:4326) from south to north
@@ -283,6 +284,41 @@ class VectorTest(PictureBase):
         status, _, body = self.daemon.request(
             "GET", "/v1/vectors?" + urllib.parse.urlencode(query))
         self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "vector"))
+
+    def test_a_layer_uploaded_with_the_job_is_drawn_as_a_file_is(self):
+        """A layer without a source comes as the multipart part vector<i>: the same
+        line as from the file under the data root; the parts and layers must pair."""
+        layer = {"color": "#ff0000", "width": 2}
+        job = self.job("map", [layer])
+        job["output"].update(crs="EPSG:3857", bbox=BBOX)
+        with open(os.path.join(self.daemon.root, "meridian.geojson"), "rb") as f:
+            geojson = f.read()
+
+        def post(parts):
+            body, ctype = multipart(parts)
+            return self.daemon.request("POST", "/v1/render", body=body,
+                                       headers={"Content-Type": ctype})
+        status, _, uploaded = post([("job", "application/json", json.dumps(job).encode()),
+                                    ("vector0", "application/geo+json", geojson)])
+        self.assertEqual(status, 200, uploaded[:300])
+        job["style"]["vectors"] = [dict(layer, source="meridian.geojson")]
+        _, _, from_file = self.daemon.render(job)
+        self.assertEqual(uploaded, from_file)
+        # A layer with no source and no part; a part with no layer for it.
+        job["style"]["vectors"] = [layer]
+        status, _, body = self.daemon.render(job)
+        self.assertEqual((status, json.loads(body)["error"]["field"]),
+                         (400, "style.vectors[0].source"))
+        job["style"]["vectors"] = [dict(layer, source="meridian.geojson")]
+        status, _, body = post([("job", "application/json", json.dumps(job).encode()),
+                                ("vector0", "application/geo+json", geojson)])
+        self.assertEqual((status, json.loads(body)["error"]["field"]), (400, "vector0"))
+        # An uploaded part that is no vector dataset.
+        job["style"]["vectors"] = [layer]
+        status, _, body = post([("job", "application/json", json.dumps(job).encode()),
+                                ("vector0", "application/geo+json", b"not a layer")])
+        self.assertEqual((status, json.loads(body)["error"]["field"]),
+                         (422, "style.vectors[0].source"))
 
     def refused(self, job, status, field):
         code, _, body = self.daemon.render(job)
