@@ -155,6 +155,7 @@ struct route {
     bool has_view;
     double view[4];
     OGRGeometryH view_box;
+    bool same; /* the layer is in the grid's CRS: straight lines stay straight */
 };
 
 static bool route_open(struct route *r, OGRSpatialReferenceH from, OGRSpatialReferenceH grid_srs,
@@ -167,6 +168,7 @@ static bool route_open(struct route *r, OGRSpatialReferenceH from, OGRSpatialRef
     }
     OSRSetAxisMappingStrategy(own, OAMS_TRADITIONAL_GIS_ORDER);
     r->to_grid = OCTNewCoordinateTransformation(own, grid_srs);
+    r->same = OSRIsSame(own, grid_srs) != 0;
     OGRCoordinateTransformationH back = OCTNewCoordinateTransformation(grid_srs, own);
     OSRDestroySpatialReference(own);
     double dx = (extent[2] - extent[0]) * 0.05, dy = (extent[3] - extent[1]) * 0.05;
@@ -196,7 +198,8 @@ static void route_close(struct route *r)
 }
 
 /* One geometry (the caller's, changed here): cut to the view, densified so that
- * it bends as the grid's projection bends it, carried into the grid's CRS. */
+ * it bends as the grid's projection bends it (in another CRS than the grid's),
+ * carried into the grid's CRS. */
 static void add_geometry(struct collect *c, const struct route *r, OGRGeometryH g)
 {
     OGRGeometryH cut = NULL;
@@ -206,7 +209,7 @@ static void add_geometry(struct collect *c, const struct route *r, OGRGeometryH 
         return;
     }
     OGRGeometryH use = cut ? cut : g;
-    if (r->has_view) {
+    if (r->has_view && !r->same) {
         double span = fmax(r->view[2] - r->view[0], r->view[3] - r->view[1]);
         OGR_G_Segmentize(use, span / DENSIFY_STEPS);
     }

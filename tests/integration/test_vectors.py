@@ -5,6 +5,7 @@ own geometry (numpy), never from the daemon's code; refusals name the field."""
 import json
 import os
 import tempfile
+import unittest
 import urllib.parse
 
 import numpy as np
@@ -15,6 +16,7 @@ from test_clipcache import CacheDaemonTest
 from test_formats import decode_rgba
 from test_uploads import multipart
 from test_pictures import PictureBase
+from test_remote import served
 
 MERIDIAN = -84.25  # crosses jacksboro_dem.tif (EPSG:4326) from south to north
 BBOX = [-84.35, 36.5, -84.15, 36.7]
@@ -372,3 +374,63 @@ class VectorCacheTest(CacheDaemonTest):
                 self.assertGreater(len(columns), 70, name)
                 centres.append(np.median(columns))
             self.assertGreater(centres[1] - centres[0], 10)
+
+
+class RemoteVectorTest(unittest.TestCase):
+    """A layer at a URL is read under the URL policy, as a raster is: from a server
+    on loopback when the daemon may reach private addresses, refused (403 naming the
+    layer) when it may not."""
+
+    def test_a_layer_from_a_url(self):
+        def fill(folder):
+            write_geojson(os.path.join(folder, "meridian.geojson"), [meridian(MERIDIAN)])
+        job = {"raster": {"url": "jacksboro_dem.tif"},
+               "style": {"mode": "map", "colormap": "gray", "vectors": []},
+               "output": {"width": 320, "height": 180, "frames": 1,
+                          "crs": "EPSG:3857", "bbox": BBOX}}
+        with served(fill, "--allow-private") as (server, daemon):
+            job["style"]["vectors"] = [{"source": server.url("/files/meridian.geojson"),
+                                        "color": "#ff0000", "width": 2}]
+            status, _, body = daemon.render(job)
+            self.assertEqual(status, 200, body[:300])
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "remote.webm")
+                with open(path, "wb") as f:
+                    f.write(body)
+                frame = decode_frames(path, 320, 180)[0]
+            got = ink_columns(frame, range(10, 170))
+            want = (MERIDIAN - BBOX[0]) / (BBOX[2] - BBOX[0]) * 320
+            self.assertGreater(len(got), 150)
+            self.assertLessEqual(np.abs(got + 0.5 - want).max(), 1.0)
+        with served(fill) as (server, daemon):
+            job["style"]["vectors"] = [{"source": server.url("/files/meridian.geojson")}]
+            status, _, body = daemon.render(job)
+            self.assertEqual((status, json.loads(body)["error"]["field"]),
+                             (403, "style.vectors[0].source"), body)
+
+
+class VectorBudgetTest(PictureBase):
+    def test_a_layer_with_too_many_points_in_view_is_refused(self):
+        """More than 500,000 points inside the raster: a 422 naming the layer, from a
+        reader that stopped counting there rather than a renderer that ran out."""
+        lons = np.linspace(-84.40, -84.10, 520000)
+        lats = 36.6 + 0.1 * np.sin(np.arange(lons.size) / 50.0)
+        coords = ",".join("[%.6f,%.6f]" % p for p in zip(lons, lats))
+        with open(os.path.join(self.daemon.root, "dense.geojson"), "w") as f:
+            f.write('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+                    '"geometry":{"type":"LineString","coordinates":[%s]}}]}' % coords)
+        job = {"raster": {"url": "jacksboro_dem.tif"},
+               "style": {"mode": "map", "vectors": [{"source": "dense.geojson"}]},
+               "output": {"width": 160, "height": 90, "frames": 1}}
+        status, _, body = self.daemon.render(job)
+        self.assertEqual(status, 422, body[:300])
+        error = json.loads(body)["error"]
+        self.assertEqual(error["field"], "style.vectors[0].source")
+        self.assertIn("500000", error["message"])
+        # The same line with a tenth of its points is drawn.
+        with open(os.path.join(self.daemon.root, "sparse.geojson"), "w") as f:
+            f.write('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+                    '"geometry":{"type":"LineString","coordinates":[%s]}}]}'
+                    % ",".join("[%.6f,%.6f]" % p for p in zip(lons[::10], lats[::10])))
+        job["style"]["vectors"] = [{"source": "sparse.geojson"}]
+        self.assertEqual(self.daemon.render(job)[0], 200)
