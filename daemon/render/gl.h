@@ -160,6 +160,25 @@ struct rc_render {
     struct rc_render_job job; /* between rc_render_begin() and rc_render_end() */
 };
 
+/* A label atlas (premultiplied RGBA8, nearest) into the texture `tex`, made by
+ * the caller (who deletes it), bound on unit 3 afterwards. */
+static inline void rc_gl_atlas_upload(GLuint tex, const struct rc_canvas *atlas)
+{
+    glActiveTexture(GL_TEXTURE3);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, atlas->width, atlas->height);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, atlas->width, atlas->height, GL_RGBA, GL_UNSIGNED_BYTE,
+                    atlas->rgba);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+}
+
+/* Readies the overlay program (render/render.c) to draw rectangles of `tex`
+ * over the whole frame, premultiplied: an atlas's (its size from `atlas`) or,
+ * with NULL, the overlay canvas's, which has the frame's size. */
+void rc_render_overlay_pass(struct rc_render *r, GLuint tex, const struct rc_canvas *atlas);
+
 /* Exact token match in a space-separated extension list. */
 bool rc_gl_has_ext(const char *list, const char *name);
 /* A GLES 3.0 context on `display`, made current on the calling thread. */

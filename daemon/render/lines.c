@@ -67,13 +67,7 @@ void rc_lines_upload_labels(struct rc_render *r, const struct rc_axes *axes)
         return;
     }
     glGenTextures(1, &r->job.lines.axes_tex);
-    glBindTexture(GL_TEXTURE_2D, r->job.lines.axes_tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, axes->atlas.width, axes->atlas.height);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, axes->atlas.width, axes->atlas.height, GL_RGBA,
-                    GL_UNSIGNED_BYTE, axes->atlas.rgba);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    rc_gl_atlas_upload(r->job.lines.axes_tex, &axes->atlas);
     r->job.lines.axes = *axes;
     r->job.lines.axes.atlas.rgba = NULL; /* the overlay's; uploaded above */
 }
@@ -85,22 +79,10 @@ void rc_lines_draw_labels(struct rc_render *r, const float m[16], const double e
     if (!r->job.lines.axes.count) {
         return;
     }
-    glDisable(GL_CULL_FACE);
-    glDisable(GL_DEPTH_TEST);
-    glViewport(0, 0, (GLsizei)r->job.target.width, (GLsizei)r->job.target.height);
+    rc_render_overlay_pass(r, r->job.lines.axes_tex, &r->job.lines.axes.atlas);
     glEnable(GL_SCISSOR_TEST);
     glScissor(r->job.panels.scene.x, r->job.panels.scene.y, r->job.panels.scene.w,
               r->job.panels.scene.h);
-    glEnable(GL_BLEND);
-    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
-    glUseProgram(r->overlay_program);
-    glUniform1i(r->o_canvas_tex, 3);
-    glUniform2f(r->o_canvas, (float)r->job.target.width, (float)r->job.target.height);
-    glUniform2f(r->o_tex, (float)r->job.lines.axes.atlas.width,
-                (float)r->job.lines.axes.atlas.height);
-    glActiveTexture(GL_TEXTURE3);
-    glBindTexture(GL_TEXTURE_2D, r->job.lines.axes_tex);
-    glBindVertexArray(r->quad_vao);
     struct rc_rect at[RC_AXES_MAX_LABELS];
     rc_axes_place(&r->job.lines.axes, m, eye, r->job.panels.scene, at);
     for (size_t i = 0; i < r->job.lines.axes.count; i++) {

@@ -218,13 +218,10 @@ static void show_band_pages(struct rc_render *r, const struct rc_render_frame *f
     }
 }
 
-static void draw_overlay(struct rc_render *r)
+void rc_render_overlay_pass(struct rc_render *r, GLuint tex, const struct rc_canvas *atlas)
 {
-    if (!r->job.panels.panel_count) {
-        return;
-    }
-    /* Surface mode culls back faces above the relief; the panels' quads are not
-     * part of it and must be drawn whatever their winding. */
+    /* Surface mode culls back faces above the relief; these quads are not part of
+     * it and must be drawn whatever their winding. */
     glDisable(GL_CULL_FACE);
     glDisable(GL_DEPTH_TEST);
     glViewport(0, 0, (GLsizei)r->job.target.width, (GLsizei)r->job.target.height);
@@ -233,9 +230,18 @@ static void draw_overlay(struct rc_render *r)
     glUseProgram(r->overlay_program);
     glUniform1i(r->o_canvas_tex, 3);
     glUniform2f(r->o_canvas, (float)r->job.target.width, (float)r->job.target.height);
+    glUniform2f(r->o_tex, atlas ? (float)atlas->width : 0, atlas ? (float)atlas->height : 0);
     glActiveTexture(GL_TEXTURE3);
-    glBindTexture(GL_TEXTURE_2D, r->job.panels.overlay_tex);
+    glBindTexture(GL_TEXTURE_2D, tex);
     glBindVertexArray(r->quad_vao);
+}
+
+static void draw_overlay(struct rc_render *r)
+{
+    if (!r->job.panels.panel_count) {
+        return;
+    }
+    rc_render_overlay_pass(r, r->job.panels.overlay_tex, NULL);
     for (size_t i = 0; i < r->job.panels.panel_count; i++) {
         const struct rc_rect *p = &r->job.panels.panels[i];
         glUniform4f(r->o_rect, (float)p->x, (float)p->y, (float)p->w, (float)p->h);

@@ -320,14 +320,7 @@ void rc_vectors_upload_labels(struct rc_render *r, const struct rc_axes *labels)
     }
     struct rc_drape *d = &r->job.drape;
     glGenTextures(1, &d->labels_tex);
-    glActiveTexture(GL_TEXTURE3);
-    glBindTexture(GL_TEXTURE_2D, d->labels_tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, labels->atlas.width, labels->atlas.height);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, labels->atlas.width, labels->atlas.height, GL_RGBA,
-                    GL_UNSIGNED_BYTE, labels->atlas.rgba);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    rc_gl_atlas_upload(d->labels_tex, &labels->atlas);
     d->labels = *labels;
     d->labels.atlas.rgba = NULL; /* the overlay's; uploaded above */
 }
@@ -364,18 +357,7 @@ void rc_vectors_draw_labels(struct rc_render *r, const float m[16])
     }
     struct rc_rect scene = r->job.panels.scene, placed[RC_AXES_MAX_LABELS];
     size_t n = 0;
-    glDisable(GL_CULL_FACE);
-    glDisable(GL_DEPTH_TEST);
-    glViewport(0, 0, (GLsizei)r->job.target.width, (GLsizei)r->job.target.height);
-    glEnable(GL_BLEND);
-    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
-    glUseProgram(r->overlay_program);
-    glUniform1i(r->o_canvas_tex, 3);
-    glUniform2f(r->o_canvas, (float)r->job.target.width, (float)r->job.target.height);
-    glUniform2f(r->o_tex, (float)a->atlas.width, (float)a->atlas.height);
-    glActiveTexture(GL_TEXTURE3);
-    glBindTexture(GL_TEXTURE_2D, r->job.drape.labels_tex);
-    glBindVertexArray(r->quad_vao);
+    rc_render_overlay_pass(r, r->job.drape.labels_tex, &a->atlas);
     for (size_t i = 0; i < a->count; i++) {
         const struct rc_axis_label *l = &a->labels[i];
         float in[3] = {l->at[0] + 0.01f * l->out[0], l->at[1] + 0.01f * l->out[1], l->at[2]};
