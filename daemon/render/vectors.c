@@ -7,11 +7,12 @@
  * (map and image modes); the scene samples it with mipmaps, so it stays smooth
  * farther off on a surface, where it is draped by drawing the same surface again
  * (scene.vert, its depths exactly) with drape.frag. Lines become triangles on the
- * CPU — a quad a segment and a disc a point, so joins are round — drawn once per
- * sample through the stencil, so a translucent layer does not darken where its
- * lines cross; polygons are filled by the even-odd rule in the stencil (a fan
- * per ring, then the grid's rectangle where the count is odd). Everything is
- * drawn multisampled and resolved into the texture: edges are anti-aliased.
+ * CPU, in batches of 16,384 — a quad a segment and a disc a point, so joins are
+ * round — drawn once per sample through the stencil, so a translucent layer does
+ * not darken where its lines cross; polygons are filled by the even-odd rule in
+ * the stencil (a fan per ring, then the grid's rectangle where the count is
+ * odd). Everything is drawn multisampled and resolved into the texture: edges
+ * are anti-aliased.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,27 +27,32 @@ enum {
     MAX_TEXTURE = 4096 /* the texture's longer side at most */
 };
 
-/* Triangles being gathered: vertices in grid cells, three a triangle. */
+/* Triangles being gathered, drawn a batch at a time (so a layer of 500,000
+ * points never holds more than one batch): vertices in grid cells, three a
+ * triangle, drawn with whatever state the caller set. */
+enum { BATCH_VERTICES = 3 * 16384 };
+
 struct tris {
-    float (*v)[2];
-    size_t n, cap;
-    bool failed;
+    struct rc_render *r;
+    float (*v)[2]; /* BATCH_VERTICES */
+    size_t n;
 };
+
+static void flush(struct tris *t)
+{
+    if (!t->n) {
+        return;
+    }
+    glBindBuffer(GL_ARRAY_BUFFER, t->r->job.drape.vbo);
+    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(t->n * sizeof(t->v[0])), t->v, GL_STREAM_DRAW);
+    glDrawArrays(GL_TRIANGLES, 0, (GLsizei)t->n);
+    t->n = 0;
+}
 
 static void tri(struct tris *t, const float a[2], const float b[2], const float c[2])
 {
-    if (t->failed) {
-        return;
-    }
-    if (t->n + 3 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        void *p = realloc(t->v, cap * sizeof(*t->v));
-        if (!p) {
-            t->failed = true;
-            return;
-        }
-        t->v = p;
-        t->cap = cap;
+    if (t->n + 3 > BATCH_VERTICES) {
+        flush(t);
     }
     memcpy(t->v[t->n++], a, sizeof(t->v[0]));
     memcpy(t->v[t->n++], b, sizeof(t->v[0]));
@@ -96,16 +102,6 @@ static void fans(struct tris *t, const struct rc_vectors *g)
     }
 }
 
-static void draw_tris(struct rc_render *r, const struct tris *t)
-{
-    if (!t->n) {
-        return;
-    }
-    glBindBuffer(GL_ARRAY_BUFFER, r->job.drape.vbo);
-    glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(t->n * sizeof(t->v[0])), t->v, GL_STREAM_DRAW);
-    glDrawArrays(GL_TRIANGLES, 0, (GLsizei)t->n);
-}
-
 static void set_colour(struct rc_render *r, const uint8_t rgba[4], float opacity)
 {
     float a = rgba[3] / 255.0f * opacity;
@@ -113,44 +109,38 @@ static void set_colour(struct rc_render *r, const uint8_t rgba[4], float opacity
 }
 
 /* One layer: its polygons' inside, then its lines, each sample covered once. */
-static bool draw_layer(struct rc_render *r, const struct rc_render_vectors *layer, float hw,
-                       unsigned gw, unsigned gh)
+static void draw_layer(struct tris *t, const struct rc_render_vectors *layer, float hw, unsigned gw,
+                       unsigned gh)
 {
     const struct rc_vectors *g = layer->geometry;
-    struct tris t = {0};
     glClear(GL_STENCIL_BUFFER_BIT);
     if (layer->filled) {
-        fans(&t, g);
         glColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_FALSE);
         glStencilFunc(GL_ALWAYS, 0, 0x01);
         glStencilOp(GL_KEEP, GL_KEEP, GL_INVERT);
         glStencilMask(0x01);
-        draw_tris(r, &t);
+        fans(t, g);
+        flush(t);
         glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
         /* Where the count is odd, once, clearing the bit as it goes. */
-        t.n = 0;
-        float c[4][2] = {{0, 0}, {(float)gw, 0}, {(float)gw, (float)gh}, {0, (float)gh}};
-        tri(&t, c[0], c[1], c[2]);
-        tri(&t, c[0], c[2], c[3]);
         glStencilFunc(GL_EQUAL, 0x01, 0x01);
         glStencilOp(GL_KEEP, GL_KEEP, GL_ZERO);
-        set_colour(r, layer->fill, layer->opacity);
-        draw_tris(r, &t);
-        t.n = 0;
-    }
-    for (size_t i = 0; i < g->part_count; i++) {
-        const struct rc_vector_part *part = &g->parts[i];
-        stroke(&t, g->xy + part->first, part->count, part->kind == RC_VECTOR_RING, hw);
+        set_colour(t->r, layer->fill, layer->opacity);
+        float c[4][2] = {{0, 0}, {(float)gw, 0}, {(float)gw, (float)gh}, {0, (float)gh}};
+        tri(t, c[0], c[1], c[2]);
+        tri(t, c[0], c[2], c[3]);
+        flush(t);
     }
     glStencilFunc(GL_NOTEQUAL, 0x02, 0x02);
     glStencilOp(GL_KEEP, GL_KEEP, GL_REPLACE);
     glStencilMask(0x02);
-    set_colour(r, layer->color, layer->opacity);
-    draw_tris(r, &t);
+    set_colour(t->r, layer->color, layer->opacity);
+    for (size_t i = 0; i < g->part_count; i++) {
+        const struct rc_vector_part *part = &g->parts[i];
+        stroke(t, g->xy + part->first, part->count, part->kind == RC_VECTOR_RING, hw);
+    }
+    flush(t);
     glStencilMask(0xff);
-    bool ok = !t.failed;
-    free(t.v);
-    return ok;
 }
 
 enum rc_err rc_vectors_program_create(struct rc_render *r, struct rc_error *err)
@@ -251,10 +241,12 @@ enum rc_err rc_vectors_make(struct rc_render *r, const struct rc_render_settings
     double across = fmin(r->job.panels.scene.w,
                          r->job.panels.scene.h * r->job.layers.extent[0] / r->job.layers.extent[1]);
     float cells_per_pixel = (float)(gw / fmax(across, 1.0));
+    struct tris t = {.r = r, .v = malloc(BATCH_VERTICES * sizeof(*t.v))};
+    ok = ok && t.v;
     for (size_t i = 0; ok && i < in->vector_count; i++) {
-        ok = draw_layer(r, &in->vectors[i], (float)in->vectors[i].width / 2 * cells_per_pixel, gw,
-                        gh);
+        draw_layer(&t, &in->vectors[i], (float)in->vectors[i].width / 2 * cells_per_pixel, gw, gh);
     }
+    free(t.v);
     glBindVertexArray(0);
     glDisable(GL_STENCIL_TEST);
     glDisable(GL_BLEND);

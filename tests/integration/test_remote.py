@@ -57,8 +57,10 @@ class RemoteTest(unittest.TestCase):
         for name in ("byte_20x20.tif", "broken_not_a_raster.tif"):
             shutil.copy(os.path.join(SOURCE, "tests", "data", name), cls.folder)
         cls.server = RangeServer(cls.folder)
-        # Loopback is a private target: this daemon may reach it.
-        cls.daemon = Daemon("--allow-private", "--fetch-timeout-ms", "2000",
+        # Loopback is a private target: this daemon may reach it. The fetch timeout
+        # is the whole read's: a 1280-wide read of the COG takes ~50 ranged requests,
+        # which under ThreadSanitizer on a busy machine has run past 2 s (a 504).
+        cls.daemon = Daemon("--allow-private", "--fetch-timeout-ms", "10000",
                             "--max-fetch-mb", "4")
 
     @classmethod
