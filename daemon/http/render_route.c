@@ -186,7 +186,7 @@ static enum rc_err check_vector_parts(const struct request *req, const struct rc
     bool multipart = req->in.kind == BODY_MULTIPART;
     for (size_t i = 0; i < RC_JOB_MAX_VECTORS; i++) {
         bool part = multipart && req->in.parts[PART_VECTOR0 + i].len > 0;
-        bool wants = i < spec->vector_count && !spec->vectors[i].source[0];
+        bool wants = i < spec->vector_count && !spec->vectors[i].source;
         if (wants && !part) {
             char field[48];
             snprintf(field, sizeof(field), "style.vectors[%zu].source", i);

@@ -38,7 +38,7 @@ static void put_rgba(struct text *t, const char *name, const uint8_t c[4])
 
 static void put_vector(struct text *t, const struct rc_job_vector *v)
 {
-    put_text(t, "vector", v->source);
+    put_text(t, "vector", v->source ? v->source : "");
     put_rgba(t, "vector_color", v->color);
     put(t, "vector_width=%.17g opacity=%.17g filled=%d\n", v->width, v->opacity, v->filled);
     put_rgba(t, "vector_fill", v->fill);

@@ -82,10 +82,11 @@ const char *rc_format_name(enum rc_format format);
 
 /* One vector layer (style.vectors[i]) drawn over the raster. */
 struct rc_job_vector {
-    char source[2048]; /* a path under the data root, or a URL under the URL policy; "":
-                          uploaded with the job, as its multipart part vector<i> */
-    uint8_t color[4];  /* lines and polygon edges */
-    double width;      /* line width in output pixels where the raster fills the scene */
+    char *source;     /* owned (rc_job_spec_finish()): a path under the data root, or a URL
+                         under the URL policy; NULL: uploaded with the job, as its multipart
+                         part vector<i> */
+    uint8_t color[4]; /* lines and polygon edges */
+    double width;     /* line width in output pixels where the raster fills the scene */
     bool filled;
     uint8_t fill[4]; /* polygons' inside, when filled */
     double opacity;  /* of the whole layer */

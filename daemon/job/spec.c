@@ -495,4 +495,9 @@ void rc_job_spec_finish(struct rc_job_spec *spec)
     free(spec->band_labels);
     spec->band_labels = NULL;
     spec->band_label_count = 0;
+    for (size_t i = 0; i < RC_JOB_MAX_VECTORS; i++) {
+        free(spec->vectors[i].source);
+        spec->vectors[i].source = NULL;
+    }
+    spec->vector_count = 0;
 }

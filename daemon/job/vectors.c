@@ -41,7 +41,13 @@ static enum rc_err parse_layer(const json_t *item, size_t i, struct rc_job_vecto
     const json_t *source = json_object_get(item, "source");
     /* Absent: the layer came with the job (multipart part vector<i>), which the
      * request's reader checks. */
-    rc = source ? rc_field_copy_location(source, field, v->source, sizeof(v->source), err) : RC_OK;
+    if (source) {
+        char location[2048];
+        rc = rc_field_copy_location(source, field, location, sizeof(location), err);
+        v->source = rc == RC_OK ? strdup(location) : NULL;
+        rc = rc == RC_OK && !v->source ? rc_error_set(err, RC_ERR_NOMEM, field, "out of memory")
+                                       : rc;
+    }
     rc = rc ? rc : parse_look(item, parent, v, err);
     const json_t *fill = json_object_get(item, "fill");
     if (rc == RC_OK && fill && !json_is_null(fill) && !json_is_false(fill)) {
@@ -63,10 +69,10 @@ enum rc_err rc_spec_parse_vectors(struct rc_job_spec *spec, const json_t *style,
     for (size_t i = 0; i < json_array_size(list); i++) {
         spec->vectors[i] = look;
         enum rc_err rc = parse_layer(json_array_get(list, i), i, &spec->vectors[i], err);
+        spec->vector_count = i + 1; /* its source, if any, is freed with the spec */
         if (rc != RC_OK) {
             return rc;
         }
-        spec->vector_count = i + 1;
     }
     const json_t *graticule = json_object_get(style, "graticule");
     if (!graticule) {
