@@ -99,9 +99,7 @@ struct rc_lines {
 
 /* The vector layers' texture over the grid (render/vectors.c). */
 struct rc_drape {
-    GLuint tex; /* premultiplied RGBA8 with mipmaps; 0: no layers */
-    GLuint vao, vbo;
-    unsigned width, height;
+    GLuint tex;            /* premultiplied RGBA8 with mipmaps; 0: no layers */
     GLuint labels_tex;     /* the graticule's label atlas; 0: none */
     struct rc_axes labels; /* where they go (their atlas's pixels: in labels_tex) */
 };

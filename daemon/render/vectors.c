@@ -43,7 +43,6 @@ static void flush(struct tris *t)
     if (!t->n) {
         return;
     }
-    glBindBuffer(GL_ARRAY_BUFFER, t->r->job.drape.vbo);
     glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(t->n * sizeof(t->v[0])), t->v, GL_STREAM_DRAW);
     glDrawArrays(GL_TRIANGLES, 0, (GLsizei)t->n);
     t->n = 0;
@@ -231,10 +230,12 @@ enum rc_err rc_vectors_make(struct rc_render *r, const struct rc_render_settings
     glClearColor(clear[0], clear[1], clear[2], clear[3]);
     glUseProgram(r->vector_program);
     glUniform2f(r->v_grid, (float)gw, (float)gh);
-    glGenVertexArrays(1, &d->vao);
-    glGenBuffers(1, &d->vbo);
-    glBindVertexArray(d->vao);
-    glBindBuffer(GL_ARRAY_BUFFER, d->vbo);
+    /* The triangles' buffer, bound while they are drawn (flush() fills it). */
+    GLuint vao, vbo;
+    glGenVertexArrays(1, &vao);
+    glGenBuffers(1, &vbo);
+    glBindVertexArray(vao);
+    glBindBuffer(GL_ARRAY_BUFFER, vbo);
     glEnableVertexAttribArray(0);
     glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
     /* Output pixels to cells: the raster filling the scene, as in map mode. */
@@ -262,11 +263,8 @@ enum rc_err rc_vectors_make(struct rc_render *r, const struct rc_render_settings
     glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.fbo);
     glDeleteFramebuffers(2, fbo);
     glDeleteRenderbuffers(2, rb);
-    glDeleteBuffers(1, &d->vbo);
-    glDeleteVertexArrays(1, &d->vao);
-    d->vbo = d->vao = 0;
-    d->width = tw;
-    d->height = th;
+    glDeleteBuffers(1, &vbo);
+    glDeleteVertexArrays(1, &vao);
     if (!ok) {
         return rc_error_set(err, RC_ERR_NOMEM, "style.vectors",
                             "the vector layers could not be drawn (out of memory)");
