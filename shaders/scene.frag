@@ -4,7 +4,9 @@
 // negative meaning "no data" (NaN or the nodata value). Lit surfaces are shaded by
 // RC_LIGHTS directional lights (the light kit's five, or one), compiled in; their
 // holes are cells left out of the mesh, so nothing here discards and the depth
-// test can run before shading.
+// test can run before shading. Under the light kit a band shown alone takes its
+// colours from a texture coloured once (RC_BAKED, render/baked.c), drawn by this
+// program with u_raw: alpha 0 there marks no data.
 precision highp float;
 precision highp int;
 precision highp sampler2DArray;
@@ -32,6 +34,10 @@ uniform vec3 u_eye;                       // the camera, world space
 uniform sampler2DArray u_normals; // RGBA8 unit normals (xyz * 0.5 + 0.5)
 uniform int u_normal_a;           // their layers (the bands', or 0 for raster.height)
 uniform int u_normal_b;
+uniform bool u_raw;               // out: the unlit colour, alpha 0 for no data
+#ifdef RC_BAKED
+uniform sampler2D u_colours;      // RGBA8, the raster's size: what u_raw wrote
+#endif
 
 in vec2 v_uv;
 in vec3 v_world;
@@ -87,6 +93,10 @@ void main()
 {
     vec4 c;
     bool nodata;
+#ifdef RC_BAKED
+    c = texture(u_colours, v_uv);
+    nodata = c.a == 0.0;
+#else
     if (u_linear) {
         // The four cells around this point, their colours weighted by distance.
         ivec2 size = textureSize(u_values, 0).xy;
@@ -107,6 +117,11 @@ void main()
             c = texelFetch(u_lut, ivec2(index, 0), 0);
         }
     }
+    if (u_raw) {
+        o_color = nodata ? vec4(0.0) : vec4(c.rgb, max(c.a, 1.0 / 255.0));
+        return;
+    }
+#endif
     if (nodata) {
         o_color = u_transparent ? u_nodata_rgba : vec4(u_nodata_rgb, 1.0);
         return;

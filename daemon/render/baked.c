@@ -1,23 +1,25 @@
 /*
- * baked: image mode's colours, worked out once a band instead of every frame.
+ * baked: a band's colours, worked out once instead of every frame.
  *
- * In image mode a band's colour at each raster texel is the same in every frame
- * that shows that band alone: the value, its colormap entry, no data and the
- * background depend on nothing that moves. So the first such frame draws the
- * scene program over the raster's own grid, texel for texel, into an RGBA8
+ * A band's colour at each raster texel is the same in every frame that shows that
+ * band alone: the value, its colormap entry, no data and the background depend on
+ * nothing that moves, and neither does the light of a sun fixed to the ground
+ * (diffuse and ambient; a specular term follows the eye). So the first such frame
+ * draws the scene program over the raster's plane, texel for texel, into an RGBA8
  * texture of the raster's size, and every frame showing that band draws that
  * texture with one fetch a pixel (coloured.frag) through the same vertex shader:
- * the same texel is chosen, and 8-bit colours survive the round trip exactly.
- * Frames between two bands (blend) still colour their blended values per pixel.
- * On llvmpipe this halves the fragment work of a 720p frame (bench/NOTES.md).
+ * the same texel is chosen, and 8-bit colours survive the round trip exactly. A
+ * surface lit that way is shaded per texel, from the normals of the full-resolution
+ * heights, as matplotlib's LightSource.shade shades an image. Frames between two
+ * bands (blend) and surfaces under the light kit, which follows the camera, still
+ * colour every pixel. On llvmpipe, where a fine surface mesh runs the fragment
+ * shader several times a pixel (partly covered blocks), this is most of a frame's
+ * drawing (bench/NOTES.md).
  */
 #include <stdint.h>
 
 #include "assets.h"
 #include "render/gl.h"
-
-/* Texture units: the scene's values and heights (arrays) stay on 0 and 4. */
-enum { COLOURS_UNIT = 5 };
 
 enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err)
 {
@@ -29,12 +31,16 @@ enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err)
     GLuint p = r->baked_program;
     r->k_view_projection = glGetUniformLocation(p, "u_view_projection");
     r->k_extent = glGetUniformLocation(p, "u_extent");
+    r->k_surface = glGetUniformLocation(p, "u_surface");
+    r->k_height_scale = glGetUniformLocation(p, "u_height_scale");
+    r->k_has_heights = glGetUniformLocation(p, "u_has_heights");
+    r->k_band_a = glGetUniformLocation(p, "u_band_a");
+    r->k_band_b = glGetUniformLocation(p, "u_band_b");
     glUseProgram(p);
-    /* Flat: the vertex shader reads no value. Each sampler type on its own unit. */
-    glUniform1i(glGetUniformLocation(p, "u_surface"), 0);
+    /* Each sampler type on its own unit. */
     glUniform1i(glGetUniformLocation(p, "u_values"), 0);
     glUniform1i(glGetUniformLocation(p, "u_heights"), 4);
-    glUniform1i(glGetUniformLocation(p, "u_colours"), COLOURS_UNIT);
+    glUniform1i(glGetUniformLocation(p, "u_colours"), RC_BAKED_UNIT);
     glUseProgram(0);
     r->job.baked.baked_band = SIZE_MAX;
     return RC_OK;
@@ -45,7 +51,7 @@ enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err)
 static bool make_target(struct rc_render *r)
 {
     glGenTextures(1, &r->job.baked.baked_tex);
-    glActiveTexture(GL_TEXTURE0 + COLOURS_UNIT); /* a unit the scene program does not read */
+    glActiveTexture(GL_TEXTURE0 + RC_BAKED_UNIT); /* a unit the scene program does not read */
     glBindTexture(GL_TEXTURE_2D, r->job.baked.baked_tex);
     glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, (GLsizei)r->job.layers.values_w,
                    (GLsizei)r->job.layers.values_h);
@@ -61,9 +67,13 @@ static bool make_target(struct rc_render *r)
                            r->job.baked.baked_tex, 0);
     bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
     glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.fbo);
+    /* The job's, for every frame: a surface's vertices rise as the scene's do. */
+    const struct rc_layers *l = &r->job.layers;
     glUseProgram(r->baked_program);
-    glUniform2f(r->k_extent, r->job.layers.extent[0],
-                r->job.layers.extent[1]); /* the job's, for every frame */
+    glUniform2f(r->k_extent, l->extent[0], l->extent[1]);
+    glUniform1i(r->k_surface, l->surface);
+    glUniform1f(r->k_height_scale, l->height_scale);
+    glUniform1i(r->k_has_heights, l->has_heights);
     if (!complete) {
         glDeleteTextures(1, &r->job.baked.baked_tex);
         glDeleteFramebuffers(1, &r->job.baked.baked_fbo);
@@ -77,11 +87,15 @@ static bool make_target(struct rc_render *r)
  * uniforms and textures rc_render_draw() has set for this frame. */
 static void bake(struct rc_render *r, size_t band)
 {
+    GLboolean culled = glIsEnabled(GL_CULL_FACE);
+    glDisable(GL_CULL_FACE);
+    glDisable(GL_DEPTH_TEST);
     glBindFramebuffer(GL_FRAMEBUFFER, r->job.baked.baked_fbo);
     glViewport(0, 0, (GLsizei)r->job.layers.values_w, (GLsizei)r->job.layers.values_h);
     /* The raster's plane onto the whole target, texel row j at target row j: world
      * x = (u - 0.5) * extent, y = (0.5 - v) * extent (scene.vert), so clip x = 2u - 1
-     * and clip y = 2v - 1. Column-major. */
+     * and clip y = 2v - 1; a surface's heights are flattened (clip z = 0). The whole
+     * plane, holes included, as one quad. Column-major. */
     const float m[16] = {2.0f / r->job.layers.extent[0],
                          0,
                          0,
@@ -92,7 +106,7 @@ static void bake(struct rc_render *r, size_t band)
                          0,
                          0,
                          0,
-                         1,
+                         0,
                          0,
                          0,
                          0,
@@ -103,18 +117,32 @@ static void bake(struct rc_render *r, size_t band)
     glUniform1i(r->job.layers.prog->u_band_a, (GLint)band);
     glUniform1i(r->job.layers.prog->u_band_b, (GLint)band);
     glUniform1f(r->job.layers.prog->u_blend, 0.0f);
-    glBindVertexArray(r->job.layers.vao);
-    glDrawElements(GL_TRIANGLES, r->job.layers.index_count, GL_UNSIGNED_INT, NULL);
+    glBindVertexArray(r->quad_vao);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
     r->job.baked.baked_band = band;
     glBindFramebuffer(GL_FRAMEBUFFER, r->job.target.fbo);
     glViewport(r->job.panels.scene.x, r->job.panels.scene.y, r->job.panels.scene.w,
                r->job.panels.scene.h);
+    if (r->job.layers.surface) {
+        glEnable(GL_DEPTH_TEST);
+    }
+    if (culled) {
+        glEnable(GL_CULL_FACE);
+    }
+}
+
+/* Whether the job's colours stay put from frame to frame: not under the light kit
+ * (it follows the camera) nor with a specular term (it follows the eye). */
+static bool fixed_colours(const struct rc_layers *l)
+{
+    const struct rc_light_settings *light = &l->lighting;
+    return !l->surface || !light->enabled || (!light->kit && light->specular <= 0);
 }
 
 bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const float m[16],
                    const void *indices)
 {
-    if (r->job.layers.surface || band_a != band_b || r->job.baked.baked_off ||
+    if (!fixed_colours(&r->job.layers) || band_a != band_b || r->job.baked.baked_off ||
         (!r->job.baked.baked_tex && !make_target(r))) {
         return false;
     }
@@ -123,13 +151,36 @@ bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const floa
     }
     glUseProgram(r->baked_program);
     glUniformMatrix4fv(r->k_view_projection, 1, GL_FALSE, m);
-    glActiveTexture(GL_TEXTURE0 + COLOURS_UNIT);
+    glUniform1i(r->k_band_a, (GLint)band_a); /* the heights a surface's vertices read */
+    glUniform1i(r->k_band_b, (GLint)band_a);
+    glActiveTexture(GL_TEXTURE0 + RC_BAKED_UNIT);
     glBindTexture(GL_TEXTURE_2D, r->job.baked.baked_tex);
     glBindVertexArray(r->job.layers.vao);
     glDrawElements(GL_TRIANGLES, r->job.layers.index_count, GL_UNSIGNED_INT, indices);
     glBindVertexArray(0);
     r->job.baked.baked_frames++;
     return true;
+}
+
+struct scene_program *rc_baked_lit(struct rc_render *r, size_t band_a, size_t band_b)
+{
+    struct rc_layers *l = &r->job.layers;
+    /* Blended colours mark no data by alpha 0 only texel for texel: not "linear". */
+    bool kit = l->surface && l->lighting.enabled && l->lighting.kit && !l->linear;
+    if (!kit || band_a != band_b || r->job.baked.baked_off ||
+        (!r->job.baked.baked_tex && !make_target(r))) {
+        return l->prog;
+    }
+    if (r->job.baked.baked_band != band_a) {
+        glUseProgram(l->prog->program);
+        glUniform1i(l->prog->u_raw, 1);
+        bake(r, band_a);
+        glUniform1i(l->prog->u_raw, 0);
+    }
+    glActiveTexture(GL_TEXTURE0 + RC_BAKED_UNIT);
+    glBindTexture(GL_TEXTURE_2D, r->job.baked.baked_tex);
+    r->job.baked.baked_frames++;
+    return &r->kit_baked;
 }
 
 void rc_baked_release(struct rc_render *r)

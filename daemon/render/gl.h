@@ -38,12 +38,16 @@ struct slot {
     size_t index;
 };
 
+/* The texture unit of a band's colours worked out once (render/baked.c); the
+ * scene's samplers use 0-4. */
+enum { RC_BAKED_UNIT = 5 };
+
 struct scene_program {
     GLuint program;
     GLint u_view_projection, u_extent, u_values, u_lut, u_lut_size, u_band_a, u_band_b, u_blend,
         u_background, u_nodata_rgb, u_surface, u_height_scale, u_light_dirs, u_light_power,
         u_ambient, u_diffuse, u_specular, u_shininess, u_eye, u_normals, u_heights, u_has_heights,
-        u_normal_a, u_normal_b, u_transparent, u_nodata_rgba, u_linear;
+        u_normal_a, u_normal_b, u_transparent, u_nodata_rgba, u_linear, u_raw;
 };
 
 /* One job's GL objects, in pieces; each piece is made and freed by one file. */
@@ -145,9 +149,10 @@ struct rc_render {
      * everything else (a lighting branch left in costs llvmpipe twice the fragment
      * time even when not taken). */
     struct scene_program plain, lit, kit;
+    struct scene_program kit_baked; /* the kit's, colours from render/baked.c */
     /* Image mode's program (render/baked.c): scene.vert with coloured.frag. */
     GLuint baked_program;
-    GLint k_view_projection, k_extent;
+    GLint k_view_projection, k_extent, k_surface, k_height_scale, k_has_heights, k_band_a, k_band_b;
     GLuint line_program; /* line.vert + line.frag: the outline */
     GLint l_view_projection, l_color;
     GLuint vector_program; /* vector.vert + vector.frag: layers into their texture */
@@ -189,21 +194,25 @@ GLuint rc_gl_program(const char *name, const char *vs_src, const char *fs_src,
                      struct rc_error *err);
 
 /* The scene's programs (render/scene.c): r->plain, r->lit (one light, with the
- * specular term) and r->kit (VTK's light kit), each with its uniforms' locations;
- * and a frame's lights for the job's program, from the camera's pose and eye. */
+ * specular term), r->kit (VTK's light kit) and r->kit_baked (the kit over colours
+ * from render/baked.c), each with its uniforms' locations; and a frame's lights
+ * for program `p`, from the camera's pose and eye. */
 enum rc_err rc_scene_programs_create(struct rc_render *r, struct rc_error *err);
-void rc_scene_set_lights(struct rc_render *r, const struct rc_camera_pose *pose,
-                         const double eye[3]);
+void rc_scene_set_lights(struct rc_render *r, const struct scene_program *p,
+                         const struct rc_camera_pose *pose, const double eye[3]);
 
-/* Image mode's colours worked out once a band (render/baked.c). The program is made
- * with the context; rc_baked_draw() draws the scene for a frame showing one band
- * (band_a == band_b) from that band's colours, colouring them first when the
- * texture holds another, and returns false, drawing nothing, for any other frame
- * (surface mode, or between two bands); `indices` as for glDrawElements.
+/* A band's colours worked out once (render/baked.c). The program is made with the
+ * context; rc_baked_draw() draws the scene for a frame showing one band (band_a ==
+ * band_b) from that band's final colours, colouring them first when the texture
+ * holds another, and returns false, drawing nothing, for any other frame (between
+ * two bands, or a surface whose light moves); `indices` as for glDrawElements.
+ * rc_baked_lit() gives the program that draws such a frame of a surface under the
+ * light kit: r->kit_baked, its band's unlit colours made ready, or else the job's.
  * rc_baked_release() frees what the job made. */
 enum rc_err rc_baked_program_create(struct rc_render *r, struct rc_error *err);
 bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const float m[16],
                    const void *indices);
+struct scene_program *rc_baked_lit(struct rc_render *r, size_t band_a, size_t band_b);
 void rc_baked_release(struct rc_render *r);
 
 /* The job's output framebuffer (a texture, so it can be converted), the I420

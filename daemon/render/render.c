@@ -131,6 +131,7 @@ void rc_render_destroy(struct rc_render *render)
         glDeleteProgram(render->drape_program);
         glDeleteProgram(render->lit.program);
         glDeleteProgram(render->kit.program);
+        glDeleteProgram(render->kit_baked.program);
         glDeleteProgram(render->baked_program);
         glDeleteProgram(render->overlay_program);
         glDeleteProgram(render->yuv_program);
@@ -251,6 +252,38 @@ static void draw_overlay(struct rc_render *r)
     glDisable(GL_BLEND);
 }
 
+/* What a scene program keeps for the whole job. */
+static void set_job_uniforms(const struct scene_program *p, const struct rc_render_settings *in,
+                             float height_scale, bool has_heights, const float extent[2])
+{
+    glUseProgram(p->program);
+    glUniform1i(p->u_surface, in->surface);
+    glUniform1f(p->u_ambient, (float)in->lighting.ambient);
+    glUniform1f(p->u_diffuse, (float)in->lighting.diffuse);
+    glUniform1f(p->u_specular, (float)in->lighting.specular);
+    glUniform1f(p->u_shininess, (float)in->lighting.shininess);
+    glUniform1f(p->u_height_scale, height_scale);
+    glUniform1i(p->u_has_heights, has_heights);
+    glUniform1i(p->u_heights, 4);
+    glUniform1i(p->u_values, 0);
+    glUniform1i(p->u_lut, 1);
+    glUniform1i(p->u_normals, 2);
+    glUniform1i(p->u_lut_size, (GLint)in->colormap->entries);
+    glUniform2f(p->u_extent, extent[0], extent[1]);
+    float bg[3], nd[3];
+    float alpha = in->nan_color[3] / 255.0f;
+    for (int c = 0; c < 3; c++) {
+        bg[c] = in->background[c] / 255.0f;
+        nd[c] = bg[c] * (1.0f - alpha) + in->nan_color[c] / 255.0f * alpha;
+    }
+    glUniform3fv(p->u_background, 1, bg);
+    glUniform3fv(p->u_nodata_rgb, 1, nd);
+    glUniform1i(p->u_transparent, in->transparent);
+    glUniform1i(p->u_linear, in->linear);
+    glUniform4f(p->u_nodata_rgba, in->nan_color[0] / 255.0f, in->nan_color[1] / 255.0f,
+                in->nan_color[2] / 255.0f, alpha);
+}
+
 enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_settings *in,
                             struct rc_error *err)
 {
@@ -267,38 +300,22 @@ enum rc_err rc_render_begin(struct rc_render *render, const struct rc_render_set
     if (rc != RC_OK) {
         return rc;
     }
-    glUseProgram(r->job.layers.prog->program);
-    glUniform1i(r->job.layers.prog->u_surface, surface);
-    glUniform1f(r->job.layers.prog->u_ambient, (float)in->lighting.ambient);
-    glUniform1f(r->job.layers.prog->u_diffuse, (float)in->lighting.diffuse);
-    glUniform1f(r->job.layers.prog->u_specular, (float)in->lighting.specular);
-    glUniform1f(r->job.layers.prog->u_shininess, (float)in->lighting.shininess);
-    glUniform1f(r->job.layers.prog->u_height_scale, height_scale);
-    glUniform1i(r->job.layers.prog->u_has_heights, r->job.layers.has_heights);
-    glUniform1i(r->job.layers.prog->u_heights, 4);
+    set_job_uniforms(r->job.layers.prog, in, height_scale, r->job.layers.has_heights,
+                     r->job.layers.extent);
+    if (r->job.layers.prog == &r->kit) {
+        set_job_uniforms(&r->kit_baked, in, height_scale, r->job.layers.has_heights,
+                         r->job.layers.extent);
+    }
     if (surface) {
         glEnable(GL_DEPTH_TEST);
         glDepthFunc(GL_LESS);
     } else {
         glDisable(GL_DEPTH_TEST);
     }
-    glUniform1i(r->job.layers.prog->u_values, 0);
-    glUniform1i(r->job.layers.prog->u_lut, 1);
-    glUniform1i(r->job.layers.prog->u_normals, 2);
-    glUniform1i(r->job.layers.prog->u_lut_size, (GLint)in->colormap->entries);
-    glUniform2f(r->job.layers.prog->u_extent, r->job.layers.extent[0], r->job.layers.extent[1]);
-    float bg[3], nd[3];
-    float alpha = in->nan_color[3] / 255.0f;
+    float bg[3];
     for (int c = 0; c < 3; c++) {
         bg[c] = in->background[c] / 255.0f;
-        nd[c] = bg[c] * (1.0f - alpha) + in->nan_color[c] / 255.0f * alpha;
     }
-    glUniform3fv(r->job.layers.prog->u_background, 1, bg);
-    glUniform3fv(r->job.layers.prog->u_nodata_rgb, 1, nd);
-    glUniform1i(r->job.layers.prog->u_transparent, in->transparent);
-    glUniform1i(r->job.layers.prog->u_linear, in->linear);
-    glUniform4f(r->job.layers.prog->u_nodata_rgba, in->nan_color[0] / 255.0f,
-                in->nan_color[1] / 255.0f, in->nan_color[2] / 255.0f, alpha);
     glClearColor(bg[0], bg[1], bg[2], in->transparent ? 0.0f : 1.0f);
     r->job.panels.scene = (struct rc_rect){0, 0, (int)in->width, (int)in->height};
     if (in->overlay) {
@@ -366,8 +383,6 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     if (r->job.layers.surface) {
         glEnable(GL_DEPTH_TEST);
     }
-    glUseProgram(r->job.layers.prog->program);
-    glUniformMatrix4fv(r->job.layers.prog->u_view_projection, 1, GL_FALSE, m);
     double eye[3];
     rc_camera_eye(&pose, eye);
     /* Seen from above its highest point, a height field's first hit along every ray
@@ -381,12 +396,6 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     } else {
         glDisable(GL_CULL_FACE);
     }
-    rc_scene_set_lights(r, &pose, eye);
-    glUniform1i(r->job.layers.prog->u_band_a, (GLint)a);
-    glUniform1i(r->job.layers.prog->u_band_b, (GLint)b);
-    glUniform1i(r->job.layers.prog->u_normal_a, r->job.layers.has_heights ? 0 : (GLint)a);
-    glUniform1i(r->job.layers.prog->u_normal_b, r->job.layers.has_heights ? 0 : (GLint)b);
-    glUniform1f(r->job.layers.prog->u_blend, weight);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->job.layers.values_tex);
     glActiveTexture(GL_TEXTURE1);
@@ -395,6 +404,15 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->job.layers.normals_tex);
     glActiveTexture(GL_TEXTURE4);
     glBindTexture(GL_TEXTURE_2D_ARRAY, r->job.layers.heights_tex);
+    const struct scene_program *p = rc_baked_lit(r, a, b);
+    glUseProgram(p->program);
+    glUniformMatrix4fv(p->u_view_projection, 1, GL_FALSE, m);
+    rc_scene_set_lights(r, p, &pose, eye);
+    glUniform1i(p->u_band_a, (GLint)a);
+    glUniform1i(p->u_band_b, (GLint)b);
+    glUniform1i(p->u_normal_a, r->job.layers.has_heights ? 0 : (GLint)a);
+    glUniform1i(p->u_normal_b, r->job.layers.has_heights ? 0 : (GLint)b);
+    glUniform1f(p->u_blend, weight);
     size_t order = rc_terrain_order_for(pose.azimuth_deg);
     const void *indices =
         (const void *)(order * (size_t)r->job.layers.index_count * sizeof(uint32_t));

@@ -25,15 +25,16 @@ enum { KIT_LIGHTS = sizeof(light_kit) / sizeof(light_kit[0]) };
  * (RC_LIT) for that many lights (RC_LIGHTS, a loop of constant length, which
  * unrolls: bounded by a uniform it cost llvmpipe 10 % more for the kit's five);
  * one light also gets the specular term (the kit has none). */
-static enum rc_err scene_program(struct scene_program *p, int lights, struct rc_error *err)
+static enum rc_err scene_program(struct scene_program *p, int lights, bool baked,
+                                 struct rc_error *err)
 {
     const char *src = rc_shader_scene_frag;
     const char *line = strchr(src, '\n'); /* after "#version 300 es" */
     size_t head = line ? (size_t)(line - src) + 1 : 0;
-    char define[96] = "";
+    char define[128] = "";
     if (lights > 0) {
-        snprintf(define, sizeof(define), "#define RC_LIT 1\n#define RC_LIGHTS %d\n%s", lights,
-                 lights == 1 ? "#define RC_SPECULAR 1\n" : "");
+        snprintf(define, sizeof(define), "#define RC_LIT 1\n#define RC_LIGHTS %d\n%s%s", lights,
+                 lights == 1 ? "#define RC_SPECULAR 1\n" : "", baked ? "#define RC_BAKED 1\n" : "");
     }
     size_t len = strlen(src) + strlen(define) + 1;
     char *frag = malloc(len);
@@ -41,9 +42,10 @@ static enum rc_err scene_program(struct scene_program *p, int lights, struct rc_
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     snprintf(frag, len, "%.*s%s%s", (int)head, src, define, src + head);
-    p->program = rc_gl_program(lights > 1 ? "scene_kit"
-                               : lights   ? "scene_lit"
-                                          : "scene",
+    p->program = rc_gl_program(baked        ? "scene_kit_baked"
+                               : lights > 1 ? "scene_kit"
+                               : lights     ? "scene_lit"
+                                            : "scene",
                                rc_shader_scene_vert, frag, err);
     free(frag);
     if (!p->program) {
@@ -77,20 +79,27 @@ static enum rc_err scene_program(struct scene_program *p, int lights, struct rc_
     UNIFORM(u_transparent);
     UNIFORM(u_linear);
     UNIFORM(u_nodata_rgba);
+    UNIFORM(u_raw);
 #undef UNIFORM
+    if (baked) {
+        glUseProgram(p->program);
+        glUniform1i(glGetUniformLocation(p->program, "u_colours"), RC_BAKED_UNIT);
+        glUseProgram(0);
+    }
     return RC_OK;
 }
 
 enum rc_err rc_scene_programs_create(struct rc_render *r, struct rc_error *err)
 {
-    enum rc_err rc = scene_program(&r->plain, 0, err);
-    rc = rc ? rc : scene_program(&r->lit, 1, err);
-    return rc ? rc : scene_program(&r->kit, (int)KIT_LIGHTS, err);
+    enum rc_err rc = scene_program(&r->plain, 0, false, err);
+    rc = rc ? rc : scene_program(&r->lit, 1, false, err);
+    rc = rc ? rc : scene_program(&r->kit, (int)KIT_LIGHTS, false, err);
+    return rc ? rc : scene_program(&r->kit_baked, (int)KIT_LIGHTS, true, err);
 }
 
 /* The frame's light directions (towards the lights, world space) and the eye. */
-void rc_scene_set_lights(struct rc_render *r, const struct rc_camera_pose *pose,
-                         const double eye[3])
+void rc_scene_set_lights(struct rc_render *r, const struct scene_program *p,
+                         const struct rc_camera_pose *pose, const double eye[3])
 {
     const struct rc_light_settings *l = &r->job.layers.lighting;
     float dirs[KIT_LIGHTS][3], power[KIT_LIGHTS];
@@ -134,7 +143,7 @@ void rc_scene_set_lights(struct rc_render *r, const struct rc_camera_pose *pose,
         dirs[0][2] = (float)sin(el);
         power[count++] = 1.0f;
     }
-    glUniform3fv(r->job.layers.prog->u_light_dirs, count, &dirs[0][0]);
-    glUniform1fv(r->job.layers.prog->u_light_power, count, power);
-    glUniform3f(r->job.layers.prog->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
+    glUniform3fv(p->u_light_dirs, count, &dirs[0][0]);
+    glUniform1fv(p->u_light_power, count, power);
+    glUniform3f(p->u_eye, (float)eye[0], (float)eye[1], (float)eye[2]);
 }
