@@ -245,6 +245,24 @@ static enum rc_err plan_overlay(const struct rc_job_spec *spec, const struct rc_
     return RC_OK;
 }
 
+/* The height error (heights' 0..1 units) a refined mesh may keep: what `px`
+ * output pixels span at the nearest the camera comes to the raster's box along
+ * its path. */
+static double mesh_error(const struct rc_job_spec *spec, const struct rc_plan *plan,
+                         const double extent[2], double relief, double px)
+{
+    const struct rc_camera_path *cam = &plan->camera;
+    double nearest = cam->base.distance, fov = cam->base.fov_deg;
+    for (size_t i = 0; i < cam->key_count; i++) {
+        nearest = fmin(nearest, cam->keys[i].pose.distance);
+        fov = fmax(fov, cam->keys[i].pose.fov_deg);
+    }
+    double radius = 0.5 * sqrt(extent[0] * extent[0] + extent[1] * extent[1] + relief * relief);
+    double d = fmax(nearest - radius, 0.05 * nearest);
+    double focal_px = spec->height / 2.0 / tan(fov * M_PI / 360.0);
+    return relief > 0 ? px * d / focal_px / relief : 0.0;
+}
+
 /* The renderer's settings (values, colours, mesh, light, outline). */
 static void plan_render(const struct rc_job_spec *spec, const struct rc_raster *values,
                         const struct rc_colormap *colormap, const double extent[2], bool hardware,
@@ -262,9 +280,12 @@ static void plan_render(const struct rc_job_spec *spec, const struct rc_raster *
         .height_scale = RC_PLAN_SURFACE_RELIEF * spec->exaggeration,
         .mesh_cells = !surface       ? 1
                       : spec->detail ? spec->detail
-                      : hardware     ? out_long
-                                     : (out_long + RC_PLAN_SOFTWARE_PIXELS_PER_CELL - 1) /
-                                       RC_PLAN_SOFTWARE_PIXELS_PER_CELL,
+                                     : out_long,
+        .mesh_error =
+            surface && !spec->detail
+                ? mesh_error(spec, plan, extent, RC_PLAN_SURFACE_RELIEF * spec->exaggeration,
+                             hardware ? RC_PLAN_MESH_ERROR_PX : RC_PLAN_SOFTWARE_MESH_ERROR_PX)
+                : 0.0,
         .colormap = colormap,
         .values = &plan->values,
         .extent = {(float)extent[0], (float)extent[1]},

@@ -34,12 +34,20 @@
 /* Surface relief: the full value range rises this many world units (the raster's
  * longer side is 1) before style.exaggeration. */
 #define RC_PLAN_SURFACE_RELIEF 0.2
-/* style.detail "auto": a surface mesh of about one cell per output pixel along the
- * output's longer side on a GPU (never more cells than the raster has pixels), one
- * per this many pixels on a software renderer (bench/detail.py: the densest mesh
- * whose cost stays acceptable there). A frame's cost follows the output, not the
- * raster. */
-#define RC_PLAN_SOFTWARE_PIXELS_PER_CELL 4
+/* style.detail "auto": a mesh refined where the heights bend (render/rtin.h) until
+ * no grid height is off its triangle by more than this many output pixels seen
+ * from the camera path's nearest point, over the grid of one cell per raster
+ * pixel (at most one per output pixel along the output's longer side, and
+ * render/rtin.h's RC_RTIN_MAX_CELLS). A flat plain costs two triangles, a ridge
+ * what it needs. A software renderer pays for every triangle, so there the bound
+ * is wider: at 4 pixels the demo DEM's silhouette at 720p leaves a one-pixel band
+ * around the full-resolution mesh's at 10 pixels, where the uniform grid of one
+ * cell per four output pixels left it at 123, with 94,000 triangles against that
+ * grid's 175,000 (bench/NOTES.md). Shading keeps every ridge whatever the mesh:
+ * the normals come from the full-resolution heights. */
+#define RC_PLAN_MESH_ERROR_PX 1.0
+#define RC_PLAN_SOFTWARE_MESH_ERROR_PX 4.0
+
 /* The light kit's ambient floor: faces turned from every light stay readable. */
 #define RC_PLAN_KIT_AMBIENT 0.25
 

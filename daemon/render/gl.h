@@ -66,6 +66,7 @@ struct rc_layers {
     GLuint vao, vbo, ibo; /* the job's grid */
     GLsizei index_count;
     unsigned mesh_cols, mesh_rows; /* the job's grid of cells */
+    double mesh_ms;                /* spent refining the mesh (0: a uniform grid) */
     float extent[2];
     bool linear; /* colours blended between cell centres */
     bool map;    /* orthographic, the extent filling the scene (style.mode "map") */

@@ -3,9 +3,21 @@
  * rc_layers_create() and freed by rc_layers_destroy(), both here. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "base/clock.h"
 #include "render/gl.h"
+#include "render/rtin.h"
 #include "render/terrain.h"
+
+/* The surface's mesh while it is made: a uniform grid of cols x rows cells, or
+ * with `rtin` one refined where the heights bend over a square grid. */
+struct mesh_build {
+    unsigned cols, rows;
+    uint8_t *missing;    /* (cols + 1) * (rows + 1) vertices over missing data */
+    struct rc_rtin rtin; /* cells 0: the uniform grid */
+    double ms;           /* spent refining */
+};
 
 static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, size_t layers,
                           GLint filter)
@@ -22,11 +34,11 @@ static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, si
 /* Uploads every band of `raster` normalised to 0..1 over [vmin, vmax], or with
  * `per_band` over the band's own valid range (no data: -1), into *values_tex and, when
  * `normals_tex` is given, the bands' normals for `height_scale`. Grid vertices over missing data
- * are marked in `missing`. */
+ * are marked in mesh->missing; with `heights`, the bands are the mesh's heights. */
 static enum rc_err upload_layers(struct rc_render *r, const struct rc_bands *raster, double vmin,
                                  double vmax, bool per_band, GLuint *values_tex,
-                                 GLuint *normals_tex, float height_scale, unsigned cols,
-                                 unsigned rows, uint8_t *missing, struct rc_error *err)
+                                 GLuint *normals_tex, float height_scale, struct mesh_build *mesh,
+                                 bool heights, struct rc_error *err)
 {
     unsigned w = raster->width, h = raster->height;
     size_t plane = (size_t)w * h;
@@ -47,8 +59,13 @@ static enum rc_err upload_layers(struct rc_render *r, const struct rc_bands *ras
         rc_terrain_normalize(raster->values + b * plane, plane,
                              per_band ? raster->range[b][0] : vmin,
                              per_band ? raster->range[b][1] : vmax, t);
-        if (missing) {
-            rc_terrain_mark_missing(t, w, h, cols, rows, missing);
+        if (mesh->missing) {
+            rc_terrain_mark_missing(t, w, h, mesh->cols, mesh->rows, mesh->missing);
+        }
+        if (heights && mesh->rtin.cells) {
+            double started = rc_clock_ms();
+            rc_rtin_add_band(&mesh->rtin, t, w, h);
+            mesh->ms += rc_clock_ms() - started;
         }
         glBindTexture(GL_TEXTURE_2D_ARRAY, *values_tex);
         glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, (GLint)b, (GLsizei)w, (GLsizei)h, 1, GL_RED,
@@ -77,15 +94,85 @@ static void upload_lut(struct rc_render *r, const struct rc_colormap *map)
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
 }
 
-/* A grid of cols x rows cells over uv [0,1]^2 as indexed triangles, in every
- * draw order; cells touching a `missing` vertex are left out. */
-static enum rc_err make_grid(struct rc_render *r, unsigned cols, unsigned rows,
-                             const uint8_t *missing, struct rc_error *err)
+/* The mesh's triangles in every draw order, one order after another: the
+ * uniform grid's cells touching no missing vertex, or the refined mesh's for a
+ * height error of `max_error`. Sets *count (indices per order); NULL when out of
+ * memory. */
+static uint32_t *mesh_indices(struct mesh_build *mesh, float max_error, size_t *count)
 {
-    size_t verts = (size_t)(cols + 1) * (rows + 1);
-    size_t per_order = (size_t)cols * rows * 6;
+    if (!mesh->rtin.cells) {
+        size_t per_order = (size_t)mesh->cols * mesh->rows * 6;
+        uint32_t *idx = malloc(per_order * RC_GRID_ORDERS * sizeof(uint32_t));
+        for (int order = 0; idx && order < RC_GRID_ORDERS; order++) {
+            *count =
+                rc_terrain_grid_indices(mesh->cols, mesh->rows, mesh->missing,
+                                        (enum rc_grid_order)order, idx + *count * (size_t)order);
+        }
+        return idx;
+    }
+    double started = rc_clock_ms();
+    uint32_t *tris = NULL;
+    size_t n = 0;
+    bool ok = rc_rtin_add_holes(&mesh->rtin, mesh->missing) &&
+              rc_rtin_triangles(&mesh->rtin, max_error, &tris, &n);
+    uint32_t *idx = ok ? malloc((n ? n : 1) * 3 * RC_GRID_ORDERS * sizeof(uint32_t)) : NULL;
+    ok = idx != NULL;
+    for (int order = 0; ok && order < RC_GRID_ORDERS; order++) {
+        ok = rc_rtin_order(&mesh->rtin, tris, n, (enum rc_grid_order)order,
+                           idx + 3 * n * (size_t)order);
+    }
+    free(tris);
+    if (!ok) {
+        free(idx);
+        return NULL;
+    }
+    *count = 3 * n;
+    mesh->ms += rc_clock_ms() - started;
+    return idx;
+}
+
+/* Keeps only the vertices the indices use, numbered as the first order first uses
+ * them, and renumbers every order's `count` indices: a software renderer shades a
+ * vertex again in every batch of indices it appears in, so a refined mesh's
+ * indices scattered over a large grid shaded most vertices several times. Returns
+ * the vertices kept in `uv` (two floats each), or 0 when out of memory. */
+static size_t compact_vertices(float *uv, size_t verts, uint32_t *idx, size_t count)
+{
+    uint32_t *renumber = malloc(verts * sizeof(uint32_t));
+    float *kept = malloc(verts * 2 * sizeof(float));
+    if (!renumber || !kept) {
+        free(renumber);
+        free(kept);
+        return 0;
+    }
+    memset(renumber, 0xff, verts * sizeof(uint32_t));
+    uint32_t next = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t v = idx[i];
+        if (renumber[v] == UINT32_MAX) {
+            kept[2 * next] = uv[2 * v];
+            kept[2 * next + 1] = uv[2 * v + 1];
+            renumber[v] = next++;
+        }
+    }
+    for (size_t i = 0; i < count * RC_GRID_ORDERS; i++) {
+        idx[i] = renumber[idx[i]];
+    }
+    memcpy(uv, kept, (size_t)next * 2 * sizeof(float));
+    free(renumber);
+    free(kept);
+    return next ? next : 1;
+}
+
+/* The mesh's vertices, (cols + 1) x (rows + 1) over uv [0,1]^2 (a refined mesh's:
+ * those it uses), and its indices. */
+static enum rc_err upload_mesh(struct rc_render *r, struct mesh_build *mesh, float max_error,
+                               struct rc_error *err)
+{
+    unsigned cols = mesh->cols, rows = mesh->rows;
+    size_t verts = (size_t)(cols + 1) * (rows + 1), count = 0;
     float *uv = malloc(verts * 2 * sizeof(float));
-    uint32_t *idx = malloc(per_order * RC_GRID_ORDERS * sizeof(uint32_t));
+    uint32_t *idx = uv ? mesh_indices(mesh, max_error, &count) : NULL;
     if (!uv || !idx) {
         free(uv);
         free(idx);
@@ -98,10 +185,10 @@ static enum rc_err make_grid(struct rc_render *r, unsigned cols, unsigned rows,
             p[1] = (float)y / (float)rows;
         }
     }
-    size_t count = 0;
-    for (int order = 0; order < RC_GRID_ORDERS; order++) {
-        count = rc_terrain_grid_indices(cols, rows, missing, (enum rc_grid_order)order,
-                                        idx + count * (size_t)order);
+    if (mesh->rtin.cells && !(verts = compact_vertices(uv, verts, idx, count))) {
+        free(uv);
+        free(idx);
+        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
     glGenVertexArrays(1, &r->job.layers.vao);
     glBindVertexArray(r->job.layers.vao);
@@ -154,30 +241,41 @@ enum rc_err rc_layers_create(struct rc_render *r, const struct rc_render_setting
         return rc_error_set(err, RC_ERR_IMPOSSIBLE, "raster.bands",
                             "at most %d bands on this renderer", (int)max_layers);
     }
-    unsigned cols, rows;
-    grid_size(in->surface ? in->mesh_cells : 1, raster, &cols, &rows);
-    l->mesh_cols = cols;
-    l->mesh_rows = rows;
-    bool surface = in->surface;
-    bool lit = surface && in->lighting.enabled;
-    l->prog = !lit ? &r->plain : in->lighting.kit ? &r->kit : &r->lit;
-    uint8_t *missing = surface ? calloc((size_t)(cols + 1) * (rows + 1), 1) : NULL;
-    if (surface && !missing) {
+    struct mesh_build mesh = {0};
+    bool surface = in->surface, refined = surface && in->mesh_error > 0;
+    unsigned cells = !surface                                        ? 1
+                     : refined && in->mesh_cells > RC_RTIN_MAX_CELLS ? RC_RTIN_MAX_CELLS
+                                                                     : in->mesh_cells;
+    grid_size(cells, raster, &mesh.cols, &mesh.rows);
+    if (refined && !rc_rtin_create(&mesh.rtin, mesh.cols, mesh.rows)) {
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
-    /* Normals come from whatever gives the heights. */
-    enum rc_err rc = upload_layers(r, raster, in->vmin, in->vmax, in->per_band, &l->values_tex,
-                                   lit && !in->heights ? &l->normals_tex : NULL, l->height_scale,
-                                   cols, rows, missing, err);
+    l->mesh_cols = mesh.cols;
+    l->mesh_rows = mesh.rows;
+    bool lit = surface && in->lighting.enabled;
+    l->prog = !lit ? &r->plain : in->lighting.kit ? &r->kit : &r->lit;
+    mesh.missing = surface ? calloc((size_t)(mesh.cols + 1) * (mesh.rows + 1), 1) : NULL;
+    enum rc_err rc = RC_OK;
+    if (surface && !mesh.missing) {
+        rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    }
+    /* Normals, and the mesh's heights, come from whatever gives the heights. */
+    if (rc == RC_OK) {
+        rc = upload_layers(r, raster, in->vmin, in->vmax, in->per_band, &l->values_tex,
+                           lit && !in->heights ? &l->normals_tex : NULL, l->height_scale, &mesh,
+                           !in->heights, err);
+    }
     if (rc == RC_OK && in->heights) {
         rc = upload_layers(r, in->heights, in->heights->valid_min, in->heights->valid_max, false,
-                           &l->heights_tex, lit ? &l->normals_tex : NULL, l->height_scale, cols,
-                           rows, missing, err);
+                           &l->heights_tex, lit ? &l->normals_tex : NULL, l->height_scale, &mesh,
+                           true, err);
     }
     if (rc == RC_OK) {
-        rc = make_grid(r, cols, rows, missing, err);
+        rc = upload_mesh(r, &mesh, (float)in->mesh_error, err);
     }
-    free(missing);
+    free(mesh.missing);
+    rc_rtin_destroy(&mesh.rtin);
+    l->mesh_ms = mesh.ms;
     if (rc != RC_OK) {
         return rc;
     }

@@ -431,10 +431,12 @@ enum rc_err rc_render_draw(struct rc_render *render, const struct rc_render_fram
     return RC_OK;
 }
 
-void rc_render_mesh(const struct rc_render *render, unsigned *cols, unsigned *rows)
+void rc_render_mesh(const struct rc_render *render, struct rc_render_mesh_info *out)
 {
-    *cols = render->job.layers.mesh_cols;
-    *rows = render->job.layers.mesh_rows;
+    out->cols = render->job.layers.mesh_cols;
+    out->rows = render->job.layers.mesh_rows;
+    out->triangles = (size_t)render->job.layers.index_count / 3;
+    out->ms = render->job.layers.mesh_ms;
 }
 
 size_t rc_render_baked_frames(const struct rc_render *render)

@@ -87,11 +87,13 @@ struct rc_render_vectors {
 /* What one job draws, made by the plan (pipeline/plan.h). Everything is copied
  * into GL objects by rc_render_begin(); nothing is kept. */
 struct rc_render_settings {
-    unsigned width, height;             /* the output */
-    bool surface;                       /* a height field (mlab.surf); else a flat plane */
-    struct rc_light_settings lighting;  /* surface only */
-    double height_scale;                /* world units the full value range rises */
-    unsigned mesh_cells;                /* surface mesh cells along the raster's longer side */
+    unsigned width, height;            /* the output */
+    bool surface;                      /* a height field (mlab.surf); else a flat plane */
+    struct rc_light_settings lighting; /* surface only */
+    double height_scale;               /* world units the full value range rises */
+    unsigned mesh_cells;               /* surface mesh cells along the raster's longer side */
+    double mesh_error; /* > 0: the mesh refined where the heights bend, to this error
+                          (heights' units, 0..1 of the range); else a uniform grid */
     const struct rc_colormap *colormap; /* the lookup table */
     uint8_t background[4];
     uint8_t nan_color[4];          /* over the background where data is missing */
@@ -146,8 +148,14 @@ typedef void (*rc_render_take)(void *ctx, const uint8_t *pixels);
 enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *ctx, size_t *index,
                            struct rc_error *err);
 
-/* After rc_render_begin(): the mesh drawn, in cells (1x1 in image mode). */
-void rc_render_mesh(const struct rc_render *render, unsigned *cols, unsigned *rows);
+/* After rc_render_begin(): the mesh drawn — its grid in cells (1x1 in image
+ * mode), the triangles a frame draws, and the milliseconds spent refining it. */
+struct rc_render_mesh_info {
+    unsigned cols, rows;
+    size_t triangles;
+    double ms;
+};
+void rc_render_mesh(const struct rc_render *render, struct rc_render_mesh_info *out);
 /* Frames of this job drawn from a band's colours worked out once (image mode, one
  * band shown) rather than coloured pixel by pixel. */
 size_t rc_render_baked_frames(const struct rc_render *render);

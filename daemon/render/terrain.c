@@ -53,7 +53,7 @@ void rc_terrain_normals(const float *t, unsigned width, unsigned height, double 
     }
 }
 
-static unsigned texel_of(unsigned i, unsigned n, unsigned size)
+unsigned rc_terrain_texel_of(unsigned i, unsigned n, unsigned size)
 {
     unsigned k = (unsigned)((double)i / (double)n * (double)size);
     return k < size ? k : size - 1;
@@ -63,9 +63,9 @@ void rc_terrain_mark_missing(const float *t, unsigned width, unsigned height, un
                              unsigned rows, uint8_t *missing)
 {
     for (unsigned y = 0; y <= rows; y++) {
-        const float *row = t + (size_t)texel_of(y, rows, height) * width;
+        const float *row = t + (size_t)rc_terrain_texel_of(y, rows, height) * width;
         for (unsigned x = 0; x <= cols; x++) {
-            if (row[texel_of(x, cols, width)] < 0.0f) {
+            if (row[rc_terrain_texel_of(x, cols, width)] < 0.0f) {
                 missing[(size_t)y * (cols + 1) + x] = 1;
             }
         }

@@ -31,6 +31,9 @@ enum rc_grid_order {
     RC_GRID_ORDERS,
 };
 
+/* The texel of `size` a nearest-filtered lookup reads at vertex i of n cells. */
+unsigned rc_terrain_texel_of(unsigned i, unsigned n, unsigned size);
+
 /* Grid vertex (x, y) of a cols x rows grid sits at uv (x / cols, y / rows) and
  * takes the texel a nearest-filtered lookup there reads. Sets missing[i] (one byte
  * per vertex, row-major) where that texel has no data (t < 0); never clears. */

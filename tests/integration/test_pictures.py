@@ -4,6 +4,7 @@ colorbar and title beside the scene."""
 import json
 import math
 import os
+import re
 import tempfile
 import unittest
 
@@ -439,6 +440,17 @@ class StillsTest(unittest.TestCase):
                 self.assertGreater(value, 28, name + " is stale: run scripts/make_stills.py")
 
 
+def erode(mask):
+    """A boolean mask less its pixels with a neighbour (of eight) outside it."""
+    padded = np.pad(mask, 1, constant_values=False)
+    out = mask.copy()
+    h, w = mask.shape
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            out &= padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+    return out
+
+
 def decode_png(path):
     import subprocess
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height",
@@ -456,13 +468,13 @@ class SurfaceDetailAndLightTest(PictureBase):
 
     def test_fine_ridges_are_resolved(self):
         """24 ridges running north-south, seen along them from far in the south: each
-        ridge is a slab against the background beyond, 24 of them with detail "auto";
-        a mesh of 40 cells cannot resolve them."""
+        ridge is a slab against the background beyond, 24 of them with detail "auto"
+        as with the full-resolution mesh; a mesh of 40 cells cannot resolve them."""
         cols = np.arange(480)
         ridges = (np.sin(cols / 480 * 24 * 2 * np.pi - np.pi / 2) + 1).astype(np.float32)
         write_geotiff(os.path.join(self.daemon.root, "ridges.tif"), np.tile(ridges, (120, 1)))
         counts = {}
-        for detail in ("auto", 40):
+        for detail in ("auto", 480, 40):
             job = {"raster": {"url": "ridges.tif"},
                    "style": {"mode": "surface", "detail": detail, "lighting": False,
                              "colormap": {"stops": [[0, "#ffffff"], [1, "#ffffff"]]},
@@ -474,12 +486,18 @@ class SurfaceDetailAndLightTest(PictureBase):
             # The most slabs any one row crosses.
             runs = [int(np.count_nonzero(np.diff(row.astype(int)) == 1)) for row in lit]
             counts[detail] = max(runs)
-        self.assertRegex(self.daemon.log(), r"mesh=40x10\b")
-        self.assertRegex(self.daemon.log(), r"mesh=160x40\b")  # auto: one cell per 4 pixels
-        print("\nridges seen: auto %d, 40 cells %d (24 in the raster)"
-              % (counts["auto"], counts[40]))
-        # The ridge straight ahead may show as two edges of one V: 24, give or take two.
-        self.assertLessEqual(abs(counts["auto"] - 24), 2)
+        self.assertRegex(self.daemon.log(), r"mesh=40x10 triangles=800 ")
+        # auto: refined over the raster's own grid, ridges kept, flanks coarser.
+        refined = re.findall(r"mesh=480x120 triangles=(\d+) ", self.daemon.log())
+        self.assertTrue(refined and 0 < int(refined[0]) < 2 * 480 * 120 / 3, refined)
+        self.assertEqual(int(refined[1]), 2 * 480 * 120)
+        print("\nridges seen: auto %d, full resolution %d, 40 cells %d (24 in the raster)"
+              % (counts["auto"], counts[480], counts[40]))
+        # The ridge straight ahead may show as two edges of one V, and a crest seen
+        # edge-on as a sliver: every ridge, and as many edges as the full mesh shows.
+        self.assertGreaterEqual(counts["auto"], 24)
+        self.assertLessEqual(abs(counts["auto"] - counts[480]), 1)
+        self.assertLessEqual(counts[480], 27)
         self.assertLess(counts[40], 20)
 
     def test_single_light_matches_lightsource_hillshade(self):
@@ -513,7 +531,39 @@ class SurfaceDetailAndLightTest(PictureBase):
         want = np.array([shade[r, c] for r in rows for c in cols])
         corr = np.corrcoef(got, want)[0, 1]
         print("\nsingle light against LightSource.hillshade: correlation %.3f" % corr)
-        self.assertGreater(corr, 0.9)
+        self.assertGreater(corr, 0.97)
+
+    def test_refined_mesh_keeps_the_silhouette(self):
+        """style.detail "auto" refines the mesh where the heights bend, to a bound in
+        output pixels: seen at 720p, the surface's outline (against the background)
+        stays within a pixel of the full-resolution mesh's all round but for a few
+        pixels, with far fewer triangles; on the demo DEM and on it with holes of no
+        data, whose edges the refined mesh follows cell for cell."""
+        dem = gdal.Open(os.path.join(self.daemon.root, "jacksboro_dem.tif")).ReadAsArray()
+        holed = dem.astype(np.float32)
+        holed[100:160, 120:200] = np.nan
+        holed[250:256, 30:330] = np.nan
+        write_geotiff(os.path.join(self.daemon.root, "holed.tif"), holed)
+        for name in ("jacksboro_dem.tif", "holed.tif"):
+            masks, triangles = {}, {}
+            for detail in (403, "auto"):
+                job = {"raster": {"url": name},
+                       "style": {"mode": "surface", "detail": detail, "lighting": False,
+                                 "background": "#ff00ff", "colorbar": False},
+                       "output": {"width": 1280, "height": 720, "frames": 1, "format": "gif"}}
+                frame = self.clip(job, "outline.gif")[0]
+                masks[detail] = np.abs(frame - [255, 0, 255]).sum(axis=2) > 30
+                triangles[detail] = int(re.findall(r"mesh=403x344 triangles=(\d+) ",
+                                                   self.daemon.log())[-1])
+            full, auto = masks[403], masks["auto"]
+            inner, outer = erode(full), ~erode(~full)
+            off = int(((inner & ~auto) | (auto & ~outer)).sum())
+            edge = int((full & ~inner).sum())
+            print("\n%s: %d of %d triangles, %d pixels off the outline's one-pixel band "
+                  "(outline %d pixels)" % (name, triangles["auto"], triangles[403], off, edge))
+            self.assertGreater(edge, 2000)
+            self.assertLess(off, 40)
+            self.assertLess(triangles["auto"], 0.5 * triangles[403])
 
 
 class TitilerColormapsTest(PictureBase):

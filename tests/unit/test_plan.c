@@ -94,8 +94,8 @@ static void check_plan(const struct expect *e)
 
 static void test_table(void)
 {
-    /* 1280 x 720 by default: a software renderer's mesh has a cell every 4 pixels
-     * of the longer side (320), a GPU's one a pixel (1280). */
+    /* 1280 x 720 by default: a surface mesh is refined over a grid of up to a cell
+     * a pixel of the longer side (1280; the raster's own 20 caps it later). */
     static const struct expect cases[] = {
         /* The valid minimum and maximum; WebM, opaque: I420. */
         {"{\"raster\":{\"url\":\"x\"}}", false, false, 0, 199, RC_FRAME_I420, 1, RC_DITHER_NONE, 1,
@@ -114,10 +114,10 @@ static void test_table(void)
         /* A lit surface's shading is dithered (ordered) unless the job says. */
         {"{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\"},\"output\":{\"format\":"
          "\"gif\"}}",
-         false, false, 0, 199, RC_FRAME_RGBA, 320, RC_DITHER_ORDERED, 1, 0.5},
+         false, false, 0, 199, RC_FRAME_RGBA, 1280, RC_DITHER_ORDERED, 1, 0.5},
         {"{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\"},\"output\":{\"format\":"
          "\"gif\",\"dither\":\"diffusion\"}}",
-         false, false, 0, 199, RC_FRAME_RGBA, 320, RC_DITHER_DIFFUSION, 1, 0.5},
+         false, false, 0, 199, RC_FRAME_RGBA, 1280, RC_DITHER_DIFFUSION, 1, 0.5},
         {"{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\"}}", false, true, 0, 199,
          RC_FRAME_I420, 1280, RC_DITHER_ORDERED, 1, 0.5},
         {"{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\",\"detail\":64}}", false,
@@ -131,6 +131,54 @@ static void test_table(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         check_plan(&cases[i]);
     }
+}
+
+/* The refined mesh's height error for `job`: relief units, 0 for a uniform grid. */
+static double mesh_error(const char *job, bool hardware)
+{
+    float values[200];
+    double range[1][2];
+    char labels[1][RC_RASTER_LABEL_MAX];
+    struct rc_raster raster;
+    ramp(&raster, values, range, labels, false);
+    struct rc_job_spec spec;
+    struct rc_error err = {0};
+    struct rc_plan plan;
+    double e = -1;
+    if (rc_job_spec_parse(&spec, &cfg, job, strlen(job), &err) == RC_OK &&
+        rc_plan_make(&spec, &cfg, &raster, false, hardware, &plan, &err) == RC_OK) {
+        e = plan.render.mesh_error;
+        rc_plan_release(&plan);
+    }
+    rc_job_spec_finish(&spec);
+    return e;
+}
+
+/* style.detail "auto" bounds the mesh's error in output pixels at the camera
+ * path's nearest point: nearer or taller pictures get a finer mesh, a software
+ * renderer a bound RC_PLAN_SOFTWARE_MESH_ERROR_PX / RC_PLAN_MESH_ERROR_PX wider,
+ * and cells given keep the uniform grid. */
+static void test_mesh_error(void)
+{
+    const char *surface = "{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\"}}";
+    double soft = mesh_error(surface, false), gpu = mesh_error(surface, true);
+    CHECK(soft > 0 && gpu > 0);
+    CHECK_NEAR(soft / gpu, RC_PLAN_SOFTWARE_MESH_ERROR_PX / RC_PLAN_MESH_ERROR_PX, 1e-9);
+    double near = mesh_error("{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\"},"
+                             "\"camera\":{\"orbit\":{\"distance\":1.2}}}",
+                             false);
+    double far = mesh_error("{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\"},"
+                            "\"camera\":{\"orbit\":{\"distance\":4}}}",
+                            false);
+    CHECK(near > 0 && near < far);
+    double tall = mesh_error("{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\"},"
+                             "\"output\":{\"width\":1280,\"height\":1440}}",
+                             false);
+    CHECK_NEAR(tall, soft / 2, 1e-9);
+    CHECK(mesh_error("{\"raster\":{\"url\":\"x\"},\"style\":{\"mode\":\"surface\","
+                     "\"detail\":64}}",
+                     false) == 0);
+    CHECK(mesh_error("{\"raster\":{\"url\":\"x\"}}", false) == 0);
 }
 
 /* What the plan refuses names the field to change. */
@@ -170,6 +218,7 @@ int main(void)
         return 1;
     }
     test_table();
+    test_mesh_error();
     test_refusals();
     return CHECK_DONE();
 }
