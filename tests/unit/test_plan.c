@@ -49,47 +49,71 @@ struct expect {
     double extent_x, extent_y; /* the drawn shape, the longer side 1 */
 };
 
-static void check_plan(const struct expect *e)
-{
+/* A job planned over the ramp, with what the plan points into. */
+struct planned {
     float values[200];
     double range[1][2];
     char labels[1][RC_RASTER_LABEL_MAX];
     struct rc_raster raster;
-    ramp(&raster, values, range, labels, e->geo);
     struct rc_job_spec spec;
-    struct rc_error err = {0};
-    if (rc_job_spec_parse(&spec, &cfg, e->job, strlen(e->job), &err) != RC_OK) {
-        fprintf(stderr, "  job %s: %s\n", e->job, err.message);
-        CHECK(false);
-        return;
-    }
     struct rc_plan plan;
-    enum rc_err rc = rc_plan_make(&spec, &cfg, &raster, false, e->hardware, &plan, &err);
-    CHECK(rc == RC_OK);
-    if (rc == RC_OK) {
-        if (fabs(plan.vmin - e->vmin) > 1e-9 || fabs(plan.vmax - e->vmax) > 1e-9 ||
-            plan.output.frame != e->frame || plan.render.mesh_cells != e->mesh_cells ||
-            plan.output.codec.gif.dither != e->dither) {
-            fprintf(stderr, "  job %s: range %g..%g frame %d cells %u dither %d\n", e->job,
-                    plan.vmin, plan.vmax, (int)plan.output.frame, plan.render.mesh_cells,
-                    (int)plan.output.codec.gif.dither);
-        }
-        CHECK_NEAR(plan.vmin, e->vmin, 1e-9);
-        CHECK_NEAR(plan.vmax, e->vmax, 1e-9);
-        CHECK(plan.output.frame == e->frame);
-        CHECK(plan.render.mesh_cells == e->mesh_cells);
-        CHECK(plan.output.codec.gif.dither == e->dither);
-        CHECK_NEAR(plan.render.extent[0], e->extent_x, 1e-6);
-        CHECK_NEAR(plan.render.extent[1], e->extent_y, 1e-6);
-        /* The renderer reads the raster's own values, through the plan's view. */
-        CHECK(plan.render.values == &plan.values && plan.values.values == values);
-        CHECK(plan.values.width == 20 && plan.values.height == 10 && plan.values.count == 1);
-        CHECK(plan.render.heights == NULL);
-        /* The colorbar spans what the colours span. */
-        CHECK(plan.overlay.vmin == plan.vmin && plan.overlay.vmax == plan.vmax);
-        rc_plan_release(&plan);
+    bool parsed, made;
+};
+
+/* Parses and plans `job`; false, said on stderr, when either refuses it. Release
+ * with planned_finish() whatever the outcome. */
+static bool plan_job(struct planned *p, const char *job, bool geo, bool hardware)
+{
+    ramp(&p->raster, p->values, p->range, p->labels, geo);
+    struct rc_error err = {0};
+    p->parsed = rc_job_spec_parse(&p->spec, &cfg, job, strlen(job), &err) == RC_OK;
+    p->made = p->parsed &&
+              rc_plan_make(&p->spec, &cfg, &p->raster, false, hardware, &p->plan, &err) == RC_OK;
+    if (!p->made) {
+        fprintf(stderr, "  job %s: %s\n", job, err.message);
     }
-    rc_job_spec_finish(&spec);
+    return p->made;
+}
+
+static void planned_finish(struct planned *p)
+{
+    if (p->made) {
+        rc_plan_release(&p->plan);
+    }
+    if (p->parsed) {
+        rc_job_spec_finish(&p->spec);
+    }
+}
+
+static void check_plan(const struct expect *e)
+{
+    struct planned p;
+    bool made = plan_job(&p, e->job, e->geo, e->hardware);
+    CHECK(made);
+    if (made) {
+        const struct rc_plan *plan = &p.plan;
+        if (fabs(plan->vmin - e->vmin) > 1e-9 || fabs(plan->vmax - e->vmax) > 1e-9 ||
+            plan->output.frame != e->frame || plan->render.mesh_cells != e->mesh_cells ||
+            plan->output.codec.gif.dither != e->dither) {
+            fprintf(stderr, "  job %s: range %g..%g frame %d cells %u dither %d\n", e->job,
+                    plan->vmin, plan->vmax, (int)plan->output.frame, plan->render.mesh_cells,
+                    (int)plan->output.codec.gif.dither);
+        }
+        CHECK_NEAR(plan->vmin, e->vmin, 1e-9);
+        CHECK_NEAR(plan->vmax, e->vmax, 1e-9);
+        CHECK(plan->output.frame == e->frame);
+        CHECK(plan->render.mesh_cells == e->mesh_cells);
+        CHECK(plan->output.codec.gif.dither == e->dither);
+        CHECK_NEAR(plan->render.extent[0], e->extent_x, 1e-6);
+        CHECK_NEAR(plan->render.extent[1], e->extent_y, 1e-6);
+        /* The renderer reads the raster's own values, through the plan's view. */
+        CHECK(p.plan.render.values == &p.plan.values && p.plan.values.values == p.values);
+        CHECK(plan->values.width == 20 && plan->values.height == 10 && plan->values.count == 1);
+        CHECK(plan->render.heights == NULL);
+        /* The colorbar spans what the colours span. */
+        CHECK(plan->overlay.vmin == plan->vmin && plan->overlay.vmax == plan->vmax);
+    }
+    planned_finish(&p);
 }
 
 static void test_table(void)
@@ -136,21 +160,9 @@ static void test_table(void)
 /* The refined mesh's height error for `job`: relief units, 0 for a uniform grid. */
 static double mesh_error(const char *job, bool hardware)
 {
-    float values[200];
-    double range[1][2];
-    char labels[1][RC_RASTER_LABEL_MAX];
-    struct rc_raster raster;
-    ramp(&raster, values, range, labels, false);
-    struct rc_job_spec spec;
-    struct rc_error err = {0};
-    struct rc_plan plan;
-    double e = -1;
-    if (rc_job_spec_parse(&spec, &cfg, job, strlen(job), &err) == RC_OK &&
-        rc_plan_make(&spec, &cfg, &raster, false, hardware, &plan, &err) == RC_OK) {
-        e = plan.render.mesh_error;
-        rc_plan_release(&plan);
-    }
-    rc_job_spec_finish(&spec);
+    struct planned p;
+    double e = plan_job(&p, job, false, hardware) ? p.plan.render.mesh_error : -1;
+    planned_finish(&p);
     return e;
 }
 

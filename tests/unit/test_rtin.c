@@ -102,17 +102,29 @@ static uint32_t *triangles(const struct rc_rtin *m, float bound, size_t *count)
     return tris;
 }
 
+/* The network of heights `t` (SIDE x SIDE) with `missing` (NULL: none). */
+static void network(struct rc_rtin *m, const float *t, const uint8_t *missing)
+{
+    CHECK(rc_rtin_create(m, CELLS, CELLS));
+    rc_rtin_add_band(m, t, SIDE, SIDE);
+    CHECK(rc_rtin_add_holes(m, missing));
+}
+
+/* The rough field `t` and its network. */
+static void rough(struct rc_rtin *m, float *t)
+{
+    field(t);
+    network(m, t, NULL);
+}
+
 static void test_bounds(void)
 {
     float t[SIDE * SIDE];
-    field(t);
     struct rc_rtin m;
-    CHECK(rc_rtin_create(&m, CELLS, CELLS));
-    rc_rtin_add_band(&m, t, SIDE, SIDE);
+    rough(&m, t);
     size_t last = 0;
     const float bounds[] = {0.2f, 0.05f, 0.01f, 0.0f};
     for (size_t b = 0; b < sizeof(bounds) / sizeof(bounds[0]); b++) {
-        CHECK(rc_rtin_add_holes(&m, NULL));
         size_t count = 0;
         uint32_t *tris = triangles(&m, bounds[b], &count);
         CHECK(tris != NULL && count > last);
@@ -132,9 +144,7 @@ static void test_flat(void)
         t[i] = 0.25f;
     }
     struct rc_rtin m;
-    CHECK(rc_rtin_create(&m, CELLS, CELLS));
-    rc_rtin_add_band(&m, t, SIDE, SIDE);
-    CHECK(rc_rtin_add_holes(&m, NULL));
+    network(&m, t, NULL);
     size_t count = 0;
     uint32_t *tris = triangles(&m, 0.0f, &count);
     CHECK(count == 2);
@@ -177,9 +187,7 @@ static void test_hole(void)
     rc_terrain_mark_missing(t, SIDE, SIDE, CELLS, CELLS, missing);
     CHECK(missing[hy * SIDE + hx] == 1);
     struct rc_rtin m;
-    CHECK(rc_rtin_create(&m, CELLS, CELLS));
-    rc_rtin_add_band(&m, t, SIDE, SIDE);
-    CHECK(rc_rtin_add_holes(&m, missing));
+    network(&m, t, missing);
     size_t count = 0;
     uint32_t *tris = triangles(&m, 0.2f, &count);
     CHECK(tris != NULL);
@@ -197,11 +205,8 @@ static void test_hole(void)
 static void test_orders(void)
 {
     float t[SIDE * SIDE];
-    field(t);
     struct rc_rtin m;
-    CHECK(rc_rtin_create(&m, CELLS, CELLS));
-    rc_rtin_add_band(&m, t, SIDE, SIDE);
-    CHECK(rc_rtin_add_holes(&m, NULL));
+    rough(&m, t);
     size_t count = 0;
     uint32_t *tris = triangles(&m, 0.05f, &count);
     uint32_t *out = malloc(3 * count * sizeof(uint32_t));
