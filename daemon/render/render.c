@@ -447,5 +447,16 @@ size_t rc_render_baked_frames(const struct rc_render *render)
 void rc_render_end(struct rc_render *render)
 {
     rc_render_assert_current(render);
+    /* A job cut short leaves frames queued in the driver, which then holds on to
+     * every texture they read: let them finish, and let go of the job's textures
+     * on every unit, so its memory goes with it rather than with the next job. */
+    glFinish();
+    for (GLenum unit = 0; unit <= RC_BAKED_UNIT; unit++) {
+        glActiveTexture(GL_TEXTURE0 + unit);
+        glBindTexture(GL_TEXTURE_2D, 0);
+        glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+    }
+    glActiveTexture(GL_TEXTURE0);
+    glUseProgram(0);
     release_job_objects(render);
 }

@@ -62,6 +62,15 @@ class LongRunTest(unittest.TestCase):
             self.daemon._reader.join(0.05)  # waits on the log reader, not a fixed sleep
         self.fail("jobs did not end: %d of %d" % (ended, done))
 
+    def settle(self, done):
+        """After `done` jobs, one small completed job, then idle: memory is read after
+        the same last job every time (what a worker holds between jobs follows the
+        last one's size and mode, and a job cut short may leave its last textures
+        bound in the GL driver until the next job draws)."""
+        status, _, _ = self.daemon.render(self.job(4))  # 640x360, image, 2 frames
+        self.assertEqual(status, 200)
+        self.idle(done + 1)
+
     def heap_mib(self):
         """Live heap bytes the daemon reports (allocated, not freed), in MiB."""
         _, _, metrics = self.daemon.request("GET", "/metrics")
@@ -90,15 +99,15 @@ class LongRunTest(unittest.TestCase):
     def test_memory_and_descriptors_return_to_idle(self):
         pid = self.daemon.proc.pid
         warm = self.run_jobs(0, 12)  # every size, mode and outcome once: caches and pools fill
-        self.idle(12)
+        self.settle(12)
         rss0, fds0, heap0 = rss_mib(pid), fd_count(pid), self.heap_mib()
         half = self.JOBS // 2
         outcomes = self.run_jobs(12, half)
-        self.idle(12 + half)
+        self.settle(13 + half)
         rss_half, heap_half = rss_mib(pid), self.heap_mib()
         for key, value in self.run_jobs(12 + half, self.JOBS - half).items():
             outcomes[key] += value
-        self.idle(12 + self.JOBS)
+        self.settle(14 + self.JOBS)
         rss1, fds1, heap1 = rss_mib(pid), self.settled_fds(pid, fds0), self.heap_mib()
         print("\nlong run: %d jobs %s, RSS %.1f -> %.1f -> %.1f MiB, heap %.2f -> %.2f -> "
               "%.2f MiB, fds %d -> %d" % (self.JOBS, outcomes, rss0, rss_half, rss1, heap0,
