@@ -2,8 +2,8 @@
 """Surface mesh density against speed: the 1280x720 surface job on a 1024x1024 DEM
 (120 frames) at style.detail from one cell per 16 output pixels to one per pixel,
 end-to-end fps and the render stage's milliseconds a frame (median of --repeat
-runs, a fresh daemon each). This curve chose style.detail "auto" on software
-renderers (pipeline/plan.h).
+runs, a fresh daemon each): what a uniform grid of a given number of cells costs
+(style.detail "auto" refines the mesh instead; bench/NOTES.md).
 
     /usr/bin/python3 bench/detail.py [--build build] [--repeat 3]
 

@@ -5,8 +5,8 @@
 // RC_LIGHTS directional lights (the light kit's five, or one), compiled in; their
 // holes are cells left out of the mesh, so nothing here discards and the depth
 // test can run before shading. Under the light kit a band shown alone takes its
-// colours from a texture coloured once (RC_BAKED, render/baked.c), drawn by this
-// program with u_raw: alpha 0 there marks no data.
+// colours from a texture coloured once (RC_BAKED, render/baked.c), drawn by the
+// kit's own program with u_raw (RC_RAW): alpha 0 there marks no data.
 precision highp float;
 precision highp int;
 precision highp sampler2DArray;
@@ -34,7 +34,9 @@ uniform vec3 u_eye;                       // the camera, world space
 uniform sampler2DArray u_normals; // RGBA8 unit normals (xyz * 0.5 + 0.5)
 uniform int u_normal_a;           // their layers (the bands', or 0 for raster.height)
 uniform int u_normal_b;
+#ifdef RC_RAW
 uniform bool u_raw;               // out: the unlit colour, alpha 0 for no data
+#endif
 #ifdef RC_BAKED
 uniform sampler2D u_colours;      // RGBA8, the raster's size: what u_raw wrote
 #endif
@@ -117,6 +119,8 @@ void main()
             c = texelFetch(u_lut, ivec2(index, 0), 0);
         }
     }
+#endif
+#ifdef RC_RAW
     if (u_raw) {
         o_color = nodata ? vec4(0.0) : vec4(c.rgb, max(c.a, 1.0 / 255.0));
         return;

@@ -131,6 +131,14 @@ static void bake(struct rc_render *r, size_t band)
     }
 }
 
+/* Whether a frame showing bands `band_a` and `band_b` can draw from colours worked
+ * out once: one band, and the job's texture for them made (now, if need be). */
+static bool one_band_ready(struct rc_render *r, size_t band_a, size_t band_b)
+{
+    return band_a == band_b && !r->job.baked.baked_off &&
+           (r->job.baked.baked_tex || make_target(r));
+}
+
 /* Whether the job's colours stay put from frame to frame: not under the light kit
  * (it follows the camera) nor with a specular term (it follows the eye). */
 static bool fixed_colours(const struct rc_layers *l)
@@ -142,8 +150,7 @@ static bool fixed_colours(const struct rc_layers *l)
 bool rc_baked_draw(struct rc_render *r, size_t band_a, size_t band_b, const float m[16],
                    const void *indices)
 {
-    if (!fixed_colours(&r->job.layers) || band_a != band_b || r->job.baked.baked_off ||
-        (!r->job.baked.baked_tex && !make_target(r))) {
+    if (!fixed_colours(&r->job.layers) || !one_band_ready(r, band_a, band_b)) {
         return false;
     }
     if (r->job.baked.baked_band != band_a) {
@@ -167,8 +174,7 @@ struct scene_program *rc_baked_lit(struct rc_render *r, size_t band_a, size_t ba
     struct rc_layers *l = &r->job.layers;
     /* Blended colours mark no data by alpha 0 only texel for texel: not "linear". */
     bool kit = l->surface && l->lighting.enabled && l->lighting.kit && !l->linear;
-    if (!kit || band_a != band_b || r->job.baked.baked_off ||
-        (!r->job.baked.baked_tex && !make_target(r))) {
+    if (!kit || !one_band_ready(r, band_a, band_b)) {
         return l->prog;
     }
     if (r->job.baked.baked_band != band_a) {

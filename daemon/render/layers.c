@@ -132,10 +132,9 @@ static uint32_t *mesh_indices(struct mesh_build *mesh, float max_error, size_t *
 }
 
 /* Keeps only the vertices the indices use, numbered as the first order first uses
- * them, and renumbers every order's `count` indices: a software renderer shades a
- * vertex again in every batch of indices it appears in, so a refined mesh's
- * indices scattered over a large grid shaded most vertices several times. Returns
- * the vertices kept in `uv` (two floats each), or 0 when out of memory. */
+ * them, and renumbers every order's `count` indices: a refined mesh uses a
+ * fraction of its grid's vertices, and only those go into the vertex buffer.
+ * Returns the vertices kept in `uv` (two floats each), or 0 when out of memory. */
 static size_t compact_vertices(float *uv, size_t verts, uint32_t *idx, size_t count)
 {
     uint32_t *renumber = malloc(verts * sizeof(uint32_t));

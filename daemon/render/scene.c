@@ -33,8 +33,13 @@ static enum rc_err scene_program(struct scene_program *p, int lights, bool baked
     size_t head = line ? (size_t)(line - src) + 1 : 0;
     char define[128] = "";
     if (lights > 0) {
+        /* The kit's per-pixel program also writes the unlit colours its baked
+         * variant reads (u_raw); no other program pays for that branch. */
         snprintf(define, sizeof(define), "#define RC_LIT 1\n#define RC_LIGHTS %d\n%s%s", lights,
-                 lights == 1 ? "#define RC_SPECULAR 1\n" : "", baked ? "#define RC_BAKED 1\n" : "");
+                 lights == 1 ? "#define RC_SPECULAR 1\n" : "",
+                 baked        ? "#define RC_BAKED 1\n"
+                 : lights > 1 ? "#define RC_RAW 1\n"
+                              : "");
     }
     size_t len = strlen(src) + strlen(define) + 1;
     char *frag = malloc(len);
