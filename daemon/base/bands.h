@@ -14,6 +14,8 @@ struct rc_bands {
     size_t count;
     double valid_min, valid_max; /* over every band; NaN when nothing is valid */
     const double (*range)[2];    /* per band [min, max]; NULL when not kept */
+    const char *identity;        /* what the values depend on (64 hex digits, as
+                                    struct rc_raster's); NULL or "": unknown */
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include "pipeline/clipcache.h"
 #include "pipeline/workers_internal.h"
 #include "raster/reader.h"
+#include "render/meshes.h"
 #include "render/render.h"
 
 /* Per-job stage time bounds, seconds. */
@@ -108,7 +109,10 @@ enum rc_err rc_workers_create(struct rc_config_source *cfgs, struct rc_gpu *gpu,
     pool->jobs = rc_queue_create(pool->count + pool->queue);
     pool->workers = calloc(pool->count, sizeof(*pool->workers));
     pool->readers = rc_readers_create(pool->count);
-    if (!pool->jobs || !pool->workers || !pool->readers) {
+    /* Beside the decoded rasters, an eighth of their budget for the trees refined
+     * from them (a 1024-cell tree takes 5 MiB). */
+    pool->meshes = rc_meshes_create(((size_t)cfg->cache_mb << 20) / RC_MESHES_SHARE);
+    if (!pool->jobs || !pool->workers || !pool->readers || !pool->meshes) {
         rc_workers_destroy(pool);
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
     }
@@ -176,6 +180,7 @@ void rc_workers_destroy(struct rc_workers *workers)
     rc_workers_drain(workers);
     rc_readers_destroy(workers->readers); /* after the last job's decode */
     rc_queue_destroy(workers->jobs);
+    rc_cache_destroy(workers->meshes); /* after the workers, who hold trees while drawing */
     free(workers->workers);
     pthread_mutex_destroy(&workers->lock);
     pthread_cond_destroy(&workers->changed);

@@ -327,6 +327,7 @@ static enum rc_err prepare(struct run *run, struct rc_error *err)
     }
     if (rc == RC_OK) {
         run->plan.render.overlay = run->overlay;
+        run->plan.render.meshes = run->w->pool->meshes;
         run->began = true;
         rc = rc_render_begin(run->w->render, &run->plan.render, err);
         rc_render_mesh(run->w->render, &run->mesh);
@@ -407,13 +408,13 @@ static void end_job(struct run *run, enum rc_err rc, const struct rc_error *err)
     rc_log(RC_LOG_INFO,
            "job=%s outcome=%s w=%u h=%u frames=%zu encoded=%zu ms_load=%.1f ms_render=%.1f "
            "ms_readback=%.1f ms_convert=%.1f ms_encode=%.1f ms_mux=%.1f bytes=%llu convert=%s "
-           "format=%s mesh=%ux%u triangles=%zu ms_mesh=%.1f baked=%zu cached=%d seekable=%d "
-           "cut=%s",
+           "format=%s mesh=%ux%u triangles=%zu ms_mesh=%.1f mesh_kept=%d baked=%zu cached=%d "
+           "seekable=%d cut=%s",
            job->id, outcome, job->spec.width, job->spec.height, run->plan.timeline.frames, encoded,
            run->load_ms, run->draw_ms, run->readback_ms, run->convert_ms, encode_ms, mux_ms,
            (unsigned long long)bytes, convert_name(run), rc_format_name(job->spec.format),
-           run->mesh.cols, run->mesh.rows, run->mesh.triangles, run->mesh.ms, run->baked, run->hit,
-           run->plan.output.seekable, cut_names[rc_bytequeue_cut(job->out)]);
+           run->mesh.cols, run->mesh.rows, run->mesh.triangles, run->mesh.ms, run->mesh.kept,
+           run->baked, run->hit, run->plan.output.seekable, cut_names[rc_bytequeue_cut(job->out)]);
     rc_session_destroy(run->session);
     run->session = NULL;
 #if defined(__GLIBC__) && !defined(RC_SANITIZED)

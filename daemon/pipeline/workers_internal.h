@@ -31,6 +31,7 @@ struct rc_workers {
     struct rc_gpu *gpu;
     struct rc_cache *cache;     /* not owned */
     struct rc_clipcache *clips; /* not owned; NULL: no clip cache */
+    struct rc_cache *meshes;    /* owned: refined meshes' error trees (render/meshes.h) */
     struct rc_queue *jobs;
     size_t queue; /* jobs that may wait for a worker (the --queue option) */
     struct worker *workers;

@@ -111,7 +111,8 @@ static inline struct rc_bands rc_raster_bands(const struct rc_raster *r)
                              .count = r->band_count,
                              .valid_min = r->valid_min,
                              .valid_max = r->valid_max,
-                             .range = (const double(*)[2])r->band_range};
+                             .range = (const double(*)[2])r->band_range,
+                             .identity = r->identity};
 }
 
 /* Labels for `count` instants (seconds since 1970) in `format` (strftime's);

@@ -67,6 +67,7 @@ struct rc_layers {
     GLsizei index_count;
     unsigned mesh_cols, mesh_rows; /* the job's grid of cells */
     double mesh_ms;                /* spent refining the mesh (0: a uniform grid) */
+    bool mesh_kept;                /* its error tree was kept from an earlier job */
     float extent[2];
     bool linear; /* colours blended between cell centres */
     bool map;    /* orthographic, the extent filling the scene (style.mode "map") */

@@ -7,16 +7,20 @@
 
 #include "base/clock.h"
 #include "render/gl.h"
+#include "render/meshes.h"
 #include "render/rtin.h"
 #include "render/terrain.h"
 
 /* The surface's mesh while it is made: a uniform grid of cols x rows cells, or
- * with `rtin` one refined where the heights bend over a square grid. */
+ * with `tree` one refined where the heights bend over a square grid — a tree kept
+ * from an earlier job (render/meshes.h), or a fresh one this job fills. */
 struct mesh_build {
     unsigned cols, rows;
-    uint8_t *missing;    /* (cols + 1) * (rows + 1) vertices over missing data */
-    struct rc_rtin rtin; /* cells 0: the uniform grid */
-    double ms;           /* spent refining */
+    uint8_t *missing;          /* (cols + 1) * (rows + 1) vertices over missing data */
+    struct rc_mesh_tree *tree; /* NULL: the uniform grid */
+    bool fresh;                /* the tree is this job's to fill */
+    char key[256];             /* its key among the kept trees ("": not kept) */
+    double ms;                 /* spent refining */
 };
 
 static void array_texture(GLuint *tex, GLenum format, unsigned w, unsigned h, size_t layers,
@@ -62,9 +66,9 @@ static enum rc_err upload_layers(struct rc_render *r, const struct rc_bands *ras
         if (mesh->missing) {
             rc_terrain_mark_missing(t, w, h, mesh->cols, mesh->rows, mesh->missing);
         }
-        if (heights && mesh->rtin.cells) {
+        if (heights && mesh->tree && mesh->fresh) {
             double started = rc_clock_ms();
-            rc_rtin_add_band(&mesh->rtin, t, w, h);
+            rc_rtin_add_band(&mesh->tree->rtin, t, w, h);
             mesh->ms += rc_clock_ms() - started;
         }
         glBindTexture(GL_TEXTURE_2D_ARRAY, *values_tex);
@@ -100,7 +104,7 @@ static void upload_lut(struct rc_render *r, const struct rc_colormap *map)
  * memory. */
 static uint32_t *mesh_indices(struct mesh_build *mesh, float max_error, size_t *count)
 {
-    if (!mesh->rtin.cells) {
+    if (!mesh->tree) {
         size_t per_order = (size_t)mesh->cols * mesh->rows * 6;
         uint32_t *idx = malloc(per_order * RC_GRID_ORDERS * sizeof(uint32_t));
         for (int order = 0; idx && order < RC_GRID_ORDERS; order++) {
@@ -111,15 +115,14 @@ static uint32_t *mesh_indices(struct mesh_build *mesh, float max_error, size_t *
         return idx;
     }
     double started = rc_clock_ms();
+    const struct rc_rtin *rtin = &mesh->tree->rtin;
     uint32_t *tris = NULL;
     size_t n = 0;
-    bool ok = rc_rtin_add_holes(&mesh->rtin, mesh->missing) &&
-              rc_rtin_triangles(&mesh->rtin, max_error, &tris, &n);
+    bool ok = rc_rtin_triangles(rtin, max_error, &tris, &n);
     uint32_t *idx = ok ? malloc((n ? n : 1) * 3 * RC_GRID_ORDERS * sizeof(uint32_t)) : NULL;
     ok = idx != NULL;
     for (int order = 0; ok && order < RC_GRID_ORDERS; order++) {
-        ok = rc_rtin_order(&mesh->rtin, tris, n, (enum rc_grid_order)order,
-                           idx + 3 * n * (size_t)order);
+        ok = rc_rtin_order(rtin, tris, n, (enum rc_grid_order)order, idx + 3 * n * (size_t)order);
     }
     free(tris);
     if (!ok) {
@@ -184,7 +187,7 @@ static enum rc_err upload_mesh(struct rc_render *r, struct mesh_build *mesh, flo
             p[1] = (float)y / (float)rows;
         }
     }
-    if (mesh->rtin.cells && !(verts = compact_vertices(uv, verts, idx, count))) {
+    if (mesh->tree && !(verts = compact_vertices(uv, verts, idx, count))) {
         free(uv);
         free(idx);
         return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
@@ -246,8 +249,16 @@ enum rc_err rc_layers_create(struct rc_render *r, const struct rc_render_setting
                      : refined && in->mesh_cells > RC_RTIN_MAX_CELLS ? RC_RTIN_MAX_CELLS
                                                                      : in->mesh_cells;
     grid_size(cells, raster, &mesh.cols, &mesh.rows);
-    if (refined && !rc_rtin_create(&mesh.rtin, mesh.cols, mesh.rows)) {
-        return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+    if (refined) {
+        const struct rc_bands *heights = in->heights ? in->heights : raster;
+        rc_meshes_key(raster, in->heights, mesh.cols, mesh.rows,
+                      in->heights ? heights->valid_min : in->vmin,
+                      in->heights ? heights->valid_max : in->vmax, !in->heights && in->per_band,
+                      mesh.key, sizeof(mesh.key));
+        mesh.tree = rc_meshes_get(in->meshes, mesh.key, mesh.cols, mesh.rows, &mesh.fresh);
+        if (!mesh.tree) {
+            return rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        }
     }
     l->mesh_cols = mesh.cols;
     l->mesh_rows = mesh.rows;
@@ -269,11 +280,22 @@ enum rc_err rc_layers_create(struct rc_render *r, const struct rc_render_setting
                            &l->heights_tex, lit ? &l->normals_tex : NULL, l->height_scale, &mesh,
                            true, err);
     }
+    if (mesh.tree && mesh.fresh) {
+        /* Filled now or never: waiting jobs over the same heights go on either way. */
+        double started = rc_clock_ms();
+        bool filled = rc == RC_OK && rc_rtin_add_holes(&mesh.tree->rtin, mesh.missing);
+        mesh.ms += rc_clock_ms() - started;
+        rc_meshes_done(in->meshes, mesh.key, mesh.tree, filled);
+        if (rc == RC_OK && !filled) {
+            rc = rc_error_set(err, RC_ERR_NOMEM, "", "out of memory");
+        }
+    }
     if (rc == RC_OK) {
         rc = upload_mesh(r, &mesh, (float)in->mesh_error, err);
     }
     free(mesh.missing);
-    rc_rtin_destroy(&mesh.rtin);
+    l->mesh_kept = mesh.tree && !mesh.fresh;
+    rc_mesh_tree_unref(mesh.tree);
     l->mesh_ms = mesh.ms;
     if (rc != RC_OK) {
         return rc;

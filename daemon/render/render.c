@@ -437,6 +437,7 @@ void rc_render_mesh(const struct rc_render *render, struct rc_render_mesh_info *
     out->rows = render->job.layers.mesh_rows;
     out->triangles = (size_t)render->job.layers.index_count / 3;
     out->ms = render->job.layers.mesh_ms;
+    out->kept = render->job.layers.mesh_kept;
 }
 
 size_t rc_render_baked_frames(const struct rc_render *render)

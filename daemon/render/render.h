@@ -29,6 +29,8 @@
 #include "base/vectors.h"
 #include "overlay/overlay.h"
 
+struct rc_cache; /* base/cache.h */
+
 /* Frames whose readback may be in flight at once on a GPU (draw n while n-2 is
  * mapped). A software renderer's readback waits for the drawing anyway, so there
  * one buffer does (rc_render_ring_size): a 720p job holds 7 MiB less. */
@@ -92,8 +94,10 @@ struct rc_render_settings {
     struct rc_light_settings lighting; /* surface only */
     double height_scale;               /* world units the full value range rises */
     unsigned mesh_cells;               /* surface mesh cells along the raster's longer side */
-    double mesh_error; /* > 0: the mesh refined where the heights bend, to this error
-                          (heights' units, 0..1 of the range); else a uniform grid */
+    double mesh_error;       /* > 0: the mesh refined where the heights bend, to this error
+                                (heights' units, 0..1 of the range); else a uniform grid */
+    struct rc_cache *meshes; /* refined meshes' error trees kept between jobs
+                                (render/meshes.h); NULL: none kept */
     const struct rc_colormap *colormap; /* the lookup table */
     uint8_t background[4];
     uint8_t nan_color[4];          /* over the background where data is missing */
@@ -149,11 +153,14 @@ enum rc_err rc_render_read(struct rc_render *render, rc_render_take take, void *
                            struct rc_error *err);
 
 /* After rc_render_begin(): the mesh drawn — its grid in cells (1x1 in image
- * mode), the triangles a frame draws, and the milliseconds spent refining it. */
+ * mode), the triangles a frame draws, the milliseconds spent refining it, and
+ * whether its error tree was kept from an earlier job (only the triangles for
+ * this job's bound were picked). */
 struct rc_render_mesh_info {
     unsigned cols, rows;
     size_t triangles;
     double ms;
+    bool kept;
 };
 void rc_render_mesh(const struct rc_render *render, struct rc_render_mesh_info *out);
 /* Frames of this job drawn from a band's colours worked out once (image mode, one

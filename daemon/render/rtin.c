@@ -182,7 +182,15 @@ bool rc_rtin_add_holes(struct rc_rtin *m, const uint8_t *missing)
         measure_all(&(struct pass){m, near});
     }
     free(near);
+    free(m->z);
+    m->z = NULL;
     return true;
+}
+
+size_t rc_rtin_bytes(const struct rc_rtin *m)
+{
+    size_t n = (size_t)(m->cells + 1) * (m->cells + 1);
+    return n * (sizeof(float) + 1) + (m->z ? n * sizeof(float) : 0);
 }
 
 /* The triangles the bound keeps, appended to a growing list. */

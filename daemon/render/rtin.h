@@ -28,7 +28,8 @@ struct rc_rtin {
     unsigned cells;      /* the square's side: a power of two */
     unsigned cols, rows; /* the grid inside it, vertex (x, y) at uv (x / cols, y / rows) */
     float *error;        /* (cells + 1)^2: the largest height error under each split point */
-    float *z;            /* (cells + 1)^2: one band's heights at the vertices (scratch) */
+    float *z;            /* (cells + 1)^2: one band's heights at the vertices (scratch, until
+                            rc_rtin_add_holes()) */
     uint8_t *out;        /* (cells + 1)^2: vertices beyond the grid or over missing data */
 };
 
@@ -46,8 +47,13 @@ void rc_rtin_add_band(struct rc_rtin *m, const float *t, unsigned width, unsigne
 
 /* After the bands: the grid's vertices over missing data (`missing`, (cols + 1) x
  * (rows + 1) bytes as rc_terrain_mark_missing marks them; NULL: none). Near them
- * and along the grid's edges inside the square the mesh is refined to whole cells. */
+ * and along the grid's edges inside the square the mesh is refined to whole cells.
+ * The network is then complete: the heights' scratch is freed, and from here on
+ * rc_rtin_triangles() only reads it (threads may share it). */
 bool rc_rtin_add_holes(struct rc_rtin *m, const uint8_t *missing);
+
+/* The bytes the network holds. */
+size_t rc_rtin_bytes(const struct rc_rtin *m);
 
 /* The mesh: triangles split while their height error exceeds `max_error`
  * (heights' units; every grid vertex inside a triangle is within it of the

@@ -565,6 +565,43 @@ class SurfaceDetailAndLightTest(PictureBase):
             self.assertLess(off, 40)
             self.assertLess(triangles["auto"], 0.5 * triangles[403])
 
+    def test_refined_mesh_is_kept_with_the_raster(self):
+        """A refined mesh's error tree is kept for the next job over the same heights
+        normalised alike (mesh_kept=1 in its log line), which picks its own bound
+        from it: the frames and triangles equal those of a tree built afresh (the
+        same heights under another name, so another identity), closer cameras take
+        more triangles, and another value range builds another tree."""
+        dem = gdal.Open(os.path.join(self.daemon.root, "jacksboro_dem.tif")).ReadAsArray()
+        holed = dem.astype(np.float32)
+        holed[100:160, 120:200] = np.nan
+        for name in ("kept.tif", "afresh.tif"):
+            write_geotiff(os.path.join(self.daemon.root, name), holed)
+
+        def run(name, distance, rescale=None):
+            job = {"raster": {"url": name},
+                   "style": {"mode": "surface", "detail": "auto", "lighting": False,
+                             "background": "#ff00ff", "colorbar": False},
+                   "camera": {"orbit": {"degrees": 30, "elevation": 35,
+                                        "distance": distance}},
+                   "output": {"width": 640, "height": 360, "frames": 2, "format": "gif"}}
+            if rescale:
+                job["raster"]["rescale"] = rescale
+            frames = self.clip(job, "kept.gif")
+            line = [x for x in self.daemon.log().splitlines() if " outcome=" in x][-1]
+            fields = dict(re.findall(r"(triangles|mesh_kept)=(\d+)", line))
+            return frames, int(fields["triangles"]), int(fields["mesh_kept"])
+
+        _, far_tris, far_kept = run("kept.tif", 3.0)
+        near, near_tris, near_kept = run("kept.tif", 2.0)
+        fresh, fresh_tris, fresh_kept = run("afresh.tif", 2.0)
+        _, _, other_range_kept = run("kept.tif", 2.0, [300, 900])
+        print("\nkept tree: %d triangles far, %d near (built afresh: %d)"
+              % (far_tris, near_tris, fresh_tris))
+        self.assertEqual((far_kept, near_kept, fresh_kept, other_range_kept), (0, 1, 0, 0))
+        self.assertGreater(near_tris, far_tris)
+        self.assertEqual(near_tris, fresh_tris)
+        self.assertTrue(np.array_equal(near, fresh))
+
 
 class TitilerColormapsTest(PictureBase):
     """The 24 colormaps rio-tiler has beyond matplotlib, by name and reversed, colour
