@@ -48,9 +48,14 @@ out vec4 o_color;
 vec3 surface_normal()
 {
     vec3 na = texture(u_normals, vec3(v_uv, float(u_normal_a))).xyz;
-    // Between time steps only: a uniform branch, so a single band costs one fetch.
+#ifdef RC_BAKED
+    // Drawn for frames showing one band only (render/baked.c): one layer of normals.
+    return normalize(na * 2.0 - 1.0);
+#else
+    // Between time steps only: a uniform branch (llvmpipe still pays for some of it).
     vec3 nb = u_normal_b != u_normal_a ? texture(u_normals, vec3(v_uv, float(u_normal_b))).xyz : na;
     return normalize(mix(na, nb, u_blend) * 2.0 - 1.0);
+#endif
 }
 
 #ifdef RC_LIT
